@@ -1,0 +1,3 @@
+from shopcast.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Brands (the tenants), staff users and their roles, guest viewers."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shopcast.core.security import Role
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+]
+Nickname = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=32), AfterValidator(_printable)
+]
+Slug = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+
+
+class LoginRequest(BaseModel):
+    email: Email = Field(description="The staff account's email address.")
+    password: str = Field(min_length=1, max_length=1024, description="The account's password.")
+
+
+class GuestRequest(BaseModel):
+    nickname: Nickname = Field(description="The name shown next to the viewer's chat messages.")
+
+
+class BrandOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str = Field(description="The brand's short name in public links.")
+    name: str
+
+
+class MembershipOut(BaseModel):
+    brand: BrandOut
+    role: Role
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
+class Me(BaseModel):
+    """The signed-in caller: a staff user with their brands, or a guest viewer."""
+
+    kind: str = Field(description="`user` or `guest`.")
+    id: uuid.UUID
+    name: str
+    memberships: list[MembershipOut] = Field(default_factory=list)
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime
+    me: Me
+
+
+class MemberOut(BaseModel):
+    user_id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role

@@ -1,0 +1,179 @@
+"""Brands, staff accounts, sign-in and guest viewers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.accounts.models import Brand, Membership, User
+from shopcast.accounts.schemas import BrandOut, Me, MemberOut, MembershipOut, TokenOut
+from shopcast.core.errors import InvalidInput, NotFound, Unauthorized
+from shopcast.core.ids import new_id
+from shopcast.core.ratelimit import RateLimiter, enforce
+from shopcast.core.security import Principal, Role, TokenSigner, authorize, hash_password, verify_password
+
+MIN_PASSWORD_LENGTH = 8
+
+
+async def create_brand(session: AsyncSession, *, slug: str, name: str, now: datetime) -> Brand:
+    """Create a brand, or return the existing one with that slug."""
+    brand = await session.scalar(select(Brand).where(Brand.slug == slug))
+    if brand is None:
+        brand = Brand(id=new_id(), slug=slug, name=name, created_at=now)
+        session.add(brand)
+        await session.flush()
+    return brand
+
+
+async def get_brand(session: AsyncSession, *, slug: str) -> Brand:
+    """The brand with this slug, or 404."""
+    brand = await session.scalar(select(Brand).where(Brand.slug == slug))
+    if brand is None:
+        raise NotFound(f"no brand {slug!r}")
+    return brand
+
+
+async def list_brands(session: AsyncSession) -> list[Brand]:
+    return list(await session.scalars(select(Brand).order_by(Brand.slug)))
+
+
+async def add_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    brand: Brand,
+    now: datetime,
+    display_name: str | None = None,
+) -> User:
+    """Create a staff user (or update an existing one's password) and give them `role` in `brand`."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    email = email.strip().lower()
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            id=new_id(),
+            email=email,
+            display_name=display_name or email.split("@")[0],
+            password_hash=hash_password(password),
+            created_at=now,
+        )
+        session.add(user)
+        await session.flush()
+    else:
+        user.password_hash = hash_password(password)
+        if display_name:
+            user.display_name = display_name
+    membership = await session.get(Membership, (user.id, brand.id))
+    if membership is None:
+        session.add(Membership(user_id=user.id, brand_id=brand.id, role=role, created_at=now))
+    else:
+        membership.role = role
+    await session.flush()
+    return user
+
+
+async def find_user(session: AsyncSession, *, email: str) -> User:
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user with email {email!r}")
+    return user
+
+
+async def load_principal(session: AsyncSession, *, user_id: uuid.UUID) -> Principal:
+    """The staff caller with their current roles (read per request, so a removed role takes effect)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthorized("this account no longer exists")
+    rows = await session.execute(select(Membership.brand_id, Membership.role).where(Membership.user_id == user_id))
+    return Principal(kind="user", id=user.id, name=user.display_name, roles={b: r for b, r in rows.all()})
+
+
+def guest_principal(*, guest_id: uuid.UUID, nickname: str) -> Principal:
+    return Principal(kind="guest", id=guest_id, name=nickname)
+
+
+async def describe(session: AsyncSession, *, actor: Principal) -> Me:
+    """What the caller sees of themselves: identity and brands."""
+    memberships: list[MembershipOut] = []
+    if not actor.is_guest and actor.roles:
+        brands = await session.scalars(select(Brand).where(Brand.id.in_(actor.roles)).order_by(Brand.name))
+        memberships = [MembershipOut(brand=BrandOut.model_validate(b), role=actor.roles[b.id]) for b in brands]
+    return Me(kind=actor.kind, id=actor.id, name=actor.name, memberships=memberships)
+
+
+async def log_in(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    signer: TokenSigner,
+    limiter: RateLimiter,
+    max_attempts: int,
+    window_seconds: int,
+    client: str,
+) -> TokenOut:
+    """Exchange an email and password for a bearer token; attempts are limited per email and client."""
+    await enforce(limiter, f"login:{email}", limit=max_attempts, window_seconds=window_seconds, what="sign-in attempts")
+    await enforce(
+        limiter,
+        f"login-client:{client}",
+        limit=max_attempts * 5,
+        window_seconds=window_seconds,
+        what="sign-in attempts",
+    )
+    user = await session.scalar(select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized("wrong email or password")
+    actor = await load_principal(session, user_id=user.id)
+    issued = signer.issue("user", user.id, user.display_name)
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, me=await describe(session, actor=actor))
+
+
+async def join_as_guest(
+    *, nickname: str, signer: TokenSigner, limiter: RateLimiter, max_per_window: int, window_seconds: int, client: str
+) -> TokenOut:
+    """Give a viewer who has only a nickname a guest token: no account needed to watch, chat or buy."""
+    await enforce(
+        limiter, f"guest:{client}", limit=max_per_window, window_seconds=window_seconds, what="guest sign-ins"
+    )
+    guest_id = new_id()
+    issued = signer.issue("guest", guest_id, nickname)
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, me=Me(kind="guest", id=guest_id, name=nickname))
+
+
+async def list_members(session: AsyncSession, *, actor: Principal | None, brand_slug: str) -> list[MemberOut]:
+    """The brand's staff and their roles (for choosing a show's host)."""
+    brand = await get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, Role.MANAGER, Role.HOST, Role.MODERATOR)
+    rows = await session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.brand_id == brand.id)
+        .order_by(User.display_name)
+    )
+    return [MemberOut(user_id=u.id, email=u.email, display_name=u.display_name, role=r) for u, r in rows.all()]
+
+
+async def role_in_brand(session: AsyncSession, *, user_id: uuid.UUID, brand_id: uuid.UUID) -> Role | None:
+    membership = await session.get(Membership, (user_id, brand_id))
+    return membership.role if membership else None
+
+
+async def display_names(session: AsyncSession, *, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows.all()}
+
+
+async def get_brand_by_id(session: AsyncSession, *, brand_id: uuid.UUID) -> Brand:
+    brand = await session.get(Brand, brand_id)
+    if brand is None:
+        raise NotFound("no such brand")
+    return brand

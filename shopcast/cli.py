@@ -1,0 +1,188 @@
+"""The `shopcast` command: serve, demo, db upgrade, user add, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from pydantic import TypeAdapter, ValidationError
+
+from shopcast import demo as demo_data
+from shopcast.accounts import service as accounts
+from shopcast.accounts.schemas import Email, Slug
+from shopcast.core import migrate
+from shopcast.core.clock import SystemClock
+from shopcast.core.db import Database, create_engine
+from shopcast.core.errors import ShopcastError
+from shopcast.core.security import Role, TokenSigner
+from shopcast.core.settings import Settings
+
+
+class CliError(Exception):
+    """A problem to report in one line, with a non-zero exit."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line with the reason; `--help` has the rest.
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="shopcast", description="Shopcast, the self-hostable live-commerce backend.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve HTTP")
+    demo = commands.add_parser("demo", help="serve with a demo brand, show and staff accounts")
+    for sub in (serve, demo):
+        sub.add_argument("--host", help="address to listen on (default: SHOPCAST_HOST or 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="port to listen on (default: SHOPCAST_PORT or 8080)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser, required=True)
+    db_commands.add_parser("upgrade", help="apply every pending migration")
+
+    user = commands.add_parser("user", help="staff accounts")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", parser_class=_Parser, required=True)
+    add = user_commands.add_parser("add", help="create a staff user (or reset their password) with a role in a brand")
+    add.add_argument("--email", required=True)
+    add.add_argument("--role", required=True, choices=["manager", "host", "moderator"])
+    add.add_argument("--password", required=True, help="at least 8 characters")
+    add.add_argument("--brand", help="brand slug; created if new (default: the only brand)")
+    add.add_argument("--brand-name", help="display name when the brand is created")
+    add.add_argument("--name", help="display name of the user")
+
+    token = commands.add_parser("token", help="print a bearer token for a staff user, for scripts")
+    token.add_argument("--email", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+        if args.command in ("serve", "demo"):
+            return _serve(settings, args)
+        return asyncio.run(_run(settings, args))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"shopcast: setting SHOPCAST_{str(first['loc'][0]).upper()}: {first['msg']}", file=sys.stderr)
+    except (CliError, ShopcastError) as exc:
+        print(f"shopcast: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"shopcast: {exc.strerror or exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(create_engine(settings.effective_database_url))
+    try:
+        await _migrate(database)
+        if args.command == "db":
+            print("shopcast: database is up to date")
+        elif args.command == "user":
+            await _add_user(database, args, SystemClock().now())
+        elif args.command == "token":
+            print(await _token(database, settings, args.email))
+        return 0
+    finally:
+        await database.close()
+
+
+async def _migrate(database: Database) -> None:
+    try:
+        await migrate.upgrade(database.engine)
+    except (OSError, ConnectionError) as exc:
+        raise CliError(f"cannot reach the database: {exc}") from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("asyncpg", "sqlalchemy")):
+            raise CliError(f"cannot migrate the database: {str(exc).splitlines()[0]}") from exc
+        raise
+
+
+async def _add_user(database: Database, args: argparse.Namespace, now: datetime) -> None:
+    try:
+        email = TypeAdapter(Email).validate_python(args.email)
+        slug = TypeAdapter(Slug).validate_python(args.brand) if args.brand else None
+    except ValidationError as exc:
+        raise CliError(f"{exc.errors()[0]['msg']}: {exc.errors()[0]['input']!r}") from None
+    async with database.transaction() as session:
+        if slug is None:
+            brands = await accounts.list_brands(session)
+            if len(brands) != 1:
+                raise CliError("pass --brand SLUG (there is no brand yet, or several)")
+            brand = brands[0]
+        else:
+            brand = await accounts.create_brand(session, slug=slug, name=args.brand_name or slug, now=now)
+        await accounts.add_user(
+            session,
+            email=email,
+            password=args.password,
+            role=Role(args.role),
+            brand=brand,
+            now=now,
+            display_name=args.name,
+        )
+    print(f"shopcast: {email} is {args.role} of {brand.slug}")
+
+
+async def _token(database: Database, settings: Settings, email: str) -> str:
+    async with database.transaction() as session:
+        user = await accounts.find_user(session, email=email)
+    signer = TokenSigner(
+        settings.signing_key(),
+        clock=SystemClock(),
+        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
+    )
+    return signer.issue("user", user.id, user.display_name).token
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from shopcast.web.app import create_app
+
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    demo = asyncio.run(_prepare(settings, demo=args.command == "demo"))
+    base = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+
+    def ready(*_: object) -> None:
+        print(f"\nShopcast is running at {base}/", flush=True)
+        print(f"  manager page   {base}/manage", flush=True)
+        print(f"  health         {base}/healthz", flush=True)
+        print(f"  API document   {base}/api/openapi.json", flush=True)
+        if demo is not None:
+            print(f"  calendar feed  {base}/api/v1/public/shows/{demo.show_id}/calendar.ics", flush=True)
+            print(f"  episodes       {base}/api/v1/public/brands/{demo.brand_slug}/episodes", flush=True)
+            print("\nDemo logins (brand maison-lumiere):", flush=True)
+            for email, password, role in demo.logins:
+                print(f"  {role:<10} {email}  /  {password}", flush=True)
+        print("\nPress Ctrl+C to stop.", flush=True)
+
+    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None)
+    return 0
+
+
+async def _prepare(settings: Settings, *, demo: bool) -> demo_data.Demo | None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(create_engine(settings.effective_database_url))
+    try:
+        await _migrate(database)
+        if not demo:
+            return None
+        async with database.transaction() as session:
+            return await demo_data.seed(session, now=SystemClock().now(), weeks=settings.schedule_weeks)
+    finally:
+        await database.close()

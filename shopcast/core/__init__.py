@@ -1,0 +1,1 @@
+"""The shared kernel: settings, storage, the realtime bus, security, errors, ids, clock."""

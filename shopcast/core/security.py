@@ -1,0 +1,122 @@
+"""Who is calling and what they may do: password hashes, bearer tokens, role checks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shopcast.core.clock import Clock
+from shopcast.core.errors import Forbidden, Unauthorized
+
+
+class Role(StrEnum):
+    """A user's role in one brand."""
+
+    MANAGER = "manager"
+    HOST = "host"
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a staff user with roles per brand, or a guest viewer known by a nickname."""
+
+    kind: Literal["user", "guest"]
+    id: uuid.UUID
+    name: str
+    roles: Mapping[uuid.UUID, Role] = field(default_factory=dict)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.kind == "guest"
+
+
+def authorize(actor: Principal | None, brand_id: uuid.UUID, *roles: Role) -> Principal:
+    """The one check every protected action makes: signed in, and one of `roles` in this brand."""
+    if actor is None:
+        raise Unauthorized("this needs a bearer token: sign in first")
+    if actor.is_guest:
+        raise Forbidden("guests cannot do this: sign in with a staff account")
+    role = actor.roles.get(brand_id)
+    if role is None:
+        raise Forbidden("you have no role in this brand")
+    if roles and role not in roles:
+        wanted = " or ".join(r.value for r in roles)
+        raise Forbidden(f"this needs the {wanted} role; you are {role.value}")
+    return actor
+
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("shopcast-no-such-user")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    kind: Literal["user", "guest"]
+    subject: uuid.UUID
+    name: str
+
+
+class TokenSigner:
+    """Signed, expiring bearer tokens (JWT, HS256)."""
+
+    _ALGORITHM = "HS256"
+    _AUDIENCE = "shopcast"
+
+    def __init__(self, secret: str, *, clock: Clock, user_ttl: timedelta, guest_ttl: timedelta) -> None:
+        self._secret = secret
+        self._clock = clock
+        self._ttl = {"user": user_ttl, "guest": guest_ttl}
+
+    def issue(self, kind: Literal["user", "guest"], subject: uuid.UUID, name: str) -> IssuedToken:
+        now = self._clock.now()
+        expires_at = now + self._ttl[kind]
+        claims = {"sub": str(subject), "kind": kind, "name": name, "aud": self._AUDIENCE, "iat": now, "exp": expires_at}
+        return IssuedToken(jwt.encode(claims, self._secret, algorithm=self._ALGORITHM), expires_at)
+
+    def verify(self, token: str) -> TokenClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._ALGORITHM],
+                audience=self._AUDIENCE,
+                # The app's clock decides expiry (checked below), so it can be tested at any date.
+                options={"require": ["exp", "sub", "kind"], "verify_exp": False, "verify_iat": False},
+            )
+            if float(claims["exp"]) <= self._clock.now().timestamp():
+                raise jwt.ExpiredSignatureError("expired")
+            kind = claims["kind"]
+            if kind not in ("user", "guest"):
+                raise Unauthorized("this token is not a Shopcast token")
+            return TokenClaims(kind=kind, subject=uuid.UUID(claims["sub"]), name=str(claims.get("name", "")))
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("your sign-in has expired: sign in again") from exc
+        except (jwt.InvalidTokenError, ValueError) as exc:
+            raise Unauthorized("this token is not valid") from exc

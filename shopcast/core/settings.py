@@ -1,0 +1,82 @@
+"""Settings from the environment (`SHOPCAST_*`); see docs/operations.md for each one."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Folder for the SQLite database, secrets and media.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL; default: SQLite in the data folder. "
+        "PostgreSQL: postgresql+asyncpg://user:pass@host/db",
+    )
+    redis_url: str | None = Field(None, description="redis://… to link several app processes; default: in-process bus.")
+    redis_prefix: str = Field("shopcast:", description="Prefix of every Redis key and channel Shopcast uses.")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs bearer tokens. Default: generated once and kept in the data folder. "
+        "Set the same value on every app process.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (scheme://host[:port]) allowed to call the API from a browser, "
+        "besides the app's own origin.",
+    )
+    public_url: str | None = Field(
+        None, description="The address users reach Shopcast at (links in calendar feeds); default: from the request."
+    )
+    trust_forwarded_headers: bool = Field(
+        False, description="Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front of Shopcast."
+    )
+    host: str = Field("127.0.0.1", description="Address `shopcast serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port `shopcast serve` listens on.")
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
+    token_ttl_minutes: int = Field(12 * 60, ge=1, description="How long a staff sign-in lasts.")
+    guest_token_ttl_minutes: int = Field(7 * 24 * 60, ge=1, description="How long a guest viewer's token lasts.")
+    login_max_attempts: int = Field(10, ge=1, description="Sign-in attempts allowed per email and window.")
+    login_window_seconds: int = Field(300, ge=1, description="Window of the sign-in attempt limit.")
+    guest_max_per_window: int = Field(30, ge=1, description="Guest tokens one client address may get per window.")
+    schedule_weeks: int = Field(8, ge=1, le=104, description="How many weeks ahead episodes are generated.")
+    bus_log_size: int = Field(1000, ge=10, description="Events kept per room for clients catching up.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'shopcast.db').resolve()}"
+
+    def signing_key(self) -> str:
+        """The configured secret, or one generated on first use and kept in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Created with 0600 so only the service account can read it; O_EXCL so two
+        # processes starting together cannot each write a different key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(key)
+        return key

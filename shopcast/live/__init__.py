@@ -1,0 +1,1 @@
+"""Shows, their weekly schedule and episodes (and, later, the video itself)."""

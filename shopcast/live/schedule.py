@@ -1,0 +1,101 @@
+"""Weekly recurrence: RRULEs expanded in the show's own time zone, so 19:00 stays 19:00 across DST."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from dateutil.rrule import rrule, rrulestr
+
+_ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYHOUR", "BYMINUTE", "COUNT", "UNTIL", "WKST"}
+
+
+def check_time_zone(name: str) -> str:
+    """The IANA name if known (e.g. Europe/Paris), else ValueError."""
+    if name not in _zone_names():
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Paris")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+_ZONES: set[str] = set()
+
+
+def _zone_names() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def normalize_rule(text: str) -> str:
+    """A weekly RRULE in canonical form (`FREQ=WEEKLY;BYDAY=TU`), else ValueError with the reason."""
+    body = text.strip().upper().removeprefix("RRULE:")
+    if not body:
+        raise ValueError("the recurrence is empty: use e.g. FREQ=WEEKLY;BYDAY=TU")
+    parts: dict[str, str] = {}
+    for chunk in body.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep or not value:
+            raise ValueError(f"cannot read {chunk!r}: parts are NAME=VALUE separated by ';'")
+        if key not in _ALLOWED_PARTS:
+            raise ValueError(f"{key} is not supported; use {', '.join(sorted(_ALLOWED_PARTS))}")
+        parts[key] = value
+    if parts.get("FREQ") != "WEEKLY":
+        raise ValueError("a show repeats weekly: the rule needs FREQ=WEEKLY")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise ValueError("use COUNT or UNTIL, not both")
+    if "UNTIL" in parts and parts["UNTIL"].endswith("Z"):
+        # Floating wall-clock series end in wall-clock time too.
+        parts["UNTIL"] = parts["UNTIL"][:-1]
+    rule = ";".join(f"{k}={v}" for k, v in parts.items())
+    try:
+        rrulestr(rule, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a valid recurrence rule: {exc}") from exc
+    return rule
+
+
+def _series(rule: str, first_local: datetime) -> rrule:
+    return rrulestr(rule, dtstart=first_local)  # type: ignore[return-value]
+
+
+def first_occurrence(rule: str, first_local: datetime) -> datetime | None:
+    """The first wall-clock time the rule really produces on or after `first_local`."""
+    return _series(rule, first_local).after(first_local, inc=True)
+
+
+def occurs_at(rule: str, first_local: datetime, local: datetime) -> bool:
+    return _series(rule, first_local).after(local, inc=True) == local
+
+
+def to_utc(local: datetime, zone: str) -> datetime:
+    """A wall-clock time in `zone` as an aware UTC datetime (a time skipped by DST moves forward)."""
+    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def to_local(at: datetime, zone: str) -> datetime:
+    """An aware datetime as an aware datetime in `zone`."""
+    return at.astimezone(ZoneInfo(zone))
+
+
+def wall_clock(value: datetime, zone: str) -> datetime:
+    """A naive wall-clock time in `zone`; naive input is taken to be in `zone` already."""
+    if value.tzinfo is None:
+        return value.replace(second=0, microsecond=0)
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> list[datetime]:
+    """UTC start times of the series in [start, end), each computed from its wall-clock time."""
+    margin = timedelta(days=1)
+    low = wall_clock(start, zone) - margin
+    high = wall_clock(end, zone) + margin
+    found = []
+    for local in _series(rule, first_local).between(low, high, inc=True):
+        at = to_utc(local, zone)
+        if start <= at < end:
+            found.append(at)
+    return found

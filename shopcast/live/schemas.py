@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+
+from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.schedule import check_time_zone, normalize_rule
+
+
+def _web_address(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s):// address")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+ImageUrl = Annotated[
+    str | None, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_web_address)
+]
+TimeZone = Annotated[str, AfterValidator(check_time_zone)]
+Rule = Annotated[str, StringConstraints(max_length=500), AfterValidator(normalize_rule)]
+Minutes = Annotated[int, Field(ge=5, le=720)]
+
+
+class ShowCreate(BaseModel):
+    title: Title
+    description: Description = ""
+    cover_image_url: ImageUrl = None
+    time_zone: TimeZone = Field(description="IANA time zone the show is planned in, e.g. Europe/Paris.")
+    first_episode_at: datetime = Field(
+        description="The first episode's wall-clock start in the show's time zone, e.g. 2026-10-06T19:00. "
+        "With an offset, it is converted to the show's time zone."
+    )
+    rrule: Rule = Field("FREQ=WEEKLY", description="Weekly recurrence (RFC 5545 RRULE), e.g. FREQ=WEEKLY;BYDAY=TU.")
+    duration_minutes: Minutes = 60
+    default_host_id: uuid.UUID | None = Field(None, description="A host or manager of the brand.")
+
+
+class ShowUpdate(BaseModel):
+    """Only the fields sent change; a schedule change regenerates future untouched episodes."""
+
+    title: Title | None = None
+    description: Description | None = None
+    cover_image_url: ImageUrl = None
+    time_zone: TimeZone | None = None
+    first_episode_at: datetime | None = None
+    rrule: Rule | None = None
+    duration_minutes: Minutes | None = None
+    default_host_id: uuid.UUID | None = None
+
+
+class ShowOut(BaseModel):
+    id: uuid.UUID
+    brand_id: uuid.UUID
+    title: str
+    description: str
+    cover_image_url: str | None
+    time_zone: str
+    first_episode_at: datetime = Field(description="Wall-clock start of the first episode, in the show's time zone.")
+    rrule: str
+    duration_minutes: int
+    default_host_id: uuid.UUID | None
+    calendar_path: str = Field(description="Path of the show's public iCalendar feed.")
+
+
+class PublicShowOut(BaseModel):
+    id: uuid.UUID
+    brand_slug: str
+    brand_name: str
+    title: str
+    description: str
+    cover_image_url: str | None
+    time_zone: str
+    rrule: str
+    duration_minutes: int
+    calendar_path: str
+
+
+class EpisodeCreate(BaseModel):
+    """A one-off episode of a show, outside its weekly slot."""
+
+    starts_at: datetime = Field(description="With an offset, or wall-clock time in the show's time zone.")
+    duration_minutes: Minutes | None = None
+    title: Title | None = None
+    host_id: uuid.UUID | None = None
+
+
+class EpisodeUpdate(BaseModel):
+    """Move or change one episode without touching the others."""
+
+    starts_at: datetime | None = Field(None, description="With an offset, or wall-clock time in the show's time zone.")
+    duration_minutes: Minutes | None = None
+    title: Title | None = None
+    host_id: uuid.UUID | None = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _empty_title_clears(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class EpisodeOut(BaseModel):
+    id: uuid.UUID
+    show_id: uuid.UUID
+    show_title: str
+    title: str = Field(description="The episode's own title, or the show's.")
+    starts_at: datetime = Field(description="UTC.")
+    ends_at: datetime = Field(description="UTC.")
+    starts_at_local: datetime = Field(description="The start with the show's offset at that date.")
+    time_zone: str
+    duration_minutes: int
+    status: EpisodeStatus
+    host_id: uuid.UUID | None
+    host_name: str | None
+    is_one_off: bool
+    is_moved: bool = Field(description="Moved away from its weekly slot.")

@@ -1,0 +1,421 @@
+"""Shows and their episodes: planning, moving, cancelling, going live, public listings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.accounts import service as accounts
+from shopcast.core.bus import Bus
+from shopcast.core.db import after_commit, insert_ignoring_duplicates
+from shopcast.core.errors import Conflict, InvalidInput, NotFound
+from shopcast.core.ids import new_id
+from shopcast.core.security import Principal, Role, authorize
+from shopcast.live import schedule
+from shopcast.live.calendar import build_calendar
+from shopcast.live.events import EVENT_FOR_STATUS, EpisodeStatusChanged, episode_room
+from shopcast.live.lifecycle import EpisodeStatus, check_transition, is_editable
+from shopcast.live.models import Episode, Show
+from shopcast.live.schemas import (
+    EpisodeCreate,
+    EpisodeOut,
+    EpisodeUpdate,
+    PublicShowOut,
+    ShowCreate,
+    ShowOut,
+    ShowUpdate,
+)
+
+STAFF = (Role.MANAGER, Role.HOST, Role.MODERATOR)
+ON_AIR = (Role.MANAGER, Role.HOST)
+MAX_MINUTES = 720  # the longest episode a show may plan
+_SCHEDULE_FIELDS = {"time_zone", "first_episode_at", "rrule", "duration_minutes", "default_host_id"}
+
+
+def calendar_path(show_id: uuid.UUID) -> str:
+    return f"/api/v1/public/shows/{show_id}/calendar.ics"
+
+
+def _show_out(show: Show) -> ShowOut:
+    return ShowOut(
+        id=show.id,
+        brand_id=show.brand_id,
+        title=show.title,
+        description=show.description,
+        cover_image_url=show.cover_image_url,
+        time_zone=show.time_zone,
+        first_episode_at=show.first_episode_local,
+        rrule=show.rrule,
+        duration_minutes=show.duration_minutes,
+        default_host_id=show.default_host_id,
+        calendar_path=calendar_path(show.id),
+    )
+
+
+async def _episodes_out(
+    session: AsyncSession, episodes: Sequence[Episode], shows: dict[uuid.UUID, Show]
+) -> list[EpisodeOut]:
+    names = await accounts.display_names(session, user_ids={e.host_id for e in episodes if e.host_id})
+    out = []
+    for e in episodes:
+        show = shows[e.show_id]
+        out.append(
+            EpisodeOut(
+                id=e.id,
+                show_id=e.show_id,
+                show_title=show.title,
+                title=e.title or show.title,
+                starts_at=e.starts_at,
+                ends_at=e.starts_at + timedelta(minutes=e.duration_minutes),
+                starts_at_local=schedule.to_local(e.starts_at, show.time_zone),
+                time_zone=show.time_zone,
+                duration_minutes=e.duration_minutes,
+                status=e.status,
+                host_id=e.host_id,
+                host_name=names.get(e.host_id) if e.host_id else None,
+                is_one_off=e.occurrence_at is None,
+                is_moved=e.occurrence_at is not None and e.starts_at != e.occurrence_at,
+            )
+        )
+    return out
+
+
+async def _load_show(session: AsyncSession, show_id: uuid.UUID) -> Show:
+    show = await session.get(Show, show_id)
+    if show is None:
+        raise NotFound(f"no show {show_id}")
+    return show
+
+
+async def _load_episode(session: AsyncSession, episode_id: uuid.UUID, *, for_update: bool = False) -> Episode:
+    query = select(Episode).where(Episode.id == episode_id)
+    if for_update:
+        query = query.with_for_update()
+    episode = await session.scalar(query)
+    if episode is None:
+        raise NotFound(f"no episode {episode_id}")
+    return episode
+
+
+async def _check_host(session: AsyncSession, brand_id: uuid.UUID, host_id: uuid.UUID | None) -> None:
+    if host_id is None:
+        return
+    role = await accounts.role_in_brand(session, user_id=host_id, brand_id=brand_id)
+    if role not in ON_AIR:
+        raise InvalidInput("the host must be a host or manager of this brand")
+
+
+async def extend_schedule(session: AsyncSession, show: Show, *, now: datetime, weeks: int, force: bool = False) -> None:
+    """Make sure the show's episodes exist for the coming `weeks` (idempotent, safe to race)."""
+    horizon = now + timedelta(weeks=weeks)
+    if not force and show.scheduled_until is not None and show.scheduled_until >= horizon - timedelta(days=1):
+        return
+    start = now if force or show.scheduled_until is None else max(now, show.scheduled_until)
+    slots = schedule.occurrences(show.rrule, show.first_episode_local, show.time_zone, start, horizon)
+    if slots:
+        rows = [
+            {
+                "id": new_id(),
+                "show_id": show.id,
+                "brand_id": show.brand_id,
+                "occurrence_at": at,
+                "starts_at": at,
+                "duration_minutes": show.duration_minutes,
+                "host_id": show.default_host_id,
+                "status": EpisodeStatus.SCHEDULED,
+                "created_at": now,
+            }
+            for at in slots
+        ]
+        await session.execute(insert_ignoring_duplicates(session, Episode.__table__), rows)
+    show.scheduled_until = horizon
+    await session.flush()
+
+
+async def create_show(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, data: ShowCreate, now: datetime, weeks: int
+) -> ShowOut:
+    """Plan a weekly show and generate its coming episodes."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, Role.MANAGER)
+    await _check_host(session, brand.id, data.default_host_id)
+    first = _first_slot(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
+    show = Show(
+        id=new_id(),
+        brand_id=brand.id,
+        title=data.title,
+        description=data.description,
+        cover_image_url=data.cover_image_url,
+        time_zone=data.time_zone,
+        first_episode_local=first,
+        rrule=data.rrule,
+        duration_minutes=data.duration_minutes,
+        default_host_id=data.default_host_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(show)
+    await session.flush()
+    await extend_schedule(session, show, now=now, weeks=weeks)
+    return _show_out(show)
+
+
+def _first_slot(rule: str, first_local: datetime) -> datetime:
+    first = schedule.first_occurrence(rule, first_local)
+    if first is None:
+        raise InvalidInput("this recurrence produces no episode: check COUNT or UNTIL")
+    return first
+
+
+async def update_show(
+    session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, data: ShowUpdate, now: datetime, weeks: int
+) -> ShowOut:
+    """Change a show; a new schedule replaces future episodes nobody moved or cancelled."""
+    show = await _load_show(session, show_id)
+    authorize(actor, show.brand_id, Role.MANAGER)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("title", "time_zone", "rrule", "duration_minutes"):
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name} cannot be empty")
+    if "default_host_id" in changes:
+        await _check_host(session, show.brand_id, changes["default_host_id"])
+    zone = changes.get("time_zone", show.time_zone)
+    first = show.first_episode_local
+    if changes.get("first_episode_at") is not None:
+        first = schedule.wall_clock(changes["first_episode_at"], zone)
+    rule = changes.get("rrule", show.rrule)
+    show.first_episode_local = _first_slot(rule, first)
+    for name in (
+        "title",
+        "description",
+        "cover_image_url",
+        "time_zone",
+        "rrule",
+        "duration_minutes",
+        "default_host_id",
+    ):
+        if name in changes:
+            setattr(show, name, changes[name] if name != "description" else (changes[name] or ""))
+    show.updated_at = now
+    if _SCHEDULE_FIELDS & changes.keys():
+        # Untouched future episodes follow the new schedule; moved, cancelled or aired ones stay.
+        await session.execute(
+            delete(Episode).where(
+                Episode.show_id == show.id,
+                Episode.status == EpisodeStatus.SCHEDULED,
+                Episode.occurrence_at.is_not(None),
+                Episode.starts_at == Episode.occurrence_at,
+                Episode.title.is_(None),
+                Episode.starts_at > now,
+            )
+        )
+        await extend_schedule(session, show, now=now, weeks=weeks, force=True)
+    await session.flush()
+    return _show_out(show)
+
+
+async def get_show(session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID) -> ShowOut:
+    show = await _load_show(session, show_id)
+    authorize(actor, show.brand_id, *STAFF)
+    return _show_out(show)
+
+
+async def list_shows(session: AsyncSession, *, actor: Principal | None, brand_slug: str) -> list[ShowOut]:
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, *STAFF)
+    shows = await session.scalars(select(Show).where(Show.brand_id == brand.id).order_by(Show.title))
+    return [_show_out(s) for s in shows]
+
+
+def _upcoming_window(now: datetime) -> ColumnElement[bool]:
+    """Rows that may still be to come: live, or starting no earlier than the longest episode ago."""
+    return (Episode.status == EpisodeStatus.LIVE) | (Episode.starts_at >= now - timedelta(minutes=MAX_MINUTES))
+
+
+def _is_upcoming(episode: Episode, now: datetime) -> bool:
+    if episode.status == EpisodeStatus.LIVE:
+        return True
+    ends_at = episode.starts_at + timedelta(minutes=episode.duration_minutes)
+    return episode.status != EpisodeStatus.ENDED and ends_at > now
+
+
+async def list_show_episodes(
+    session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, now: datetime, weeks: int, include_past: bool
+) -> list[EpisodeOut]:
+    """The show's episodes for its staff, cancelled ones included."""
+    show = await _load_show(session, show_id)
+    authorize(actor, show.brand_id, *STAFF)
+    await extend_schedule(session, show, now=now, weeks=weeks)
+    query = select(Episode).where(Episode.show_id == show.id).order_by(Episode.starts_at)
+    if not include_past:
+        query = query.where(_upcoming_window(now))
+    episodes = [e for e in await session.scalars(query) if include_past or _is_upcoming(e, now)]
+    return await _episodes_out(session, episodes, {show.id: show})
+
+
+async def add_episode(
+    session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, data: EpisodeCreate, now: datetime
+) -> EpisodeOut:
+    """Add a one-off episode to a show, outside its weekly slot."""
+    show = await _load_show(session, show_id)
+    authorize(actor, show.brand_id, Role.MANAGER)
+    host_id = data.host_id if data.host_id is not None else show.default_host_id
+    await _check_host(session, show.brand_id, data.host_id)
+    starts_at = _absolute(data.starts_at, show.time_zone)
+    if starts_at <= now:
+        raise InvalidInput("a new episode must start in the future")
+    episode = Episode(
+        id=new_id(),
+        show_id=show.id,
+        brand_id=show.brand_id,
+        occurrence_at=None,
+        starts_at=starts_at,
+        duration_minutes=data.duration_minutes or show.duration_minutes,
+        title=data.title,
+        host_id=host_id,
+        status=EpisodeStatus.SCHEDULED,
+        created_at=now,
+    )
+    session.add(episode)
+    await session.flush()
+    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+
+
+def _absolute(value: datetime, zone: str) -> datetime:
+    """An aware time as is; a naive one as wall-clock time in the show's zone."""
+    return schedule.to_utc(schedule.wall_clock(value, zone), zone)
+
+
+async def update_episode(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, data: EpisodeUpdate, now: datetime
+) -> EpisodeOut:
+    """Move or change one episode; the rest of the series is untouched."""
+    episode = await _load_episode(session, episode_id, for_update=True)
+    show = await _load_show(session, episode.show_id)
+    authorize(actor, episode.brand_id, Role.MANAGER)
+    if not is_editable(episode.status):
+        raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("starts_at") is not None:
+        starts_at = _absolute(changes["starts_at"], show.time_zone)
+        if starts_at <= now:
+            raise InvalidInput("an episode can only be moved to a time in the future")
+        episode.starts_at = starts_at
+    if changes.get("duration_minutes") is not None:
+        episode.duration_minutes = changes["duration_minutes"]
+    if "title" in changes:
+        episode.title = changes["title"]
+    if "host_id" in changes:
+        await _check_host(session, episode.brand_id, changes["host_id"])
+        episode.host_id = changes["host_id"]
+    await session.flush()
+    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+
+
+async def change_status(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    episode_id: uuid.UUID,
+    to: EpisodeStatus,
+    now: datetime,
+    bus: Bus,
+) -> EpisodeOut:
+    """Move an episode through its lifecycle; the episode's room hears about it once committed."""
+    episode = await _load_episode(session, episode_id, for_update=True)
+    authorize(actor, episode.brand_id, *(ON_AIR if to != EpisodeStatus.CANCELLED else (Role.MANAGER,)))
+    check_transition(episode.status, to)
+    # A conditional update, so two hosts pressing "Go live" at once cannot both win.
+    result = await session.execute(
+        update(Episode)
+        .where(Episode.id == episode.id, Episode.status == episode.status)
+        .values(
+            status=to,
+            went_live_at=now if to == EpisodeStatus.LIVE else Episode.went_live_at,
+            ended_at=now if to == EpisodeStatus.ENDED else Episode.ended_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        await session.refresh(episode)
+        check_transition(episode.status, to)
+    await session.refresh(episode)
+    show = await _load_show(session, episode.show_id)
+    event = EpisodeStatusChanged(episode_id=episode.id, status=to, at=now)
+
+    async def announce() -> None:
+        await bus.publish(episode_room(episode.id), EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
+
+    after_commit(session, announce)
+    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+
+
+# --- what viewers see, without signing in -------------------------------------------------
+
+
+async def public_brand_episodes(
+    session: AsyncSession, *, brand_slug: str, now: datetime, weeks: int, limit: int
+) -> list[EpisodeOut]:
+    """The brand's coming and live episodes, soonest first."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    shows = {s.id: s for s in await session.scalars(select(Show).where(Show.brand_id == brand.id))}
+    for show in shows.values():
+        await extend_schedule(session, show, now=now, weeks=weeks)
+    query = (
+        select(Episode)
+        .where(Episode.brand_id == brand.id, Episode.status != EpisodeStatus.CANCELLED, _upcoming_window(now))
+        .order_by(Episode.starts_at)
+    )
+    episodes = [e for e in await session.scalars(query) if _is_upcoming(e, now)][:limit]
+    return await _episodes_out(session, episodes, shows)
+
+
+async def public_show(session: AsyncSession, *, show_id: uuid.UUID) -> PublicShowOut:
+    show = await _load_show(session, show_id)
+    brand = await accounts.get_brand_by_id(session, brand_id=show.brand_id)
+    return PublicShowOut(
+        id=show.id,
+        brand_slug=brand.slug,
+        brand_name=brand.name,
+        title=show.title,
+        description=show.description,
+        cover_image_url=show.cover_image_url,
+        time_zone=show.time_zone,
+        rrule=show.rrule,
+        duration_minutes=show.duration_minutes,
+        calendar_path=calendar_path(show.id),
+    )
+
+
+async def public_show_episodes(
+    session: AsyncSession, *, show_id: uuid.UUID, now: datetime, weeks: int
+) -> list[EpisodeOut]:
+    """The show's coming and live episodes (cancelled ones left out)."""
+    show = await _load_show(session, show_id)
+    await extend_schedule(session, show, now=now, weeks=weeks)
+    query = (
+        select(Episode)
+        .where(Episode.show_id == show.id, Episode.status != EpisodeStatus.CANCELLED, _upcoming_window(now))
+        .order_by(Episode.starts_at)
+    )
+    episodes = [e for e in await session.scalars(query) if _is_upcoming(e, now)]
+    return await _episodes_out(session, episodes, {show.id: show})
+
+
+async def public_episode(session: AsyncSession, *, episode_id: uuid.UUID) -> EpisodeOut:
+    episode = await _load_episode(session, episode_id)
+    show = await _load_show(session, episode.show_id)
+    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+
+
+async def show_calendar(session: AsyncSession, *, show_id: uuid.UUID, now: datetime, weeks: int) -> bytes:
+    """The show's iCalendar feed."""
+    show = await _load_show(session, show_id)
+    brand = await accounts.get_brand_by_id(session, brand_id=show.brand_id)
+    await extend_schedule(session, show, now=now, weeks=weeks)
+    episodes = await session.scalars(select(Episode).where(Episode.show_id == show.id))
+    return build_calendar(show, brand.name, episodes, now=now)

@@ -1,0 +1,1 @@
+"""The only package that knows HTTP (and, later, Socket.IO): it translates to service calls."""

@@ -1,0 +1,183 @@
+"""Declared JSON routes: one declaration gives the aiohttp route, its validation and its OpenAPI entry.
+
+A handler is `async def name(call: Call, <path params>, body: Model?, query: Model?) -> Result`;
+path parameters are parsed by their annotation (a malformed id is a 404, like an unknown one),
+the body and query by their pydantic models (a bad one is a 422 that names each field), and the
+result is serialised with the declared response model inside the request's transaction.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.core.errors import BadRequest, InvalidInput, NotFound, UnsupportedMediaType
+from shopcast.core.security import Principal
+from shopcast.web.context import RESOURCES, Resources
+
+Access = Literal["public", "signed-in"]
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: who calls, the transaction, the app's resources."""
+
+    request: web.Request
+    session: AsyncSession
+    resources: Resources
+
+    @property
+    def actor(self) -> Principal | None:
+        return self.request.get(PRINCIPAL)
+
+    @property
+    def client(self) -> str:
+        """The caller's address, for rate limits."""
+        return self.request.remote or "unknown"
+
+    def now(self) -> datetime:
+        return self.resources.clock.now()
+
+
+@dataclass
+class Raw:
+    """A non-JSON result (a calendar file, for example)."""
+
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Callable[..., Awaitable[Any]]
+    summary: str
+    tag: str
+    access: Access
+    status: int
+    response: Any
+    produces: str
+    path_params: dict[str, type]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    errors: tuple[int, ...]
+
+
+class Api:
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tag: str,
+        response: Any = None,
+        status: int = 200,
+        access: Access = "public",
+        produces: str = "application/json",
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        def declare(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            hints = typing.get_type_hints(handler)
+            names = [p for p in inspect.signature(handler).parameters if p != "call"]
+            self.operations.append(
+                Operation(
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    summary=summary,
+                    tag=tag,
+                    access=access,
+                    status=status,
+                    response=response,
+                    produces=produces,
+                    path_params={n: hints[n] for n in names if n not in ("body", "query")},
+                    body=hints.get("body") if "body" in names else None,
+                    query=hints.get("query") if "query" in names else None,
+                    errors=errors,
+                )
+            )
+            return handler
+
+        return declare
+
+    def install(self, app: web.Application) -> None:
+        for op in self.operations:
+            app.router.add_route(op.method, op.path, _endpoint(op), name=op.handler.__name__)
+
+
+def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    dump = TypeAdapter(op.response).dump_json if op.response is not None else None
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        kwargs: dict[str, Any] = {}
+        for name, kind in op.path_params.items():
+            kwargs[name] = _path_value(request.match_info[name], kind)
+        if op.query is not None:
+            kwargs["query"] = _validate(op.query, dict(request.query))
+        if op.body is not None:
+            kwargs["body"] = _validate(op.body, await _json_body(request))
+        resources = request.app[RESOURCES]
+        async with resources.database.transaction() as session:
+            result = await op.handler(Call(request, session, resources), **kwargs)
+            # Serialised inside the transaction: a result that cannot be written rolls it back.
+            if isinstance(result, Raw):
+                return web.Response(
+                    body=result.body,
+                    status=op.status,
+                    content_type=None,
+                    headers={"Content-Type": result.content_type, **result.headers},
+                )
+            body = dump(result) if dump is not None else b""
+        if op.status == 204:
+            return web.Response(status=204)
+        return web.Response(body=body, status=op.status, content_type="application/json")
+
+    return endpoint
+
+
+def _path_value(raw: str, kind: type) -> Any:
+    if kind is uuid.UUID:
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            raise NotFound(f"no such item: {raw!r} is not an id") from None
+    return raw
+
+
+async def _json_body(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    raw = await request.read()
+    try:
+        return orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+
+
+def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "body", "reason": err["msg"]}
+            for err in exc.errors(include_url=False)
+        ]
+        detail = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
+        raise InvalidInput(detail, extra={"errors": problems}) from None

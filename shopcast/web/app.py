@@ -1,0 +1,71 @@
+"""The app factory: the one place where engines, Redis, the bus and the signer are made and closed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from shopcast.core.bus import Bus, InProcessBus, RedisBus
+from shopcast.core.clock import Clock, SystemClock
+from shopcast.core.db import Database, create_engine
+from shopcast.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from shopcast.core.security import TokenSigner
+from shopcast.core.settings import Settings
+from shopcast.web import middleware, pages
+from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
+from shopcast.web.routes import auth, public, shows, system
+
+APIS = [auth.api, shows.api, public.api]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            *([middleware.forwarded] if settings.trust_forwarded_headers else []),
+            middleware.security_headers,
+            middleware.problems,
+            middleware.origins,
+            middleware.caller,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app.cleanup_ctx.append(_resources)
+    for api in APIS:
+        api.install(app)
+    system.install(app, APIS)
+    pages.install(app)
+    return app
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings, clock = app[SETTINGS], app[CLOCK]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(create_engine(settings.effective_database_url))
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    bus: Bus
+    limiter: RateLimiter
+    if redis is not None:
+        bus = RedisBus(redis, prefix=settings.redis_prefix, log_size=settings.bus_log_size)
+        limiter = RedisRateLimiter(redis, prefix=settings.redis_prefix)
+    else:
+        bus = InProcessBus(log_size=settings.bus_log_size)
+        limiter = MemoryRateLimiter()
+    signer = TokenSigner(
+        settings.signing_key(),
+        clock=clock,
+        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
+    )
+    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer)
+    try:
+        yield
+    finally:
+        await bus.close()
+        if redis is not None:
+            await redis.aclose()
+        await database.close()

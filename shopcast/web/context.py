@@ -1,0 +1,29 @@
+"""What a request handler can reach: the app's resources, made once in the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from shopcast.core.bus import Bus
+from shopcast.core.clock import Clock
+from shopcast.core.db import Database
+from shopcast.core.ratelimit import RateLimiter
+from shopcast.core.security import TokenSigner
+from shopcast.core.settings import Settings
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    clock: Clock
+    database: Database
+    bus: Bus
+    limiter: RateLimiter
+    signer: TokenSigner
+
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
+RESOURCES = web.AppKey("resources", Resources)

@@ -1,0 +1,137 @@
+"""Cross-cutting HTTP behaviour, each in one place: problems, origins, headers, the caller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from shopcast.accounts import service as accounts
+from shopcast.core.errors import Forbidden, PayloadTooLarge, ShopcastError, Unauthorized
+from shopcast.web.api import PRINCIPAL
+from shopcast.web.context import RESOURCES
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, extra: dict | None = None) -> web.Response:
+    body = {"type": f"urn:shopcast:problem:{slug}", "title": title, "status": status, "detail": detail, **(extra or {})}
+    headers = {}
+    if extra and "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/problem+json", headers=headers
+    )
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as problem JSON (RFC 9457): typed errors, aiohttp's own, and crashes."""
+    try:
+        return await handler(request)
+    except ShopcastError as exc:
+        return problem_response(exc.status, exc.slug, exc.title, exc.detail, exc.extra)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[RESOURCES].settings.max_body_bytes
+        err = PayloadTooLarge(f"the body is larger than {limit} bytes")
+        return problem_response(err.status, err.slug, err.title, err.detail)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz")):
+            raise
+        slug = _HTTP_SLUGS.get(exc.status, "http-error")
+        detail = f"no route {request.method} {request.path}" if exc.status in (404, 405) else (exc.text or exc.reason)
+        return problem_response(exc.status, slug, exc.reason, detail)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500, "internal-error", "Something went wrong", "an unexpected error; it was logged")
+
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _own_origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+@web.middleware
+async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Browsers may call the API from our own origin or SHOPCAST_ALLOWED_ORIGINS, nowhere else."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return await handler(request)
+    allowed = set(request.app[RESOURCES].settings.allowed_origins)
+    own = origin == _own_origin(request)
+    if not own and origin not in allowed:
+        if request.method in _UNSAFE or request.method == "OPTIONS":
+            raise Forbidden(f"requests from {origin} are not allowed; add it to SHOPCAST_ALLOWED_ORIGINS")
+        return await handler(request)
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response: web.StreamResponse = web.Response(status=204)
+    else:
+        response = await handler(request)
+    if not own:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if response.content_type == "text/html":
+        headers.setdefault("Content-Security-Policy", _CSP)
+        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@web.middleware
+async def caller(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who is calling, from the bearer token; a token that does not check out is a 401, not a guest."""
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use `Authorization: Bearer <token>`")
+        resources = request.app[RESOURCES]
+        claims = resources.signer.verify(token.strip())
+        if claims.kind == "guest":
+            request[PRINCIPAL] = accounts.guest_principal(guest_id=claims.subject, nickname=claims.name)
+        else:
+            async with resources.database.transaction() as session:
+                request[PRINCIPAL] = await accounts.load_principal(session, user_id=claims.subject)
+    return await handler(request)
+
+
+@web.middleware
+async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a trusted reverse proxy: the client's address, scheme and host from X-Forwarded-*."""
+    changes = {}
+    if client := request.headers.get("X-Forwarded-For"):
+        # The last address is the one our proxy appended; earlier ones are the client's own claim.
+        changes["remote"] = client.split(",")[-1].strip()
+    if scheme := request.headers.get("X-Forwarded-Proto"):
+        changes["scheme"] = scheme.split(",")[0].strip()
+    if host := request.headers.get("X-Forwarded-Host"):
+        changes["host"] = host.split(",")[0].strip()
+    return await handler(request.clone(**changes) if changes else request)

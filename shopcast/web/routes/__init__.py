@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area; each declares its operations on its own `api`."""

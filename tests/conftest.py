@@ -1,0 +1,251 @@
+"""Shared fixtures: the real app on real databases and buses.
+
+Database tests run on SQLite and PostgreSQL, bus tests on the in-process bus and Redis.
+Without the services those variants skip with the reason; with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import redis as redis_sync
+from aiohttp.test_utils import TestClient
+
+from shopcast.core import migrate
+from shopcast.core.db import Database, create_engine
+from shopcast.core.settings import Settings
+from shopcast.web.app import create_app
+
+CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_DSN = os.environ.get("SHOPCAST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SHOPCAST_TEST_REDIS", "redis://127.0.0.1:6379/0")
+SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+# Before the October 2026 DST change in Europe, so schedules in tests cross it.
+DEFAULT_NOW = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
+
+
+def service_missing(name: str, error: BaseException) -> None:
+    reason = f"{name} is not reachable ({type(error).__name__}: {error})"
+    if CI:
+        pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+class SettableClock:
+    """The app's clock in tests: starts at DEFAULT_NOW and moves only when told."""
+
+    def __init__(self, at: datetime = DEFAULT_NOW) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _migrate_url(url: str) -> None:
+    database = Database(create_engine(url))
+    try:
+        await migrate.upgrade(database.engine)
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (much faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "shopcast.db"
+    _run(_migrate_url(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@dataclass
+class PostgresServer:
+    admin_dsn: str
+    url: str | None = None
+    error: BaseException | None = None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One migrated database for the session; each test starts from empty tables."""
+    server = PostgresServer(POSTGRES_DSN)
+    name = f"shopcast_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    try:
+        _run(create())
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        server.error = exc
+        yield server
+        return
+    base = POSTGRES_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    server.url = f"{base}/{name}"
+    _run(_migrate_url(server.url))
+    yield server
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    _run(drop())
+
+
+async def _empty_postgres(url: str) -> None:
+    tables = [t.name for t in migrate.metadata().sorted_tables]
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
+    try:
+        await connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    finally:
+        await connection.close()
+
+
+async def fresh_database(kind: str, tmp_path: Path, sqlite_template: Path, postgres_server: PostgresServer) -> str:
+    """The URL of an empty, migrated database of this kind."""
+    if kind == "sqlite":
+        data = tmp_path / "data"
+        data.mkdir(exist_ok=True)
+        shutil.copy(sqlite_template, data / "shopcast.db")
+        return f"sqlite+aiosqlite:///{data / 'shopcast.db'}"
+    if postgres_server.url is None:
+        service_missing("PostgreSQL", postgres_server.error or RuntimeError("unknown"))
+    assert postgres_server.url is not None
+    await _empty_postgres(postgres_server.url)
+    return postgres_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_server: PostgresServer
+) -> str:
+    return await fresh_database(request.param, tmp_path, sqlite_template, postgres_server)
+
+
+# --- buses -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_available() -> BaseException | None:
+    client = redis_sync.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+        return None
+    except redis_sync.RedisError as exc:
+        return exc
+    finally:
+        client.close()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def redis_url(request: pytest.FixtureRequest, redis_available: BaseException | None) -> str | None:
+    """None for the in-process bus, or a reachable Redis."""
+    if request.param == "in-process":
+        return None
+    if redis_available is not None:
+        service_missing("Redis", redis_available)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of the test's own, deleted afterwards, so tests never see each other's keys."""
+    prefix = f"shopcast-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis_sync.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    except redis_sync.RedisError:
+        pass
+    finally:
+        client.close()
+
+
+# --- the app -----------------------------------------------------------------------------
+
+BACKENDS = {"sqlite+in-process": ("sqlite", "in-process"), "postgresql+redis": ("postgresql", "redis")}
+
+
+@pytest.fixture(params=list(BACKENDS))
+async def backend(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_server: PostgresServer,
+    redis_available: BaseException | None,
+    redis_prefix: str,
+) -> dict[str, Any]:
+    """Settings for the embedded default (SQLite, in-process) and the scaled-out one (PostgreSQL, Redis)."""
+    db_kind, bus_kind = BACKENDS[request.param]
+    url = await fresh_database(db_kind, tmp_path, sqlite_template, postgres_server)
+    redis = None
+    if bus_kind == "redis":
+        if redis_available is not None:
+            service_missing("Redis", redis_available)
+        redis = REDIS_URL
+    return {"database_url": url, "redis_url": redis, "redis_prefix": redis_prefix}
+
+
+def make_settings(tmp_path: Path, **changes: Any) -> Settings:
+    values: dict[str, Any] = {"data_dir": tmp_path / "data", "secret_key": SECRET}
+    values.update(changes)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
+    return make_settings(tmp_path, **backend)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, clock: SettableClock) -> TestClient:
+    """The real app, through HTTP."""
+    return await aiohttp_client(create_app(settings, clock=clock))
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """Direct access to the test's database, for arranging data through the services."""
+    db = Database(create_engine(settings.effective_database_url))
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def factory(client: TestClient, database: Database, clock: SettableClock) -> Any:
+    from tests.factories import Factory
+
+    return Factory(client, database, clock.now())

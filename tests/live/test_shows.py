@@ -1,0 +1,163 @@
+"""Planning weekly shows: episodes generated in the show's time zone, schedule changes, bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shopcast.core.security import Role
+from tests.factories import Factory, Staff
+
+
+@pytest.fixture
+async def manager(factory: Factory) -> Staff:
+    await factory.brand("acme")
+    return await factory.staff("acme", Role.MANAGER)
+
+
+def local_times(episodes: list[dict[str, Any]]) -> list[str]:
+    return [e["starts_at_local"] for e in episodes]
+
+
+async def test_weekly_show_keeps_19h_paris_across_the_october_dst_change(factory: Factory, manager: Staff) -> None:
+    show = await factory.show("acme", manager, first_episode_at="2026-10-13T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
+    episodes = await factory.episodes(show["id"], manager)
+    # The clock is at 2026-09-20; 8 weeks ahead reaches mid-November. Clocks go back on 25 October.
+    assert local_times(episodes)[:4] == [
+        "2026-10-13T19:00:00+02:00",
+        "2026-10-20T19:00:00+02:00",
+        "2026-10-27T19:00:00+01:00",
+        "2026-11-03T19:00:00+01:00",
+    ]
+    assert [e["starts_at"] for e in episodes[1:3]] == ["2026-10-20T17:00:00Z", "2026-10-27T18:00:00Z"]
+    assert all(e["status"] == "scheduled" and not e["is_one_off"] for e in episodes)
+
+
+async def test_episodes_are_generated_for_the_coming_weeks_only(factory: Factory, manager: Staff, clock) -> None:
+    show = await factory.show("acme", manager, first_episode_at="2026-09-01T19:00")
+    episodes = await factory.episodes(show["id"], manager)
+    # Past slots (1, 8, 15 September) are not created; 8 weeks from 20 September.
+    assert local_times(episodes)[0] == "2026-09-22T19:00:00+02:00"
+    assert len(episodes) == 8
+    clock.advance(weeks=4)
+    manager = await factory.sign_in(manager.email, manager.id)  # the old sign-in has expired
+    later = await factory.episodes(show["id"], manager)
+    assert local_times(later)[0] == "2026-10-20T19:00:00+02:00"
+    assert local_times(later)[-1] == "2026-12-08T19:00:00+01:00"
+
+
+async def test_every_other_week_and_two_days_a_week(factory: Factory, manager: Staff) -> None:
+    biweekly = await factory.show("acme", manager, rrule="FREQ=WEEKLY;INTERVAL=2", first_episode_at="2026-09-24T18:30")
+    assert local_times(await factory.episodes(biweekly["id"], manager))[:2] == [
+        "2026-09-24T18:30:00+02:00",
+        "2026-10-08T18:30:00+02:00",
+    ]
+    twice = await factory.show("acme", manager, rrule="FREQ=WEEKLY;BYDAY=TU,TH", first_episode_at="2026-09-22T12:00")
+    assert local_times(await factory.episodes(twice["id"], manager))[:3] == [
+        "2026-09-22T12:00:00+02:00",
+        "2026-09-24T12:00:00+02:00",
+        "2026-09-29T12:00:00+02:00",
+    ]
+
+
+async def test_a_first_date_off_the_rule_starts_at_the_rules_first_slot(factory: Factory, manager: Staff) -> None:
+    # Asked to start on a Monday, for a Tuesday show: the first episode is that Tuesday.
+    show = await factory.show("acme", manager, first_episode_at="2026-09-28T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
+    assert show["first_episode_at"] == "2026-09-29T19:00:00"
+
+
+async def test_a_start_given_with_an_offset_is_converted_to_the_show_zone(factory: Factory, manager: Staff) -> None:
+    show = await factory.show("acme", manager, first_episode_at="2026-09-22T17:00:00Z", rrule="FREQ=WEEKLY")
+    assert show["first_episode_at"] == "2026-09-22T19:00:00"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
+        ({"rrule": "FREQ=DAILY"}, "FREQ=WEEKLY"),
+        ({"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "not a valid recurrence"),
+        ({"rrule": "FREQ=WEEKLY;BYSETPOS=1"}, "BYSETPOS is not supported"),
+        ({"rrule": "FREQ=WEEKLY;UNTIL=20260101"}, "produces no episode"),
+        ({"duration_minutes": 0}, "duration_minutes"),
+        ({"duration_minutes": 10_000}, "duration_minutes"),
+        ({"title": "   "}, "title"),
+        ({"title": "x" * 200}, "title"),
+        ({"cover_image_url": "javascript:alert(1)"}, "http(s)://"),
+        ({"first_episode_at": "next tuesday"}, "first_episode_at"),
+        ({"default_host_id": "00000000-0000-0000-0000-000000000000"}, "host must be a host or manager"),
+    ],
+)
+async def test_bad_shows_are_refused_with_a_reason_and_nothing_saved(
+    client, factory: Factory, manager: Staff, fields: dict[str, Any], reason: str
+) -> None:
+    body = {"title": "Show", "time_zone": "Europe/Paris", "first_episode_at": "2026-09-22T19:00", **fields}
+    response = await client.post("/api/v1/brands/acme/shows", json=body, headers=manager.headers)
+    assert response.status == 422, await response.text()
+    problem = await response.json()
+    assert problem["type"] == "urn:shopcast:problem:invalid-input"
+    assert reason in problem["detail"]
+    shows = await client.get("/api/v1/brands/acme/shows", headers=manager.headers)
+    assert await shows.json() == []
+
+
+async def test_a_moderator_cannot_be_the_default_host(client, factory: Factory, manager: Staff) -> None:
+    moderator = await factory.staff("acme", Role.MODERATOR)
+    host = await factory.staff("acme", Role.HOST)
+    body = {"title": "S", "time_zone": "Europe/Paris", "first_episode_at": "2026-09-22T19:00"}
+    refused = await client.post(
+        "/api/v1/brands/acme/shows", json={**body, "default_host_id": str(moderator.id)}, headers=manager.headers
+    )
+    assert refused.status == 422
+    show = await factory.show("acme", manager, default_host_id=str(host.id))
+    episodes = await factory.episodes(show["id"], manager)
+    assert {e["host_id"] for e in episodes} == {str(host.id)}
+    assert episodes[0]["host_name"]
+
+
+async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_ones(
+    client, factory: Factory, manager: Staff
+) -> None:
+    show = await factory.show("acme", manager, first_episode_at="2026-09-22T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
+    episodes = await factory.episodes(show["id"], manager)
+    moved, cancelled = episodes[1], episodes[2]
+    await client.patch(
+        f"/api/v1/episodes/{moved['id']}", json={"starts_at": "2026-10-01T20:00"}, headers=manager.headers
+    )
+    await client.post(f"/api/v1/episodes/{cancelled['id']}/cancel", headers=manager.headers)
+
+    response = await client.patch(
+        f"/api/v1/shows/{show['id']}",
+        json={"rrule": "FREQ=WEEKLY;BYDAY=WE", "first_episode_at": "2026-09-23T18:00", "title": "Wednesday Live"},
+        headers=manager.headers,
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["title"] == "Wednesday Live"
+    after = await factory.episodes(show["id"], manager)
+    by_id = {e["id"]: e for e in after}
+    assert by_id[moved["id"]]["starts_at_local"] == "2026-10-01T20:00:00+02:00"
+    assert by_id[cancelled["id"]]["status"] == "cancelled"
+    regular = [e for e in after if e["id"] not in (moved["id"], cancelled["id"])]
+    assert all(e["starts_at_local"].endswith("T18:00:00+02:00") or "+01:00" in e["starts_at_local"] for e in regular)
+    assert regular[0]["starts_at_local"] == "2026-09-23T18:00:00+02:00"
+    assert not any(e["starts_at_local"].startswith("2026-09-29") for e in after)
+
+
+async def test_show_update_validates_like_creation(client, factory: Factory, manager: Staff) -> None:
+    show = await factory.show("acme", manager)
+    for body, reason in [({"time_zone": "Nowhere"}, "unknown time zone"), ({"title": None}, "title cannot be empty")]:
+        response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
+        assert response.status == 422
+        assert reason in (await response.json())["detail"]
+    unchanged = await client.get(f"/api/v1/shows/{show['id']}", headers=manager.headers)
+    assert (await unchanged.json())["time_zone"] == "Europe/Paris"
+
+
+async def test_unknown_and_malformed_show_ids_are_404(client, manager: Staff) -> None:
+    for path in ("/api/v1/shows/0b7e2d7a-3f7e-4f57-9a52-3a3f0f0f0f0f", "/api/v1/shows/not-an-id"):
+        response = await client.get(path, headers=manager.headers)
+        assert response.status == 404
+        assert (await response.json())["title"] == "Not found"
+    response = await client.get("/api/v1/public/shows/12345/calendar.ics")
+    assert response.status == 404
