@@ -17,9 +17,9 @@ BRAND_SLUG = "maison-lumiere"
 BRAND_NAME = "Maison Lumière"
 PASSWORD = "shopcast-demo"
 ACCOUNTS = (
-    ("manager@demo.shopcast.test", Role.MANAGER, "Camille (manager)"),
-    ("host@demo.shopcast.test", Role.HOST, "Inès (host)"),
-    ("moderator@demo.shopcast.test", Role.MODERATOR, "Hugo (moderator)"),
+    ("manager@demo.shopcast.test", Role.MANAGER, "Camille"),
+    ("host@demo.shopcast.test", Role.HOST, "Inès"),
+    ("moderator@demo.shopcast.test", Role.MODERATOR, "Hugo"),
 )
 SHOW_TITLE = "Tuesday Night Live"
 TIME_ZONE = "Europe/Paris"

@@ -95,15 +95,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(POSTGRES_DSN)
     name = f"shopcast_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
-    async def create() -> None:
-        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
     try:
-        _run(create())
+        _run(_admin(f'CREATE DATABASE "{name}"'))
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         server.error = exc
         yield server
@@ -113,23 +106,20 @@ def postgres_server() -> Iterator[PostgresServer]:
     _run(_migrate_url(server.url))
     yield server
 
-    async def drop() -> None:
-        connection = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
+    _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    _run(drop())
+
+async def _admin(sql: str, dsn: str = POSTGRES_DSN) -> None:
+    connection = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
 
 
 async def _empty_postgres(url: str) -> None:
     tables = [t.name for t in migrate.metadata().sorted_tables]
-    connection = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
-    try:
-        await connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
-    finally:
-        await connection.close()
+    await _admin(f"TRUNCATE {', '.join(tables)} CASCADE", url.replace("+asyncpg", ""))
 
 
 async def fresh_database(kind: str, tmp_path: Path, sqlite_template: Path, postgres_server: PostgresServer) -> str:
@@ -173,6 +163,14 @@ def redis_url(request: pytest.FixtureRequest, redis_available: BaseException | N
     """None for the in-process bus, or a reachable Redis."""
     if request.param == "in-process":
         return None
+    if redis_available is not None:
+        service_missing("Redis", redis_available)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_only_url(redis_available: BaseException | None) -> str:
+    """A reachable Redis, for tests of what only Redis does (several processes)."""
     if redis_available is not None:
         service_missing("Redis", redis_available)
     return REDIS_URL

@@ -58,6 +58,16 @@ def normalize_rule(text: str) -> str:
     return rule
 
 
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def with_weekday(rule: str, first_local: datetime) -> str:
+    """The rule naming its day (`BYDAY=TU`) when it only said `FREQ=WEEKLY`, so feeds and people can read it."""
+    if "BYDAY=" in rule:
+        return rule
+    return f"{rule};BYDAY={_WEEKDAYS[first_local.weekday()]}"
+
+
 def _series(rule: str, first_local: datetime) -> rrule:
     return rrulestr(rule, dtstart=first_local)  # type: ignore[return-value]
 

@@ -16,7 +16,6 @@ from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import schedule
-from shopcast.live.calendar import build_calendar
 from shopcast.live.events import EVENT_FOR_STATUS, EpisodeStatusChanged, episode_room
 from shopcast.live.lifecycle import EpisodeStatus, check_transition, is_editable
 from shopcast.live.models import Episode, Show
@@ -24,7 +23,6 @@ from shopcast.live.schemas import (
     EpisodeCreate,
     EpisodeOut,
     EpisodeUpdate,
-    PublicShowOut,
     ShowCreate,
     ShowOut,
     ShowUpdate,
@@ -40,7 +38,7 @@ def calendar_path(show_id: uuid.UUID) -> str:
     return f"/api/v1/public/shows/{show_id}/calendar.ics"
 
 
-def _show_out(show: Show) -> ShowOut:
+def show_out(show: Show) -> ShowOut:
     return ShowOut(
         id=show.id,
         brand_id=show.brand_id,
@@ -56,7 +54,7 @@ def _show_out(show: Show) -> ShowOut:
     )
 
 
-async def _episodes_out(
+async def episodes_out(
     session: AsyncSession, episodes: Sequence[Episode], shows: dict[uuid.UUID, Show]
 ) -> list[EpisodeOut]:
     names = await accounts.display_names(session, user_ids={e.host_id for e in episodes if e.host_id})
@@ -84,14 +82,14 @@ async def _episodes_out(
     return out
 
 
-async def _load_show(session: AsyncSession, show_id: uuid.UUID) -> Show:
+async def load_show(session: AsyncSession, show_id: uuid.UUID) -> Show:
     show = await session.get(Show, show_id)
     if show is None:
         raise NotFound(f"no show {show_id}")
     return show
 
 
-async def _load_episode(session: AsyncSession, episode_id: uuid.UUID, *, for_update: bool = False) -> Episode:
+async def load_episode(session: AsyncSession, episode_id: uuid.UUID, *, for_update: bool = False) -> Episode:
     query = select(Episode).where(Episode.id == episode_id)
     if for_update:
         query = query.with_for_update()
@@ -143,7 +141,7 @@ async def create_show(
     brand = await accounts.get_brand(session, slug=brand_slug)
     authorize(actor, brand.id, Role.MANAGER)
     await _check_host(session, brand.id, data.default_host_id)
-    first = _first_slot(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
+    first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
     show = Show(
         id=new_id(),
         brand_id=brand.id,
@@ -152,7 +150,7 @@ async def create_show(
         cover_image_url=data.cover_image_url,
         time_zone=data.time_zone,
         first_episode_local=first,
-        rrule=data.rrule,
+        rrule=rule,
         duration_minutes=data.duration_minutes,
         default_host_id=data.default_host_id,
         created_at=now,
@@ -161,21 +159,22 @@ async def create_show(
     session.add(show)
     await session.flush()
     await extend_schedule(session, show, now=now, weeks=weeks)
-    return _show_out(show)
+    return show_out(show)
 
 
-def _first_slot(rule: str, first_local: datetime) -> datetime:
-    first = schedule.first_occurrence(rule, first_local)
+def _anchor(rule: str, wanted_local: datetime) -> tuple[datetime, str]:
+    """The series' real first slot on or after the wanted start, and the rule naming its weekday."""
+    first = schedule.first_occurrence(rule, wanted_local)
     if first is None:
         raise InvalidInput("this recurrence produces no episode: check COUNT or UNTIL")
-    return first
+    return first, schedule.with_weekday(rule, first)
 
 
 async def update_show(
     session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, data: ShowUpdate, now: datetime, weeks: int
 ) -> ShowOut:
     """Change a show; a new schedule replaces future episodes nobody moved or cancelled."""
-    show = await _load_show(session, show_id)
+    show = await load_show(session, show_id)
     authorize(actor, show.brand_id, Role.MANAGER)
     changes = data.model_dump(exclude_unset=True)
     for name in ("title", "time_zone", "rrule", "duration_minutes"):
@@ -187,17 +186,8 @@ async def update_show(
     first = show.first_episode_local
     if changes.get("first_episode_at") is not None:
         first = schedule.wall_clock(changes["first_episode_at"], zone)
-    rule = changes.get("rrule", show.rrule)
-    show.first_episode_local = _first_slot(rule, first)
-    for name in (
-        "title",
-        "description",
-        "cover_image_url",
-        "time_zone",
-        "rrule",
-        "duration_minutes",
-        "default_host_id",
-    ):
+    show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first)
+    for name in ("title", "description", "cover_image_url", "time_zone", "duration_minutes", "default_host_id"):
         if name in changes:
             setattr(show, name, changes[name] if name != "description" else (changes[name] or ""))
     show.updated_at = now
@@ -215,28 +205,28 @@ async def update_show(
         )
         await extend_schedule(session, show, now=now, weeks=weeks, force=True)
     await session.flush()
-    return _show_out(show)
+    return show_out(show)
 
 
 async def get_show(session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID) -> ShowOut:
-    show = await _load_show(session, show_id)
+    show = await load_show(session, show_id)
     authorize(actor, show.brand_id, *STAFF)
-    return _show_out(show)
+    return show_out(show)
 
 
 async def list_shows(session: AsyncSession, *, actor: Principal | None, brand_slug: str) -> list[ShowOut]:
     brand = await accounts.get_brand(session, slug=brand_slug)
     authorize(actor, brand.id, *STAFF)
     shows = await session.scalars(select(Show).where(Show.brand_id == brand.id).order_by(Show.title))
-    return [_show_out(s) for s in shows]
+    return [show_out(s) for s in shows]
 
 
-def _upcoming_window(now: datetime) -> ColumnElement[bool]:
+def upcoming_window(now: datetime) -> ColumnElement[bool]:
     """Rows that may still be to come: live, or starting no earlier than the longest episode ago."""
     return (Episode.status == EpisodeStatus.LIVE) | (Episode.starts_at >= now - timedelta(minutes=MAX_MINUTES))
 
 
-def _is_upcoming(episode: Episode, now: datetime) -> bool:
+def is_upcoming(episode: Episode, now: datetime) -> bool:
     if episode.status == EpisodeStatus.LIVE:
         return True
     ends_at = episode.starts_at + timedelta(minutes=episode.duration_minutes)
@@ -247,21 +237,21 @@ async def list_show_episodes(
     session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, now: datetime, weeks: int, include_past: bool
 ) -> list[EpisodeOut]:
     """The show's episodes for its staff, cancelled ones included."""
-    show = await _load_show(session, show_id)
+    show = await load_show(session, show_id)
     authorize(actor, show.brand_id, *STAFF)
     await extend_schedule(session, show, now=now, weeks=weeks)
     query = select(Episode).where(Episode.show_id == show.id).order_by(Episode.starts_at)
     if not include_past:
-        query = query.where(_upcoming_window(now))
-    episodes = [e for e in await session.scalars(query) if include_past or _is_upcoming(e, now)]
-    return await _episodes_out(session, episodes, {show.id: show})
+        query = query.where(upcoming_window(now))
+    episodes = [e for e in await session.scalars(query) if include_past or is_upcoming(e, now)]
+    return await episodes_out(session, episodes, {show.id: show})
 
 
 async def add_episode(
     session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, data: EpisodeCreate, now: datetime
 ) -> EpisodeOut:
     """Add a one-off episode to a show, outside its weekly slot."""
-    show = await _load_show(session, show_id)
+    show = await load_show(session, show_id)
     authorize(actor, show.brand_id, Role.MANAGER)
     host_id = data.host_id if data.host_id is not None else show.default_host_id
     await _check_host(session, show.brand_id, data.host_id)
@@ -282,7 +272,7 @@ async def add_episode(
     )
     session.add(episode)
     await session.flush()
-    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+    return (await episodes_out(session, [episode], {show.id: show}))[0]
 
 
 def _absolute(value: datetime, zone: str) -> datetime:
@@ -294,8 +284,8 @@ async def update_episode(
     session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, data: EpisodeUpdate, now: datetime
 ) -> EpisodeOut:
     """Move or change one episode; the rest of the series is untouched."""
-    episode = await _load_episode(session, episode_id, for_update=True)
-    show = await _load_show(session, episode.show_id)
+    episode = await load_episode(session, episode_id, for_update=True)
+    show = await load_show(session, episode.show_id)
     authorize(actor, episode.brand_id, Role.MANAGER)
     if not is_editable(episode.status):
         raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
@@ -313,7 +303,7 @@ async def update_episode(
         await _check_host(session, episode.brand_id, changes["host_id"])
         episode.host_id = changes["host_id"]
     await session.flush()
-    return (await _episodes_out(session, [episode], {show.id: show}))[0]
+    return (await episodes_out(session, [episode], {show.id: show}))[0]
 
 
 async def change_status(
@@ -326,7 +316,7 @@ async def change_status(
     bus: Bus,
 ) -> EpisodeOut:
     """Move an episode through its lifecycle; the episode's room hears about it once committed."""
-    episode = await _load_episode(session, episode_id, for_update=True)
+    episode = await load_episode(session, episode_id, for_update=True)
     authorize(actor, episode.brand_id, *(ON_AIR if to != EpisodeStatus.CANCELLED else (Role.MANAGER,)))
     check_transition(episode.status, to)
     # A conditional update, so two hosts pressing "Go live" at once cannot both win.
@@ -344,78 +334,11 @@ async def change_status(
         await session.refresh(episode)
         check_transition(episode.status, to)
     await session.refresh(episode)
-    show = await _load_show(session, episode.show_id)
+    show = await load_show(session, episode.show_id)
     event = EpisodeStatusChanged(episode_id=episode.id, status=to, at=now)
 
     async def announce() -> None:
         await bus.publish(episode_room(episode.id), EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
 
     after_commit(session, announce)
-    return (await _episodes_out(session, [episode], {show.id: show}))[0]
-
-
-# --- what viewers see, without signing in -------------------------------------------------
-
-
-async def public_brand_episodes(
-    session: AsyncSession, *, brand_slug: str, now: datetime, weeks: int, limit: int
-) -> list[EpisodeOut]:
-    """The brand's coming and live episodes, soonest first."""
-    brand = await accounts.get_brand(session, slug=brand_slug)
-    shows = {s.id: s for s in await session.scalars(select(Show).where(Show.brand_id == brand.id))}
-    for show in shows.values():
-        await extend_schedule(session, show, now=now, weeks=weeks)
-    query = (
-        select(Episode)
-        .where(Episode.brand_id == brand.id, Episode.status != EpisodeStatus.CANCELLED, _upcoming_window(now))
-        .order_by(Episode.starts_at)
-    )
-    episodes = [e for e in await session.scalars(query) if _is_upcoming(e, now)][:limit]
-    return await _episodes_out(session, episodes, shows)
-
-
-async def public_show(session: AsyncSession, *, show_id: uuid.UUID) -> PublicShowOut:
-    show = await _load_show(session, show_id)
-    brand = await accounts.get_brand_by_id(session, brand_id=show.brand_id)
-    return PublicShowOut(
-        id=show.id,
-        brand_slug=brand.slug,
-        brand_name=brand.name,
-        title=show.title,
-        description=show.description,
-        cover_image_url=show.cover_image_url,
-        time_zone=show.time_zone,
-        rrule=show.rrule,
-        duration_minutes=show.duration_minutes,
-        calendar_path=calendar_path(show.id),
-    )
-
-
-async def public_show_episodes(
-    session: AsyncSession, *, show_id: uuid.UUID, now: datetime, weeks: int
-) -> list[EpisodeOut]:
-    """The show's coming and live episodes (cancelled ones left out)."""
-    show = await _load_show(session, show_id)
-    await extend_schedule(session, show, now=now, weeks=weeks)
-    query = (
-        select(Episode)
-        .where(Episode.show_id == show.id, Episode.status != EpisodeStatus.CANCELLED, _upcoming_window(now))
-        .order_by(Episode.starts_at)
-    )
-    episodes = [e for e in await session.scalars(query) if _is_upcoming(e, now)]
-    return await _episodes_out(session, episodes, {show.id: show})
-
-
-async def public_episode(session: AsyncSession, *, episode_id: uuid.UUID) -> EpisodeOut:
-    episode = await _load_episode(session, episode_id)
-    show = await _load_show(session, episode.show_id)
-    return (await _episodes_out(session, [episode], {show.id: show}))[0]
-
-
-async def show_calendar(session: AsyncSession, *, show_id: uuid.UUID, now: datetime, weeks: int) -> bytes:
-    """The show's iCalendar feed."""
-    show = await _load_show(session, show_id)
-    brand = await accounts.get_brand_by_id(session, brand_id=show.brand_id)
-    await extend_schedule(session, show, now=now, weeks=weeks)
-    episodes = await session.scalars(select(Episode).where(Episode.show_id == show.id))
-    return build_calendar(show, brand.name, episodes, now=now)
+    return (await episodes_out(session, [episode], {show.id: show}))[0]

@@ -176,7 +176,11 @@ def _validate(model: type[BaseModel], data: Any) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "reason": err["msg"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or "body",
+                # Our validators' messages are written for people; pydantic prefixes its own label.
+                "reason": err["msg"].removeprefix("Value error, "),
+            }
             for err in exc.errors(include_url=False)
         ]
         detail = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)

@@ -98,6 +98,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/static/"):
+        # Bundle names are stable across releases: revalidate so an upgrade is seen at once.
+        headers.setdefault("Cache-Control", "no-cache")
     if response.content_type == "text/html":
         headers.setdefault("Content-Security-Policy", _CSP)
         headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")

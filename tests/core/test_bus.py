@@ -106,15 +106,17 @@ async def test_a_subscriber_that_cannot_keep_up_is_told_where_it_stopped(bus_fac
     assert rest is not None and [e.seq for e in rest] == list(range(6, 13))
 
 
-async def test_two_buses_share_rooms_like_two_app_processes(bus_factory: BusFactory, redis_url: str | None) -> None:
-    if redis_url is None:
-        pytest.skip("the in-process bus is one process by design")
-    one, two = bus_factory(), bus_factory()
+async def test_two_buses_share_rooms_like_two_app_processes(redis_only_url: str, redis_prefix: str) -> None:
+    clients = [Redis.from_url(redis_only_url) for _ in range(2)]
+    one, two = (RedisBus(client, prefix=redis_prefix) for client in clients)
     async with one.subscribe("room") as on_one, two.subscribe("room") as on_two:
         await one.publish("room", "chat:message", {"from": "one"})
         await two.publish("room", "chat:message", {"from": "two"})
         assert [(e.seq, e.payload["from"]) for e in await take(on_one, 2)] == [(1, "one"), (2, "two")]
         assert [(e.seq, e.payload["from"]) for e in await take(on_two, 2)] == [(1, "one"), (2, "two")]
+    for bus, client in zip((one, two), clients, strict=True):
+        await bus.close()
+        await client.aclose()
 
 
 SUBSCRIBER = """
@@ -137,9 +139,8 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
 """
 
 
-async def test_subscribers_in_two_other_processes_get_the_same_stream(redis_url: str | None, redis_prefix: str) -> None:
-    if redis_url is None:
-        pytest.skip("the in-process bus is one process by design")
+async def test_subscribers_in_two_other_processes_get_the_same_stream(redis_only_url: str, redis_prefix: str) -> None:
+    redis_url = redis_only_url
     count = 25
     processes = [
         await asyncio.create_subprocess_exec(

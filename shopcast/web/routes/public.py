@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from shopcast.live import service as live
+from shopcast.live import public as live
 from shopcast.live.schemas import EpisodeOut, PublicShowOut
 from shopcast.web.api import Api, Call, Raw
 

@@ -1,0 +1,28 @@
+// Building DOM from data without innerHTML: strings always become text nodes.
+
+/**
+ * el("button", {class: "button", "data-testid": "x", onclick: fn}, "Label", child)
+ * `text` sets textContent; `on*` adds listeners; true/false toggle boolean attributes.
+ */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  node.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  return node;
+}
+
+export function byTestId(id, root = document) {
+  const node = root.querySelector(`[data-testid="${id}"]`);
+  if (!node) throw new Error(`the page has no [data-testid="${id}"]`);
+  return node;
+}
+
+export function show(node, visible = true) {
+  node.hidden = !visible;
+}

@@ -1,0 +1,108 @@
+// The coming episodes of one show, with an inline "are you sure?" before cancelling one.
+
+import { ApiError } from "./api.js";
+import { el } from "./dom.js";
+import { episodeTime } from "./format.js";
+
+const STATUS_LABELS = { scheduled: "Scheduled", live: "Live now", ended: "Ended", cancelled: "Cancelled" };
+
+/**
+ * Fill `list` with one row per episode.
+ * `cancel(episode)` resolves with the cancelled episode; rows are only offered it when `canCancel`.
+ */
+export function renderEpisodes(list, episodes, { show, canCancel, cancel, notify }) {
+  list.replaceChildren(...episodes.map((episode) => episodeRow(episode, { show, canCancel, cancel, notify })));
+}
+
+function episodeRow(episode, options) {
+  const { show } = options;
+  const when = episodeTime(episode.starts_at, show.time_zone);
+  const details = [];
+  if (episode.title && episode.title !== show.title) details.push(episode.title);
+  details.push(episode.host_name ? `Host: ${episode.host_name}` : "No host yet");
+  details.push(`${episode.duration_minutes} min`);
+  if (episode.is_one_off) details.push("One-off");
+  if (episode.is_moved) details.push("Moved");
+
+  const actions = el("div", { class: "episode-actions" });
+  const row = el(
+    "li",
+    {
+      class: `episode episode-${episode.status}`,
+      "data-testid": "episode",
+      "data-episode-id": episode.id,
+      "data-status": episode.status,
+    },
+    el(
+      "div",
+      { class: "episode-when" },
+      el("time", { class: "episode-time", datetime: episode.starts_at, "data-testid": "episode-time", text: when }),
+      el("span", {
+        class: `badge badge-${episode.status}`,
+        "data-testid": "episode-status",
+        text: STATUS_LABELS[episode.status] || episode.status,
+      }),
+    ),
+    el("p", { class: "episode-details", "data-testid": "episode-details", text: details.join(" · ") }),
+    actions,
+  );
+  if (options.canCancel && episode.status === "scheduled") offerCancel(row, actions, episode, when, options);
+  return row;
+}
+
+function offerCancel(row, actions, episode, when, options) {
+  const ask = el("button", {
+    type: "button",
+    class: "button button-small button-danger-quiet",
+    "data-testid": "cancel-episode",
+    "aria-label": `Cancel the episode on ${when}`,
+    text: "Cancel",
+    onclick: () => confirm(),
+  });
+  actions.replaceChildren(ask);
+
+  function confirm() {
+    const error = el("p", { class: "form-error", role: "alert", "data-testid": "cancel-error" });
+    const keep = el("button", {
+      type: "button",
+      class: "button button-small",
+      "data-testid": "keep-episode",
+      text: "Keep it",
+      onclick: () => {
+        actions.replaceChildren(ask);
+        ask.focus();
+      },
+    });
+    const yes = el("button", {
+      type: "button",
+      class: "button button-small button-danger",
+      "data-testid": "confirm-cancel",
+      text: "Yes, cancel it",
+      onclick: async () => {
+        yes.disabled = true;
+        keep.disabled = true;
+        try {
+          const cancelled = await options.cancel(episode);
+          const next = episodeRow(cancelled, options);
+          row.replaceWith(next);
+          options.notify(`The episode on ${when} is cancelled.`);
+        } catch (problem) {
+          error.textContent = problem instanceof ApiError ? problem.message : String(problem);
+          yes.disabled = false;
+          keep.disabled = false;
+        }
+      },
+    });
+    actions.replaceChildren(
+      el(
+        "div",
+        { class: "confirm", role: "group", "aria-label": `Cancel the episode on ${when}?` },
+        el("span", { class: "confirm-question", text: "Cancel this episode?" }),
+        yes,
+        keep,
+      ),
+      error,
+    );
+    keep.focus();
+  }
+}

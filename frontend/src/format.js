@@ -1,0 +1,89 @@
+// Dates, time zones and schedules, always shown in the show's own time zone.
+
+export function browserTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/** Every IANA zone the browser knows, sorted, with the browser's own and UTC always present. */
+export function timeZones() {
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf("timeZone");
+  } catch {
+    zones = [];
+  }
+  return Array.from(new Set([...zones, browserTimeZone(), "UTC"])).sort();
+}
+
+const formatters = new Map();
+
+/** "Tue 1 Dec, 19:00 CET": an instant as wall-clock time in `timeZone`, in the reader's locale. */
+export function episodeTime(isoInstant, timeZone) {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(undefined, {
+      timeZone,
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZoneName: "short",
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter.format(new Date(isoInstant));
+}
+
+const DAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/** Weekday name of a calendar date written "2026-12-04" (no time zone involved). */
+export function weekdayOf(isoDate) {
+  const [year, month, day] = isoDate.slice(0, 10).split("-").map(Number);
+  if (!year || !month || !day) return null;
+  const sunday0 = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+  return DAY_NAMES[(sunday0 + 6) % 7];
+}
+
+function listOf(names) {
+  if (names.length <= 1) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+/** "Every Tuesday at 19:00", "Every 2 weeks on Friday at 18:30" from a weekly RRULE and a wall-clock start. */
+export function scheduleSummary(rrule, firstLocal) {
+  const parts = Object.fromEntries(
+    rrule
+      .split(";")
+      .map((chunk) => chunk.split("="))
+      .filter((pair) => pair.length === 2),
+  );
+  const interval = Number(parts.INTERVAL || 1);
+  const days = parts.BYDAY
+    ? parts.BYDAY.split(",")
+        .map((code) => DAY_NAMES[DAY_CODES.indexOf(code.slice(-2))])
+        .filter(Boolean)
+    : [weekdayOf(firstLocal)].filter(Boolean);
+  const time = firstLocal.slice(11, 16);
+  const dayText = listOf(days) || "week";
+  const every = interval > 1 ? `Every ${interval} weeks on ${dayText}` : `Every ${dayText}`;
+  return time ? `${every} at ${time}` : every;
+}
+
+export function calendarUrls(calendarPath) {
+  const url = new URL(calendarPath, window.location.origin);
+  return { https: url.href, webcal: `webcal://${url.host}${url.pathname}${url.search}` };
+}
+
+/** A date input's value ("2026-12-04") `days` from today on this device. */
+export function dateInDays(days) {
+  const at = new Date();
+  at.setDate(at.getDate() + days);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+}

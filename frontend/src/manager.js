@@ -1,0 +1,324 @@
+// The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars.
+
+import "./manager.css";
+import { ApiError, api, onUnauthorized, useToken } from "./api.js";
+import { byTestId, el, show } from "./dom.js";
+import { renderEpisodes } from "./episodes.js";
+import { calendarUrls, scheduleSummary } from "./format.js";
+import { setUpShowForm } from "./show-form.js";
+
+const SESSION_KEY = "shopcast.session";
+const BRAND_KEY = "shopcast.brand";
+
+const ui = Object.fromEntries(
+  [
+    "notice",
+    "account",
+    "account-name",
+    "sign-out",
+    "sign-in",
+    "sign-in-form",
+    "sign-in-error",
+    "sign-in-submit",
+    "workspace",
+    "workspace-title",
+    "brand-role",
+    "brand-picker",
+    "brand-select",
+    "no-brand",
+    "shows-pane",
+    "new-show",
+    "show-list",
+    "no-shows",
+    "show-form",
+    "show-detail",
+    "show-title",
+    "show-schedule",
+    "show-description",
+    "calendar-url",
+    "copy-calendar",
+    "copy-feedback",
+    "subscribe-calendar",
+    "episode-list",
+    "episodes-loading",
+    "no-episodes",
+  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
+);
+
+const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0 };
+
+const isManager = () => state.membership?.role === "manager";
+const brandSlug = () => state.membership.brand.slug;
+const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+const messageOf = (error) => (error instanceof ApiError ? sentence(error.message) : `Something went wrong: ${error}`);
+
+function notify(message, kind = "info") {
+  ui.notice.textContent = message;
+  ui.notice.dataset.kind = kind;
+}
+
+// --- session -----------------------------------------------------------------------------
+
+function savedSession() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+    if (saved?.token && new Date(saved.expires_at) > new Date()) return saved;
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  sessionStorage.removeItem(SESSION_KEY);
+  return null;
+}
+
+function showSignIn(message = "") {
+  useToken(null);
+  sessionStorage.removeItem(SESSION_KEY);
+  Object.assign(state, { me: null, membership: null, shows: [], selectedShowId: null });
+  state.loads += 1;
+  show(ui.account, false);
+  show(ui.workspace, false);
+  show(ui.signIn);
+  ui.signInError.textContent = message;
+  ui.signInForm.elements.email.focus();
+}
+
+onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));
+
+ui.signInForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const { email, password } = ui.signInForm.elements;
+  ui.signInError.textContent = "";
+  ui.signInSubmit.disabled = true;
+  ui.signInSubmit.textContent = "Signing in…";
+  try {
+    const result = await api.logIn(email.value, password.value);
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token: result.token, expires_at: result.expires_at }));
+    useToken(result.token);
+    password.value = "";
+    await enterWorkspace(result.me);
+  } catch (error) {
+    ui.signInError.textContent = messageOf(error);
+    password.select();
+  } finally {
+    ui.signInSubmit.disabled = false;
+    ui.signInSubmit.textContent = "Sign in";
+  }
+});
+
+ui.signOut.addEventListener("click", () => {
+  sessionStorage.removeItem(BRAND_KEY);
+  showSignIn();
+  notify("You are signed out.");
+});
+
+// --- brands --------------------------------------------------------------------------------
+
+async function enterWorkspace(me) {
+  state.me = me;
+  ui.accountName.textContent = me.name;
+  show(ui.account);
+  show(ui.signIn, false);
+  show(ui.workspace);
+  const memberships = me.memberships || [];
+  show(ui.noBrand, memberships.length === 0);
+  show(ui.showsPane, memberships.length > 0);
+  show(ui.brandPicker, memberships.length > 1);
+  ui.brandSelect.replaceChildren(
+    ...memberships.map((m) => el("option", { value: m.brand.slug, text: `${m.brand.name} (${m.role})` })),
+  );
+  if (memberships.length === 0) {
+    ui.workspaceTitle.textContent = "No brand yet";
+    ui.brandRole.textContent = "";
+    ui.workspaceTitle.focus();
+    return;
+  }
+  const remembered = sessionStorage.getItem(BRAND_KEY);
+  const membership = memberships.find((m) => m.brand.slug === remembered) || memberships[0];
+  ui.brandSelect.value = membership.brand.slug;
+  notify(`Signed in as ${me.name}.`);
+  await openBrand(membership);
+  ui.workspaceTitle.focus();
+}
+
+ui.brandSelect.addEventListener("change", () => {
+  const membership = state.me.memberships.find((m) => m.brand.slug === ui.brandSelect.value);
+  if (membership) openBrand(membership);
+});
+
+async function openBrand(membership) {
+  const load = ++state.loads;
+  state.membership = membership;
+  state.selectedShowId = null;
+  sessionStorage.setItem(BRAND_KEY, membership.brand.slug);
+  ui.workspaceTitle.textContent = membership.brand.name;
+  ui.brandRole.textContent = `Your role: ${membership.role}`;
+  show(ui.newShow, isManager());
+  showForm.close();
+  show(ui.showDetail, false);
+  ui.showList.replaceChildren(el("li", { class: "loading", text: "Loading shows…" }));
+  try {
+    const [shows, members] = await Promise.all([
+      api.shows(membership.brand.slug),
+      isManager() ? api.members(membership.brand.slug) : Promise.resolve([]),
+    ]);
+    if (load !== state.loads) return;
+    state.shows = shows;
+    showForm.setHosts(members);
+    renderShowList();
+    if (shows.length > 0) await selectShow(shows[0].id);
+  } catch (error) {
+    if (load !== state.loads) return;
+    ui.showList.replaceChildren();
+    notify(`The shows could not be loaded: ${messageOf(error)}`, "error");
+  }
+}
+
+// --- shows ---------------------------------------------------------------------------------
+
+function renderShowList() {
+  show(ui.noShows, state.shows.length === 0);
+  ui.noShows.textContent = isManager()
+    ? "No shows yet. Plan the first one with “New weekly show”."
+    : "No shows yet. A manager of the brand can plan one.";
+  ui.showList.replaceChildren(
+    ...state.shows.map((s) =>
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: "show-item",
+            "data-testid": "show-item",
+            "data-show-id": s.id,
+            "aria-current": s.id === state.selectedShowId ? "true" : false,
+            onclick: () => selectShow(s.id),
+          },
+          el("span", { class: "show-item-title", text: s.title }),
+          el("span", {
+            class: "show-item-meta",
+            text: `${scheduleSummary(s.rrule, s.first_episode_at)} · ${s.time_zone.replaceAll("_", " ")}`,
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+async function selectShow(showId) {
+  const selected = state.shows.find((s) => s.id === showId);
+  if (!selected) return;
+  const load = ++state.loads;
+  state.selectedShowId = showId;
+  showForm.close();
+  renderShowList();
+  renderShowDetail(selected);
+  ui.episodeList.replaceChildren();
+  show(ui.noEpisodes, false);
+  show(ui.episodesLoading);
+  ui.episodeList.setAttribute("aria-busy", "true");
+  try {
+    const episodes = await api.episodes(showId);
+    if (load !== state.loads) return;
+    renderEpisodes(ui.episodeList, episodes, {
+      show: selected,
+      canCancel: isManager(),
+      cancel: (episode) => api.cancelEpisode(episode.id),
+      notify,
+    });
+    show(ui.noEpisodes, episodes.length === 0);
+  } catch (error) {
+    if (load !== state.loads) return;
+    notify(`The episodes could not be loaded: ${messageOf(error)}`, "error");
+  } finally {
+    if (load === state.loads) {
+      show(ui.episodesLoading, false);
+      ui.episodeList.setAttribute("aria-busy", "false");
+    }
+  }
+}
+
+function renderShowDetail(s) {
+  show(ui.showDetail);
+  ui.showTitle.textContent = s.title;
+  ui.showSchedule.textContent = [
+    scheduleSummary(s.rrule, s.first_episode_at),
+    s.time_zone.replaceAll("_", " "),
+    `${s.duration_minutes} min`,
+  ].join(" · ");
+  ui.showDescription.textContent = s.description;
+  show(ui.showDescription, Boolean(s.description));
+  const urls = calendarUrls(s.calendar_path);
+  ui.calendarUrl.value = urls.https;
+  ui.subscribeCalendar.href = urls.webcal;
+  ui.copyFeedback.textContent = "";
+}
+
+const showForm = setUpShowForm(ui.showForm, {
+  brandSlug,
+  onCreated: async (created) => {
+    state.shows = [...state.shows, created];
+    notify(`“${created.title}” is planned.`);
+    await selectShow(created.id);
+    ui.showTitle.focus();
+  },
+  onClosed: () => {
+    show(ui.showDetail, state.selectedShowId !== null);
+    ui.newShow.focus();
+  },
+});
+
+ui.newShow.addEventListener("click", () => {
+  show(ui.showDetail, false);
+  showForm.open();
+});
+
+// --- calendar link -------------------------------------------------------------------------
+
+let feedbackTimer = 0;
+
+async function copyToClipboard(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    return true;
+  } catch {
+    // No clipboard API (or no permission): copy the selected text the old way.
+    input.focus();
+    input.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
+ui.copyCalendar.addEventListener("click", async () => {
+  const copied = await copyToClipboard(ui.calendarUrl);
+  ui.copyFeedback.textContent = copied ? "Copied" : "Select the address and copy it (Ctrl+C or ⌘C).";
+  clearTimeout(feedbackTimer);
+  feedbackTimer = setTimeout(() => {
+    ui.copyFeedback.textContent = "";
+  }, 5000);
+});
+
+ui.calendarUrl.addEventListener("focus", () => ui.calendarUrl.select());
+
+// --- start ---------------------------------------------------------------------------------
+
+async function start() {
+  const saved = savedSession();
+  if (!saved) {
+    showSignIn();
+    return;
+  }
+  useToken(saved.token);
+  try {
+    await enterWorkspace(await api.me());
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
+  }
+}
+
+start();

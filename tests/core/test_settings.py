@@ -1,0 +1,41 @@
+"""Settings come from SHOPCAST_* variables with sensible defaults."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shopcast.core.settings import Settings
+
+
+def test_defaults_are_the_embedded_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPCAST_DATA_DIR", str(tmp_path / "data"))
+    settings = Settings()
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'shopcast.db').resolve()}"
+    assert settings.redis_url is None
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_variables_are_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPCAST_ALLOWED_ORIGINS", "https://shop.example.com/, https://brand.example ")
+    monkeypatch.setenv("SHOPCAST_DATABASE_URL", "postgresql+asyncpg://u@db/shopcast")
+    monkeypatch.setenv("SHOPCAST_PORT", "9000")
+    settings = Settings()
+    assert settings.allowed_origins == ["https://shop.example.com", "https://brand.example"]
+    assert settings.effective_database_url == "postgresql+asyncpg://u@db/shopcast"
+    assert settings.port == 9000
+    monkeypatch.setenv("SHOPCAST_PORT", "99999")
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
+
+
+def test_a_generated_secret_is_kept_private_and_reused(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    key = settings.signing_key()
+    assert len(key) >= 48
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    assert Settings(_env_file=None, data_dir=tmp_path).signing_key() == key  # type: ignore[call-arg]
+    assert Settings(_env_file=None, data_dir=tmp_path, secret_key="given").signing_key() == "given"  # type: ignore[call-arg]

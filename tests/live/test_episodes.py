@@ -1,0 +1,170 @@
+"""One episode at a time: move, cancel, one-offs, going live and ending, and the public listings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from shopcast.core.security import Role
+from shopcast.web.context import RESOURCES
+from tests.factories import Factory, Staff
+
+
+@pytest.fixture
+async def planned(factory: Factory) -> dict[str, Any]:
+    await factory.brand("acme")
+    manager = await factory.staff("acme", Role.MANAGER)
+    host = await factory.staff("acme", Role.HOST)
+    show = await factory.show("acme", manager, first_episode_at="2026-09-22T19:00", default_host_id=str(host.id))
+    return {"manager": manager, "host": host, "show": show, "episodes": await factory.episodes(show["id"], manager)}
+
+
+async def test_moving_one_episode_leaves_the_others_alone(client, factory: Factory, planned) -> None:
+    manager: Staff = planned["manager"]
+    before = planned["episodes"]
+    target = before[2]
+    response = await client.patch(
+        f"/api/v1/episodes/{target['id']}",
+        json={"starts_at": "2026-10-07T20:30", "title": "Special: autumn coats", "duration_minutes": 90},
+        headers=manager.headers,
+    )
+    assert response.status == 200, await response.text()
+    moved = await response.json()
+    assert moved["starts_at_local"] == "2026-10-07T20:30:00+02:00"
+    assert moved["is_moved"] and moved["title"] == "Special: autumn coats" and moved["duration_minutes"] == 90
+    after = await factory.episodes(planned["show"]["id"], manager)
+    assert [e for e in after if e["id"] != target["id"]] == [e for e in before if e["id"] != target["id"]]
+
+
+async def test_cancelling_one_episode_hides_it_from_viewers_only(client, factory: Factory, planned) -> None:
+    manager: Staff = planned["manager"]
+    target = planned["episodes"][1]
+    response = await client.post(f"/api/v1/episodes/{target['id']}/cancel", headers=manager.headers)
+    assert response.status == 200
+    assert (await response.json())["status"] == "cancelled"
+    staff_view = await factory.episodes(planned["show"]["id"], manager)
+    assert [e["status"] for e in staff_view[:3]] == ["scheduled", "cancelled", "scheduled"]
+    public = await (await client.get(f"/api/v1/public/shows/{planned['show']['id']}/episodes")).json()
+    assert target["id"] not in {e["id"] for e in public}
+    assert len(public) == len(staff_view) - 1
+    again = await client.post(f"/api/v1/episodes/{target['id']}/cancel", headers=manager.headers)
+    assert again.status == 409
+
+
+async def test_a_one_off_episode_joins_the_show(client, factory: Factory, planned) -> None:
+    manager: Staff = planned["manager"]
+    show_id = planned["show"]["id"]
+    response = await client.post(
+        f"/api/v1/shows/{show_id}/episodes",
+        json={"starts_at": "2026-09-26T11:00", "title": "Saturday flash sale"},
+        headers=manager.headers,
+    )
+    assert response.status == 201, await response.text()
+    extra = await response.json()
+    assert extra["is_one_off"] and extra["starts_at_local"] == "2026-09-26T11:00:00+02:00"
+    assert extra["host_id"] == str(planned["host"].id)
+    listed = await factory.episodes(show_id, manager)
+    assert [e["title"] for e in listed[:3]] == ["Tuesday Night Live", "Saturday flash sale", "Tuesday Night Live"]
+    past = await client.post(
+        f"/api/v1/shows/{show_id}/episodes", json={"starts_at": "2026-01-01T10:00"}, headers=manager.headers
+    )
+    assert past.status == 422
+    assert "future" in (await past.json())["detail"]
+
+
+async def test_host_goes_live_then_ends_and_the_room_hears_it(client, planned) -> None:
+    host: Staff = planned["host"]
+    episode = planned["episodes"][0]
+    bus = client.app[RESOURCES].bus
+    async with bus.subscribe(f"episode:{episode['id']}") as room:
+        live = await client.post(f"/api/v1/episodes/{episode['id']}/start", headers=host.headers)
+        assert live.status == 200
+        assert (await live.json())["status"] == "live"
+        ended = await client.post(f"/api/v1/episodes/{episode['id']}/end", headers=host.headers)
+        assert (await ended.json())["status"] == "ended"
+        async with asyncio.timeout(5):
+            heard = [await anext(room), await anext(room)]
+    assert [(e.event, e.payload["status"]) for e in heard] == [("episode:live", "live"), ("episode:ended", "ended")]
+    assert heard[1].seq == heard[0].seq + 1
+    public = await (await client.get(f"/api/v1/public/episodes/{episode['id']}")).json()
+    assert public["status"] == "ended"
+
+
+@pytest.mark.parametrize(
+    ("steps", "action", "reason"),
+    [
+        ([], "end", "has not gone live yet"),
+        (["start"], "start", "already live"),
+        (["start"], "cancel", "end it instead"),
+        (["start", "end"], "start", "cannot go live again"),
+        (["cancel"], "start", "was cancelled"),
+    ],
+)
+async def test_impossible_transitions_are_409_with_the_reason(
+    client, planned, steps: list[str], action: str, reason: str
+) -> None:
+    manager: Staff = planned["manager"]
+    episode_id = planned["episodes"][0]["id"]
+    for step in steps:
+        assert (await client.post(f"/api/v1/episodes/{episode_id}/{step}", headers=manager.headers)).status == 200
+    response = await client.post(f"/api/v1/episodes/{episode_id}/{action}", headers=manager.headers)
+    assert response.status == 409
+    problem = await response.json()
+    assert problem["type"] == "urn:shopcast:problem:conflict"
+    assert reason in problem["detail"]
+
+
+async def test_two_hosts_pressing_go_live_together_make_one_live_episode(client, planned) -> None:
+    manager: Staff = planned["manager"]
+    host: Staff = planned["host"]
+    episode_id = planned["episodes"][0]["id"]
+    responses = await asyncio.gather(
+        client.post(f"/api/v1/episodes/{episode_id}/start", headers=manager.headers),
+        client.post(f"/api/v1/episodes/{episode_id}/start", headers=host.headers),
+    )
+    assert sorted(r.status for r in responses) == [200, 409]
+
+
+async def test_an_aired_episode_cannot_be_moved(client, planned) -> None:
+    manager: Staff = planned["manager"]
+    episode_id = planned["episodes"][0]["id"]
+    await client.post(f"/api/v1/episodes/{episode_id}/start", headers=manager.headers)
+    response = await client.patch(
+        f"/api/v1/episodes/{episode_id}", json={"starts_at": "2026-12-01T19:00"}, headers=manager.headers
+    )
+    assert response.status == 409
+    assert "only a scheduled episode can be changed" in (await response.json())["detail"]
+
+
+async def test_viewers_see_the_brands_coming_episodes_soonest_first(client, factory: Factory, planned) -> None:
+    manager: Staff = planned["manager"]
+    await factory.show(
+        "acme", manager, title="Morning Coffee", first_episode_at="2026-09-21T09:00", rrule="FREQ=WEEKLY"
+    )
+    response = await client.get("/api/v1/public/brands/acme/episodes?limit=3")
+    assert response.status == 200
+    episodes = await response.json()
+    assert [(e["show_title"], e["starts_at_local"]) for e in episodes] == [
+        ("Morning Coffee", "2026-09-21T09:00:00+02:00"),
+        ("Tuesday Night Live", "2026-09-22T19:00:00+02:00"),
+        ("Morning Coffee", "2026-09-28T09:00:00+02:00"),
+    ]
+    assert (await client.get("/api/v1/public/brands/nobody/episodes")).status == 404
+    assert (await client.get("/api/v1/public/brands/acme/episodes?limit=0")).status == 422
+    show = await (await client.get(f"/api/v1/public/shows/{planned['show']['id']}")).json()
+    assert show["brand_slug"] == "acme" and show["calendar_path"].endswith("/calendar.ics")
+
+
+async def test_a_live_episode_stays_listed_while_an_ended_one_goes(client, factory: Factory, planned, clock) -> None:
+    first = planned["episodes"][0]
+    clock.advance(days=2, hours=7)  # 22 Sep 17:00 UTC = 19:00 Paris
+    manager = await factory.sign_in(planned["manager"].email, planned["manager"].id)
+    await client.post(f"/api/v1/episodes/{first['id']}/start", headers=manager.headers)
+    clock.advance(hours=3)  # overrunning its hour: still live, still listed
+    listed = await (await client.get(f"/api/v1/public/shows/{planned['show']['id']}/episodes")).json()
+    assert listed[0]["id"] == first["id"] and listed[0]["status"] == "live"
+    await client.post(f"/api/v1/episodes/{first['id']}/end", headers=manager.headers)
+    listed = await (await client.get(f"/api/v1/public/shows/{planned['show']['id']}/episodes")).json()
+    assert first["id"] not in {e["id"] for e in listed}
