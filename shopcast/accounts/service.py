@@ -13,7 +13,15 @@ from shopcast.accounts.schemas import BrandOut, Me, MemberOut, MembershipOut, To
 from shopcast.core.errors import InvalidInput, NotFound, Unauthorized
 from shopcast.core.ids import new_id
 from shopcast.core.ratelimit import RateLimiter, enforce
-from shopcast.core.security import Principal, Role, TokenSigner, authorize, hash_password, verify_password
+from shopcast.core.security import (
+    Principal,
+    Role,
+    TokenSigner,
+    authorize,
+    hash_password,
+    signed_in,
+    verify_password,
+)
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -98,8 +106,9 @@ def guest_principal(*, guest_id: uuid.UUID, nickname: str) -> Principal:
     return Principal(kind="guest", id=guest_id, name=nickname)
 
 
-async def describe(session: AsyncSession, *, actor: Principal) -> Me:
+async def describe(session: AsyncSession, *, actor: Principal | None) -> Me:
     """What the caller sees of themselves: identity and brands."""
+    actor = signed_in(actor)
     memberships: list[MembershipOut] = []
     if not actor.is_guest and actor.roles:
         brands = await session.scalars(select(Brand).where(Brand.id.in_(actor.roles)).order_by(Brand.name))

@@ -39,10 +39,16 @@ class Principal:
         return self.kind == "guest"
 
 
-def authorize(actor: Principal | None, brand_id: uuid.UUID, *roles: Role) -> Principal:
-    """The one check every protected action makes: signed in, and one of `roles` in this brand."""
+def signed_in(actor: Principal | None) -> Principal:
+    """The caller, who must have a token (staff or guest)."""
     if actor is None:
         raise Unauthorized("this needs a bearer token: sign in first")
+    return actor
+
+
+def authorize(actor: Principal | None, brand_id: uuid.UUID, *roles: Role) -> Principal:
+    """The one check every protected action makes: signed in, and one of `roles` in this brand."""
+    actor = signed_in(actor)
     if actor.is_guest:
         raise Forbidden("guests cannot do this: sign in with a staff account")
     role = actor.roles.get(brand_id)

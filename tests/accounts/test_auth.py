@@ -83,6 +83,7 @@ async def test_expired_tampered_and_missing_tokens_are_401(client, factory: Fact
     await factory.brand()
     staff = await factory.staff("acme", "manager")
     assert (await client.get("/api/v1/brands/acme/shows")).status == 401
+    assert (await client.get("/api/v1/me")).status == 401
     tampered = staff.token[:-3] + ("aaa" if not staff.token.endswith("aaa") else "bbb")
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tampered}"})
     assert response.status == 401

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from openapi_spec_validator import validate
 
 from shopcast.web.app import create_app
 from shopcast.web.context import SETTINGS
@@ -38,7 +39,7 @@ async def test_health_says_which_part_is_down(aiohttp_client: Any, tmp_path: Pat
 
 async def test_openapi_lists_every_route_with_its_schemas(client) -> None:
     document = await (await client.get("/api/openapi.json")).json()
-    assert document["openapi"].startswith("3.")
+    validate(document)  # a real OpenAPI 3.1 document, usable by generators and API tools
     documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
     served = set()
     for route in client.app.router.routes():
