@@ -1,0 +1,315 @@
+"""Every WebRTC session of this process: the host's (WHIP) and the viewers' (WHEP), per episode.
+
+Owns what it opens: each peer connection is closed when its session ends, when the show ends
+and on shutdown. The fan-outs outlive a publisher's connection, so viewers keep their session
+while the host reconnects and see the picture again when the host is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.sdp import SessionDescription
+
+from shopcast.core.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
+from shopcast.live.network import WebRtcNetwork
+from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
+
+log = logging.getLogger(__name__)
+
+MAX_SDP_BYTES = 64 * 1024
+PUBLISHED_VIDEO = ("video/VP8", "video/H264")
+PUBLISHED_AUDIO = ("audio/opus",)
+ACCEPTED = "video VP8 or H264, audio Opus"
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    answer: str
+
+
+@dataclass
+class Broadcast:
+    """One episode on air."""
+
+    episode_id: uuid.UUID
+    fanouts: dict[str, Fanout]
+    publisher: RTCPeerConnection | None = None
+    publisher_session: str | None = None
+    codecs: dict[str, RTCRtpCodecCapability] = field(default_factory=dict)
+    viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
+    grace_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def publisher_connected(self) -> bool:
+        return self.publisher is not None and self.publisher.connectionState not in ("failed", "closed")
+
+
+@dataclass(frozen=True)
+class BroadcastStats:
+    """What a broadcast is doing, for health pages, benchmarks and tests."""
+
+    viewers: int
+    publisher_connected: bool
+    frames_in: dict[str, int]
+    packets_created: dict[str, int]
+    deliveries: dict[str, int]
+    keyframes_asked_of_publisher: int
+    keyframe_requests: int
+    encoders: int  # frames encoded for viewers: none, the host's packets are forwarded
+
+
+def _check_sdp(sdp: str) -> SessionDescription:
+    if len(sdp.encode()) > MAX_SDP_BYTES:
+        raise BadRequest(f"the SDP offer is larger than {MAX_SDP_BYTES} bytes")
+    if not sdp.startswith("v=0"):
+        raise BadRequest("the body is not an SDP offer (it must start with v=0)")
+    try:
+        return SessionDescription.parse(sdp)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise BadRequest(f"the SDP offer cannot be read: {exc}") from exc
+
+
+def _offered(description: SessionDescription, kind: str) -> list[str]:
+    return [c.mimeType for m in description.media if m.kind == kind for c in m.rtp.codecs]
+
+
+class Broadcasts:
+    def __init__(
+        self,
+        network: WebRtcNetwork,
+        *,
+        grace_seconds: float,
+        on_publisher_gone: Callable[[uuid.UUID], Awaitable[None]],
+        min_keyframe_interval: float = 1.0,
+    ) -> None:
+        self._network = network
+        self._grace = grace_seconds
+        self._on_publisher_gone = on_publisher_gone
+        self._min_keyframe_interval = min_keyframe_interval
+        self._broadcasts: dict[uuid.UUID, Broadcast] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _new_connection(self) -> RTCPeerConnection:
+        return RTCPeerConnection(self._network.configuration())
+
+    async def _answer(self, pc: RTCPeerConnection, offer: str) -> str:
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    # --- the host --------------------------------------------------------------------------
+
+    async def publish(self, episode_id: uuid.UUID, offer: str) -> Session:
+        """Take the host's stream (WHIP); a second publisher is refused while the first is connected."""
+        description = _check_sdp(offer)
+        video = [c for c in _offered(description, "video") if c in PUBLISHED_VIDEO]
+        audio = [c for c in _offered(description, "audio") if c in PUBLISHED_AUDIO]
+        if not video or (_offered(description, "audio") and not audio):
+            raise UnsupportedMediaType(f"no usable codec in the offer: Shopcast accepts {ACCEPTED}")
+        broadcast = self._broadcasts.get(episode_id)
+        if broadcast is not None and broadcast.publisher_connected and broadcast.grace_timer is None:
+            raise Conflict("someone is already publishing this episode")
+        if broadcast is None:
+            broadcast = Broadcast(
+                episode_id,
+                {kind: Fanout(kind, min_keyframe_interval=self._min_keyframe_interval) for kind in ("video", "audio")},
+            )
+            self._broadcasts[episode_id] = broadcast
+        elif broadcast.publisher is not None:
+            await broadcast.publisher.close()
+        self._cancel_grace(broadcast)
+
+        pc = self._new_connection()
+        session = secrets.token_urlsafe(16)
+        broadcast.publisher, broadcast.publisher_session = pc, session
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
+            for transceiver in pc.getTransceivers():
+                allowed = PUBLISHED_VIDEO if transceiver.kind == "video" else PUBLISHED_AUDIO
+                codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+                transceiver.setCodecPreferences([c for c in codecs if c.mimeType in allowed or c.name == "rtx"])
+                tap_receiver(transceiver.receiver, broadcast.fanouts[transceiver.kind])
+            answer = await self._answer(pc, offer)
+        except ValueError as exc:
+            await self._drop_publisher(broadcast)
+            raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc
+        broadcast.codecs = self._negotiated(answer)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if broadcast.publisher is not pc:
+                return
+            if pc.connectionState == "connected":
+                self._cancel_grace(broadcast)
+            elif pc.connectionState in ("disconnected", "failed", "closed"):
+                self._start_grace(broadcast)
+
+        return Session(session, answer)
+
+    def _negotiated(self, answer: str) -> dict[str, RTCRtpCodecCapability]:
+        chosen: dict[str, RTCRtpCodecCapability] = {}
+        for media in SessionDescription.parse(answer).media:
+            first = next((c for c in media.rtp.codecs if c.name != "rtx"), None)
+            if first is not None:
+                chosen[media.kind] = RTCRtpCodecCapability(
+                    mimeType=first.mimeType,
+                    clockRate=first.clockRate,
+                    channels=first.channels,
+                    parameters=dict(first.parameters),
+                )
+        return chosen
+
+    def _start_grace(self, broadcast: Broadcast) -> None:
+        if broadcast.grace_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+        broadcast.grace_timer = loop.call_later(self._grace, self._publisher_gone, broadcast)
+
+    def _cancel_grace(self, broadcast: Broadcast) -> None:
+        if broadcast.grace_timer is not None:
+            broadcast.grace_timer.cancel()
+            broadcast.grace_timer = None
+
+    def _publisher_gone(self, broadcast: Broadcast) -> None:
+        broadcast.grace_timer = None
+        log.info("publisher of episode %s did not come back: ending the show", broadcast.episode_id)
+        task = asyncio.create_task(self._on_publisher_gone(broadcast.episode_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drop_publisher(self, broadcast: Broadcast) -> None:
+        if broadcast.publisher is not None:
+            pc, broadcast.publisher, broadcast.publisher_session = broadcast.publisher, None, None
+            await pc.close()
+
+    def is_publisher(self, episode_id: uuid.UUID, session: str) -> bool:
+        broadcast = self._broadcasts.get(episode_id)
+        return (
+            broadcast is not None
+            and broadcast.publisher_session is not None
+            and secrets.compare_digest(broadcast.publisher_session, session)
+        )
+
+    # --- the viewers -----------------------------------------------------------------------
+
+    async def watch(self, episode_id: uuid.UUID, offer: str) -> Session:
+        """A receive-only session (WHEP) on the host's forwarded packets."""
+        description = _check_sdp(offer)
+        broadcast = self._broadcasts.get(episode_id)
+        if broadcast is None or not broadcast.codecs:
+            raise Conflict("the episode is not on air yet")
+        for kind, codec in broadcast.codecs.items():
+            if any(m.kind == kind for m in description.media) and codec.mimeType not in _offered(description, kind):
+                raise UnsupportedMediaType(f"this stream is {codec.mimeType}; the offer does not accept it")
+
+        pc = self._new_connection()
+        session = secrets.token_urlsafe(16)
+        broadcast.viewers[session] = pc
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
+            for transceiver in pc.getTransceivers():
+                codec = broadcast.codecs.get(transceiver.kind)
+                if codec is None:
+                    continue
+                fanout = broadcast.fanouts[transceiver.kind]
+                track = fanout.subscribe()
+                transceiver.sender.replaceTrack(track)
+                transceiver.direction = "sendonly"
+                transceiver.setCodecPreferences(self._matching(transceiver.kind, codec))
+                route_keyframe_requests(transceiver.sender, fanout)
+            answer = await self._answer(pc, offer)
+        except ValueError as exc:
+            await self._close_viewer(broadcast, session)
+            raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self._close_viewer(broadcast, session)
+
+        return Session(session, answer)
+
+    @staticmethod
+    def _matching(kind: str, codec: RTCRtpCodecCapability) -> list[RTCRtpCodecCapability]:
+        """Only the codec the host sends: packets are forwarded, not re-encoded."""
+        capabilities = RTCRtpSender.getCapabilities(kind).codecs
+        same = [
+            c
+            for c in capabilities
+            if c.mimeType == codec.mimeType
+            and (
+                c.mimeType != "video/H264"
+                or c.parameters.get("packetization-mode") == codec.parameters.get("packetization-mode")
+            )
+        ]
+        return same + [c for c in capabilities if c.name == "rtx"]
+
+    async def _close_viewer(self, broadcast: Broadcast, session: str) -> None:
+        pc = broadcast.viewers.pop(session, None)
+        if pc is None:
+            return
+        for transceiver in pc.getTransceivers():
+            track = transceiver.sender.track
+            if track is not None:
+                track.stop()
+        await pc.close()
+
+    async def leave(self, episode_id: uuid.UUID, session: str) -> None:
+        broadcast = self._broadcasts.get(episode_id)
+        if broadcast is None or session not in broadcast.viewers:
+            raise NotFound("no such viewing session")
+        await self._close_viewer(broadcast, session)
+
+    # --- the end ---------------------------------------------------------------------------
+
+    async def end(self, episode_id: uuid.UUID) -> None:
+        """The show is over: close the host's and every viewer's connection."""
+        broadcast = self._broadcasts.pop(episode_id, None)
+        if broadcast is None:
+            return
+        self._cancel_grace(broadcast)
+        for session in list(broadcast.viewers):
+            await self._close_viewer(broadcast, session)
+        for fanout in broadcast.fanouts.values():
+            fanout.close()
+        await self._drop_publisher(broadcast)
+
+    async def close(self) -> None:
+        for episode_id in list(self._broadcasts):
+            await self.end(episode_id)
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def on_air(self, episode_id: uuid.UUID) -> bool:
+        return episode_id in self._broadcasts
+
+    def stats(self, episode_id: uuid.UUID) -> BroadcastStats | None:
+        broadcast = self._broadcasts.get(episode_id)
+        if broadcast is None:
+            return None
+        fanouts = broadcast.fanouts
+        return BroadcastStats(
+            viewers=len(broadcast.viewers),
+            publisher_connected=broadcast.publisher_connected,
+            frames_in={k: f.stats.frames_in for k, f in fanouts.items()},
+            packets_created={k: f.stats.packets_created for k, f in fanouts.items()},
+            deliveries={k: f.stats.deliveries for k, f in fanouts.items()},
+            keyframes_asked_of_publisher=fanouts["video"].stats.keyframes_asked_of_publisher,
+            keyframe_requests=fanouts["video"].stats.keyframe_requests,
+            encoders=0,
+        )
+
+    def open_connections(self) -> int:
+        """Peer connections this process holds (for leak checks)."""
+        return sum(len(b.viewers) + (b.publisher is not None) for b in self._broadcasts.values())
