@@ -218,7 +218,15 @@ async def backend(
 
 
 def make_settings(tmp_path: Path, **changes: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": tmp_path / "data", "secret_key": SECRET}
+    # WebRTC on loopback only: no ICE server, 127.0.0.1 gathered, only loopback peers accepted.
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "secret_key": SECRET,
+        "ice_servers": [],
+        "webrtc_hosts": ["127.0.0.1"],
+        "webrtc_peer_networks": ["127.0.0.0/8"],
+        "publisher_grace_seconds": 1.0,
+    }
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

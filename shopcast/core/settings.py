@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class IceServerSetting(BaseModel):
+    """One STUN or TURN server, as browsers take them."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
 
 
 class Settings(BaseSettings):
@@ -48,12 +57,46 @@ class Settings(BaseSettings):
     guest_max_per_window: int = Field(30, ge=1, description="Guest tokens one client address may get per window.")
     schedule_weeks: int = Field(8, ge=1, le=104, description="How many weeks ahead episodes are generated.")
     bus_log_size: int = Field(1000, ge=10, description="Events kept per room for clients catching up.")
+    ice_servers: list[IceServerSetting] = Field(
+        default_factory=list,
+        description='STUN/TURN servers for WebRTC, as JSON: [{"urls": ["stun:stun.example.org:3478"]}]. '
+        "Default: none (no server is ever contacted unasked).",
+    )
+    webrtc_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Comma-separated addresses WebRTC gathers and announces as host candidates "
+        "(this machine's address that viewers and hosts can reach).",
+    )
+    webrtc_peer_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["0.0.0.0/0", "::/0"],
+        description="Comma-separated networks (CIDR) whose candidates are accepted from browsers; others are dropped.",
+    )
+    publisher_grace_seconds: float = Field(
+        30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
+    )
+    keyframe_interval_seconds: float = Field(
+        1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
+    )
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "webrtc_hosts", "webrtc_peer_networks", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webrtc_peer_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
+
+    @field_validator("webrtc_hosts")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            ipaddress.ip_address(address)
         return value
 
     @property

@@ -19,7 +19,9 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import SessionDescription
 
+from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
+from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
 from shopcast.live.network import WebRtcNetwork
 from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
 
@@ -48,6 +50,7 @@ class Broadcast:
     codecs: dict[str, RTCRtpCodecCapability] = field(default_factory=dict)
     viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
     grace_timer: asyncio.TimerHandle | None = None
+    follower: asyncio.Task[None] | None = None
 
     @property
     def publisher_connected(self) -> bool:
@@ -74,9 +77,12 @@ def _check_sdp(sdp: str) -> SessionDescription:
     if not sdp.startswith("v=0"):
         raise BadRequest("the body is not an SDP offer (it must start with v=0)")
     try:
-        return SessionDescription.parse(sdp)
+        description = SessionDescription.parse(sdp)
     except (ValueError, IndexError, KeyError) as exc:
         raise BadRequest(f"the SDP offer cannot be read: {exc}") from exc
+    if not description.media:
+        raise BadRequest("the SDP offer cannot be used: it has no audio or video section")
+    return description
 
 
 def _offered(description: SessionDescription, kind: str) -> list[str]:
@@ -88,11 +94,13 @@ class Broadcasts:
         self,
         network: WebRtcNetwork,
         *,
+        bus: Bus,
         grace_seconds: float,
         on_publisher_gone: Callable[[uuid.UUID], Awaitable[None]],
         min_keyframe_interval: float = 1.0,
     ) -> None:
         self._network = network
+        self._bus = bus
         self._grace = grace_seconds
         self._on_publisher_gone = on_publisher_gone
         self._min_keyframe_interval = min_keyframe_interval
@@ -124,6 +132,7 @@ class Broadcasts:
                 {kind: Fanout(kind, min_keyframe_interval=self._min_keyframe_interval) for kind in ("video", "audio")},
             )
             self._broadcasts[episode_id] = broadcast
+            broadcast.follower = asyncio.create_task(self._follow(episode_id), name=f"broadcast-{episode_id}")
         elif broadcast.publisher is not None:
             await broadcast.publisher.close()
         self._cancel_grace(broadcast)
@@ -271,12 +280,26 @@ class Broadcasts:
 
     # --- the end ---------------------------------------------------------------------------
 
+    async def _follow(self, episode_id: uuid.UUID) -> None:
+        """End the broadcast when the episode ends or is cancelled, whichever app process did it."""
+        while True:
+            try:
+                async with self._bus.subscribe(episode_room(episode_id)) as events:
+                    async for event in events:
+                        if event.event in (EPISODE_ENDED, EPISODE_CANCELLED):
+                            await self.end(episode_id)
+                            return
+            except SubscriberTooSlow:
+                continue
+
     async def end(self, episode_id: uuid.UUID) -> None:
         """The show is over: close the host's and every viewer's connection."""
         broadcast = self._broadcasts.pop(episode_id, None)
         if broadcast is None:
             return
         self._cancel_grace(broadcast)
+        if broadcast.follower is not None and broadcast.follower is not asyncio.current_task():
+            broadcast.follower.cancel()
         for session in list(broadcast.viewers):
             await self._close_viewer(broadcast, session)
         for fanout in broadcast.fanouts.values():

@@ -318,6 +318,11 @@ async def change_status(
     """Move an episode through its lifecycle; the episode's room hears about it once committed."""
     episode = await load_episode(session, episode_id, for_update=True)
     authorize(actor, episode.brand_id, *(ON_AIR if to != EpisodeStatus.CANCELLED else (Role.MANAGER,)))
+    await _transition(session, episode, to, now=now, bus=bus)
+    return await _episode_out(session, episode)
+
+
+async def _transition(session: AsyncSession, episode: Episode, to: EpisodeStatus, *, now: datetime, bus: Bus) -> None:
     check_transition(episode.status, to)
     # A conditional update, so two hosts pressing "Go live" at once cannot both win.
     result = await session.execute(
@@ -334,11 +339,57 @@ async def change_status(
         await session.refresh(episode)
         check_transition(episode.status, to)
     await session.refresh(episode)
-    show = await load_show(session, episode.show_id)
     event = EpisodeStatusChanged(episode_id=episode.id, status=to, at=now)
 
     async def announce() -> None:
         await bus.publish(episode_room(episode.id), EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
 
     after_commit(session, announce)
+
+
+async def _episode_out(session: AsyncSession, episode: Episode) -> EpisodeOut:
+    show = await load_show(session, episode.show_id)
     return (await episodes_out(session, [episode], {show.id: show}))[0]
+
+
+# --- the video: who may publish and watch, and what publishing does to the lifecycle --------
+
+
+async def check_publisher(session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID) -> EpisodeOut:
+    """A host or manager of the brand may publish a scheduled or live episode's video."""
+    episode = await load_episode(session, episode_id)
+    authorize(actor, episode.brand_id, *ON_AIR)
+    if episode.status not in (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE):
+        raise Conflict(f"the episode is {episode.status.value}: its video cannot be published")
+    return await _episode_out(session, episode)
+
+
+async def go_live(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, now: datetime, bus: Bus
+) -> EpisodeOut:
+    """The host's video arrived: a scheduled episode goes live, a live one (host reconnecting) stays live."""
+    episode = await load_episode(session, episode_id, for_update=True)
+    authorize(actor, episode.brand_id, *ON_AIR)
+    if episode.status != EpisodeStatus.LIVE:
+        await _transition(session, episode, EpisodeStatus.LIVE, now=now, bus=bus)
+    return await _episode_out(session, episode)
+
+
+async def end_abandoned(session: AsyncSession, *, episode_id: uuid.UUID, now: datetime, bus: Bus) -> None:
+    """The host's connection did not come back: the server ends the live episode (no caller to authorise)."""
+    episode = await load_episode(session, episode_id, for_update=True)
+    if episode.status == EpisodeStatus.LIVE:
+        await _transition(session, episode, EpisodeStatus.ENDED, now=now, bus=bus)
+
+
+async def check_watchable(session: AsyncSession, *, episode_id: uuid.UUID) -> EpisodeOut:
+    """Anyone may watch a live episode."""
+    episode = await load_episode(session, episode_id)
+    if episode.status != EpisodeStatus.LIVE:
+        reason = {
+            EpisodeStatus.SCHEDULED: "has not started yet",
+            EpisodeStatus.ENDED: "has ended",
+            EpisodeStatus.CANCELLED: "was cancelled",
+        }[episode.status]
+        raise Conflict(f"the episode {reason}: there is no live video to watch")
+    return await _episode_out(session, episode)

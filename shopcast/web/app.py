@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,9 +16,12 @@ from shopcast.core.db import Database, create_engine
 from shopcast.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
+from shopcast.live import service as live
+from shopcast.live.broadcasts import Broadcasts
+from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.web import middleware, pages
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
-from shopcast.web.routes import auth, public, shows, system
+from shopcast.web.routes import auth, media, public, shows, system
 
 APIS = [auth.api, shows.api, public.api]
 
@@ -37,9 +42,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_resources)
     for api in APIS:
         api.install(app)
+    media.install(app)
     system.install(app, APIS)
     pages.install(app)
     return app
+
+
+def webrtc_network(settings: Settings) -> WebRtcNetwork:
+    return WebRtcNetwork(
+        ice_servers=[IceServer(s.urls, s.username, s.credential) for s in settings.ice_servers],
+        hosts=settings.webrtc_hosts,
+        peer_networks=[ipaddress.ip_network(n, strict=False) for n in settings.webrtc_peer_networks],
+    )
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
@@ -62,9 +76,24 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
     )
     app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer)
+    network = webrtc_network(settings)
+    network.install()
+
+    async def end_abandoned(episode_id: uuid.UUID) -> None:
+        async with database.transaction() as session:
+            await live.end_abandoned(session, episode_id=episode_id, now=clock.now(), bus=bus)
+
+    app[media.BROADCASTS] = broadcasts = Broadcasts(
+        network,
+        bus=bus,
+        grace_seconds=settings.publisher_grace_seconds,
+        on_publisher_gone=end_abandoned,
+        min_keyframe_interval=settings.keyframe_interval_seconds,
+    )
     try:
         yield
     finally:
+        await broadcasts.close()
         await bus.close()
         if redis is not None:
             await redis.aclose()

@@ -41,7 +41,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         err = PayloadTooLarge(f"the body is larger than {limit} bytes")
         return problem_response(err.status, err.slug, err.title, err.detail)
     except web.HTTPException as exc:
-        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz")):
+        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/live/")):
             raise
         slug = _HTTP_SLUGS.get(exc.status, "http-error")
         detail = f"no route {request.method} {request.path}" if exc.status in (404, 405) else (exc.text or exc.reason)
@@ -79,6 +79,7 @@ async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
         response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Access-Control-Expose-Headers"] = "Location"
         response.headers["Vary"] = "Origin"
     return response
 

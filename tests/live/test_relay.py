@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from shopcast.core.bus import InProcessBus
 from shopcast.core.errors import BadRequest, Conflict, UnsupportedMediaType
 from shopcast.live.broadcasts import Broadcasts, Session
 from shopcast.live.network import offered_candidates
@@ -22,7 +23,7 @@ async def broadcasts() -> AsyncIterator[Broadcasts]:
     async def on_gone(episode_id: uuid.UUID) -> None:
         gone.append(episode_id)
 
-    registry = Broadcasts(LOOPBACK, grace_seconds=1.0, on_publisher_gone=on_gone)
+    registry = Broadcasts(LOOPBACK, bus=InProcessBus(), grace_seconds=1.0, on_publisher_gone=on_gone)
     registry.gone = gone  # type: ignore[attr-defined]
     yield registry
     await registry.close()

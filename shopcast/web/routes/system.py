@@ -42,10 +42,16 @@ HEALTH_DOC: dict[str, Any] = {
 }
 
 
-def install(app: web.Application, apis: list[Api]) -> None:
+def api_document(apis: list[Api]) -> dict[str, Any]:
+    """The OpenAPI document of every route the app serves."""
     from shopcast.web import openapi
+    from shopcast.web.routes.media import MEDIA_DOC
 
-    document = openapi.build(apis, HEALTH_DOC)
+    return openapi.build(apis, {**HEALTH_DOC, **MEDIA_DOC})
+
+
+def install(app: web.Application, apis: list[Api]) -> None:
+    document = api_document(apis)
 
     async def openapi_json(_request: web.Request) -> web.Response:
         return web.json_response(document)

@@ -1,0 +1,154 @@
+"""WHIP (RFC 9725) for the host's stream and WHEP for viewers: SDP in, SDP out, a session to DELETE."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from shopcast.core.errors import NotFound, UnsupportedMediaType
+from shopcast.core.ratelimit import enforce
+from shopcast.live import service as live
+from shopcast.live.broadcasts import MAX_SDP_BYTES, Broadcasts
+from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.web.api import PRINCIPAL
+from shopcast.web.context import RESOURCES
+
+BROADCASTS = web.AppKey("broadcasts", Broadcasts)
+SDP = "application/sdp"
+
+
+def _episode_id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["episode_id"])
+    except ValueError:
+        raise NotFound("no such episode") from None
+
+
+async def _offer(request: web.Request) -> str:
+    if request.content_type != SDP:
+        raise UnsupportedMediaType("send the SDP offer as application/sdp")
+    raw = await request.content.read(MAX_SDP_BYTES + 1)
+    return raw.decode("utf-8", errors="replace")
+
+
+def _created(answer: str, location: str) -> web.Response:
+    return web.Response(
+        status=201, text=answer, content_type=SDP, headers={"Location": location, "Cache-Control": "no-store"}
+    )
+
+
+async def publish(request: web.Request) -> web.Response:
+    """The host starts (or resumes) sending: the episode goes live."""
+    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
+    offer = await _offer(request)
+    async with resources.database.transaction() as session:
+        await live.check_publisher(session, actor=actor, episode_id=episode_id)
+    started = await broadcasts.publish(episode_id, offer)
+    try:
+        async with resources.database.transaction() as session:
+            await live.go_live(
+                session, actor=actor, episode_id=episode_id, now=resources.clock.now(), bus=resources.bus
+            )
+    except Exception:
+        await broadcasts.end(episode_id)
+        raise
+    return _created(started.answer, f"/live/{episode_id}/whip/{started.id}")
+
+
+async def stop_publishing(request: web.Request) -> web.Response:
+    """The host's WHIP client hangs up: the show ends."""
+    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
+    async with resources.database.transaction() as session:
+        await live.check_publisher(session, actor=actor, episode_id=episode_id)
+    if not broadcasts.is_publisher(episode_id, request.match_info["session"]):
+        raise NotFound("no such publishing session")
+    async with resources.database.transaction() as session:
+        await live.change_status(
+            session,
+            actor=actor,
+            episode_id=episode_id,
+            to=EpisodeStatus.ENDED,
+            now=resources.clock.now(),
+            bus=resources.bus,
+        )
+    await broadcasts.end(episode_id)
+    return web.Response(status=200)
+
+
+async def watch(request: web.Request) -> web.Response:
+    """A viewer's receive-only session on the live episode."""
+    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    episode_id = _episode_id(request)
+    await enforce(resources.limiter, f"whep:{request.remote}", limit=30, window_seconds=60, what="viewing sessions")
+    offer = await _offer(request)
+    async with resources.database.transaction() as session:
+        await live.check_watchable(session, episode_id=episode_id)
+    started = await broadcasts.watch(episode_id, offer)
+    return _created(started.answer, f"/live/{episode_id}/whep/{started.id}")
+
+
+async def leave(request: web.Request) -> web.Response:
+    await request.app[BROADCASTS].leave(_episode_id(request), request.match_info["session"])
+    return web.Response(status=200)
+
+
+def install(app: web.Application) -> None:
+    app.router.add_post("/live/{episode_id}/whip", publish, name="whip")
+    app.router.add_delete("/live/{episode_id}/whip/{session}", stop_publishing, name="whip_session")
+    app.router.add_post("/live/{episode_id}/whep", watch, name="whep")
+    app.router.add_delete("/live/{episode_id}/whep/{session}", leave, name="whep_session")
+
+
+def _sdp_operation(operation_id: str, summary: str, secured: bool) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["video"],
+        "parameters": [{"name": "episode_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}},
+        "responses": {
+            "201": {
+                "description": "The SDP answer; `Location` is the session to DELETE.",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+                "content": {SDP: {"schema": {"type": "string"}}},
+            },
+            "400": {"description": "Malformed or oversized SDP"},
+            "404": {"description": "Unknown episode"},
+            "409": {"description": "Not possible in the episode's state"},
+            "415": {"description": "Not application/sdp, or no usable codec"},
+        },
+    }
+    if secured:
+        operation["security"] = [{"bearer": []}]
+        operation["responses"].update({"401": {"description": "No token"}, "403": {"description": "Wrong role"}})
+    return operation
+
+
+def _delete_operation(operation_id: str, summary: str, secured: bool) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["video"],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in ("episode_id", "session")
+        ],
+        "responses": {"200": {"description": "Closed"}, "404": {"description": "No such session"}},
+    }
+    if secured:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+MEDIA_DOC: dict[str, Any] = {
+    "/live/{episode_id}/whip": {"post": _sdp_operation("whip_publish", "The host publishes (WHIP)", True)},
+    "/live/{episode_id}/whip/{session}": {
+        "delete": _delete_operation("whip_stop", "The host stops publishing: the show ends", True)
+    },
+    "/live/{episode_id}/whep": {"post": _sdp_operation("whep_watch", "A viewer watches (WHEP)", False)},
+    "/live/{episode_id}/whep/{session}": {"delete": _delete_operation("whep_leave", "A viewer leaves", False)},
+}
