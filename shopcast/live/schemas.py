@@ -120,3 +120,11 @@ class EpisodeOut(BaseModel):
     host_name: str | None
     is_one_off: bool
     is_moved: bool = Field(description="Moved away from its weekly slot.")
+
+
+class BroadcastOut(BaseModel):
+    """The video side of an episode, as the studio shows it."""
+
+    on_air: bool = Field(description="This app process holds the episode's broadcast.")
+    publisher_connected: bool = Field(description="The host's connection is up (false during a reconnect).")
+    viewers: int = Field(description="WebRTC (WHEP) viewers connected to this process.")

@@ -393,3 +393,10 @@ async def check_watchable(session: AsyncSession, *, episode_id: uuid.UUID) -> Ep
         }[episode.status]
         raise Conflict(f"the episode {reason}: there is no live video to watch")
     return await _episode_out(session, episode)
+
+
+async def check_staff(session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID) -> EpisodeOut:
+    """The episode, for its brand's staff only."""
+    episode = await load_episode(session, episode_id)
+    authorize(actor, episode.brand_id, *STAFF)
+    return await _episode_out(session, episode)

@@ -75,7 +75,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         user_ttl=timedelta(minutes=settings.token_ttl_minutes),
         guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
     )
-    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer)
     network = webrtc_network(settings)
     network.install()
 
@@ -83,13 +82,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         async with database.transaction() as session:
             await live.end_abandoned(session, episode_id=episode_id, now=clock.now(), bus=bus)
 
-    app[media.BROADCASTS] = broadcasts = Broadcasts(
+    broadcasts = Broadcasts(
         network,
         bus=bus,
         grace_seconds=settings.publisher_grace_seconds,
         on_publisher_gone=end_abandoned,
         min_keyframe_interval=settings.keyframe_interval_seconds,
     )
+    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts)
     try:
         yield
     finally:

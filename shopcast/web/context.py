@@ -12,6 +12,7 @@ from shopcast.core.db import Database
 from shopcast.core.ratelimit import RateLimiter
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
+from shopcast.live.broadcasts import Broadcasts
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Resources:
     bus: Bus
     limiter: RateLimiter
     signer: TokenSigner
+    broadcasts: Broadcasts
 
 
 SETTINGS = web.AppKey("settings", Settings)

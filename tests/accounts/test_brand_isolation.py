@@ -41,6 +41,7 @@ async def test_another_brands_manager_can_neither_read_nor_change(client, factor
         client.post(f"/api/v1/episodes/{episode['id']}/cancel", headers=intruder.headers),
         client.post(f"/api/v1/episodes/{episode['id']}/start", headers=intruder.headers),
         client.get("/api/v1/brands/globex/members", headers=intruder.headers),
+        client.get(f"/api/v1/episodes/{episode['id']}/broadcast", headers=intruder.headers),
     ]
     for attempt in attempts:
         response = await attempt

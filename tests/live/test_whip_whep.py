@@ -12,7 +12,6 @@ from aiortc import RTCSessionDescription
 from shopcast.core.security import Role
 from shopcast.live.network import offered_candidates
 from shopcast.web.context import RESOURCES
-from shopcast.web.routes.media import BROADCASTS
 from tests.factories import Factory, Staff
 from tests.live.webrtc_peers import Viewer, eventually, peer, publisher_offer
 
@@ -56,7 +55,7 @@ async def test_host_goes_live_and_a_viewer_watches_then_the_show_ends(client, on
         async with asyncio.timeout(10):
             assert (await anext(room)).event == "episode:live"
     assert await status_of(client, episode_id) == "live"
-    broadcasts = client.app[BROADCASTS]
+    broadcasts = client.app[RESOURCES].broadcasts
     await eventually(lambda: broadcasts.stats(uuid.UUID(episode_id)).frames_in["video"] > 3)
 
     viewer = Viewer(peer())
@@ -85,10 +84,20 @@ async def test_end_show_closes_every_connection(client, on_air_soon) -> None:
     episode_id = on_air_soon["id"]
     host_pc, response = await publish(client, on_air_soon["host"], episode_id)
     await host_pc.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
-    broadcasts = client.app[BROADCASTS]
+    broadcasts = client.app[RESOURCES].broadcasts
+    status_path = f"/api/v1/episodes/{episode_id}/broadcast"
+    await eventually(lambda: host_pc.connectionState == "connected")
+    viewer = Viewer(peer())
+    watched = await client.post(f"/live/{episode_id}/whep", data=await viewer.offer(), headers=SDP)
+    await viewer.accept(await watched.text())
+    studio = await (await client.get(status_path, headers=on_air_soon["host"].headers)).json()
+    assert studio == {"on_air": True, "publisher_connected": True, "viewers": 1}
     response = await client.post(f"/api/v1/episodes/{episode_id}/end", headers=on_air_soon["host"].headers)
     assert response.status == 200
     await eventually(lambda: broadcasts.open_connections() == 0)
+    studio = await (await client.get(status_path, headers=on_air_soon["host"].headers)).json()
+    assert studio == {"on_air": False, "publisher_connected": False, "viewers": 0}
+    await viewer.pc.close()
     await host_pc.close()
 
 

@@ -10,12 +10,11 @@ from aiohttp import web
 from shopcast.core.errors import NotFound, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
-from shopcast.live.broadcasts import MAX_SDP_BYTES, Broadcasts
+from shopcast.live.broadcasts import MAX_SDP_BYTES
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.web.api import PRINCIPAL
 from shopcast.web.context import RESOURCES
 
-BROADCASTS = web.AppKey("broadcasts", Broadcasts)
 SDP = "application/sdp"
 
 
@@ -41,7 +40,8 @@ def _created(answer: str, location: str) -> web.Response:
 
 async def publish(request: web.Request) -> web.Response:
     """The host starts (or resumes) sending: the episode goes live."""
-    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    resources = request.app[RESOURCES]
+    broadcasts = resources.broadcasts
     episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
     offer = await _offer(request)
     async with resources.database.transaction() as session:
@@ -60,7 +60,8 @@ async def publish(request: web.Request) -> web.Response:
 
 async def stop_publishing(request: web.Request) -> web.Response:
     """The host's WHIP client hangs up: the show ends."""
-    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    resources = request.app[RESOURCES]
+    broadcasts = resources.broadcasts
     episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
     async with resources.database.transaction() as session:
         await live.check_publisher(session, actor=actor, episode_id=episode_id)
@@ -81,7 +82,8 @@ async def stop_publishing(request: web.Request) -> web.Response:
 
 async def watch(request: web.Request) -> web.Response:
     """A viewer's receive-only session on the live episode."""
-    resources, broadcasts = request.app[RESOURCES], request.app[BROADCASTS]
+    resources = request.app[RESOURCES]
+    broadcasts = resources.broadcasts
     episode_id = _episode_id(request)
     await enforce(resources.limiter, f"whep:{request.remote}", limit=30, window_seconds=60, what="viewing sessions")
     offer = await _offer(request)
@@ -92,7 +94,7 @@ async def watch(request: web.Request) -> web.Response:
 
 
 async def leave(request: web.Request) -> web.Response:
-    await request.app[BROADCASTS].leave(_episode_id(request), request.match_info["session"])
+    await request.app[RESOURCES].broadcasts.leave(_episode_id(request), request.match_info["session"])
     return web.Response(status=200)
 
 

@@ -8,7 +8,15 @@ from pydantic import BaseModel, Field
 
 from shopcast.live import service as live
 from shopcast.live.lifecycle import EpisodeStatus
-from shopcast.live.schemas import EpisodeCreate, EpisodeOut, EpisodeUpdate, ShowCreate, ShowOut, ShowUpdate
+from shopcast.live.schemas import (
+    BroadcastOut,
+    EpisodeCreate,
+    EpisodeOut,
+    EpisodeUpdate,
+    ShowCreate,
+    ShowOut,
+    ShowUpdate,
+)
 from shopcast.web.api import Api, Call
 
 api = Api()
@@ -150,3 +158,19 @@ async def start_episode(call: Call, episode_id: uuid.UUID) -> EpisodeOut:
 )
 async def end_episode(call: Call, episode_id: uuid.UUID) -> EpisodeOut:
     return await _move(call, episode_id, EpisodeStatus.ENDED)
+
+
+@api.route(
+    "GET",
+    "/api/v1/episodes/{episode_id}/broadcast",
+    summary="Is the host on air, and how many watch",
+    tag="episodes",
+    response=BroadcastOut,
+    access="signed-in",
+)
+async def broadcast_status(call: Call, episode_id: uuid.UUID) -> BroadcastOut:
+    await live.check_staff(call.session, actor=call.actor, episode_id=episode_id)
+    stats = call.resources.broadcasts.stats(episode_id)
+    if stats is None:
+        return BroadcastOut(on_air=False, publisher_connected=False, viewers=0)
+    return BroadcastOut(on_air=True, publisher_connected=stats.publisher_connected, viewers=stats.viewers)
