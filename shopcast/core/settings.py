@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
     )
+    hls_segment_seconds: float = Field(
+        2.0, ge=1.0, le=6.0, description="Length of HLS segments: shorter is closer to live, longer is lighter."
+    )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
     )

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
@@ -22,6 +23,7 @@ from aiortc.sdp import SessionDescription
 from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
 from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
+from shopcast.live.hls import HlsPackager
 from shopcast.live.network import WebRtcNetwork
 from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
 
@@ -51,6 +53,7 @@ class Broadcast:
     viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
     grace_timer: asyncio.TimerHandle | None = None
     follower: asyncio.Task[None] | None = None
+    packager: HlsPackager | None = None
 
     @property
     def publisher_connected(self) -> bool:
@@ -98,13 +101,18 @@ class Broadcasts:
         grace_seconds: float,
         on_publisher_gone: Callable[[uuid.UUID], Awaitable[None]],
         min_keyframe_interval: float = 1.0,
+        hls_root: Path | None = None,
+        hls_segment_seconds: float = 2.0,
     ) -> None:
+        self._hls_root = hls_root
+        self._hls_segment_seconds = hls_segment_seconds
         self._network = network
         self._bus = bus
         self._grace = grace_seconds
         self._on_publisher_gone = on_publisher_gone
         self._min_keyframe_interval = min_keyframe_interval
         self._broadcasts: dict[uuid.UUID, Broadcast] = {}
+        self._ending: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _new_connection(self) -> RTCPeerConnection:
@@ -142,12 +150,18 @@ class Broadcasts:
         broadcast.publisher, broadcast.publisher_session = pc, session
         try:
             await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
+            packager = self._packager(broadcast, has_audio=bool(audio))
+            tracks = {}
             for transceiver in pc.getTransceivers():
                 allowed = PUBLISHED_VIDEO if transceiver.kind == "video" else PUBLISHED_AUDIO
                 codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
                 transceiver.setCodecPreferences([c for c in codecs if c.mimeType in allowed or c.name == "rtx"])
-                tap_receiver(transceiver.receiver, broadcast.fanouts[transceiver.kind])
+                fanout = broadcast.fanouts[transceiver.kind]
+                tap_receiver(transceiver.receiver, fanout, decode=packager is not None)
+                tracks[transceiver.kind] = transceiver.receiver.track
             answer = await self._answer(pc, offer)
+            if packager is not None and "video" in tracks:
+                packager.attach(tracks["video"], tracks.get("audio"))
         except ValueError as exc:
             await self._drop_publisher(broadcast)
             raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc
@@ -163,6 +177,18 @@ class Broadcasts:
                 self._start_grace(broadcast)
 
         return Session(session, answer)
+
+    def _packager(self, broadcast: Broadcast, *, has_audio: bool) -> HlsPackager | None:
+        """The episode's HLS output, made when its host first publishes (and kept across reconnects)."""
+        if self._hls_root is None:
+            return None
+        if broadcast.packager is None:
+            broadcast.packager = HlsPackager(
+                self._hls_root / str(broadcast.episode_id),
+                segment_seconds=self._hls_segment_seconds,
+                has_audio=has_audio,
+            )
+        return broadcast.packager
 
     def _negotiated(self, answer: str) -> dict[str, RTCRtpCodecCapability]:
         chosen: dict[str, RTCRtpCodecCapability] = {}
@@ -293,26 +319,47 @@ class Broadcasts:
                 continue
 
     async def end(self, episode_id: uuid.UUID) -> None:
-        """The show is over: close the host's and every viewer's connection."""
-        broadcast = self._broadcasts.pop(episode_id, None)
-        if broadcast is None:
-            return
+        """The show is over: close every connection and finish the replay; returns once all is done.
+
+        Several callers may end the same show at once (the host's DELETE and the bus event it
+        causes): all of them wait for the one ending.
+        """
+        ending = self._ending.get(episode_id)
+        if ending is None:
+            broadcast = self._broadcasts.pop(episode_id, None)
+            if broadcast is None:
+                return
+            ending = asyncio.create_task(self._finish(broadcast), name=f"end-{episode_id}")
+            self._ending[episode_id] = ending
+            ending.add_done_callback(lambda _: self._ending.pop(episode_id, None))
+        # Shielded: the bus follower that asked for the end is itself cancelled by it.
+        await asyncio.shield(ending)
+
+    async def _finish(self, broadcast: Broadcast) -> None:
         self._cancel_grace(broadcast)
-        if broadcast.follower is not None and broadcast.follower is not asyncio.current_task():
+        if broadcast.follower is not None:
             broadcast.follower.cancel()
         for session in list(broadcast.viewers):
             await self._close_viewer(broadcast, session)
         for fanout in broadcast.fanouts.values():
             fanout.close()
         await self._drop_publisher(broadcast)
+        if broadcast.packager is not None:
+            await broadcast.packager.close()  # the playlist is now complete: the replay
 
     async def close(self) -> None:
         for episode_id in list(self._broadcasts):
             await self.end(episode_id)
+        for ending in list(self._ending.values()):
+            await asyncio.shield(ending)
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    def hls_folder(self, episode_id: uuid.UUID) -> Path | None:
+        """Where the episode's HLS playlist and segments are (live, then the replay), if HLS is on."""
+        return None if self._hls_root is None else self._hls_root / str(episode_id)
 
     def on_air(self, episode_id: uuid.UUID) -> bool:
         return episode_id in self._broadcasts

@@ -182,9 +182,10 @@ class ForwardedTrack(MediaStreamTrack):
 class _EncodedFrameTap(queue.Queue):  # type: ignore[type-arg]
     """Stands in for an aiortc receiver's decoder queue: each encoded frame goes to the fan-out."""
 
-    def __init__(self, on_frame: Callable[[Any, Any], None]) -> None:
+    def __init__(self, on_frame: Callable[[Any, Any], None], *, decode: bool) -> None:
         super().__init__()
         self._on_frame = on_frame
+        self._decode = decode
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if item is None:  # the receiver is stopping: let its decoder thread end
@@ -195,21 +196,27 @@ class _EncodedFrameTap(queue.Queue):  # type: ignore[type-arg]
             self._on_frame(codec, encoded_frame)
         except Exception:
             log.exception("relay dropped a frame it could not forward")
+        if self._decode:
+            # Decoded once, by aiortc's own decoder thread, for the one HLS encoder.
+            super().put(item, block, timeout)
 
 
 _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _SEND_KEYFRAME = "_send_keyframe"
 
 
-def tap_receiver(receiver: RTCRtpReceiver, fanout: Fanout) -> None:
-    """Forward the receiver's encoded frames to `fanout` (call before the connection starts)."""
+def tap_receiver(receiver: RTCRtpReceiver, fanout: Fanout, *, decode: bool = False) -> None:
+    """Forward the receiver's encoded frames to `fanout` (call before the connection starts).
+
+    With `decode`, aiortc also decodes them and the receiver's track yields the pictures and sound.
+    """
     if not hasattr(receiver, _DECODER_QUEUE):
         raise RuntimeError("aiortc's receiver changed: the relay needs aiortc==1.16.0")
 
     def on_frame(codec: Any, encoded_frame: Any) -> None:
         fanout.publish(codec.name.lower(), codec.clockRate, encoded_frame.data, encoded_frame.timestamp)
 
-    setattr(receiver, _DECODER_QUEUE, _EncodedFrameTap(on_frame))
+    setattr(receiver, _DECODER_QUEUE, _EncodedFrameTap(on_frame, decode=decode))
 
     pending: set[asyncio.Future[None]] = set()
 

@@ -88,6 +88,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         grace_seconds=settings.publisher_grace_seconds,
         on_publisher_gone=end_abandoned,
         min_keyframe_interval=settings.keyframe_interval_seconds,
+        hls_root=settings.data_dir / "hls",
+        hls_segment_seconds=settings.hls_segment_seconds,
     )
     app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts)
     try:

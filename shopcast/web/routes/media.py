@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -98,11 +99,38 @@ async def leave(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+_HLS_FILE = re.compile(r"^(index\.m3u8|seg\d{5}\.ts)$")
+
+
+async def hls_file(request: web.Request) -> web.StreamResponse:
+    """The live playlist and segments while on air; the same playlist, complete, is the replay."""
+    episode_id, name = _episode_id(request), request.match_info["name"]
+    folder = request.app[RESOURCES].broadcasts.hls_folder(episode_id)
+    if not _HLS_FILE.match(name) or folder is None:
+        raise NotFound("no such HLS file")
+    path = folder / name
+    if not path.is_file():
+        raise NotFound("no HLS for this episode yet" if name.endswith(".m3u8") else "no such segment")
+    if name.endswith(".m3u8"):
+        playlist = path.read_bytes()
+        finished = b"#EXT-X-ENDLIST" in playlist
+        # Live: players reload it every segment; after the show it no longer changes.
+        cache = "public, max-age=3600" if finished else "no-cache"
+        return web.Response(
+            body=playlist, content_type="application/vnd.apple.mpegurl", headers={"Cache-Control": cache}
+        )
+    # Segments never change once listed.
+    return web.FileResponse(
+        path, headers={"Content-Type": "video/mp2t", "Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
 def install(app: web.Application) -> None:
     app.router.add_post("/live/{episode_id}/whip", publish, name="whip")
     app.router.add_delete("/live/{episode_id}/whip/{session}", stop_publishing, name="whip_session")
     app.router.add_post("/live/{episode_id}/whep", watch, name="whep")
     app.router.add_delete("/live/{episode_id}/whep/{session}", leave, name="whep_session")
+    app.router.add_get("/live/{episode_id}/hls/{name}", hls_file, name="hls")
 
 
 def _sdp_operation(operation_id: str, summary: str, secured: bool) -> dict[str, Any]:
@@ -153,4 +181,25 @@ MEDIA_DOC: dict[str, Any] = {
     },
     "/live/{episode_id}/whep": {"post": _sdp_operation("whep_watch", "A viewer watches (WHEP)", False)},
     "/live/{episode_id}/whep/{session}": {"delete": _delete_operation("whep_leave", "A viewer leaves", False)},
+    "/live/{episode_id}/hls/{name}": {
+        "get": {
+            "operationId": "hls_file",
+            "summary": "HLS playlist (index.m3u8) or segment (segNNNNN.ts): live, then the replay",
+            "tags": ["video"],
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in ("episode_id", "name")
+            ],
+            "responses": {
+                "200": {
+                    "description": "application/vnd.apple.mpegurl or video/mp2t",
+                    "content": {
+                        "application/vnd.apple.mpegurl": {"schema": {"type": "string"}},
+                        "video/mp2t": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                "404": {"description": "No such episode or file (yet)"},
+            },
+        }
+    },
 }

@@ -1,0 +1,182 @@
+"""HLS for large audiences and for the replay.
+
+The host's stream is decoded once (by aiortc's receiver) and encoded once to H.264 + AAC in a
+worker thread, into PyAV's `hls` muxer: segments of `segment_seconds`, a live playlist that keeps
+every segment, and `#EXT-X-ENDLIST` when the show ends, so the same playlist is the replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+log = logging.getLogger(__name__)
+
+PLAYLIST = "index.m3u8"
+VIDEO_TIME_BASE = Fraction(1, 90000)
+AUDIO_TIME_BASE = Fraction(1, 48000)
+FRAME_RATE = 30
+
+
+@dataclass
+class PackagerStats:
+    video_frames: int = 0
+    audio_frames: int = 0
+    dropped: int = 0
+
+
+class HlsPackager:
+    """One episode's HLS output. Frames arrive on the event loop; encoding happens in a thread."""
+
+    def __init__(self, folder: Path, *, segment_seconds: float, has_audio: bool, max_queue: int = 240) -> None:
+        self.folder = folder
+        self.stats = PackagerStats()
+        self._segment_seconds = segment_seconds
+        self._has_audio = has_audio
+        self._queue: queue.Queue[tuple[str, av.VideoFrame | av.AudioFrame] | None] = queue.Queue(max_queue)
+        self._readers: list[asyncio.Task[None]] = []
+        # Timestamps continue across a host's reconnection (a new connection restarts at 0).
+        self._offset = {"video": 0, "audio": 0}
+        self._last = {"video": -1, "audio": -1}
+        self._step = {"video": VIDEO_TIME_BASE.denominator // FRAME_RATE, "audio": 960}
+        self._thread = threading.Thread(target=self._run, name=f"hls-{folder.name}", daemon=True)
+        self._closed = False
+        folder.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+
+    @property
+    def playlist(self) -> Path:
+        return self.folder / PLAYLIST
+
+    def attach(self, video: MediaStreamTrack, audio: MediaStreamTrack | None) -> None:
+        """Read the (new) host connection's decoded tracks."""
+        for task in self._readers:
+            task.cancel()
+        for kind in ("video", "audio"):
+            self._offset[kind] = self._last[kind] + self._step[kind]
+        self._readers = [asyncio.create_task(self._read("video", video), name=f"hls-read-video-{self.folder.name}")]
+        if audio is not None and self._has_audio:
+            self._readers.append(
+                asyncio.create_task(self._read("audio", audio), name=f"hls-read-audio-{self.folder.name}")
+            )
+
+    async def _read(self, kind: str, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if frame.pts is None:
+                    continue
+                pts = max(frame.pts + self._offset[kind], self._last[kind] + 1)
+                self._last[kind] = pts
+                frame.pts = pts
+                try:
+                    self._queue.put_nowait((kind, frame))
+                except queue.Full:
+                    self.stats.dropped += 1  # the encoder is behind: drop rather than grow
+
+    async def close(self) -> None:
+        """Stop reading and finish the playlist (it becomes the replay)."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._readers:
+            task.cancel()
+        await asyncio.to_thread(self._queue.put, None)
+        await asyncio.to_thread(self._thread.join)
+
+    # --- the worker thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        output = None
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    break
+                kind, frame = item
+                if output is None:
+                    if kind != "video":
+                        continue  # the header needs the picture size: start with the first picture
+                    output = _Output(self.folder, frame.width, frame.height, self._segment_seconds, self._has_audio)
+                if kind == "video":
+                    output.video(frame)
+                    self.stats.video_frames += 1
+                else:
+                    output.audio(frame)
+                    self.stats.audio_frames += 1
+        except Exception:
+            log.exception("HLS packaging of %s failed", self.folder.name)
+        finally:
+            if output is not None:
+                output.close()
+
+
+class _Output:
+    """The muxer and its two encoders (used by the worker thread only)."""
+
+    def __init__(self, folder: Path, width: int, height: int, segment_seconds: float, has_audio: bool) -> None:
+        self._container = av.open(
+            str(folder / PLAYLIST),
+            mode="w",
+            format="hls",
+            options={
+                "hls_time": f"{segment_seconds:g}",
+                "hls_list_size": "0",  # keep every segment: the whole show is the replay
+                "hls_playlist_type": "event",
+                "hls_segment_filename": str(folder / "seg%05d.ts"),
+                "hls_flags": "independent_segments",
+            },
+        )
+        gop = str(max(1, round(FRAME_RATE * segment_seconds)))
+        self._width, self._height = width - width % 2, height - height % 2
+        self._video = self._container.add_stream("libx264", rate=FRAME_RATE)
+        self._video.width, self._video.height, self._video.pix_fmt = self._width, self._height, "yuv420p"
+        self._video.codec_context.time_base = VIDEO_TIME_BASE
+        # A keyframe at every segment start, so every segment plays on its own.
+        self._video.codec_context.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "g": gop,
+            "keyint_min": gop,
+            "sc_threshold": "0",
+        }
+        self._audio = None
+        if has_audio:
+            self._audio = self._container.add_stream("aac", rate=48000)
+            self._audio.layout = "stereo"
+
+    def video(self, frame: av.VideoFrame) -> None:
+        if (frame.width, frame.height) != (self._width, self._height) or frame.format.name != "yuv420p":
+            pts = frame.pts
+            frame = frame.reformat(width=self._width, height=self._height, format="yuv420p")
+            frame.pts = pts
+        frame.time_base = VIDEO_TIME_BASE
+        for packet in self._video.encode(frame):
+            self._container.mux(packet)
+
+    def audio(self, frame: av.AudioFrame) -> None:
+        if self._audio is None:
+            return
+        frame.time_base = AUDIO_TIME_BASE
+        for packet in self._audio.encode(frame):
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        try:
+            for packet in self._video.encode(None):
+                self._container.mux(packet)
+            if self._audio is not None:
+                for packet in self._audio.encode(None):
+                    self._container.mux(packet)
+        finally:
+            self._container.close()
