@@ -88,6 +88,14 @@ def _check_sdp(sdp: str) -> SessionDescription:
     return description
 
 
+def _kinds(description: SessionDescription) -> list[str]:
+    """The offer's media kinds, in its order (one section each)."""
+    kinds = [m.kind for m in description.media if m.kind in ("audio", "video")]
+    if len(kinds) != len(set(kinds)):
+        raise BadRequest("the SDP offer cannot be used: one audio and one video section at most")
+    return kinds
+
+
 def _offered(description: SessionDescription, kind: str) -> list[str]:
     return [c.mimeType for m in description.media if m.kind == kind for c in m.rtp.codecs]
 
@@ -149,17 +157,19 @@ class Broadcasts:
         session = secrets.token_urlsafe(16)
         broadcast.publisher, broadcast.publisher_session = pc, session
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
             packager = self._packager(broadcast, has_audio=bool(audio))
-            tracks = {}
-            for transceiver in pc.getTransceivers():
-                allowed = PUBLISHED_VIDEO if transceiver.kind == "video" else PUBLISHED_AUDIO
-                codecs = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+            # Transceivers made before the offer is applied: aiortc negotiates codecs while applying
+            # it, matching the offer's sections to these, so their preferences are what is agreed.
+            for kind in _kinds(description):
+                allowed = PUBLISHED_VIDEO if kind == "video" else PUBLISHED_AUDIO
+                transceiver = pc.addTransceiver(kind, direction="recvonly")
+                codecs = RTCRtpSender.getCapabilities(kind).codecs
                 transceiver.setCodecPreferences([c for c in codecs if c.mimeType in allowed or c.name == "rtx"])
-                fanout = broadcast.fanouts[transceiver.kind]
-                tap_receiver(transceiver.receiver, fanout, decode=packager is not None)
-                tracks[transceiver.kind] = transceiver.receiver.track
+                tap_receiver(transceiver.receiver, broadcast.fanouts[kind], decode=packager is not None)
+            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
             answer = await self._answer(pc, offer)
+            # The receivers' tracks exist once the offer is applied.
+            tracks = {t.kind: t.receiver.track for t in pc.getTransceivers()}
             if packager is not None and "video" in tracks:
                 packager.attach(tracks["video"], tracks.get("audio"))
         except ValueError as exc:
@@ -250,17 +260,17 @@ class Broadcasts:
         session = secrets.token_urlsafe(16)
         broadcast.viewers[session] = pc
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
-            for transceiver in pc.getTransceivers():
-                codec = broadcast.codecs.get(transceiver.kind)
+            # As for the host: the viewer's transceivers exist, with the host's codec only, before
+            # the offer is applied, so that codec is the one agreed and the packets fit it.
+            for kind in _kinds(description):
+                codec = broadcast.codecs.get(kind)
                 if codec is None:
                     continue
-                fanout = broadcast.fanouts[transceiver.kind]
-                track = fanout.subscribe()
-                transceiver.sender.replaceTrack(track)
-                transceiver.direction = "sendonly"
-                transceiver.setCodecPreferences(self._matching(transceiver.kind, codec))
+                fanout = broadcast.fanouts[kind]
+                transceiver = pc.addTransceiver(fanout.subscribe(), direction="sendonly")
+                transceiver.setCodecPreferences(self._matching(kind, codec))
                 route_keyframe_requests(transceiver.sender, fanout)
+            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
             answer = await self._answer(pc, offer)
         except ValueError as exc:
             await self._close_viewer(broadcast, session)

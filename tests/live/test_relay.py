@@ -29,9 +29,11 @@ async def broadcasts() -> AsyncIterator[Broadcasts]:
     await registry.close()
 
 
-async def go_live(broadcasts: Broadcasts, episode_id: uuid.UUID) -> tuple[RTCPeerConnection, Session]:
+async def go_live(
+    broadcasts: Broadcasts, episode_id: uuid.UUID, codec: str | None = None
+) -> tuple[RTCPeerConnection, Session]:
     host = peer()
-    session = await broadcasts.publish(episode_id, await publisher_offer(host))
+    session = await broadcasts.publish(episode_id, await publisher_offer(host, codec=codec))
     await host.setRemoteDescription(RTCSessionDescription(session.answer, "answer"))
     await eventually(lambda: broadcasts.stats(episode_id).frames_in["video"] > 5)
     return host, session
@@ -154,3 +156,43 @@ async def test_nothing_leaks_after_twenty_viewers_come_and_go(broadcasts: Broadc
         await host.close()
     await broadcasts.end(episode)
     assert broadcasts.open_connections() == 0 and not broadcasts.on_air(episode)
+
+
+async def test_an_h264_host_reaches_viewers_in_h264_and_a_vp8_only_viewer_is_told(broadcasts: Broadcasts) -> None:
+    episode = uuid.uuid4()
+    host, session = await go_live(broadcasts, episode, codec="video/H264")
+    assert "H264/90000" in session.answer and "VP8/90000" not in session.answer
+    viewer = Viewer(peer())
+    try:
+        answer = (await broadcasts.watch(episode, await viewer.offer())).answer
+        assert "H264/90000" in answer and "VP8/90000" not in answer
+        await viewer.accept(answer)
+        frames = await viewer.frames("video", 5)
+        assert (frames[-1].width, frames[-1].height) == (640, 480)
+        with pytest.raises(UnsupportedMediaType, match="video/H264"):
+            await broadcasts.watch(episode, await Viewer(peer()).offer(codec="video/VP8"))
+    finally:
+        await viewer.pc.close()
+        await host.close()
+
+
+async def test_a_viewers_picture_loss_report_reaches_the_host(broadcasts: Broadcasts) -> None:
+    episode = uuid.uuid4()
+    host, _ = await go_live(broadcasts, episode)
+    viewer = Viewer(peer())
+    try:
+        await viewer.accept((await broadcasts.watch(episode, await viewer.offer())).answer)
+        await viewer.frames("video", 3)
+        await asyncio.sleep(1.1)  # past the keyframe interval of the join
+        before = broadcasts.stats(episode)
+        # The viewer's receiver sends a real RTCP PLI over the network, as a browser does on loss.
+        receiver = next(t.receiver for t in viewer.pc.getTransceivers() if t.kind == "video")
+        (source,) = receiver.getSynchronizationSources()
+        await receiver._send_rtcp_pli(source.source)
+        await eventually(
+            lambda: broadcasts.stats(episode).keyframes_asked_of_publisher > before.keyframes_asked_of_publisher
+        )
+        assert broadcasts.stats(episode).keyframe_requests == before.keyframe_requests + 1
+    finally:
+        await viewer.pc.close()
+        await host.close()

@@ -20,11 +20,13 @@ def peer() -> RTCPeerConnection:
     return RTCPeerConnection(LOOPBACK.configuration())
 
 
-async def publisher_offer(pc: RTCPeerConnection, *, audio: bool = True) -> str:
-    """A host sending aiortc's synthetic 640x480 video (and silence)."""
+async def publisher_offer(pc: RTCPeerConnection, *, audio: bool = True, codec: str | None = None) -> str:
+    """A host sending aiortc's synthetic 640x480 video (and silence), in `codec` if given."""
     pc.addTrack(VideoStreamTrack())
     if audio:
         pc.addTrack(AudioStreamTrack())
+    if codec is not None:
+        prefer(pc, codec)
     await pc.setLocalDescription(await pc.createOffer())
     return pc.localDescription.sdp
 
@@ -37,9 +39,11 @@ class Viewer:
         default_factory=lambda: {"video": asyncio.Event(), "audio": asyncio.Event()}
     )
 
-    async def offer(self) -> str:
+    async def offer(self, codec: str | None = None) -> str:
         self.pc.addTransceiver("video", direction="recvonly")
         self.pc.addTransceiver("audio", direction="recvonly")
+        if codec is not None:
+            prefer(self.pc, codec)
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -64,3 +68,13 @@ async def eventually(condition: Callable[[], bool], *, within: float = 20) -> No
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 - nothing to await: the state is polled
             await asyncio.sleep(0.05)
+
+
+def prefer(pc: RTCPeerConnection, mime_type: str) -> None:
+    """Make every video transceiver of `pc` offer only `mime_type` (and its retransmission)."""
+    from aiortc import RTCRtpSender
+
+    codecs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType in (mime_type, "video/rtx")]
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "video":
+            transceiver.setCodecPreferences(codecs)
