@@ -57,4 +57,19 @@ export const api = {
   createShow: (brandSlug, show) => request("POST", `/api/v1/brands/${part(brandSlug)}/shows`, show),
   episodes: (showId) => request("GET", `/api/v1/shows/${part(showId)}/episodes`),
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
+  endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
+  broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
+  publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
 };
+
+/** The bearer token in use, for the calls that are not JSON (WHIP). */
+export function currentToken() {
+  return token;
+}
+
+const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** What to tell the person about a failed call: the API's reason as a sentence, or what went wrong. */
+export function messageOf(error) {
+  return error instanceof ApiError ? sentence(error.message) : `Something went wrong: ${error}`;
+}

@@ -9,9 +9,11 @@ const STATUS_LABELS = { scheduled: "Scheduled", live: "Live now", ended: "Ended"
 /**
  * Fill `list` with one row per episode.
  * `cancel(episode)` resolves with the cancelled episode; rows are only offered it when `canCancel`.
+ * `canPresent` adds a link to each coming episode's studio.
  */
-export function renderEpisodes(list, episodes, { show, canCancel, cancel, notify }) {
-  list.replaceChildren(...episodes.map((episode) => episodeRow(episode, { show, canCancel, cancel, notify })));
+export function renderEpisodes(list, episodes, { show, canCancel, canPresent, cancel, notify }) {
+  const options = { show, canCancel, canPresent, cancel, notify };
+  list.replaceChildren(...episodes.map((episode) => episodeRow(episode, options)));
 }
 
 function episodeRow(episode, options) {
@@ -44,10 +46,32 @@ function episodeRow(episode, options) {
       }),
     ),
     el("p", { class: "episode-details", "data-testid": "episode-details", text: details.join(" · ") }),
+    episodeLinks(episode, options),
     actions,
   );
   if (options.canCancel && episode.status === "scheduled") offerCancel(row, actions, episode, when, options);
   return row;
+}
+
+/** The host's studio (for those who can present) and the viewers' page, while there is something to see. */
+function episodeLinks(episode, { canPresent }) {
+  const links = [];
+  if (canPresent && (episode.status === "scheduled" || episode.status === "live")) {
+    links.push(el("a", { class: "link", href: `/studio/${episode.id}`, "data-testid": "studio-link", text: "Studio" }));
+  }
+  if (episode.status !== "cancelled") {
+    links.push(
+      el("a", {
+        class: "link",
+        href: `/watch/${episode.id}`,
+        target: "_blank",
+        rel: "noopener",
+        "data-testid": "watch-link",
+        text: "Watch page",
+      }),
+    );
+  }
+  return links.length ? el("p", { class: "episode-links" }, ...links) : null;
 }
 
 function offerCancel(row, actions, episode, when, options) {

@@ -1,13 +1,13 @@
 // The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars.
 
 import "./manager.css";
-import { ApiError, api, onUnauthorized, useToken } from "./api.js";
+import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
+import { forgetSession, savedSession, setUpSignIn } from "./session.js";
 import { setUpShowForm } from "./show-form.js";
 
-const SESSION_KEY = "shopcast.session";
 const BRAND_KEY = "shopcast.brand";
 
 const ui = Object.fromEntries(
@@ -48,9 +48,8 @@ const ui = Object.fromEntries(
 const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0 };
 
 const isManager = () => state.membership?.role === "manager";
+const canPresent = () => ["manager", "host"].includes(state.membership?.role);
 const brandSlug = () => state.membership.brand.slug;
-const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
-const messageOf = (error) => (error instanceof ApiError ? sentence(error.message) : `Something went wrong: ${error}`);
 
 function notify(message, kind = "info") {
   ui.notice.textContent = message;
@@ -59,20 +58,8 @@ function notify(message, kind = "info") {
 
 // --- session -----------------------------------------------------------------------------
 
-function savedSession() {
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
-    if (saved?.token && new Date(saved.expires_at) > new Date()) return saved;
-  } catch {
-    // A damaged entry is the same as none.
-  }
-  sessionStorage.removeItem(SESSION_KEY);
-  return null;
-}
-
 function showSignIn(message = "") {
-  useToken(null);
-  sessionStorage.removeItem(SESSION_KEY);
+  forgetSession();
   Object.assign(state, { me: null, membership: null, shows: [], selectedShowId: null });
   state.loads += 1;
   show(ui.account, false);
@@ -84,25 +71,11 @@ function showSignIn(message = "") {
 
 onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));
 
-ui.signInForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const { email, password } = ui.signInForm.elements;
-  ui.signInError.textContent = "";
-  ui.signInSubmit.disabled = true;
-  ui.signInSubmit.textContent = "Signing in…";
-  try {
-    const result = await api.logIn(email.value, password.value);
-    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token: result.token, expires_at: result.expires_at }));
-    useToken(result.token);
-    password.value = "";
-    await enterWorkspace(result.me);
-  } catch (error) {
-    ui.signInError.textContent = messageOf(error);
-    password.select();
-  } finally {
-    ui.signInSubmit.disabled = false;
-    ui.signInSubmit.textContent = "Sign in";
-  }
+setUpSignIn({
+  form: ui.signInForm,
+  error: ui.signInError,
+  submit: ui.signInSubmit,
+  onSignedIn: (me) => enterWorkspace(me),
 });
 
 ui.signOut.addEventListener("click", () => {
@@ -224,6 +197,7 @@ async function selectShow(showId) {
     renderEpisodes(ui.episodeList, episodes, {
       show: selected,
       canCancel: isManager(),
+      canPresent: canPresent(),
       cancel: (episode) => api.cancelEpisode(episode.id),
       notify,
     });

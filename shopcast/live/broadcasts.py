@@ -49,6 +49,7 @@ class Broadcast:
     fanouts: dict[str, Fanout]
     publisher: RTCPeerConnection | None = None
     publisher_session: str | None = None
+    publisher_identity: uuid.UUID | None = None
     codecs: dict[str, RTCRtpCodecCapability] = field(default_factory=dict)
     viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
     grace_timer: asyncio.TimerHandle | None = None
@@ -132,15 +133,24 @@ class Broadcasts:
 
     # --- the host --------------------------------------------------------------------------
 
-    async def publish(self, episode_id: uuid.UUID, offer: str) -> Session:
-        """Take the host's stream (WHIP); a second publisher is refused while the first is connected."""
+    async def publish(self, episode_id: uuid.UUID, offer: str, *, identity: uuid.UUID | None = None) -> Session:
+        """Take the host's stream (WHIP); someone else is refused while the host is connected.
+
+        The same person (`identity`) publishing again takes over at once: after a network change
+        their old connection may still look alive for a while, and they must not be locked out.
+        """
         description = _check_sdp(offer)
         video = [c for c in _offered(description, "video") if c in PUBLISHED_VIDEO]
         audio = [c for c in _offered(description, "audio") if c in PUBLISHED_AUDIO]
         if not video or (_offered(description, "audio") and not audio):
             raise UnsupportedMediaType(f"no usable codec in the offer: Shopcast accepts {ACCEPTED}")
         broadcast = self._broadcasts.get(episode_id)
-        if broadcast is not None and broadcast.publisher_connected and broadcast.grace_timer is None:
+        if (
+            broadcast is not None
+            and broadcast.publisher_connected
+            and broadcast.grace_timer is None
+            and (identity is None or identity != broadcast.publisher_identity)
+        ):
             raise Conflict("someone is already publishing this episode")
         if broadcast is None:
             broadcast = Broadcast(
@@ -155,7 +165,7 @@ class Broadcasts:
 
         pc = self._new_connection()
         session = secrets.token_urlsafe(16)
-        broadcast.publisher, broadcast.publisher_session = pc, session
+        broadcast.publisher, broadcast.publisher_session, broadcast.publisher_identity = pc, session, identity
         try:
             packager = self._packager(broadcast, has_audio=bool(audio))
             # Transceivers made before the offer is applied: aiortc negotiates codecs while applying

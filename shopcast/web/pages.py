@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -10,12 +11,29 @@ from aiohttp import web
 PAGES = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
-def _page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-    path = PAGES / name
 
+def _html(name: str, status: int = 200) -> web.Response:
+    return web.Response(body=(PAGES / name).read_bytes(), status=status, content_type="text/html", charset="utf-8")
+
+
+def _page(name: str) -> Handler:
     async def serve(_request: web.Request) -> web.Response:
-        return web.Response(body=path.read_bytes(), content_type="text/html", charset="utf-8")
+        return _html(name)
+
+    return serve
+
+
+def _episode_page(name: str) -> Handler:
+    """A page about one episode; an id that cannot be one gets the "not found" page."""
+
+    async def serve(request: web.Request) -> web.Response:
+        try:
+            uuid.UUID(request.match_info["episode_id"])
+        except ValueError:
+            return _html("not-found.html", status=404)
+        return _html(name)
 
     return serve
 
@@ -27,5 +45,7 @@ async def home(_request: web.Request) -> web.Response:
 def install(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
+    app.router.add_get("/studio/{episode_id}", _episode_page("studio.html"), name="studio")
+    app.router.add_get("/watch/{episode_id}", _episode_page("watch.html"), name="watch")
     STATIC.mkdir(exist_ok=True)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
-from playwright.async_api import BrowserContext, ConsoleMessage, Error, Page, async_playwright
+from playwright.async_api import BrowserContext, ConsoleMessage, Error, Page, Playwright, async_playwright
 
 from shopcast import demo
 from shopcast.core import migrate
@@ -21,7 +21,7 @@ from shopcast.web.app import create_app
 from .browser import launch, require_chromium
 
 REPO = Path(__file__).resolve().parents[2]
-BUNDLE = REPO / "shopcast" / "web" / "static" / "dist" / "manager.js"
+BUNDLES = [REPO / "shopcast" / "web" / "static" / "dist" / f"{page}.js" for page in ("manager", "studio", "watch")]
 # Screenshots land where humans look for them, not in pytest's temporary folders.
 RESULTS = REPO / "test-results" / "e2e"
 SECRET = "e2e-secret-key-that-is-long-enough-for-hs256"
@@ -49,9 +49,18 @@ class LiveServer:
 @pytest.fixture
 async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     """The app from the production factory on 127.0.0.1, with the demo brand seeded."""
-    if not BUNDLE.exists():
-        pytest.fail(f"{BUNDLE.relative_to(REPO)} is missing: run `npm ci && npm run build` first", pytrace=False)
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", secret_key=SECRET)  # type: ignore[call-arg]
+    for bundle in BUNDLES:
+        if not bundle.exists():
+            pytest.fail(f"{bundle.relative_to(REPO)} is missing: run `npm ci && npm run build` first", pytrace=False)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        secret_key=SECRET,
+        # WebRTC on loopback only: no STUN, gather and announce 127.0.0.1, accept only loopback peers.
+        ice_servers=[],
+        webrtc_hosts=["127.0.0.1"],
+        webrtc_peer_networks=["127.0.0.0/8"],
+    )
     settings.data_dir.mkdir(parents=True)
     database = Database(create_engine(settings.effective_database_url))
     try:
@@ -73,20 +82,36 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
 
 @pytest.fixture
-async def browser_context(tmp_path: Path) -> AsyncIterator[BrowserContext]:
-    """A fresh Chromium profile. The device is in New York on purpose: show times must not follow it."""
-    async with async_playwright() as playwright:
-        context = await launch(
-            playwright,
-            tmp_path / "chromium-profile",
-            locale="en-GB",
-            timezone_id="America/New_York",
-            viewport={"width": 1280, "height": 860},
-        )
-        try:
-            yield context
-        finally:
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as driver:
+        yield driver
+
+
+OpenContext = Callable[..., Awaitable[BrowserContext]]
+
+
+@pytest.fixture
+async def open_context(playwright: Playwright, tmp_path: Path) -> AsyncIterator[OpenContext]:
+    """More Chromiums, each with its own fresh profile (a host and a viewer are different people)."""
+    contexts: list[BrowserContext] = []
+
+    async def open_one(name: str, **options: object) -> BrowserContext:
+        options = {"locale": "en-GB", "timezone_id": "America/New_York", **options}
+        context = await launch(playwright, tmp_path / f"chromium-{name}", **options)
+        contexts.append(context)
+        return context
+
+    try:
+        yield open_one
+    finally:
+        for context in contexts:
             await context.close()
+
+
+@pytest.fixture
+async def browser_context(open_context: OpenContext) -> BrowserContext:
+    """A fresh Chromium profile. The device is in New York on purpose: show times must not follow it."""
+    return await open_context("profile", viewport={"width": 1280, "height": 860})
 
 
 @dataclass
@@ -123,10 +148,15 @@ class BrowserPage:
     console: ConsoleWatch
 
 
-@pytest.fixture
-async def browser_page(browser_context: BrowserContext) -> AsyncIterator[BrowserPage]:
-    page = browser_context.pages[0] if browser_context.pages else await browser_context.new_page()
+async def watched_page(context: BrowserContext) -> BrowserPage:
+    """The context's page, with its console errors collected."""
+    page = context.pages[0] if context.pages else await context.new_page()
     watch = ConsoleWatch()
     page.on("console", watch.on_console)
     page.on("pageerror", watch.on_page_error)
-    yield BrowserPage(page, watch)
+    return BrowserPage(page, watch)
+
+
+@pytest.fixture
+async def browser_page(browser_context: BrowserContext) -> BrowserPage:
+    return await watched_page(browser_context)

@@ -165,4 +165,16 @@ async def test_host_reads_the_schedule_without_manager_controls(
     await expect(page.get_by_role("button", name="New weekly show")).to_be_hidden()
     await expect(page.get_by_test_id("cancel-episode")).to_have_count(0)
     await expect(page.get_by_test_id("calendar-url")).to_have_value(re.compile(r"/calendar\.ics$"))
+
+    # Each coming episode links to its studio and its watch page; the studio keeps the tab's sign-in.
+    await expect(page.get_by_test_id("studio-link")).to_have_count(8)
+    await expect(page.get_by_test_id("watch-link")).to_have_count(8)
+    first = page.get_by_test_id("episode").first
+    episode_id = await first.get_attribute("data-episode-id")
+    await expect(first.get_by_role("link", name="Watch page")).to_have_attribute("href", f"/watch/{episode_id}")
+    await first.get_by_role("link", name="Studio").click()
+    await expect(page).to_have_url(f"{live_server.url}/studio/{episode_id}")
+    await expect(page.get_by_test_id("account-name")).to_have_text("Inès")
+    await expect(page.get_by_test_id("episode-title")).to_have_text(demo.SHOW_TITLE)
+    await expect(page.get_by_role("button", name="Go live")).to_be_enabled()
     console.assert_clean()

@@ -170,4 +170,12 @@ async def test_a_second_publisher_is_refused_while_the_host_is_connected(client,
     other_pc, second = await publish(client, on_air_soon["manager"], episode_id)
     assert second.status == 409 and "already publishing" in (await second.json())["detail"]
     await other_pc.close()
+    # The host themself, back after a network change while the old connection still looks alive:
+    # they take over at once, and the episode stays live.
+    again_pc, again = await publish(client, on_air_soon["host"], episode_id)
+    assert again.status == 201, await again.text()
+    await again_pc.setRemoteDescription(RTCSessionDescription(await again.text(), "answer"))
+    await eventually(lambda: again_pc.connectionState == "connected")
+    assert await status_of(client, episode_id) == "live"
+    await again_pc.close()
     await host_pc.close()

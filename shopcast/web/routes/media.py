@@ -47,7 +47,7 @@ async def publish(request: web.Request) -> web.Response:
     offer = await _offer(request)
     async with resources.database.transaction() as session:
         await live.check_publisher(session, actor=actor, episode_id=episode_id)
-    started = await broadcasts.publish(episode_id, offer)
+    started = await broadcasts.publish(episode_id, offer, identity=actor.id if actor else None)
     try:
         async with resources.database.transaction() as session:
             await live.go_live(

@@ -1,0 +1,534 @@
+// The host's studio (/studio/{episode_id}): camera preview and pickers, go live over WHIP, end the show.
+
+import "./studio.css";
+import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
+import { byTestId, el, show } from "./dom.js";
+import { episodeTime } from "./format.js";
+import { forgetSession, savedSession, setUpSignIn } from "./session.js";
+import { PEER_CONFIGURATION, exchangeSdp } from "./webrtc.js";
+
+const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
+const VIEWERS_EVERY_MS = 2500;
+const RECOVERY_WAIT_MS = 4000; // a "disconnected" connection often comes back by itself
+const MAX_RETRIES = 12;
+
+const ui = Object.fromEntries(
+  [
+    "notice",
+    "account",
+    "account-name",
+    "sign-out",
+    "sign-in",
+    "sign-in-form",
+    "sign-in-error",
+    "sign-in-submit",
+    "studio",
+    "show-title",
+    "episode-title",
+    "episode-status",
+    "episode-time",
+    "episode-host",
+    "preview",
+    "connection-state",
+    "viewers",
+    "viewer-count",
+    "viewer-label",
+    "camera-message",
+    "screen",
+    "devices",
+    "camera-select",
+    "microphone-select",
+    "state-detail",
+    "studio-error",
+    "go-live",
+    "end-show",
+    "end-confirm",
+    "confirm-end",
+    "keep-going",
+    "watch-link",
+  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
+);
+
+const PHASES = {
+  idle: ["Not live", "Check your picture and sound, then go live."],
+  connecting: ["Connecting…", "Connecting to Shopcast…"],
+  live: ["Live", "You are live: viewers see and hear you."],
+  reconnecting: ["Reconnecting…", "Your connection dropped. The show stays on air while the studio reconnects."],
+  ended: ["Ended", "This show has ended."],
+};
+const ON_AIR_WITHOUT_YOU =
+  "This show is live. “Go live again” puts this camera on air when the host's connection has dropped.";
+const STATUS_LABELS = { scheduled: "Scheduled", live: "Live", ended: "Ended", cancelled: "Cancelled" };
+
+const state = {
+  me: null,
+  episode: null,
+  stream: null,
+  pc: null,
+  phase: "idle",
+  retries: 0,
+  retryTimer: 0,
+  recoveryTimer: 0,
+  viewersTimer: 0,
+};
+
+const publishing = () => ["connecting", "live", "reconnecting"].includes(state.phase);
+
+function notify(message, kind = "info") {
+  ui.notice.textContent = message;
+  ui.notice.dataset.kind = kind;
+}
+
+function showError(message) {
+  ui.studioError.textContent = message;
+}
+
+// --- what the host sees --------------------------------------------------------------------
+
+function setPhase(phase, detail = null) {
+  state.phase = phase;
+  const [label, text] = PHASES[phase];
+  ui.connectionState.dataset.state = phase;
+  ui.connectionState.textContent = label;
+  const onAirElsewhere = phase === "idle" && state.episode?.status === "live";
+  ui.stateDetail.textContent = detail ?? (onAirElsewhere ? ON_AIR_WITHOUT_YOU : text);
+  renderControls();
+}
+
+function renderControls() {
+  const status = state.episode?.status;
+  const open = status === "scheduled" || status === "live";
+  const hasCamera = Boolean(state.stream?.getVideoTracks().length);
+  show(ui.goLive, open && (state.phase === "idle" || state.phase === "connecting"));
+  ui.goLive.disabled = !hasCamera || state.phase !== "idle";
+  ui.goLive.textContent =
+    state.phase === "connecting" ? "Going live…" : status === "live" ? "Go live again" : "Go live";
+  const onAir = state.phase === "live" || state.phase === "reconnecting";
+  const canEnd = onAir || (state.phase === "idle" && status === "live");
+  show(ui.endShow, canEnd && ui.endConfirm.hidden);
+  if (!canEnd) show(ui.endConfirm, false);
+  show(ui.viewers, onAir);
+  show(ui.signOut, !publishing());
+  show(ui.devices, state.phase !== "ended");
+  ui.cameraSelect.disabled = !hasCamera;
+  ui.microphoneSelect.disabled = !state.stream?.getAudioTracks().length;
+}
+
+function renderEpisode(episode) {
+  state.episode = episode;
+  document.title = `Shopcast · Studio · ${episode.title}`;
+  ui.showTitle.textContent = episode.title === episode.show_title ? "Studio" : `Studio · ${episode.show_title}`;
+  ui.episodeTitle.textContent = episode.title;
+  ui.episodeTime.textContent = `${episodeTime(episode.starts_at, episode.time_zone)} · ${episode.duration_minutes} min`;
+  ui.episodeTime.setAttribute("datetime", episode.starts_at);
+  ui.episodeHost.textContent = episode.host_name ? `Host: ${episode.host_name}` : "";
+  ui.episodeStatus.textContent = STATUS_LABELS[episode.status] || episode.status;
+  ui.episodeStatus.className = `badge badge-${episode.status}`;
+  ui.episodeStatus.dataset.status = episode.status;
+  show(ui.episodeStatus);
+  renderControls();
+}
+
+function renderViewers(count) {
+  ui.viewerCount.textContent = String(count);
+  ui.viewerLabel.textContent = "watching";
+  ui.viewers.setAttribute("aria-label", `${count} ${count === 1 ? "viewer" : "viewers"} watching`);
+}
+
+// --- camera and microphone -----------------------------------------------------------------
+
+const CONSTRAINTS = {
+  video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+  audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+};
+
+function constraintsFor(kind, deviceId) {
+  return deviceId ? { ...CONSTRAINTS[kind], deviceId: { exact: deviceId } } : CONSTRAINTS[kind];
+}
+
+function cameraProblem(error) {
+  switch (error?.name) {
+    case "NotAllowedError":
+      return "Shopcast may not use your camera and microphone. Allow them in the browser's address bar, then reload.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No camera was found. Connect one, then reload.";
+    case "NotReadableError":
+      return "Your camera is busy in another app. Close it there, then reload.";
+    default:
+      return `Your camera could not start: ${error?.message || error}`;
+  }
+}
+
+async function startCamera() {
+  ui.cameraMessage.textContent = "Starting your camera…";
+  show(ui.cameraMessage);
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ video: CONSTRAINTS.video, audio: CONSTRAINTS.audio });
+  } catch (error) {
+    try {
+      // No microphone is better than no show: try the camera alone.
+      state.stream = await navigator.mediaDevices.getUserMedia({ video: CONSTRAINTS.video });
+      showError("No microphone: viewers will see you without sound.");
+    } catch {
+      ui.cameraMessage.textContent = cameraProblem(error);
+      renderControls();
+      return;
+    }
+  }
+  ui.preview.srcObject = state.stream;
+  show(ui.cameraMessage, false);
+  await listDevices();
+  renderControls();
+}
+
+function currentDeviceId(kind) {
+  const track = kind === "video" ? state.stream?.getVideoTracks()[0] : state.stream?.getAudioTracks()[0];
+  return track?.getSettings().deviceId || "";
+}
+
+async function listDevices() {
+  let devices = [];
+  try {
+    devices = await navigator.mediaDevices.enumerateDevices();
+  } catch {
+    return;
+  }
+  fillPicker(ui.cameraSelect, devices, "videoinput", "Camera", currentDeviceId("video"));
+  fillPicker(ui.microphoneSelect, devices, "audioinput", "Microphone", currentDeviceId("audio"));
+}
+
+function fillPicker(select, devices, kind, noun, selected) {
+  const mine = devices.filter((d) => d.kind === kind && d.deviceId);
+  select.replaceChildren(
+    ...mine.map((d, i) => el("option", { value: d.deviceId, text: d.label || `${noun} ${i + 1}` })),
+  );
+  if (mine.length === 0) select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()}` }));
+  if (selected) select.value = selected;
+}
+
+/** Use another camera or microphone: in the preview and, while live, in what viewers get. */
+async function switchDevice(kind, deviceId) {
+  if (!state.stream || !deviceId || deviceId === currentDeviceId(kind)) return;
+  const old = kind === "video" ? state.stream.getVideoTracks()[0] : state.stream.getAudioTracks()[0];
+  let fresh;
+  try {
+    fresh = await acquire(kind, deviceId);
+  } catch {
+    // Some phones open one camera at a time: let the old one go first.
+    old?.stop();
+    try {
+      fresh = await acquire(kind, deviceId);
+    } catch (error) {
+      showError(cameraProblem(error));
+      return;
+    }
+  }
+  const transceiver = state.pc?.getTransceivers().find((t) => t.receiver.track?.kind === kind);
+  if (transceiver) await transceiver.sender.replaceTrack(fresh);
+  if (old) {
+    state.stream.removeTrack(old);
+    old.stop();
+  }
+  state.stream.addTrack(fresh);
+  showError("");
+  await listDevices();
+}
+
+async function acquire(kind, deviceId) {
+  const media = await navigator.mediaDevices.getUserMedia({ [kind]: constraintsFor(kind, deviceId) });
+  return media.getTracks()[0];
+}
+
+function stopCamera() {
+  for (const track of state.stream?.getTracks() || []) track.stop();
+  ui.preview.srcObject = null;
+}
+
+ui.preview.addEventListener("resize", () => {
+  const { videoWidth, videoHeight } = ui.preview;
+  if (videoWidth && videoHeight) ui.screen.style.setProperty("--video-ratio", `${videoWidth} / ${videoHeight}`);
+});
+
+ui.cameraSelect.addEventListener("change", () => switchDevice("video", ui.cameraSelect.value));
+ui.microphoneSelect.addEventListener("change", () => switchDevice("audio", ui.microphoneSelect.value));
+navigator.mediaDevices?.addEventListener?.("devicechange", () => {
+  if (state.stream) listDevices();
+});
+
+// --- going live (WHIP) ---------------------------------------------------------------------
+
+async function publish() {
+  closeConnection();
+  const pc = new RTCPeerConnection(PEER_CONFIGURATION);
+  state.pc = pc;
+  for (const track of state.stream.getTracks()) {
+    pc.addTransceiver(track, { direction: "sendonly", streams: [state.stream] });
+  }
+  pc.addEventListener("connectionstatechange", () => onConnectionState(pc));
+  try {
+    await exchangeSdp(pc, `/live/${encodeURIComponent(episodeId)}/whip`, { token: currentToken() });
+  } catch (error) {
+    if (state.pc === pc) closeConnection();
+    throw error;
+  }
+  if (state.episode.status !== "live") renderEpisode({ ...state.episode, status: "live" });
+  watchViewers();
+}
+
+function onConnectionState(pc) {
+  if (pc !== state.pc || state.phase === "ended") return;
+  clearTimeout(state.recoveryTimer);
+  switch (pc.connectionState) {
+    case "connected":
+      state.retries = 0;
+      setPhase("live");
+      break;
+    case "disconnected":
+      setPhase("reconnecting");
+      state.recoveryTimer = setTimeout(() => {
+        if (pc === state.pc && pc.connectionState !== "connected") reconnect();
+      }, RECOVERY_WAIT_MS);
+      break;
+    case "failed":
+      reconnect();
+      break;
+    default:
+      break;
+  }
+}
+
+function reconnect() {
+  setPhase("reconnecting");
+  closeConnection();
+  clearTimeout(state.retryTimer);
+  const delay = Math.min(500 * 2 ** state.retries, 8000);
+  state.retries += 1;
+  state.retryTimer = setTimeout(async () => {
+    if (state.phase !== "reconnecting") return;
+    try {
+      await publish();
+    } catch (error) {
+      await publishFailed(error, { retrying: true });
+    }
+  }, delay);
+}
+
+async function publishFailed(error, { retrying }) {
+  if (error instanceof ApiError && error.status === 401) return; // the sign-in form is already up
+  if (error instanceof ApiError && error.status === 409 && (await refreshEpisode()) !== "open") return;
+  const transient = !(error instanceof ApiError) || error.status === 0 || error.status === 409 || error.status >= 500;
+  if (retrying && transient && state.retries < MAX_RETRIES) {
+    reconnect();
+    return;
+  }
+  setPhase("idle");
+  showError(messageOf(error));
+}
+
+ui.goLive.addEventListener("click", async () => {
+  showError("");
+  notify("");
+  state.retries = 0;
+  setPhase("connecting");
+  try {
+    await publish();
+    if (state.phase === "connecting" && state.pc?.connectionState === "connected") setPhase("live");
+  } catch (error) {
+    await publishFailed(error, { retrying: false });
+  }
+});
+
+function closeConnection() {
+  clearTimeout(state.recoveryTimer);
+  if (state.pc) {
+    const pc = state.pc;
+    state.pc = null;
+    pc.close();
+  }
+}
+
+// --- the audience and the end --------------------------------------------------------------
+
+function watchViewers() {
+  clearInterval(state.viewersTimer);
+  const poll = async () => {
+    try {
+      const status = await api.broadcast(episodeId);
+      renderViewers(status.viewers);
+      if (!status.on_air) await refreshEpisode();
+    } catch {
+      // A missed poll changes nothing; the next one will tell.
+    }
+  };
+  poll();
+  state.viewersTimer = setInterval(poll, VIEWERS_EVERY_MS);
+}
+
+/** Reads the episode again; ends the studio if the show is over. Returns "open" or "over". */
+async function refreshEpisode() {
+  let episode;
+  try {
+    episode = await api.publicEpisode(episodeId);
+  } catch {
+    return "open";
+  }
+  renderEpisode(episode);
+  if (episode.status === "ended" || episode.status === "cancelled") {
+    showEnded(
+      episode.status === "cancelled"
+        ? "This episode was cancelled."
+        : "This show has ended: it was ended from another place, or the connection was lost for too long.",
+    );
+    return "over";
+  }
+  return "open";
+}
+
+function showEnded(detail) {
+  clearInterval(state.viewersTimer);
+  clearTimeout(state.retryTimer);
+  closeConnection();
+  stopCamera();
+  show(ui.cameraMessage);
+  ui.cameraMessage.textContent = "The show is over. Thank you!";
+  setPhase("ended", detail);
+}
+
+ui.endShow.addEventListener("click", () => {
+  show(ui.endShow, false);
+  show(ui.endConfirm);
+  ui.keepGoing.focus();
+});
+
+ui.keepGoing.addEventListener("click", () => {
+  show(ui.endConfirm, false);
+  renderControls();
+  ui.endShow.focus();
+});
+
+ui.confirmEnd.addEventListener("click", async () => {
+  ui.confirmEnd.disabled = true;
+  ui.keepGoing.disabled = true;
+  showError("");
+  try {
+    const ended = await api.endEpisode(episodeId);
+    show(ui.endConfirm, false);
+    renderEpisode(ended);
+    showEnded("You ended the show. Its replay is on the watch page.");
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 409 && (await refreshEpisode()) === "over")) {
+      showError(messageOf(error));
+    }
+  } finally {
+    ui.confirmEnd.disabled = false;
+    ui.keepGoing.disabled = false;
+  }
+});
+
+// --- signing in and starting ---------------------------------------------------------------
+
+function showSignIn(message = "") {
+  forgetSession();
+  show(ui.account, false);
+  show(ui.signIn);
+  // A show on air goes on: the host signs in again to keep control of it.
+  if (!publishing()) show(ui.studio, false);
+  ui.signInError.textContent = message;
+  ui.signInForm.elements.email.focus();
+}
+
+onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));
+
+setUpSignIn({
+  form: ui.signInForm,
+  error: ui.signInError,
+  submit: ui.signInSubmit,
+  onSignedIn: (me) => enterStudio(me),
+});
+
+ui.signOut.addEventListener("click", () => {
+  clearInterval(state.viewersTimer);
+  stopCamera();
+  state.stream = null;
+  state.episode = null;
+  showSignIn();
+  notify("You are signed out.");
+});
+
+async function enterStudio(me) {
+  state.me = me;
+  ui.accountName.textContent = me.name;
+  show(ui.account);
+  show(ui.signIn, false);
+  show(ui.studio);
+  if (state.episode) return; // signed in again during the show: everything is already running
+  ui.watchLink.href = `/watch/${encodeURIComponent(episodeId)}`;
+  let episode;
+  try {
+    episode = await api.publicEpisode(episodeId);
+  } catch (error) {
+    ui.episodeTitle.textContent = error instanceof ApiError && error.status === 404 ? "No such episode" : "Studio";
+    ui.cameraMessage.textContent = "";
+    showError(messageOf(error));
+    return;
+  }
+  renderEpisode(episode);
+  ui.episodeTitle.focus();
+  try {
+    await api.broadcast(episodeId); // brand staff only: say so now rather than at "Go live"
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    ui.cameraMessage.textContent = "This studio is for the brand's hosts and managers.";
+    showError(messageOf(error));
+    return;
+  }
+  if (episode.status === "ended" || episode.status === "cancelled") {
+    const cancelled = episode.status === "cancelled";
+    setPhase("ended", cancelled ? "This episode was cancelled." : "This show has ended. Its replay is online.");
+    ui.cameraMessage.textContent = cancelled ? "Cancelled" : "The show is over.";
+    return;
+  }
+  setPhase("idle");
+  if (episode.status === "live") watchViewers();
+  await startCamera();
+}
+
+async function start() {
+  if (!window.RTCPeerConnection || !navigator.mediaDevices?.getUserMedia) {
+    show(ui.studio);
+    ui.episodeTitle.textContent = "This browser cannot go live";
+    ui.cameraMessage.textContent = "Use a recent Chrome, Edge, Firefox or Safari on a secure (https) address.";
+    return;
+  }
+  const saved = savedSession();
+  if (!saved) {
+    showSignIn();
+    return;
+  }
+  useToken(saved.token);
+  try {
+    await enterStudio(await api.me());
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
+  }
+}
+
+// Closing the page hangs up at once, so the server starts its grace period now, not after a timeout;
+// the show ends only if the host does not come back in time.
+window.addEventListener("pagehide", () => closeConnection());
+
+// For tests and the curious: the live connection and the phase.
+window.shopcastStudio = {
+  get pc() {
+    return state.pc;
+  },
+  get phase() {
+    return state.phase;
+  },
+  get stream() {
+    return state.stream;
+  },
+};
+
+start();

@@ -1,0 +1,478 @@
+// The viewers' page (/watch/{episode_id}): a countdown, then the show over WHEP (HLS where WebRTC
+// cannot work), then the replay. `?transport=hls` skips WebRTC, for networks that block it.
+
+import "./watch.css";
+import { ApiError, api, messageOf } from "./api.js";
+import { byTestId, show } from "./dom.js";
+import { episodeTime } from "./format.js";
+import { PEER_CONFIGURATION, deleteSession, exchangeSdp } from "./webrtc.js";
+
+const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
+const hlsUrl = `/live/${encodeURIComponent(episodeId)}/hls/index.m3u8`;
+const forceHls = new URLSearchParams(window.location.search).get("transport") === "hls";
+const POLL_EVERY_MS = 5000;
+const STALL_AFTER_MS = 3000;
+const RESTART_AFTER_MS = 2000;
+
+const ui = Object.fromEntries(
+  [
+    "player",
+    "video",
+    "live-badge",
+    "replay-badge",
+    "countdown",
+    "countdown-value",
+    "countdown-at",
+    "ended",
+    "ended-title",
+    "ended-text",
+    "play-replay",
+    "player-message",
+    "stall-message",
+    "unmute",
+    "show-title",
+    "episode-title",
+    "episode-status",
+    "episode-time",
+    "episode-host",
+    "transport-note",
+  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
+);
+
+const STATUS_LABELS = { scheduled: "Coming up", live: "Live", ended: "Ended", cancelled: "Cancelled" };
+const TRANSPORT_NOTES = {
+  webrtc: "Live in real time.",
+  hls: "Live over HLS, a few seconds behind.",
+  replay: "This show has ended: this is its replay.",
+};
+
+const state = {
+  episode: null,
+  view: "loading", // loading | countdown | live | replay | ended | cancelled | missing
+  player: null, // { transport, pc?, hls?, close(hangUp) }
+  starts: 0, // bumps with each attempt to play, so a late answer to an old attempt is dropped
+  starting: false,
+  nextStart: 0, // after a refusal, wait a little before asking again
+  refreshing: false,
+  pollTimer: 0,
+  tickTimer: 0,
+  stallTimer: 0,
+  restartTimer: 0,
+  lastProgress: -1,
+  lastAdvance: 0,
+  playing: false,
+  stalled: false,
+};
+
+function message(text) {
+  ui.playerMessage.textContent = text || "";
+  show(ui.playerMessage, Boolean(text));
+}
+
+function setView(view) {
+  state.view = view;
+  ui.player.dataset.state = view;
+  show(ui.countdown, view === "countdown");
+  show(ui.ended, view === "ended" || view === "cancelled" || view === "missing" || view === "replay");
+  show(ui.playReplay, view === "replay");
+  show(ui.liveBadge, view === "live");
+  show(ui.replayBadge, view === "replay");
+  if (view !== "countdown") {
+    clearInterval(state.tickTimer);
+    state.tickTimer = 0;
+  }
+  if (view !== "live") {
+    clearInterval(state.stallTimer);
+    setStalled(false);
+  }
+  if (view !== "live" && view !== "loading") message("");
+  ui.video.controls = view === "replay";
+  ui.video.autoplay = view === "live";
+  renderUnmute();
+}
+
+function renderEpisode(episode) {
+  state.episode = episode;
+  document.title = `${episode.title} · Shopcast`;
+  ui.showTitle.textContent = episode.show_title;
+  ui.episodeTitle.textContent = episode.title;
+  ui.episodeTime.textContent = `${episodeTime(episode.starts_at, episode.time_zone)} · ${episode.duration_minutes} min`;
+  ui.episodeTime.setAttribute("datetime", episode.starts_at);
+  ui.episodeHost.textContent = episode.host_name ? `With ${episode.host_name}` : "";
+  ui.episodeStatus.textContent = STATUS_LABELS[episode.status] || episode.status;
+  ui.episodeStatus.className = `badge badge-${episode.status}`;
+  ui.episodeStatus.dataset.status = episode.status;
+  show(ui.episodeStatus);
+}
+
+/** Follow the episode's status: the one place that decides what the page shows. */
+function apply(episode) {
+  renderEpisode(episode);
+  switch (episode.status) {
+    case "scheduled":
+      showCountdown();
+      break;
+    case "live":
+      if (state.view !== "live" || (!state.player && !state.starting && Date.now() >= state.nextStart)) startLive();
+      break;
+    case "ended":
+      if (state.view !== "ended" && state.view !== "replay") showEnd();
+      break;
+    case "cancelled":
+      showClosed("cancelled", "This episode was cancelled", "It will not take place. See you at the next one!");
+      break;
+    default:
+      break;
+  }
+}
+
+async function refresh() {
+  if (state.refreshing) return;
+  state.refreshing = true;
+  try {
+    apply(await api.publicEpisode(episodeId));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      showClosed("missing", "There is no such show", "Check the link you were given.");
+    } else if (state.view === "loading") {
+      message(`${messageOf(error)} Trying again…`);
+    }
+  } finally {
+    state.refreshing = false;
+  }
+}
+
+function keepPolling(on) {
+  clearInterval(state.pollTimer);
+  state.pollTimer = on ? setInterval(refresh, POLL_EVERY_MS) : 0;
+}
+
+// --- before the show -----------------------------------------------------------------------
+
+function showCountdown() {
+  if (state.view !== "countdown") {
+    stopPlayer({ hangUp: true });
+    setView("countdown");
+    ui.countdownAt.textContent = episodeTime(state.episode.starts_at, state.episode.time_zone);
+    state.tickTimer = setInterval(tick, 1000);
+  }
+  tick();
+}
+
+function tick() {
+  const left = new Date(state.episode.starts_at).getTime() - Date.now();
+  ui.countdownValue.textContent = left > 0 ? countdownText(left) : "Any moment now";
+}
+
+function countdownText(ms) {
+  const seconds = Math.floor(ms / 1000);
+  const days = Math.floor(seconds / 86400);
+  const pad = (n) => String(n).padStart(2, "0");
+  const hours = Math.floor((seconds % 86400) / 3600);
+  const clock = `${pad(hours)}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
+  if (days === 0) return clock;
+  return `${days} ${days === 1 ? "day" : "days"} ${clock}`;
+}
+
+// --- during the show -----------------------------------------------------------------------
+
+async function startLive() {
+  clearTimeout(state.restartTimer);
+  stopPlayer({ hangUp: true });
+  setView("live");
+  message("Connecting to the show…");
+  const attempt = ++state.starts;
+  state.starting = true;
+  let player = null;
+  try {
+    player = forceHls || !window.RTCPeerConnection ? await playHls({ live: true }) : await playLive();
+  } catch (error) {
+    if (attempt !== state.starts) return;
+    state.nextStart = Date.now() + RESTART_AFTER_MS;
+    if (error instanceof ApiError && error.status === 409) {
+      // Not on air (yet, or any more): the episode's status says which.
+      message("The show is about to start…");
+      refresh();
+    } else {
+      message(`The show cannot be played right now: ${messageOf(error)} Trying again…`);
+    }
+    return;
+  } finally {
+    if (attempt === state.starts) state.starting = false;
+  }
+  if (attempt !== state.starts || state.view !== "live") {
+    player.close(true);
+    return;
+  }
+  state.player = player;
+  ui.player.dataset.transport = player.transport;
+  ui.transportNote.textContent = TRANSPORT_NOTES[player.transport];
+  watchForStalls();
+}
+
+/** WHEP first; HLS when WebRTC is refused for any reason but the show's state. */
+async function playLive() {
+  try {
+    return await playWebRtc();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) throw error;
+    return playHls({ live: true });
+  }
+}
+
+async function playWebRtc() {
+  const pc = new RTCPeerConnection(PEER_CONFIGURATION);
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  const stream = new MediaStream();
+  pc.addEventListener("track", (event) => {
+    stream.addTrack(event.track);
+    if (ui.video.srcObject !== stream) ui.video.srcObject = stream;
+  });
+  let session = null;
+  const player = {
+    transport: "webrtc",
+    pc,
+    close(hangUp) {
+      pc.close();
+      if (ui.video.srcObject === stream) ui.video.srcObject = null;
+      if (hangUp) deleteSession(session);
+    },
+  };
+  pc.addEventListener("connectionstatechange", () => {
+    if (state.player !== player) return;
+    if (pc.connectionState === "failed" || pc.connectionState === "closed") connectionLost();
+  });
+  try {
+    session = await exchangeSdp(pc, `/live/${encodeURIComponent(episodeId)}/whep`);
+  } catch (error) {
+    pc.close();
+    throw error;
+  }
+  return player;
+}
+
+/** The show ended (the server hung up) or the network failed: the episode's status tells which. */
+async function connectionLost() {
+  stopPlayer({ hangUp: false });
+  message("Reconnecting…");
+  await refresh();
+  if (state.view === "live" && !state.player) {
+    state.restartTimer = setTimeout(() => state.view === "live" && !state.player && startLive(), RESTART_AFTER_MS);
+  }
+}
+
+async function playHls({ live }) {
+  const video = ui.video;
+  video.srcObject = null;
+  const transport = live ? "hls" : "replay";
+  // hls.js wherever Media Source Extensions exist: it retries, keeps near the live edge and behaves
+  // the same everywhere. The browser's own HLS where they do not (older iPhones).
+  if (!window.MediaSource && !window.ManagedMediaSource && video.canPlayType("application/vnd.apple.mpegurl")) {
+    return playNativeHls(transport);
+  }
+  // Loaded only by those who need it; no worker, as the page's CSP allows no blob: scripts.
+  const { default: Hls } = await import("hls.js/light");
+  if (!Hls.isSupported()) throw new Error("this browser cannot play HLS video.");
+  const hls = new Hls({ enableWorker: false, backBufferLength: live ? 30 : Infinity });
+  const player = {
+    transport,
+    hls,
+    close() {
+      hls.destroy();
+    },
+  };
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    if (!data.fatal || state.player !== player) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+      hls.recoverMediaError();
+      return;
+    }
+    hlsFailed(live);
+  });
+  hls.loadSource(hlsUrl);
+  hls.attachMedia(video);
+  return player;
+}
+
+function playNativeHls(transport) {
+  const video = ui.video;
+  const player = {
+    transport,
+    close() {
+      video.removeEventListener("error", failed);
+      video.removeAttribute("src");
+      video.load();
+    },
+  };
+  function failed() {
+    if (state.player === player) hlsFailed(transport === "hls");
+  }
+  video.addEventListener("error", failed);
+  video.src = hlsUrl;
+  return player;
+}
+
+/** The playlist is not there yet (the first segment takes a moment) or the network failed: try again. */
+function hlsFailed(live) {
+  stopPlayer({ hangUp: false });
+  if (!live) {
+    message("The replay cannot be played right now.");
+    return;
+  }
+  message("Connecting to the show…");
+  clearTimeout(state.restartTimer);
+  state.restartTimer = setTimeout(() => state.view === "live" && !state.player && startLive(), RESTART_AFTER_MS);
+}
+
+function stopPlayer({ hangUp }) {
+  clearInterval(state.stallTimer);
+  if (state.player) {
+    const player = state.player;
+    state.player = null;
+    player.close(hangUp);
+  }
+  state.playing = false;
+  delete ui.player.dataset.transport;
+  renderUnmute();
+}
+
+// A WebRTC stream's currentTime keeps running while no picture comes (the clock goes on, and so may
+// the sound), so progress is counted in painted frames where the browser tells, else in media time.
+const countsFrames = "requestVideoFrameCallback" in HTMLVideoElement.prototype;
+let framesShown = 0;
+if (countsFrames) {
+  const onFrame = () => {
+    framesShown += 1;
+    ui.video.requestVideoFrameCallback(onFrame);
+  };
+  ui.video.requestVideoFrameCallback(onFrame);
+}
+
+function progress() {
+  return countsFrames ? framesShown : ui.video.currentTime;
+}
+
+/** Frames that stop coming while the show is live mean the host's connection dropped. */
+function watchForStalls() {
+  clearInterval(state.stallTimer);
+  state.lastProgress = progress();
+  state.lastAdvance = performance.now();
+  state.playing = false;
+  state.stallTimer = setInterval(() => {
+    const now = performance.now();
+    const time = progress();
+    if (time !== state.lastProgress) {
+      state.lastProgress = time;
+      state.lastAdvance = now;
+      if (ui.video.currentTime > 0 && !state.playing) {
+        state.playing = true;
+        message("");
+        renderUnmute();
+      }
+      setStalled(false);
+    } else if (state.playing && !state.stalled && now - state.lastAdvance >= STALL_AFTER_MS) {
+      setStalled(true);
+      refresh(); // or has it ended?
+    }
+  }, 500);
+}
+
+function setStalled(stalled) {
+  state.stalled = stalled;
+  show(ui.stallMessage, stalled);
+}
+
+function renderUnmute() {
+  const offered = state.view === "live" && state.playing;
+  show(ui.unmute, offered);
+  const muted = ui.video.muted;
+  ui.unmute.textContent = muted ? "Tap to unmute" : "Mute";
+  ui.unmute.setAttribute("aria-pressed", String(!muted));
+  ui.unmute.classList.toggle("unmute-quiet", !muted);
+}
+
+ui.unmute.addEventListener("click", () => {
+  ui.video.muted = !ui.video.muted;
+  ui.video.play().catch(() => {});
+  renderUnmute();
+});
+
+ui.video.addEventListener("resize", () => {
+  const { videoWidth, videoHeight } = ui.video;
+  if (videoWidth && videoHeight) ui.player.style.setProperty("--video-ratio", `${videoWidth} / ${videoHeight}`);
+});
+
+// --- after the show ------------------------------------------------------------------------
+
+async function showEnd() {
+  stopPlayer({ hangUp: false }); // the server has closed it already
+  keepPolling(false);
+  setView("ended");
+  ui.endedTitle.textContent = "This show has ended";
+  ui.endedText.textContent = "Thanks for watching.";
+  ui.transportNote.textContent = "";
+  if (!(await replayAvailable())) return;
+  setView("replay");
+  ui.endedText.textContent = "Thanks for watching. Missed something?";
+  try {
+    state.player = await playHls({ live: false });
+    ui.player.dataset.transport = "replay";
+    ui.transportNote.textContent = TRANSPORT_NOTES.replay;
+  } catch (error) {
+    setView("ended");
+    ui.endedText.textContent = `The replay cannot be played here: ${messageOf(error)}`;
+  }
+}
+
+async function replayAvailable() {
+  try {
+    const response = await fetch(hlsUrl, { credentials: "omit", cache: "no-store" });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+ui.playReplay.addEventListener("click", () => {
+  show(ui.ended, false);
+  ui.video.play().catch(() => {});
+  ui.video.focus();
+});
+
+function showClosed(view, title, text) {
+  stopPlayer({ hangUp: true });
+  keepPolling(false);
+  setView(view);
+  ui.endedTitle.textContent = title;
+  ui.endedText.textContent = text;
+  ui.transportNote.textContent = "";
+  if (view === "missing") ui.episodeTitle.textContent = title;
+}
+
+// --- start ---------------------------------------------------------------------------------
+
+window.addEventListener("pagehide", () => stopPlayer({ hangUp: true }));
+
+// For tests and the curious: what is playing and how.
+window.shopcastWatch = {
+  get pc() {
+    return state.player?.pc ?? null;
+  },
+  get hls() {
+    return state.player?.hls ?? null;
+  },
+  get transport() {
+    return state.player?.transport ?? null;
+  },
+  get view() {
+    return state.view;
+  },
+  get framesShown() {
+    return framesShown;
+  },
+};
+
+message("Loading…");
+keepPolling(true);
+refresh();
