@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,8 +15,21 @@ STATIC = Path(__file__).parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
+_INCLUDE = re.compile(r"^(?P<indent>[ ]*)<!--#include (?P<name>[a-z-]+) -->$", re.M)
+
+
+def render(name: str) -> str:
+    """A page, with `<!--#include partial-name -->` lines replaced by pages/partials/partial-name.html."""
+
+    def include(match: re.Match[str]) -> str:
+        partial = (PAGES / "partials" / f"{match['name']}.html").read_text()
+        return "\n".join(match["indent"] + line if line else line for line in partial.rstrip("\n").split("\n"))
+
+    return _INCLUDE.sub(include, (PAGES / name).read_text())
+
+
 def _html(name: str, status: int = 200) -> web.Response:
-    return web.Response(body=(PAGES / name).read_bytes(), status=status, content_type="text/html", charset="utf-8")
+    return web.Response(text=render(name), status=status, content_type="text/html", charset="utf-8")
 
 
 def _page(name: str) -> Handler:
