@@ -33,6 +33,9 @@ MAX_SDP_BYTES = 64 * 1024
 PUBLISHED_VIDEO = ("video/VP8", "video/H264")
 PUBLISHED_AUDIO = ("audio/opus",)
 ACCEPTED = "video VP8 or H264, audio Opus"
+# A viewer at most this far behind live (0.5 s of video at 30 fps, 1 s of 20 ms audio frames):
+# beyond it they skip to the next keyframe rather than drift seconds behind.
+MAX_QUEUE = {"video": 15, "audio": 50}
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,10 @@ class Broadcasts:
         if broadcast is None:
             broadcast = Broadcast(
                 episode_id,
-                {kind: Fanout(kind, min_keyframe_interval=self._min_keyframe_interval) for kind in ("video", "audio")},
+                {
+                    kind: Fanout(kind, min_keyframe_interval=self._min_keyframe_interval, max_queue=MAX_QUEUE[kind])
+                    for kind in ("video", "audio")
+                },
             )
             self._broadcasts[episode_id] = broadcast
             broadcast.follower = asyncio.create_task(self._follow(episode_id), name=f"broadcast-{episode_id}")

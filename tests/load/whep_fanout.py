@@ -1,0 +1,405 @@
+"""WHEP fan-out benchmark: one 1280x720 30 fps stream to many viewers, Shopcast's relay beside aiortc's MediaRelay.
+
+    .venv/bin/python -m tests.load.whep_fanout [--viewers 1,10,25,50] [--seconds 12] [--relay shared|naive|both]
+
+Every run starts its own processes, all on 127.0.0.1 with no STUN: the publisher (a VP8 encoder of a synthetic
+picture that carries its frame number in the luma plane), the server (the relay and nothing else, so its CPU
+time is the relay's) and 1-4 viewer processes holding many receive-only peer connections. This parent process
+only passes SDP between them over pipes, reads their CPU time from /proc and prints the table.
+docs/benchmarks.md says what each column means and how it is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+from shopcast.live.network import offered_candidates
+from tests.load.fanout_peers import FPS, HEIGHT, WIDTH, child_main
+
+ATTEMPTS = 3  # a disturbed run is measured again, this many times at most
+BATCH = 10  # viewers connected per signaling round
+CPUS = os.cpu_count() or 1
+DISTURBED = 0.3  # other processes using more than this many cores during a window make it a noisy one
+MAX_VIEWER_PROCESSES = 4
+RETRY_UNTIL = 600  # seconds into the script; later, a disturbed run is kept (and marked) rather than measured again
+VIEWERS_PER_PROCESS = 15
+WARMUP = 3.0  # seconds between the last viewer's first frame and the measuring window...
+WARMUP_PER_VIEWER = 0.1  # ...plus this per viewer: the joins' keyframe bursts leave queues to drain
+
+
+class RunFailed(Exception):
+    pass
+
+
+class Child:
+    """The parent's handle on one child process."""
+
+    def __init__(self, context: Any, role: str, argument: str = "", lifetime: float = 300) -> None:
+        self.role = role
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(
+            target=child_main,
+            args=(role, child_end, argument, os.getpid(), lifetime),
+            name=f"whep-fanout-{role}",
+            daemon=True,
+        )
+        self.process.start()
+        child_end.close()
+        self._ready = False
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        self._receive("start", timeout)
+        self._ready = True
+
+    def call(self, name: str, *args: Any, timeout: float = 30) -> Any:
+        try:
+            self.conn.send((name, args))
+        except OSError as exc:
+            raise RunFailed(f"the {self.role} process is gone") from exc
+        return self._receive(name, timeout)
+
+    def _receive(self, name: str, timeout: float) -> Any:
+        try:
+            if not self.conn.poll(timeout):
+                raise RunFailed(f"the {self.role} process did not answer {name!r} within {timeout:.0f} s")
+            status, value = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RunFailed(f"the {self.role} process ended (exit code {self.process.exitcode})") from exc
+        if status != "ok":
+            raise RunFailed(f"{self.role} {name}: {value}")
+        return value
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, every thread
+
+    def cpu_wait_seconds(self) -> float:
+        """Time this process's threads were ready to run but waited for a CPU (scheduler statistics)."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.process.pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{self.process.pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[1])
+        return total / 1e9
+
+    def end(self) -> None:
+        if self._ready and self.process.is_alive():
+            with contextlib.suppress(RunFailed):
+                self.call("stop", timeout=15)
+        self.process.join(3)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(3)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+# --- one run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    relay: str
+    viewers: int
+    note: str = ""  # in place of the figures: "failed", "saturated", "not run"
+    why: str = ""
+    server_cpu: float = math.nan  # CPU-seconds per second
+    publisher_cpu: float = math.nan
+    viewers_cpu: float = math.nan
+    machine_cpu: float = math.nan  # every process on the machine, ours or not
+    server_waited: float = math.nan  # seconds per second the server was ready to run but had no CPU
+    udp_drops: int = 0
+    lost: int = 0
+    keyframes: int = 0  # most keyframes one viewer saw during the window
+    viewer_processes: int = 0
+    source_fps: float = math.nan
+    fps: list[float] = field(default_factory=list)
+    late_first_frame: float | None = None
+    decoded_delays: list[float] = field(default_factory=list)
+    all_delays: list[float] = field(default_factory=list)
+    unreadable: int = 0
+    mismatches: int = 0
+
+    @property
+    def other_work(self) -> float:
+        """CPU-seconds per second that processes outside the benchmark used during the window."""
+        return self.machine_cpu - self.server_cpu - self.publisher_cpu - self.viewers_cpu
+
+    @property
+    def disturbed(self) -> bool:
+        return self.other_work > DISTURBED
+
+    @property
+    def median_fps(self) -> float:
+        return statistics.median(self.fps) if self.fps else 0.0
+
+
+def checked(sdp: str) -> str:
+    """Refuse to go on with an SDP offering anything but loopback candidates."""
+    addresses = set(offered_candidates(sdp))
+    if not addresses or addresses != {"127.0.0.1"}:
+        raise RunFailed(f"an SDP offered candidates outside 127.0.0.1: {sorted(addresses)}")
+    return sdp
+
+
+def machine_busy_seconds() -> float:
+    """CPU-seconds every process on the machine has used since boot (ours and anyone else's)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def udp_drops() -> int:
+    """Datagrams the kernel dropped because a socket's receive buffer was full (whole machine)."""
+    with open("/proc/net/snmp") as snmp:
+        header, values = [line.split() for line in snmp if line.startswith("Udp:")][:2]
+    return int(values[header.index("RcvbufErrors")])
+
+
+def wait_for_quiet(progress: Callable[[str], None], patience: float = 120) -> None:
+    """Start a run when other work (tests, builds) leaves the machine nearly idle, or after `patience`."""
+    deadline = time.monotonic() + patience
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(2)
+        busy = (machine_busy_seconds() - before) / 2
+        if busy < 0.25 or time.monotonic() > deadline:
+            if busy >= 0.25:
+                progress(f"starting anyway: other work uses {busy * 100:.0f}% of a core")
+            return
+        progress(f"other work uses {busy * 100:.0f}% of a core: waiting for it to settle")
+
+
+def wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RunFailed(f"{what} did not happen within {within:.0f} s")
+        time.sleep(0.2)
+
+
+def split(total: int, parts: int) -> list[int]:
+    return [total // parts + (i < total % parts) for i in range(parts)]
+
+
+def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str], None]) -> Result:
+    context = multiprocessing.get_context("spawn")
+    lifetime = WARMUP + WARMUP_PER_VIEWER * viewers + seconds + 240
+    result = Result(relay, viewers)
+    processes = min(MAX_VIEWER_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
+    result.viewer_processes = processes
+    children: list[Child] = []
+    try:
+        server = Child(context, "server", relay, lifetime)
+        children.append(server)
+        publisher = Child(context, "publisher", "", lifetime)
+        children.append(publisher)
+        groups = [Child(context, "viewers", "", lifetime) for _ in range(processes)]
+        children.extend(groups)
+        for child in children:
+            child.wait_ready()
+
+        publisher.call("accept", checked(server.call("publish", checked(publisher.call("offer")))))
+        wait_until(lambda: server.call("frames_in") > FPS, 20, "the host's first second of video")
+
+        progress(f"connecting {viewers} viewers in {processes} process(es)")
+        for group, count in zip(groups, split(viewers, processes), strict=True):
+            for batch in range(0, count, BATCH):
+                offers = group.call("offer", min(BATCH, count - batch), 1 if group is groups[0] and batch == 0 else 0)
+                answers = server.call("watch", [checked(sdp) for _, sdp in offers], timeout=120)
+                group.call("accept", [(i, checked(a)) for (i, _), a in zip(offers, answers, strict=True)])
+
+        def everyone_sees_video() -> bool:
+            return all(t is not None for group in groups for t in group.call("first_frames"))
+
+        with contextlib.suppress(RunFailed):  # a viewer that never gets a frame shows up as 0 fps
+            wait_until(everyone_sees_video, 30 + viewers / 2, "a first frame at every viewer")
+        time.sleep(WARMUP + WARMUP_PER_VIEWER * viewers)
+
+        progress(f"measuring for {seconds:.0f} s")
+        waits, drops = server.cpu_wait_seconds(), udp_drops()
+        before = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
+        start = time.monotonic()
+        time.sleep(seconds)
+        end = time.monotonic()
+        after = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
+        result.server_waited = (server.cpu_wait_seconds() - waits) / (end - start)
+        result.udp_drops = udp_drops() - drops
+        used = [(a - b) / (end - start) for a, b in zip(after, before, strict=True)]
+        result.server_cpu, result.publisher_cpu, result.viewers_cpu = used[0], used[1], sum(used[2:-1])
+        result.machine_cpu = used[-1]
+
+        sent: dict[int, float] = publisher.call("sent")
+        result.source_fps = sum(start <= t <= end for t in sent.values()) / (end - start)
+        for group in groups:
+            for report in group.call("report", start, end, timeout=60):
+                result.fps.append(report["frames"] / (end - start))
+                result.all_delays += [t - sent[n] for t, n in report["arrived"] if n in sent]
+                if report["decodes_all"]:
+                    result.decoded_delays += [t - sent[n] for t, n in report["decoded"] if n in sent]
+                result.unreadable += report["unreadable"]
+                result.mismatches += report["mismatches"]
+                result.lost += report["lost"]
+                result.keyframes = max(result.keyframes, report["keyframes"])
+
+        progress("a late joiner connects")
+        ((index, offer),) = groups[0].call("offer", 1, 1)
+        (answer,) = server.call("watch", [checked(offer)])
+        groups[0].call("accept", [(index, checked(answer))])
+        with contextlib.suppress(RunFailed):
+            wait_until(lambda: groups[0].call("first_frames")[index] is not None, 15, "the late joiner's first frame")
+        result.late_first_frame = groups[0].call("first_frames")[index]
+    except RunFailed as exc:
+        result.note, result.why = "failed", str(exc)
+    finally:
+        for child in reversed(children):
+            child.end()
+    return result
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else math.nan
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:.0f}"
+
+
+def delays(values: list[float]) -> str:
+    return f"{ms(percentile(values, 0.5))} / {ms(percentile(values, 0.99))}"
+
+
+Column = tuple[str, Callable[[Result], str]]
+MAIN_COLUMNS: list[Column] = [
+    ("server CPU, % of a core", lambda r: f"{r.server_cpu * 100:.0f}"),
+    ("server CPU-s per viewer per min", lambda r: f"{r.server_cpu * 60 / r.viewers:.2f}"),
+    ("server CPU ms per frame sent", lambda r: f"{r.server_cpu * 1000 / max(sum(r.fps), 1e-9):.2f}"),
+    ("source fps", lambda r: f"{r.source_fps:.1f}"),
+    ("fps per viewer, min / median", lambda r: f"{min(r.fps):.1f} / {r.median_fps:.1f}"),
+    ("late joiner's first frame, ms", lambda r: ms(r.late_first_frame)),
+    ("delay p50 / p99, ms (decoded)", lambda r: delays(r.decoded_delays)),
+    ("delay p50 / p99, ms (every viewer)", lambda r: delays(r.all_delays)),
+    (f"every viewer at {FPS} fps", lambda r: "yes" if min(r.fps) >= FPS * 0.95 else "no"),
+]
+LOAD_COLUMNS: list[Column] = [
+    ("publisher CPU, % of a core", lambda r: f"{r.publisher_cpu * 100:.0f}"),
+    ("viewer processes CPU, % of a core", lambda r: f"{r.viewers_cpu * 100:.0f} in {r.viewer_processes}"),
+    ("whole benchmark, % of the machine", lambda r: f"{(r.machine_cpu - r.other_work) * 100 / CPUS:.0f}"),
+    ("other work on the machine, % of a core", lambda r: f"{r.other_work * 100:.0f}"),
+    ("server threads waiting for a CPU, % of a core", lambda r: f"{r.server_waited * 100:.0f}"),
+    ("UDP datagrams dropped (machine) / RTP packets lost", lambda r: f"{r.udp_drops} / {r.lost}"),
+    ("keyframes a viewer got in the window", lambda r: str(r.keyframes)),
+    ("delay samples (decoded / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
+    ("stamps unreadable / mismatched", lambda r: f"{r.unreadable} / {r.mismatches}"),
+]
+
+
+def table(columns: list[Column], results: list[Result]) -> str:
+    header = ["relay", "viewers"] + [name for name, _ in columns]
+    rows = [
+        [r.relay + (" *" if r.disturbed else ""), str(r.viewers)]
+        + ([r.note] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns])
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "| " + " | ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)) + " |" for row in [header, *rows]
+    ]
+    return "\n".join([lines[0], "|" + "|".join("-" * (w + 2) for w in widths) + "|", *lines[1:]])
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo") as info:
+        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+        f"aiortc {version('aiortc')}, PyAV {version('av')}, aioice {version('aioice')}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--viewers", default="1,10,25,50", help="viewer counts, comma separated (default 1,10,25,50)")
+    parser.add_argument("--seconds", type=float, default=12, help="length of each measuring window (default 12)")
+    parser.add_argument("--relay", choices=["shared", "naive", "both"], default="both")
+    options = parser.parse_args()
+    counts = sorted({int(n) for n in options.viewers.split(",")})
+    if not counts or min(counts) < 1 or max(counts) > 200 or not 1 <= options.seconds <= 120:
+        parser.error("viewers must be 1-200 and seconds 1-120")
+    relays = ["shared", "naive"] if options.relay == "both" else [options.relay]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
+
+    try:
+        run_all(counts, relays, options.seconds)
+    except KeyboardInterrupt:  # the runs' finally blocks have ended every child by now
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def run_all(counts: list[int], relays: list[str], seconds: float) -> None:
+    began = time.monotonic()
+    print(f"WHEP fan-out of one {WIDTH}x{HEIGHT} {FPS} fps VP8 stream on 127.0.0.1: {machine()}", flush=True)
+    results: list[Result] = []
+    stopped: dict[str, tuple[str, str]] = {}  # relay -> note and reason for its larger counts
+    patience = 180.0  # seconds, over the whole script, to wait for other work to leave the machine
+    for count in counts:
+        for relay in relays:
+            if relay in stopped:
+                note, why = stopped[relay]
+                results.append(Result(relay, count, note=note, why=why))
+                continue
+
+            def progress(message: str, relay: str = relay, count: int = count) -> None:
+                print(
+                    f"  [{time.monotonic() - began:5.0f} s] {relay} x {count}: {message}", file=sys.stderr, flush=True
+                )
+
+            for attempt in range(ATTEMPTS):
+                waited = time.monotonic()
+                wait_for_quiet(progress, patience)
+                patience = max(0.0, patience - (time.monotonic() - waited))
+                result = run_once(relay, count, seconds, progress)
+                if result.note or not result.disturbed or time.monotonic() - began > RETRY_UNTIL:
+                    break
+                if attempt < ATTEMPTS - 1:
+                    progress(f"other work took {result.other_work * 100:.0f}% of a core meanwhile: measuring again")
+            results.append(result)
+            print(table(MAIN_COLUMNS, [result]).splitlines()[-1], flush=True)
+            if result.note:
+                stopped[relay] = ("not run", f"the run with {count} viewers failed")
+            elif result.median_fps < FPS / 2:
+                why = f"at {count} viewers the median viewer got {result.median_fps:.1f} fps, under half the source's"
+                stopped[relay] = ("saturated", why)
+    print()
+    print(table(MAIN_COLUMNS, results))
+    print()
+    print(table(LOAD_COLUMNS, results))
+    for relay, note, why in dict.fromkeys((r.relay, r.note, r.why) for r in results if r.note):
+        print(f"\n{relay}, {note}: {why}", end="")
+    print()
+    if any(r.disturbed for r in results):
+        print(f"\n* other work on the machine used more than {DISTURBED * 100:.0f}% of a core during the window")
+    print(f"\n{len(results)} rows in {time.monotonic() - began:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
