@@ -23,7 +23,7 @@ from aiortc.sdp import SessionDescription
 from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
 from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
-from shopcast.live.hls import HlsPackager
+from shopcast.live.hls import HlsPackager, finish_abandoned_playlist
 from shopcast.live.network import WebRtcNetwork
 from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
 
@@ -354,6 +354,10 @@ class Broadcasts:
         if ending is None:
             broadcast = self._broadcasts.pop(episode_id, None)
             if broadcast is None:
+                # Not broadcast by this process: if its recording was abandoned (a crash), finish it.
+                folder = self.hls_folder(episode_id)
+                if folder is not None:
+                    await asyncio.to_thread(finish_abandoned_playlist, folder, quiet_for=3 * self._hls_segment_seconds)
                 return
             ending = asyncio.create_task(self._finish(broadcast), name=f"end-{episode_id}")
             self._ending[episode_id] = ending

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +34,24 @@ class PackagerStats:
     video_frames: int = 0
     audio_frames: int = 0
     dropped: int = 0
+
+
+def finish_abandoned_playlist(folder: Path, *, quiet_for: float) -> bool:
+    """Close the playlist of a show whose packager died (a crash): it becomes the replay.
+
+    Only a playlist nobody has written to for `quiet_for` seconds is touched, so a replica that is
+    still packaging the show is never raced.
+    """
+    playlist = folder / PLAYLIST
+    try:
+        text = playlist.read_text()
+        if "#EXT-X-ENDLIST" in text or time.time() - playlist.stat().st_mtime < quiet_for:
+            return False
+    except FileNotFoundError:
+        return False
+    with playlist.open("a") as file:
+        file.write(("" if text.endswith("\n") else "\n") + "#EXT-X-ENDLIST\n")
+    return True
 
 
 class HlsPackager:
@@ -134,7 +153,9 @@ class _Output:
                 "hls_list_size": "0",  # keep every segment: the whole show is the replay
                 "hls_playlist_type": "event",
                 "hls_segment_filename": str(folder / "seg%05d.ts"),
-                "hls_flags": "independent_segments",
+                # After a restart mid-show the recording continues after what is there, with a
+                # discontinuity, instead of writing over the show's beginning.
+                "hls_flags": "independent_segments+append_list",
             },
         )
         gop = str(max(1, round(FRAME_RATE * segment_seconds)))

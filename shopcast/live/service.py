@@ -400,3 +400,8 @@ async def check_staff(session: AsyncSession, *, actor: Principal | None, episode
     episode = await load_episode(session, episode_id)
     authorize(actor, episode.brand_id, *STAFF)
     return await _episode_out(session, episode)
+
+
+async def live_episode_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every episode marked live (to find shows left on air by a crash)."""
+    return list(await session.scalars(select(Episode.id).where(Episode.status == EpisodeStatus.LIVE)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +21,7 @@ from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
+from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.web import middleware, pages
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
 from shopcast.web.routes import auth, media, public, shows, system
@@ -92,9 +95,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_segment_seconds=settings.hls_segment_seconds,
     )
     app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts)
+    recovery = None
+    if redis is None:
+        # One process: a show still marked live was left on air by a restart of this very process.
+        recovery = asyncio.create_task(
+            end_shows_left_on_air(
+                database, broadcasts, bus=bus, clock=clock, grace_seconds=settings.publisher_grace_seconds
+            ),
+            name="end-shows-left-on-air",
+        )
     try:
         yield
     finally:
+        if recovery is not None:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await recovery
         await broadcasts.close()
         await bus.close()
         if redis is not None:

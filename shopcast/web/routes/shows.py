@@ -6,6 +6,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from shopcast.core.db import after_commit
 from shopcast.live import service as live
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.schemas import (
@@ -116,9 +117,14 @@ async def update_episode(call: Call, episode_id: uuid.UUID, body: EpisodeUpdate)
 
 
 async def _move(call: Call, episode_id: uuid.UUID, to: EpisodeStatus) -> EpisodeOut:
-    return await live.change_status(
+    episode = await live.change_status(
         call.session, actor=call.actor, episode_id=episode_id, to=to, now=call.now(), bus=call.resources.bus
     )
+    if to in (EpisodeStatus.ENDED, EpisodeStatus.CANCELLED):
+        # Also when no process is broadcasting it any more (a crash): its recording is finished.
+        broadcasts = call.resources.broadcasts
+        after_commit(call.session, lambda: broadcasts.end(episode_id))
+    return episode
 
 
 @api.route(
