@@ -5,7 +5,7 @@ import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from
 import { byTestId, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { forgetSession, savedSession, setUpSignIn } from "./session.js";
-import { PEER_CONFIGURATION, exchangeSdp } from "./webrtc.js";
+import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const VIEWERS_EVERY_MS = 2500;
@@ -260,7 +260,7 @@ navigator.mediaDevices?.addEventListener?.("devicechange", () => {
 
 async function publish() {
   closeConnection();
-  const pc = new RTCPeerConnection(PEER_CONFIGURATION);
+  const pc = new RTCPeerConnection(await peerConfiguration());
   state.pc = pc;
   for (const track of state.stream.getTracks()) {
     pc.addTransceiver(track, { direction: "sendonly", streams: [state.stream] });

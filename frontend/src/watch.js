@@ -5,7 +5,7 @@ import "./watch.css";
 import { ApiError, api, messageOf } from "./api.js";
 import { byTestId, show } from "./dom.js";
 import { episodeTime } from "./format.js";
-import { PEER_CONFIGURATION, deleteSession, exchangeSdp } from "./webrtc.js";
+import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const hlsUrl = `/live/${encodeURIComponent(episodeId)}/hls/index.m3u8`;
@@ -221,7 +221,7 @@ async function playLive() {
 }
 
 async function playWebRtc() {
-  const pc = new RTCPeerConnection(PEER_CONFIGURATION);
+  const pc = new RTCPeerConnection(await peerConfiguration());
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const stream = new MediaStream();

@@ -2,9 +2,26 @@
 
 import { ApiError } from "./api.js";
 
-// No ICE servers: the browser offers its own addresses and reaches Shopcast's announced one.
-// Shopcast does not hand out its STUN/TURN settings yet, and a default would contact a stranger.
-export const PEER_CONFIGURATION = { iceServers: [] };
+let configuration = null;
+
+/**
+ * The RTCPeerConnection configuration: the STUN/TURN servers the operator set (SHOPCAST_ICE_SERVERS).
+ * None set means none used: never a default, which would contact a stranger's server.
+ */
+export function peerConfiguration() {
+  configuration ??= fetch("/api/v1/public/webrtc", { headers: { Accept: "application/json" } })
+    .then((response) => (response.ok ? response.json() : { ice_servers: [] }))
+    .then((body) => ({
+      iceServers: body.ice_servers.map(({ urls, username, credential }) =>
+        username ? { urls, username, credential } : { urls },
+      ),
+    }))
+    .catch(() => {
+      configuration = null; // ask again next time
+      return { iceServers: [] };
+    });
+  return configuration;
+}
 
 /** Resolves when the connection has gathered every candidate, or after `timeoutMs` with what it has. */
 export function gatheringComplete(pc, timeoutMs = 4000) {

@@ -128,3 +128,18 @@ class BroadcastOut(BaseModel):
     on_air: bool = Field(description="This app process holds the episode's broadcast.")
     publisher_connected: bool = Field(description="The host's connection is up (false during a reconnect).")
     viewers: int = Field(description="WebRTC (WHEP) viewers connected to this process.")
+
+
+class IceServerOut(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class WebRtcConfigOut(BaseModel):
+    """What a browser needs before its WHIP or WHEP offer."""
+
+    ice_servers: list[IceServerOut] = Field(
+        description="Pass as RTCPeerConnection's iceServers. Empty: no STUN/TURN (the server announces a "
+        "reachable address itself)."
+    )

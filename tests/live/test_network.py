@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aioice.ice
 
 from shopcast.live.network import offered_candidates
-from shopcast.web.app import webrtc_network
+from shopcast.web.app import create_app, webrtc_network
 from tests.conftest import make_settings
 
 OFFER = "\r\n".join(
@@ -55,3 +56,20 @@ def test_candidates_outside_the_peer_networks_are_dropped(tmp_path: Path) -> Non
     # Host names are never looked up (mDNS would query the local network).
     assert offered_candidates(everyone.filter_remote_candidates(OFFER)) == ["127.0.0.1", "192.168.1.20", "203.0.113.9"]
     assert "a=end-of-candidates" in network.filter_remote_candidates(OFFER)
+
+
+async def test_browsers_get_the_configured_ice_servers_and_nothing_else(aiohttp_client: Any, tmp_path: Path) -> None:
+    default = await aiohttp_client(create_app(make_settings(tmp_path)))
+    assert await (await default.get("/api/v1/public/webrtc")).json() == {"ice_servers": []}
+    servers = [
+        {"urls": ["stun:stun.example.org:3478"]},
+        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"},
+    ]
+    configured = await aiohttp_client(create_app(make_settings(tmp_path / "other", ice_servers=servers)))
+    body = await (await configured.get("/api/v1/public/webrtc")).json()
+    assert body == {
+        "ice_servers": [
+            {"urls": ["stun:stun.example.org:3478"], "username": None, "credential": None},
+            {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"},
+        ]
+    }

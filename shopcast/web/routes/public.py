@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from shopcast.live import public as live
-from shopcast.live.schemas import EpisodeOut, PublicShowOut
+from shopcast.live.schemas import EpisodeOut, IceServerOut, PublicShowOut, WebRtcConfigOut
 from shopcast.web.api import Api, Call, Raw
 
 api = Api()
@@ -76,3 +76,15 @@ async def show_calendar(call: Call, show_id: uuid.UUID) -> Raw:
         "text/calendar; charset=utf-8",
         {"Content-Disposition": f'inline; filename="show-{show_id}.ics"', "Cache-Control": "public, max-age=300"},
     )
+
+
+@api.route(
+    "GET",
+    "/api/v1/public/webrtc",
+    summary="The ICE servers browsers use for WHIP and WHEP",
+    tag="public",
+    response=WebRtcConfigOut,
+)
+async def webrtc_config(call: Call) -> WebRtcConfigOut:
+    servers = call.resources.settings.ice_servers
+    return WebRtcConfigOut(ice_servers=[IceServerOut(**s.model_dump()) for s in servers])
