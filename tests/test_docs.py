@@ -12,6 +12,7 @@ from shopcast.core.settings import Settings
 from shopcast.live import events
 from shopcast.web.app import APIS
 from shopcast.web.routes.system import api_document
+from shopcast.web.sockets import CLIENT_EVENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 API = (ROOT / "docs" / "api.md").read_text()
@@ -32,7 +33,7 @@ def test_every_route_is_documented(method: str, path: str) -> None:
     assert f"`{method} {path}" in API
 
 
-@pytest.mark.parametrize("event", sorted(events.EVENT_FOR_STATUS.values()))
+@pytest.mark.parametrize("event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS]))
 def test_every_event_is_documented(event: str) -> None:
     assert f"`{event}`" in API
 

@@ -22,7 +22,7 @@ from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
-from shopcast.web import middleware, pages
+from shopcast.web import middleware, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
 from shopcast.web.routes import auth, media, public, shows, system
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     for api in APIS:
         api.install(app)
     media.install(app)
+    sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
     system.install(app, APIS)
     pages.install(app)
     return app

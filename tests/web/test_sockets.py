@@ -1,0 +1,136 @@
+"""The live room over Socket.IO, with real python-socketio clients against the real app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import socketio
+
+from shopcast.core.security import Role
+from tests.factories import Factory
+
+
+class Viewer:
+    """A Socket.IO client that records what it hears."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.heard: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        self.refusal: Any = None
+
+        @self.sio.on("*")
+        async def anything(event: str, data: Any) -> None:
+            await self.heard.put((event, data))
+
+        @self.sio.event
+        async def connect_error(data: Any) -> None:
+            self.refusal = data
+
+    async def connect(self, client: Any, token: str | None, headers: dict[str, str] | None = None) -> None:
+        await self.sio.connect(
+            str(client.make_url("/")),
+            auth={"token": token} if token else None,
+            transports=["websocket"],
+            headers=headers or {},
+            wait_timeout=10,
+        )
+
+    async def call(self, event: str, data: Any) -> Any:
+        return await self.sio.call(event, data, timeout=10)
+
+    async def next(self) -> tuple[str, Any]:
+        async with asyncio.timeout(10):
+            return await self.heard.get()
+
+
+@pytest.fixture
+async def viewers() -> AsyncIterator[list[Viewer]]:
+    made: list[Viewer] = []
+    yield made
+    for viewer in made:
+        await viewer.sio.disconnect()
+
+
+@pytest.fixture
+async def episode(factory: Factory) -> dict[str, Any]:
+    await factory.brand("acme")
+    manager = await factory.staff("acme", Role.MANAGER)
+    show = await factory.show("acme", manager)
+    return {"id": (await factory.episodes(show["id"], manager))[0]["id"], "manager": manager}
+
+
+async def guest_token(factory: Factory, nickname: str = "Lea") -> str:
+    return (await factory.guest(nickname))["Authorization"].removeprefix("Bearer ")
+
+
+async def test_a_viewer_joins_gets_a_snapshot_then_hears_the_show_go_live(
+    client, factory: Factory, episode, viewers
+) -> None:
+    viewer = Viewer()
+    viewers.append(viewer)
+    await viewer.connect(client, await guest_token(factory))
+    ack = await viewer.call("join", {"episode_id": episode["id"]})
+    assert ack["ok"] and ack["seq"] == 0
+    assert ack["snapshot"]["episode"]["status"] == "scheduled"
+    manager = episode["manager"]
+    await client.post(f"/api/v1/episodes/{episode['id']}/start", headers=manager.headers)
+    event, data = await viewer.next()
+    assert event == "episode:live"
+    assert data["status"] == "live" and data["seq"] == 1 and data["episode_id"] == episode["id"]
+
+
+async def test_a_viewer_coming_back_gets_exactly_what_it_missed(client, factory: Factory, episode, viewers) -> None:
+    token = await guest_token(factory)
+    first = Viewer()
+    viewers.append(first)
+    await first.connect(client, token)
+    assert (await first.call("join", {"episode_id": episode["id"]}))["seq"] == 0
+    await first.sio.disconnect()  # the phone goes through a tunnel
+    manager = episode["manager"]
+    await client.post(f"/api/v1/episodes/{episode['id']}/start", headers=manager.headers)
+    await client.post(f"/api/v1/episodes/{episode['id']}/end", headers=manager.headers)
+    again = Viewer()
+    viewers.append(again)
+    await again.connect(client, token)
+    ack = await again.call("join", {"episode_id": episode["id"], "last_seq": 0})
+    assert ack["ok"] and ack["seq"] == 2
+    assert [(e["event"], e["seq"]) for e in ack["missed"]] == [("episode:live", 1), ("episode:ended", 2)]
+    up_to_date = await again.call("join", {"episode_id": episode["id"], "last_seq": 2})
+    assert up_to_date["missed"] == []
+
+
+async def test_no_token_or_a_bad_one_cannot_connect(client) -> None:
+    for token in (None, "not-a-token"):
+        viewer = Viewer()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await viewer.connect(client, token)
+        assert "token" in viewer.refusal["message"], viewer.refusal
+
+
+async def test_other_origins_cannot_connect(client, factory: Factory) -> None:
+    viewer = Viewer()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await viewer.connect(client, await guest_token(factory), headers={"Origin": "https://evil.test"})
+
+
+async def test_bad_events_get_a_reason_and_break_nothing(client, factory: Factory, episode, viewers) -> None:
+    viewer = Viewer()
+    viewers.append(viewer)
+    await viewer.connect(client, await guest_token(factory))
+    cases = [
+        ({"episode_id": "6f1c3a8e-0000-4000-8000-000000000000"}, 404, "no episode"),
+        ({"episode_id": "nope"}, 422, "episode_id"),
+        ({"episode_id": episode["id"], "last_seq": -1}, 422, "last_seq"),
+        ("just a string", 422, "dictionary"),
+    ]
+    for data, status, reason in cases:
+        ack = await viewer.call("join", data)
+        assert ack["ok"] is False and ack["error"]["status"] == status, ack
+        assert reason in ack["error"]["detail"]
+    unknown = await viewer.call("fly", {"x": 1})
+    assert unknown["ok"] is False and "unknown event 'fly'" in unknown["error"]["detail"]
+    assert (await viewer.call("join", {"episode_id": episode["id"]}))["ok"]  # still fine
