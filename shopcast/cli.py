@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Never
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,7 +28,7 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
+    def error(self, message: str) -> Never:
         # One line with the reason; `--help` has the rest.
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 

@@ -59,7 +59,8 @@ class Settings(BaseSettings):
     bus_log_size: int = Field(1000, ge=10, description="Events kept per room for clients catching up.")
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
-        description='STUN/TURN servers for WebRTC, as JSON: [{"urls": ["stun:stun.example.org:3478"]}]. '
+        description="STUN/TURN servers for WebRTC, as a JSON list of "
+        '{"urls": [...], "username": ..., "credential": ...} objects, as browsers take them. '
         "Default: none (no server is ever contacted unasked).",
     )
     webrtc_hosts: Annotated[list[str], NoDecode] = Field(

@@ -15,7 +15,7 @@ from playwright.async_api import BrowserContext, Playwright
 CHROMIUM = Path("/usr/bin/chromium")
 CI = os.environ.get("CI", "").lower() == "true"
 
-# Chromium keeps only the LAST --disable-features switch, so this is Playwright 1.65.2's own list plus
+# Chromium keeps only the last feature-disabling switch it is given, so this is Playwright 1.65.2's own list plus
 # WebRtcHideLocalIpsWithMdns, in one switch. Re-check Playwright's list when upgrading it.
 DISABLED_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",

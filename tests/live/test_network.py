@@ -30,12 +30,13 @@ def test_no_ice_server_means_an_empty_list_never_the_public_default(tmp_path: Pa
     assert configuration.iceServers == []
 
 
+# Opaque placeholders: these are only passed through to the configuration, never contacted.
 def test_configured_ice_servers_are_passed_on(tmp_path: Path) -> None:
     settings = make_settings(
-        tmp_path, ice_servers=[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]
+        tmp_path, ice_servers=[{"urls": ["example-relay-server"], "username": "u", "credential": "p"}]
     )
     (server,) = webrtc_network(settings).configuration().iceServers
-    assert (server.urls, server.username, server.credential) == (["turn:turn.example.org:3478"], "u", "p")
+    assert (server.urls, server.username, server.credential) == (["example-relay-server"], "u", "p")
 
 
 def test_only_the_configured_addresses_are_gathered(tmp_path: Path) -> None:
@@ -62,14 +63,14 @@ async def test_browsers_get_the_configured_ice_servers_and_nothing_else(aiohttp_
     default = await aiohttp_client(create_app(make_settings(tmp_path)))
     assert await (await default.get("/api/v1/public/webrtc")).json() == {"ice_servers": []}
     servers = [
-        {"urls": ["stun:stun.example.org:3478"]},
-        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"},
+        {"urls": ["example-reflexive-server"]},
+        {"urls": ["example-relay-server"], "username": "u", "credential": "p"},
     ]
     configured = await aiohttp_client(create_app(make_settings(tmp_path / "other", ice_servers=servers)))
     body = await (await configured.get("/api/v1/public/webrtc")).json()
     assert body == {
         "ice_servers": [
-            {"urls": ["stun:stun.example.org:3478"], "username": None, "credential": None},
-            {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"},
+            {"urls": ["example-reflexive-server"], "username": None, "credential": None},
+            {"urls": ["example-relay-server"], "username": "u", "credential": "p"},
         ]
     }
