@@ -5,7 +5,7 @@ import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
-import { forgetSession, savedSession, setUpSignIn } from "./session.js";
+import { savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpShowForm } from "./show-form.js";
 
 const BRAND_KEY = "shopcast.brand";
@@ -59,14 +59,10 @@ function notify(message, kind = "info") {
 // --- session -----------------------------------------------------------------------------
 
 function showSignIn(message = "") {
-  forgetSession();
   Object.assign(state, { me: null, membership: null, shows: [], selectedShowId: null });
   state.loads += 1;
-  show(ui.account, false);
   show(ui.workspace, false);
-  show(ui.signIn);
-  ui.signInError.textContent = message;
-  ui.signInForm.elements.email.focus();
+  showSignInForm(ui, message);
 }
 
 onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));

@@ -1,6 +1,7 @@
 // The staff sign-in shared by the manager page and the studio: a token kept for this browser tab only.
 
 import { api, messageOf, useToken } from "./api.js";
+import { show } from "./dom.js";
 
 const SESSION_KEY = "shopcast.session";
 
@@ -46,4 +47,16 @@ export function setUpSignIn({ form, error, submit, onSignedIn }) {
       submit.textContent = "Sign in";
     }
   });
+}
+
+/**
+ * Forget the tab's sign-in and show the sign-in form (`ui.signIn`) instead of the account menu,
+ * with `message` saying why; the caller hides its own signed-in view.
+ */
+export function showSignInForm(ui, message = "") {
+  forgetSession();
+  show(ui.account, false);
+  show(ui.signIn);
+  ui.signInError.textContent = message;
+  ui.signInForm.elements.email.focus();
 }

@@ -4,7 +4,7 @@ import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
-import { forgetSession, savedSession, setUpSignIn } from "./session.js";
+import { savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -429,13 +429,9 @@ ui.confirmEnd.addEventListener("click", async () => {
 // --- signing in and starting ---------------------------------------------------------------
 
 function showSignIn(message = "") {
-  forgetSession();
-  show(ui.account, false);
-  show(ui.signIn);
   // A show on air goes on: the host signs in again to keep control of it.
   if (!publishing()) show(ui.studio, false);
-  ui.signInError.textContent = message;
-  ui.signInForm.elements.email.focus();
+  showSignInForm(ui, message);
 }
 
 onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));

@@ -130,7 +130,7 @@ class Broadcasts:
     def _new_connection(self) -> RTCPeerConnection:
         return RTCPeerConnection(self._network.configuration())
 
-    async def _answer(self, pc: RTCPeerConnection, offer: str) -> str:
+    async def _answer(self, pc: RTCPeerConnection) -> str:
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
 
@@ -183,7 +183,7 @@ class Broadcasts:
                 transceiver.setCodecPreferences([c for c in codecs if c.mimeType in allowed or c.name == "rtx"])
                 tap_receiver(transceiver.receiver, broadcast.fanouts[kind], decode=packager is not None)
             await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
-            answer = await self._answer(pc, offer)
+            answer = await self._answer(pc)
             # The receivers' tracks exist once the offer is applied.
             tracks = {t.kind: t.receiver.track for t in pc.getTransceivers()}
             if packager is not None and "video" in tracks:
@@ -287,7 +287,7 @@ class Broadcasts:
                 transceiver.setCodecPreferences(self._matching(kind, codec))
                 route_keyframe_requests(transceiver.sender, fanout)
             await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
-            answer = await self._answer(pc, offer)
+            answer = await self._answer(pc)
         except ValueError as exc:
             await self._close_viewer(broadcast, session)
             raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc

@@ -43,7 +43,6 @@ def is_keyframe(codec: str, data: bytes) -> bool:
 
 @dataclass
 class FanoutStats:
-    viewers: int = 0
     frames_in: int = 0
     packets_created: int = 0
     deliveries: int = 0
@@ -88,13 +87,11 @@ class Fanout:
     def subscribe(self) -> ForwardedTrack:
         track = ForwardedTrack(self, self._max_queue)
         self._tracks.add(track)
-        self.stats.viewers = len(self._tracks)
         self.request_keyframe()  # a late joiner needs a picture to start from
         return track
 
     def unsubscribe(self, track: ForwardedTrack) -> None:
         self._tracks.discard(track)
-        self.stats.viewers = len(self._tracks)
 
     def request_keyframe(self) -> bool:
         """Ask the publisher for a keyframe now, or once the interval since the last ask is over.
@@ -129,7 +126,6 @@ class Fanout:
         for track in tuple(self._tracks):
             track.stop()
         self._tracks.clear()
-        self.stats.viewers = 0
 
 
 class ForwardedTrack(MediaStreamTrack):

@@ -58,15 +58,19 @@ def _own_origin(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
+def origin_allowed(request: web.Request, origin: str) -> bool:
+    """The browser origin rule, for HTTP and Socket.IO alike: our own origin, or a listed one."""
+    return origin == _own_origin(request) or origin in request.app[RESOURCES].settings.allowed_origins
+
+
 @web.middleware
 async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Browsers may call the API from our own origin or SHOPCAST_ALLOWED_ORIGINS, nowhere else."""
     origin = request.headers.get("Origin")
     if origin is None:
         return await handler(request)
-    allowed = set(request.app[RESOURCES].settings.allowed_origins)
     own = origin == _own_origin(request)
-    if not own and origin not in allowed:
+    if not origin_allowed(request, origin):
         if request.method in _UNSAFE or request.method == "OPTIONS":
             raise Forbidden(f"requests from {origin} are not allowed; add it to SHOPCAST_ALLOWED_ORIGINS")
         return await handler(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 _INCLUDE = re.compile(r"^(?P<indent>[ ]*)<!--#include (?P<name>[a-z-]+) -->$", re.M)
 
 
+@functools.cache  # packaged files: read once per process
 def render(name: str) -> str:
     """A page, with `<!--#include partial-name -->` lines replaced by pages/partials/partial-name.html."""
 

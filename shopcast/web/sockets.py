@@ -25,6 +25,7 @@ from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live.events import episode_room
 from shopcast.web.context import RESOURCES, Resources
+from shopcast.web.middleware import origin_allowed
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -108,24 +109,15 @@ class LiveRooms:
                 await task
 
 
-def _origin_checker(resources: Callable[[], Resources]) -> Callable[[str | None, dict[str, Any]], bool]:
-    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
-        if origin is None:
-            return True  # not a browser
-        settings = resources().settings
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        if settings.trust_forwarded_headers and "HTTP_X_FORWARDED_HOST" in environ:
-            scheme = environ.get("HTTP_X_FORWARDED_PROTO", "http").split(",")[0].strip()
-            own = f"{scheme}://{environ['HTTP_X_FORWARDED_HOST'].split(',')[0].strip()}"
-        return origin == own or origin in settings.allowed_origins
-
-    return allowed
+def _origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+    # engineio hands over the aiohttp request, already adjusted for a trusted proxy by middleware.
+    return origin is None or origin_allowed(environ["aiohttp.request"], origin)
 
 
 def install(app: web.Application) -> None:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        cors_allowed_origins=_origin_checker(lambda: app[RESOURCES]),
+        cors_allowed_origins=_origin_allowed,
         max_http_buffer_size=MAX_PAYLOAD_BYTES,
         http_compression=False,
     )
