@@ -2,7 +2,8 @@
 
 Each room has its own sequence (1, 2, 3…) stamped at publish time and a bounded log of
 recent events, so a client that reconnects with the last `seq` it saw gets exactly what
-it missed, or is told to take a fresh snapshot when it is too far behind.
+it missed, or is told to take a fresh snapshot when it is too far behind. Signals (seq 0)
+carry passing state such as reaction tallies: delivered the same way, never logged.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ class Bus(Protocol):
         """Stamp the next seq of `room` and deliver the event to every subscriber of the room."""
         ...
 
+    async def signal(self, room: str, event: str, payload: dict[str, Any]) -> None:
+        """Deliver a passing state (a count, a tally) to the room's subscribers as seq 0: not logged."""
+        ...
+
     def subscribe(self, room: str, *, max_queue: int = 1000) -> contextlib.AbstractAsyncContextManager[Subscription]:
         """Receive the room's events published from now on, until the block exits."""
         ...
@@ -150,6 +155,9 @@ class InProcessBus:
         self._logs.setdefault(room, deque(maxlen=self._log_size)).append(envelope)
         self._rooms.deliver(envelope)
         return envelope
+
+    async def signal(self, room: str, event: str, payload: dict[str, Any]) -> None:
+        self._rooms.deliver(Envelope(room, 0, event, payload))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, room: str, *, max_queue: int = 1000) -> AsyncIterator[Subscription]:
@@ -218,6 +226,9 @@ class RedisBus:
             args=[orjson.dumps(room), orjson.dumps(event), orjson.dumps(payload), self._log_size, self._ttl],
         )
         return Envelope(room, int(seq), event, payload)
+
+    async def signal(self, room: str, event: str, payload: dict[str, Any]) -> None:
+        await self._redis.publish(self._keys(room)[2], Envelope(room, 0, event, payload).to_json())
 
     @contextlib.asynccontextmanager
     async def subscribe(self, room: str, *, max_queue: int = 1000) -> AsyncIterator[Subscription]:

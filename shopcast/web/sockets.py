@@ -7,8 +7,6 @@ broadcast, bounded per-client queues) plugs in as a client manager without chang
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,13 +17,13 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from shopcast.accounts import service as accounts
-from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.errors import BadRequest, InvalidInput, ShopcastError
 from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live.events import episode_room
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
+from shopcast.web.rooms import LiveRooms
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -71,42 +69,6 @@ def acked(handler: Handler) -> Handler:
             return problem(ShopcastError("an unexpected error; it was logged"))
 
     return wrapper
-
-
-class LiveRooms:
-    """Follows each joined room on the bus (once per process) and emits its events to the room."""
-
-    def __init__(self, sio: socketio.AsyncServer, bus: Bus) -> None:
-        self._sio = sio
-        self._bus = bus
-        self._following: dict[str, asyncio.Event] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def follow(self, room: str) -> None:
-        """Return once this process hears the room's events."""
-        ready = self._following.get(room)
-        if ready is None:
-            ready = self._following[room] = asyncio.Event()
-            task = asyncio.create_task(self._relay(room, ready), name=f"room-{room}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        await ready.wait()
-
-    async def _relay(self, room: str, ready: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self._bus.subscribe(room) as events:
-                    ready.set()
-                    async for event in events:
-                        await self._sio.emit(event.event, {**event.payload, "seq": event.seq}, room=room)
-            except SubscriberTooSlow:
-                continue  # clients notice the gap in seq and catch up with `join`
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
 
 def _origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:

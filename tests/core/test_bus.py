@@ -54,6 +54,20 @@ async def test_subscribers_receive_events_in_order_with_increasing_seq(bus_facto
     assert got_first[0].event == "chat:message" and got_first[0].room == "episode:1"
 
 
+async def test_signals_reach_every_node_unstamped_and_are_not_kept_for_catch_up(bus_factory: BusFactory) -> None:
+    here = bus_factory()
+    there = here if isinstance(here, InProcessBus) else bus_factory()  # another process, on Redis
+    async with there.subscribe("episode:1") as listener:
+        await here.publish("episode:1", "chat:message", {"n": 1})
+        await here.signal("episode:1", "chat:reactions", {"counts": {"🔥": 3}})
+        await here.publish("episode:1", "chat:message", {"n": 2})
+        got = await take(listener, 3)
+    assert [(e.event, e.seq) for e in got] == [("chat:message", 1), ("chat:reactions", 0), ("chat:message", 2)]
+    assert got[1].payload == {"counts": {"🔥": 3}}
+    assert [e.seq for e in await here.since("episode:1", 0) or []] == [1, 2]
+    assert await here.last_seq("episode:1") == 2
+
+
 async def test_each_room_has_its_own_sequence_and_subscribers(bus_factory: BusFactory) -> None:
     bus = bus_factory()
     async with bus.subscribe("episode:a") as in_a:
