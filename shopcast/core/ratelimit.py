@@ -53,3 +53,25 @@ async def enforce(limiter: RateLimiter, key: str, *, limit: int, window_seconds:
     retry_after = await limiter.hit(key, limit=limit, window_seconds=window_seconds)
     if retry_after is not None:
         raise TooManyRequests(f"too many {what}; try again in {max(1, round(retry_after))} s", retry_after=retry_after)
+
+
+class TokenBucket:
+    """A per-connection allowance: `rate` events a second on average, bursts up to `burst`."""
+
+    __slots__ = ("_burst", "_rate", "_tokens", "_updated")
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._updated = time.monotonic()
+
+    def take(self) -> float | None:
+        """Spend one token; None if allowed, else the seconds until one is back."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+        self._updated = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        return (1 - self._tokens) / self._rate

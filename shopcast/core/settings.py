@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     guest_max_per_window: int = Field(30, ge=1, description="Guest tokens one client address may get per window.")
     schedule_weeks: int = Field(8, ge=1, le=104, description="How many weeks ahead episodes are generated.")
     bus_log_size: int = Field(1000, ge=10, description="Events kept per room for clients catching up.")
+    chat_events_per_second: float = Field(
+        3.0, gt=0, le=1000, description="Live-room events one connection may send per second, on average."
+    )
+    chat_event_burst: int = Field(10, ge=1, le=10000, description="Live-room events one connection may send at once.")
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
         description="STUN/TURN servers for WebRTC, as a JSON list of "

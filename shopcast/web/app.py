@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
+from shopcast.core.presence import LocalPresence, Presence, RedisPresence
 from shopcast.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
@@ -24,9 +25,9 @@ from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.web import middleware, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
-from shopcast.web.routes import auth, media, public, shows, system
+from shopcast.web.routes import auth, chat, media, public, shows, system
 
-APIS = [auth.api, shows.api, public.api]
+APIS = [auth.api, shows.api, public.api, chat.api]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -67,12 +68,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     bus: Bus
     limiter: RateLimiter
+    presence: Presence
     if redis is not None:
         bus = RedisBus(redis, prefix=settings.redis_prefix, log_size=settings.bus_log_size)
         limiter = RedisRateLimiter(redis, prefix=settings.redis_prefix)
+        presence = RedisPresence(redis, prefix=settings.redis_prefix)
     else:
         bus = InProcessBus(log_size=settings.bus_log_size)
         limiter = MemoryRateLimiter()
+        presence = LocalPresence()
     signer = TokenSigner(
         settings.signing_key(),
         clock=clock,
@@ -95,7 +99,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
     )
-    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts)
+    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts, presence)
     recovery = None
     if redis is None:
         # One process: a show still marked live was left on air by a restart of this very process.
@@ -113,6 +117,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recovery
         await broadcasts.close()
+        await presence.close()
         await bus.close()
         if redis is not None:
             await redis.aclose()

@@ -9,6 +9,7 @@ from aiohttp import web
 from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.presence import Presence
 from shopcast.core.ratelimit import RateLimiter
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
@@ -24,6 +25,7 @@ class Resources:
     limiter: RateLimiter
     signer: TokenSigner
     broadcasts: Broadcasts
+    presence: Presence
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -1,39 +1,89 @@
 """Socket.IO: each episode's live room. Clients `join` with the last `seq` they saw and get a
 snapshot (or exactly the events they missed); room events come from the bus with their `seq`.
 
-Delivery uses python-socketio's own fan-out for now; the big-room work (one encode per
-broadcast, bounded per-client queues) plugs in as a client manager without changing this contract.
+This module holds the connection's life (connect, join, leave, disconnect) and the rules every
+client event goes through (`room_event`: rate limit, validation, joined room, ack); the chat's
+events are in web/chat_events.py. Delivery to many clients is rooms.LiveRooms' job.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
 
 import socketio
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from shopcast.accounts import service as accounts
-from shopcast.core.errors import BadRequest, InvalidInput, ShopcastError
+from shopcast.chat import audience
+from shopcast.chat import service as chat
+from shopcast.chat.events import VIEWER_REMOVED
+from shopcast.chat.identity import Chatter, chatter
+from shopcast.core.bus import Envelope
+from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
+from shopcast.core.ratelimit import TokenBucket
 from shopcast.core.security import Principal
 from shopcast.live import public as live
+from shopcast.live import service as episodes
 from shopcast.live.events import episode_room
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
+from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
-CLIENT_EVENTS = ("join",)  # what clients may send (docs/api.md documents each)
-LIVE_ROOMS = web.AppKey("live_rooms", "LiveRooms")
+LIVE_ROOMS = web.AppKey("live_rooms", LiveRooms)
+TALLIES = web.AppKey("room_tallies", RoomTallies)
+CONNECTIONS = web.AppKey("connections", dict)
 
 
-class JoinRequest(BaseModel):
+class RoomRequest(BaseModel):
     episode_id: uuid.UUID
+
+
+class JoinRequest(RoomRequest):
     last_seq: int | None = Field(None, ge=0, description="The last seq this client saw, to catch up.")
+
+
+@dataclass
+class Membership:
+    """A connection's place in one episode's room."""
+
+    brand_id: uuid.UUID
+    chatter: Chatter
+    watch_id: uuid.UUID | None = None
+
+
+@dataclass
+class Connection:
+    actor: Principal
+    allowance: TokenBucket
+    rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
+
+
+@dataclass
+class RoomCall:
+    """One client event in a joined room, as a handler sees it."""
+
+    sid: str
+    connection: Connection
+    membership: Membership
+    resources: Resources
+    tallies: RoomTallies
+
+    @property
+    def actor(self) -> Principal:
+        return self.connection.actor
+
+    def now(self) -> datetime:
+        return self.resources.clock.now()
 
 
 def problem(error: ShopcastError) -> dict[str, Any]:
@@ -44,6 +94,7 @@ def problem(error: ShopcastError) -> dict[str, Any]:
             "title": error.title,
             "status": error.status,
             "detail": error.detail,
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in error.extra.items()},
         },
     }
 
@@ -71,6 +122,23 @@ def acked(handler: Handler) -> Handler:
     return wrapper
 
 
+Request = TypeVar("Request", bound=RoomRequest)
+RoomHandler = Callable[[RoomCall, Any], Awaitable[dict[str, Any] | None]]
+CLIENT_EVENTS: list[str] = ["join", "leave"]  # what clients may send (docs/api.md documents each)
+_ROOM_EVENTS: dict[str, tuple[type[RoomRequest], RoomHandler]] = {}
+
+
+def room_event(name: str, model: type[Request]) -> Callable[[Callable[[RoomCall, Request], Awaitable[Any]]], Any]:
+    """Declare a client event taken in a joined room; `install` wires it with its checks and ack."""
+
+    def register(handler: Callable[[RoomCall, Request], Awaitable[Any]]) -> Any:
+        _ROOM_EVENTS[name] = (model, handler)  # type: ignore[assignment]
+        CLIENT_EVENTS.append(name)
+        return handler
+
+    return register
+
+
 def _origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
     # engineio hands over the aiohttp request, already adjusted for a trusted proxy by middleware.
     return origin is None or origin_allowed(environ["aiohttp.request"], origin)
@@ -84,6 +152,8 @@ def install(app: web.Application) -> None:
         http_compression=False,
     )
     sio.attach(app, socketio_path="socket.io")
+    connections: dict[str, Connection] = {}
+    app[CONNECTIONS] = connections
 
     def resources() -> Resources:
         return app[RESOURCES]
@@ -91,14 +161,37 @@ def install(app: web.Application) -> None:
     async def open_rooms(app: web.Application) -> AsyncIterator[None]:
         # Inside the resources' lifetime (registered after them): the bus exists, and is still
         # open while the rooms stop following it.
-        app[LIVE_ROOMS] = LiveRooms(sio, app[RESOURCES].bus)
+        res = app[RESOURCES]
+        app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
+        app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
+        app[TALLIES].start()
         yield
+        await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
+        async with res.database.transaction() as session:
+            watch_ids = [m.watch_id for c in connections.values() for m in c.rooms.values() if m.watch_id]
+            if watch_ids:
+                await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
 
     app.cleanup_ctx.append(open_rooms)
 
-    def live_rooms() -> LiveRooms:
-        return app[LIVE_ROOMS]
+    async def on_room_event(room: str, event: Envelope) -> None:
+        if event.event != VIEWER_REMOVED:
+            return
+        # The banned viewer heard the event with everyone; now their connections leave the room.
+        episode_id = uuid.UUID(room.removeprefix("episode:"))
+        for sid, connection in list(connections.items()):
+            membership = connection.rooms.get(episode_id)
+            if membership is not None and membership.chatter.ref == event.payload.get("ref"):
+                await leave_room(sid, connection, episode_id)
+
+    async def leave_room(sid: str, connection: Connection, episode_id: uuid.UUID) -> None:
+        membership = connection.rooms.pop(episode_id, None)
+        await sio.leave_room(sid, episode_room(episode_id))
+        if membership is not None and membership.watch_id is not None:
+            res = resources()
+            async with res.database.transaction() as session:
+                await audience.stop_watching(session, watch_ids=[membership.watch_id], now=res.clock.now())
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
@@ -107,22 +200,56 @@ def install(app: web.Application) -> None:
             raise socketio.exceptions.ConnectionRefusedError(
                 "a token is needed in the connect auth: {token}; viewers get one from POST /api/v1/auth/guest"
             )
+        res = resources()
         try:
-            actor = await _principal(resources(), str(token))
+            actor = await _principal(res, str(token))
         except ShopcastError as error:
             raise socketio.exceptions.ConnectionRefusedError(error.detail) from None
-        await sio.save_session(sid, {"actor": actor})
+        settings = res.settings
+        allowance = TokenBucket(rate=settings.chat_events_per_second, burst=settings.chat_event_burst)
+        connections[sid] = Connection(actor, allowance)
+
+    @sio.event
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        connection = connections.pop(sid, None)
+        if connection is None:
+            return
+        watch_ids = [m.watch_id for m in connection.rooms.values() if m.watch_id is not None]
+        if watch_ids:
+            res = resources()
+            async with res.database.transaction() as session:
+                await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
+
+    def connection_of(sid: str) -> Connection:
+        connection = connections.get(sid)
+        if connection is None:
+            raise Conflict("this connection is closing")
+        retry_after = connection.allowance.take()
+        if retry_after is not None:
+            raise TooManyRequests(
+                f"too many events: slow down, try again in {max(1, round(retry_after))} s", retry_after=retry_after
+            )
+        return connection
 
     @sio.on("join")
     @acked
     async def join(sid: str, data: Any) -> dict[str, Any]:
+        connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
         res = resources()
+        now = res.clock.now()
         async with res.database.transaction() as session:
-            await live.public_episode(session, episode_id=request.episode_id)  # 404 if unknown
+            episode = await episodes.load_episode(session, request.episode_id)  # 404 if unknown
+            who = chatter(connection.actor, episode.brand_id, secret=res.settings.signing_key().encode())
+            await chat.check_may_join(session, brand_id=episode.brand_id, chatter=who, now=now)
+            membership = connection.rooms.get(episode.id)
+            if membership is None:
+                watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
+                membership = Membership(episode.brand_id, who, watch_id)
+        connection.rooms[request.episode_id] = membership
         room = episode_room(request.episode_id)
         # Listen first, then read: nothing published from here on can fall between the two.
-        await live_rooms().follow(room)
+        await app[LIVE_ROOMS].follow(room)
         await sio.enter_room(sid, room)
         seq = await res.bus.last_seq(room)
         if request.last_seq is not None:
@@ -130,9 +257,44 @@ def install(app: web.Application) -> None:
             if missed is not None:
                 events = [{"event": e.event, "seq": e.seq, "payload": e.payload} for e in missed]
                 return {"ok": True, "seq": max([seq, *(e.seq for e in missed)]), "missed": events}
+        tallies = app[TALLIES]
         async with res.database.transaction() as session:
-            episode = await live.public_episode(session, episode_id=request.episode_id)
-        return {"ok": True, "seq": seq, "snapshot": {"episode": episode.model_dump(mode="json")}}
+            shown = await live.public_episode(session, episode_id=request.episode_id)
+            stored = await audience.reaction_totals(session, episode_id=request.episode_id)
+            reactions = dict(tallies.unsaved_reactions(request.episode_id) + Counter(stored))
+            state = await chat.snapshot(
+                session,
+                episode_id=request.episode_id,
+                brand_id=membership.brand_id,
+                chatter=membership.chatter,
+                reactions=reactions,
+                now=now,
+            )
+        snapshot = {"episode": shown.model_dump(mode="json"), "viewers": tallies.viewers(room)}
+        return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
+
+    @sio.on("leave")
+    @acked
+    async def leave(sid: str, data: Any) -> dict[str, Any]:
+        connection = connection_of(sid)
+        request = RoomRequest.model_validate(data)
+        await leave_room(sid, connection, request.episode_id)
+        return {"ok": True}
+
+    def wire(name: str, model: type[RoomRequest], handler: RoomHandler) -> None:
+        async def on_event(sid: str, data: Any) -> dict[str, Any]:
+            connection = connection_of(sid)
+            request = model.model_validate(data)
+            membership = connection.rooms.get(request.episode_id)
+            if membership is None:
+                raise Conflict("join the episode first")
+            call = RoomCall(sid, connection, membership, resources(), app[TALLIES])
+            return {"ok": True, **(await handler(call, request) or {})}
+
+        sio.on(name, acked(on_event))
+
+    for name, (model, handler) in _ROOM_EVENTS.items():
+        wire(name, model, handler)
 
     @sio.on("*")
     async def unknown(event: str, sid: str, data: Any = None) -> dict[str, Any]:
@@ -145,3 +307,7 @@ async def _principal(resources: Resources, token: str) -> Principal:
         return accounts.guest_principal(guest_id=claims.subject, nickname=claims.name)
     async with resources.database.transaction() as session:
         return await accounts.load_principal(session, user_id=claims.subject)
+
+
+# The chat's events declare themselves with `room_event` (imported last: it uses this module).
+from shopcast.web import chat_events as _chat_events  # noqa: E402, F401

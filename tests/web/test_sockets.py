@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,40 +10,7 @@ import socketio
 
 from shopcast.core.security import Role
 from tests.factories import Factory
-
-
-class Viewer:
-    """A Socket.IO client that records what it hears."""
-
-    def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.heard: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        self.refusal: Any = None
-
-        @self.sio.on("*")
-        async def anything(event: str, data: Any) -> None:
-            await self.heard.put((event, data))
-
-        @self.sio.event
-        async def connect_error(data: Any) -> None:
-            self.refusal = data
-
-    async def connect(self, client: Any, token: str | None, headers: dict[str, str] | None = None) -> None:
-        await self.sio.connect(
-            str(client.make_url("/")),
-            auth={"token": token} if token else None,
-            transports=["websocket"],
-            headers=headers or {},
-            wait_timeout=10,
-        )
-
-    async def call(self, event: str, data: Any) -> Any:
-        return await self.sio.call(event, data, timeout=10)
-
-    async def next(self) -> tuple[str, Any]:
-        async with asyncio.timeout(10):
-            return await self.heard.get()
+from tests.live_room import Viewer
 
 
 @pytest.fixture
@@ -78,8 +44,7 @@ async def test_a_viewer_joins_gets_a_snapshot_then_hears_the_show_go_live(
     assert ack["snapshot"]["episode"]["status"] == "scheduled"
     manager = episode["manager"]
     await client.post(f"/api/v1/episodes/{episode['id']}/start", headers=manager.headers)
-    event, data = await viewer.next()
-    assert event == "episode:live"
+    data = await viewer.wait_for("episode:live")
     assert data["status"] == "live" and data["seq"] == 1 and data["episode_id"] == episode["id"]
 
 

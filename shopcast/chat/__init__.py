@@ -1,0 +1,1 @@
+"""The live room's chat: messages, questions, reactions, moderation and watch time."""

@@ -1,0 +1,81 @@
+"""Who watched and how they reacted: watch sessions (join to leave) and reaction totals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.chat.identity import Chatter
+from shopcast.chat.models import ReactionTotal, WatchSession
+from shopcast.chat.schemas import AudienceOut
+from shopcast.core.db import insert_ignoring_duplicates
+from shopcast.core.security import Principal, authorize
+from shopcast.live import service as live
+
+
+async def start_watching(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, now: datetime) -> uuid.UUID:
+    watch = WatchSession(episode_id=episode_id, viewer_kind=chatter.kind, viewer_id=chatter.id, joined_at=now)
+    session.add(watch)
+    await session.flush()
+    return watch.id
+
+
+async def stop_watching(session: AsyncSession, *, watch_ids: list[uuid.UUID], now: datetime) -> None:
+    await session.execute(
+        update(WatchSession)
+        .where(WatchSession.id.in_(watch_ids), WatchSession.left_at.is_(None))
+        .values(left_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def audience(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, viewers_now: int, now: datetime
+) -> AudienceOut:
+    """Watch time so far (sessions still open count up to now)."""
+    episode = await live.load_episode(session, episode_id)
+    authorize(actor, episode.brand_id)
+    sessions = list(
+        await session.execute(
+            select(
+                WatchSession.viewer_kind, WatchSession.viewer_id, WatchSession.joined_at, WatchSession.left_at
+            ).where(WatchSession.episode_id == episode_id)
+        )
+    )
+    viewers = {(kind, viewer_id) for kind, viewer_id, _, _ in sessions}
+    seconds = sum(max(0.0, ((left or now) - joined).total_seconds()) for _, _, joined, left in sessions)
+    return AudienceOut(
+        viewers_now=viewers_now,
+        unique_viewers=len(viewers),
+        watch_seconds=round(seconds),
+        average_watch_seconds=round(seconds / len(viewers)) if viewers else 0,
+    )
+
+
+async def add_reactions(session: AsyncSession, *, episode_id: uuid.UUID, counts: dict[str, int]) -> None:
+    """Add counted reactions to the episode's totals."""
+    for emoji, count in counts.items():
+        # Two processes may count the first reaction of an episode at once: create, then add.
+        await session.execute(
+            insert_ignoring_duplicates(session, ReactionTotal.__table__).values(
+                episode_id=episode_id, emoji=emoji, count=0
+            )
+        )
+        await session.execute(
+            update(ReactionTotal)
+            .where(ReactionTotal.episode_id == episode_id, ReactionTotal.emoji == emoji)
+            .values(count=ReactionTotal.count + count)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def reaction_totals(session: AsyncSession, *, episode_id: uuid.UUID) -> dict[str, int]:
+    rows = await session.execute(
+        select(ReactionTotal.emoji, func.sum(ReactionTotal.count))
+        .where(ReactionTotal.episode_id == episode_id)
+        .group_by(ReactionTotal.emoji)
+    )
+    return {emoji: int(count) for emoji, count in rows}

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from shopcast.chat.text import REACTIONS
+
+AuthorRole = Literal["host", "moderator", "manager", "viewer"]
+Reaction = Literal[REACTIONS]  # type: ignore[valid-type]
+MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Domain = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=253)]
+
+
+class AuthorOut(BaseModel):
+    ref: str = Field(description="An opaque id of the author, stable within the brand (not the account id).")
+    name: str
+    role: AuthorRole
+
+
+class QuotedMessage(BaseModel):
+    id: uuid.UUID
+    author_name: str
+    text: str = Field(description="The first 140 characters of the message replied to.")
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    episode_id: uuid.UUID
+    text: str = Field(description="Plain text: show it as text, never as HTML.")
+    author: AuthorOut
+    reply_to: QuotedMessage | None
+    question: bool
+    answered: bool
+    at: datetime
+
+
+class ChatRulesIn(BaseModel):
+    banned_words: list[Word] = Field(default_factory=list, max_length=500)
+    banned_words_action: Literal["mask", "reject"] = Field(
+        "mask", description="`mask` replaces a banned word with asterisks; `reject` refuses the message (422)."
+    )
+    allow_links: bool = Field(False, description="Whether viewers may post links (staff always may).")
+    allowed_link_domains: list[Domain] = Field(
+        default_factory=list, max_length=100, description="Domains viewers may link to even when links are off."
+    )
+
+
+class ChatRulesOut(ChatRulesIn):
+    brand_id: uuid.UUID
+
+
+class RestrictionOut(BaseModel):
+    id: uuid.UUID
+    viewer_ref: str
+    viewer_name: str
+    viewer_kind: Literal["user", "guest"]
+    kind: Literal["ban", "timeout", "shadow_ban"]
+    until: datetime | None
+    reason: str
+    created_at: datetime
+
+
+class ModerationEntryOut(BaseModel):
+    id: uuid.UUID
+    action: str
+    actor_name: str
+    message_id: uuid.UUID | None
+    message_text: str | None = Field(description="The message as it was when the action was taken.")
+    viewer_name: str | None
+    detail: str
+    at: datetime
+
+
+class AudienceOut(BaseModel):
+    viewers_now: int = Field(description="Connections in the live room now, across every app process.")
+    unique_viewers: int = Field(description="Distinct viewers (accounts or guests) who joined the room.")
+    watch_seconds: int = Field(description="Time spent in the room by all viewers together.")
+    average_watch_seconds: int
+
+
+class YouOut(BaseModel):
+    ref: str
+    role: AuthorRole
+    timed_out_until: datetime | None
+
+
+class ChatSnapshot(BaseModel):
+    chat: list[MessageOut]
+    pinned: MessageOut | None
+    questions: list[MessageOut]
+    slow_mode_seconds: int
+    reactions: dict[str, int]
+    you: YouOut

@@ -1,0 +1,542 @@
+"""The chat's use cases: sending, the Q&A queue, moderation, pins, slow mode and the history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.accounts import service as accounts
+from shopcast.chat import events
+from shopcast.chat.identity import Chatter
+from shopcast.chat.models import ChatMessage, ChatRestriction, ChatRoom, ChatRules, ModerationEntry
+from shopcast.chat.schemas import (
+    AuthorOut,
+    ChatRulesIn,
+    ChatRulesOut,
+    ChatSnapshot,
+    MessageOut,
+    ModerationEntryOut,
+    QuotedMessage,
+    RestrictionOut,
+    YouOut,
+)
+from shopcast.chat.text import TextRules, apply_rules, clean
+from shopcast.core.bus import Bus
+from shopcast.core.db import after_commit
+from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from shopcast.core.security import Principal, Role, authorize
+from shopcast.live import service as live
+from shopcast.live.events import episode_room
+from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.models import Episode
+
+MODERATORS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
+RECENT = 50  # messages and questions in a join snapshot
+OPEN_STATUSES = (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE)
+
+
+def message_out(message: ChatMessage, quoted: ChatMessage | None = None) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        episode_id=message.episode_id,
+        text=message.text,
+        author=AuthorOut(ref=message.author_ref, name=message.author_name, role=message.author_role),  # type: ignore[arg-type]
+        reply_to=(
+            QuotedMessage(id=quoted.id, author_name=quoted.author_name, text=quoted.text[:140])
+            if quoted is not None and quoted.deleted_at is None
+            else None
+        ),
+        question=message.question,
+        answered=message.answered_at is not None,
+        at=message.created_at,
+    )
+
+
+async def _messages_out(session: AsyncSession, messages: list[ChatMessage]) -> list[MessageOut]:
+    wanted = {m.reply_to_id for m in messages if m.reply_to_id is not None}
+    quoted = {q.id: q for q in await session.scalars(select(ChatMessage).where(ChatMessage.id.in_(wanted)))}
+    return [message_out(m, quoted.get(m.reply_to_id) if m.reply_to_id else None) for m in messages]
+
+
+async def _message(session: AsyncSession, message_id: uuid.UUID) -> ChatMessage | None:
+    return await session.scalar(select(ChatMessage).where(ChatMessage.id == message_id))
+
+
+def _publish(session: AsyncSession, bus: Bus, episode_id: uuid.UUID, event: str, payload: dict[str, Any]) -> None:
+    """Tell the room once the change is committed (never about a change that was rolled back)."""
+
+    async def announce() -> None:
+        await bus.publish(episode_room(episode_id), event, payload)
+
+    after_commit(session, announce)
+
+
+# --- rules and restrictions ------------------------------------------------------------------
+
+
+async def text_rules(session: AsyncSession, brand_id: uuid.UUID) -> TextRules:
+    rules = await session.get(ChatRules, brand_id)
+    if rules is None:
+        return TextRules()
+    return TextRules(
+        banned_words=tuple(rules.banned_words),
+        reject_banned_words=rules.banned_words_action == "reject",
+        allow_links=rules.allow_links,
+        allowed_link_domains=tuple(rules.allowed_link_domains),
+    )
+
+
+async def get_rules(session: AsyncSession, *, actor: Principal | None, brand_slug: str) -> ChatRulesOut:
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id)
+    rules = await session.get(ChatRules, brand.id)
+    if rules is None:
+        return ChatRulesOut(brand_id=brand.id)
+    return ChatRulesOut.model_validate(rules, from_attributes=True)
+
+
+async def set_rules(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, data: ChatRulesIn, now: datetime
+) -> ChatRulesOut:
+    """Replace the brand's chat rules (managers)."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, Role.MANAGER)
+    rules = await session.get(ChatRules, brand.id)
+    if rules is None:
+        rules = ChatRules(brand_id=brand.id)
+        session.add(rules)
+    rules.banned_words = sorted({w.lower() for w in data.banned_words})
+    rules.banned_words_action = data.banned_words_action
+    rules.allow_links = data.allow_links
+    rules.allowed_link_domains = sorted(set(data.allowed_link_domains))
+    rules.updated_at = now
+    await session.flush()
+    return ChatRulesOut.model_validate(rules, from_attributes=True)
+
+
+def _active(now: datetime):  # type: ignore[no-untyped-def]
+    return (
+        ChatRestriction.lifted_at.is_(None),
+        (ChatRestriction.until.is_(None)) | (ChatRestriction.until > now),
+    )
+
+
+async def restrictions_of(
+    session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime
+) -> dict[str, ChatRestriction]:
+    """The viewer's restrictions in force in the brand, by kind (staff are never restricted)."""
+    if chatter.is_staff:
+        return {}
+    query = select(ChatRestriction).where(
+        ChatRestriction.brand_id == brand_id,
+        ChatRestriction.viewer_kind == chatter.kind,
+        ChatRestriction.viewer_id == chatter.id,
+        *_active(now),
+    )
+    found: dict[str, ChatRestriction] = {}
+    for restriction in await session.scalars(query):
+        current = found.get(restriction.kind)
+        if current is None or (
+            current.until is not None and (restriction.until is None or restriction.until > current.until)
+        ):
+            found[restriction.kind] = restriction
+    return found
+
+
+async def check_may_join(session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
+    if "ban" in await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now):
+        raise Forbidden("you are banned from this brand's chats")
+
+
+async def list_restrictions(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, now: datetime
+) -> list[RestrictionOut]:
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, *MODERATORS)
+    query = (
+        select(ChatRestriction)
+        .where(ChatRestriction.brand_id == brand.id, *_active(now))
+        .order_by(ChatRestriction.created_at.desc())
+    )
+    return [RestrictionOut.model_validate(r, from_attributes=True) for r in await session.scalars(query)]
+
+
+async def lift_restriction(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, restriction_id: uuid.UUID, now: datetime
+) -> None:
+    """Lift a ban, time-out or shadow-ban (kept in the audit log)."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    actor = authorize(actor, brand.id, *MODERATORS)
+    restriction = await session.get(ChatRestriction, restriction_id)
+    if restriction is None or restriction.brand_id != brand.id:
+        raise NotFound(f"no chat ban {restriction_id}")
+    if restriction.lifted_at is None:
+        restriction.lifted_at = now
+        session.add(
+            ModerationEntry(
+                brand_id=brand.id,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                action=f"lift_{restriction.kind}",
+                viewer_name=restriction.viewer_name,
+                created_at=now,
+            )
+        )
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+async def open_episode(session: AsyncSession, episode_id: uuid.UUID) -> Episode:
+    """The episode, if its chat takes messages (before and during the show)."""
+    episode = await live.load_episode(session, episode_id)
+    if episode.status not in OPEN_STATUSES:
+        raise Conflict(f"the episode is {episode.status.value}: its chat is closed")
+    return episode
+
+
+async def send_message(
+    session: AsyncSession,
+    *,
+    episode_id: uuid.UUID,
+    chatter: Chatter,
+    text: str,
+    reply_to: uuid.UUID | None,
+    question: bool,
+    now: datetime,
+    bus: Bus,
+) -> MessageOut:
+    """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told."""
+    episode = await open_episode(session, episode_id)
+    restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
+    if "ban" in restrictions:
+        raise Forbidden("you are banned from this brand's chats")
+    if "timeout" in restrictions:
+        until = restrictions["timeout"].until
+        left = max(1, round((until - now).total_seconds() / 60)) if until else 0
+        raise Forbidden(f"you are timed out: you can write again in {left} min", extra={"until": until})
+    if not chatter.is_staff:
+        await _check_slow_mode(session, episode_id=episode.id, chatter=chatter, now=now)
+    text = apply_rules(clean(text), await text_rules(session, episode.brand_id), staff=chatter.is_staff)
+    if not text:
+        raise InvalidInput("the message is empty")
+    quoted = None
+    if reply_to is not None:
+        quoted = await _message(session, reply_to)
+        if quoted is None or quoted.episode_id != episode.id or quoted.deleted_at is not None or quoted.shadowed:
+            raise InvalidInput("the message you reply to is not in this chat")
+    message = ChatMessage(
+        episode_id=episode.id,
+        brand_id=episode.brand_id,
+        author_kind=chatter.kind,
+        author_id=chatter.id,
+        author_ref=chatter.ref,
+        author_name=chatter.name,
+        author_role=chatter.role,
+        text=text,
+        reply_to_id=reply_to,
+        question=question,
+        shadowed="shadow_ban" in restrictions,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    out = message_out(message, quoted)
+    if not message.shadowed:
+        _publish(session, bus, episode.id, events.CHAT_MESSAGE, {"message": out.model_dump(mode="json")})
+    return out
+
+
+async def _check_slow_mode(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
+    room = await session.get(ChatRoom, episode_id)
+    if room is None or room.slow_mode_seconds <= 0:
+        return
+    last = await session.scalar(
+        select(func.max(ChatMessage.created_at)).where(
+            ChatMessage.episode_id == episode_id,
+            ChatMessage.author_kind == chatter.kind,
+            ChatMessage.author_id == chatter.id,
+        )
+    )
+    if last is None:
+        return
+    wait = room.slow_mode_seconds - (now - last).total_seconds()
+    if wait > 0:
+        raise TooManyRequests(
+            f"slow mode: one message every {room.slow_mode_seconds} s; you can write again in {max(1, round(wait))} s",
+            retry_after=wait,
+        )
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+async def _staff_message(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[Principal, ChatMessage]:
+    episode = await live.load_episode(session, episode_id)
+    actor = authorize(actor, episode.brand_id, *MODERATORS)
+    message = await _message(session, message_id)
+    if message is None or message.episode_id != episode.id:
+        raise NotFound(f"no message {message_id} in this chat")
+    return actor, message
+
+
+def _audit(
+    session: AsyncSession, actor: Principal, message: ChatMessage, action: str, now: datetime, detail: str = ""
+) -> None:
+    session.add(
+        ModerationEntry(
+            brand_id=message.brand_id,
+            episode_id=message.episode_id,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            message_id=message.id,
+            message_text=message.text,
+            viewer_name=message.author_name,
+            detail=detail,
+            created_at=now,
+        )
+    )
+
+
+async def delete_message(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    episode_id: uuid.UUID,
+    message_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    bus: Bus,
+) -> None:
+    """Remove a message for everyone; the audit log keeps its text."""
+    actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
+    if message.deleted_at is not None:
+        return
+    message.deleted_at = now
+    room = await session.get(ChatRoom, episode_id)
+    if room is not None and room.pinned_message_id == message.id:
+        room.pinned_message_id = None
+        _publish(session, bus, episode_id, events.CHAT_UNPINNED, {})
+    _audit(session, actor, message, "delete", now, reason)
+    _publish(session, bus, episode_id, events.CHAT_DELETED, {"message_id": str(message.id)})
+
+
+async def answer_question(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    episode_id: uuid.UUID,
+    message_id: uuid.UUID,
+    now: datetime,
+    bus: Bus,
+) -> None:
+    """Mark a question answered: it leaves the Q&A queue."""
+    actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
+    if not message.question:
+        raise Conflict("this message is not a question")
+    if message.answered_at is None:
+        message.answered_at = now
+        _publish(session, bus, episode_id, events.CHAT_ANSWERED, {"message_id": str(message.id)})
+
+
+async def restrict_author(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    episode_id: uuid.UUID,
+    message_id: uuid.UUID,
+    kind: str,
+    minutes: int | None,
+    reason: str,
+    now: datetime,
+    bus: Bus,
+) -> RestrictionOut:
+    """Ban, time out or shadow-ban the author of a message in all of the brand's chats."""
+    actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
+    if message.author_role != "viewer":
+        raise Conflict("staff messages cannot be moderated this way: change their role instead")
+    restriction = ChatRestriction(
+        brand_id=message.brand_id,
+        viewer_kind=message.author_kind,
+        viewer_id=message.author_id,
+        viewer_ref=message.author_ref,
+        viewer_name=message.author_name,
+        kind=kind,
+        until=now + timedelta(minutes=minutes) if minutes else None,
+        reason=reason,
+        created_by=actor.id,
+        created_at=now,
+    )
+    session.add(restriction)
+    detail = f"{minutes} min" + (f": {reason}" if reason else "") if minutes else reason
+    _audit(session, actor, message, kind, now, detail)
+    if kind == "ban":
+        payload = {"ref": message.author_ref, "reason": reason or "banned by a moderator"}
+        _publish(session, bus, episode_id, events.VIEWER_REMOVED, payload)
+    await session.flush()
+    return RestrictionOut.model_validate(restriction, from_attributes=True)
+
+
+async def _room(session: AsyncSession, episode_id: uuid.UUID, now: datetime) -> ChatRoom:
+    room = await session.get(ChatRoom, episode_id)
+    if room is None:
+        room = ChatRoom(episode_id=episode_id, slow_mode_seconds=0, updated_at=now)
+        session.add(room)
+    room.updated_at = now
+    return room
+
+
+async def pin_message(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    episode_id: uuid.UUID,
+    message_id: uuid.UUID,
+    now: datetime,
+    bus: Bus,
+) -> MessageOut:
+    actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
+    if message.deleted_at is not None or message.shadowed:
+        raise Conflict("this message is not visible: it cannot be pinned")
+    room = await _room(session, episode_id, now)
+    room.pinned_message_id = message.id
+    _audit(session, actor, message, "pin", now)
+    out = (await _messages_out(session, [message]))[0]
+    _publish(session, bus, episode_id, events.CHAT_PINNED, {"message": out.model_dump(mode="json")})
+    return out
+
+
+async def unpin(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, now: datetime, bus: Bus
+) -> None:
+    episode = await live.load_episode(session, episode_id)
+    authorize(actor, episode.brand_id, *MODERATORS)
+    room = await _room(session, episode_id, now)
+    if room.pinned_message_id is not None:
+        room.pinned_message_id = None
+        _publish(session, bus, episode_id, events.CHAT_UNPINNED, {})
+
+
+async def set_slow_mode(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, seconds: int, now: datetime, bus: Bus
+) -> None:
+    episode = await live.load_episode(session, episode_id)
+    actor = authorize(actor, episode.brand_id, *MODERATORS)
+    room = await _room(session, episode_id, now)
+    if room.slow_mode_seconds != seconds:
+        room.slow_mode_seconds = seconds
+        session.add(
+            ModerationEntry(
+                brand_id=episode.brand_id,
+                episode_id=episode_id,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                action="slow_mode",
+                detail=f"{seconds} s" if seconds else "off",
+                created_at=now,
+            )
+        )
+        _publish(session, bus, episode_id, events.CHAT_SLOW_MODE, {"seconds": seconds})
+
+
+async def moderation_log(
+    session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID
+) -> list[ModerationEntryOut]:
+    episode = await live.load_episode(session, episode_id)
+    authorize(actor, episode.brand_id, *MODERATORS)
+    query = (
+        select(ModerationEntry)
+        .where(ModerationEntry.episode_id == episode_id)
+        .order_by(ModerationEntry.created_at.desc())
+        .limit(500)
+    )
+    return [
+        ModerationEntryOut(
+            id=e.id,
+            action=e.action,
+            actor_name=e.actor_name,
+            message_id=e.message_id,
+            message_text=e.message_text,
+            viewer_name=e.viewer_name,
+            detail=e.detail,
+            at=e.created_at,
+        )
+        for e in await session.scalars(query)
+    ]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _visible_to(chatter: Chatter | None):  # type: ignore[no-untyped-def]
+    """Messages everyone sees, plus a shadow-banned viewer's own."""
+    own = (
+        (ChatMessage.author_kind == chatter.kind) & (ChatMessage.author_id == chatter.id)
+        if chatter is not None
+        else False
+    )
+    return ChatMessage.deleted_at.is_(None) & (ChatMessage.shadowed.is_(False) | own)
+
+
+async def snapshot(
+    session: AsyncSession,
+    *,
+    episode_id: uuid.UUID,
+    brand_id: uuid.UUID,
+    chatter: Chatter,
+    reactions: dict[str, int],
+    now: datetime,
+) -> ChatSnapshot:
+    """What a viewer joining now needs: recent chat, the pin, open questions, slow mode, who they are."""
+    visible = _visible_to(chatter)
+    recent = list(
+        await session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.episode_id == episode_id, visible)
+            .order_by(ChatMessage.number.desc())
+            .limit(RECENT)
+        )
+    )[::-1]
+    questions = list(
+        await session.scalars(
+            select(ChatMessage)
+            .where(
+                ChatMessage.episode_id == episode_id, visible, ChatMessage.question, ChatMessage.answered_at.is_(None)
+            )
+            .order_by(ChatMessage.number)
+            .limit(RECENT)
+        )
+    )
+    room = await session.get(ChatRoom, episode_id)
+    pinned = None
+    if room is not None and room.pinned_message_id is not None:
+        pinned = await _message(session, room.pinned_message_id)
+    restrictions = await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now)
+    timeout = restrictions.get("timeout")
+    return ChatSnapshot(
+        chat=await _messages_out(session, recent),
+        pinned=(await _messages_out(session, [pinned]))[0] if pinned is not None else None,
+        questions=await _messages_out(session, questions),
+        slow_mode_seconds=room.slow_mode_seconds if room is not None else 0,
+        reactions=reactions,
+        you=YouOut(ref=chatter.ref, role=chatter.role, timed_out_until=timeout.until if timeout else None),
+    )
+
+
+async def history(
+    session: AsyncSession, *, episode_id: uuid.UUID, after: datetime | None, limit: int
+) -> list[MessageOut]:
+    """The episode's chat as the replay shows it, oldest first."""
+    await live.load_episode(session, episode_id)
+    query = select(ChatMessage).where(ChatMessage.episode_id == episode_id, _visible_to(None))
+    if after is not None:
+        query = query.where(ChatMessage.created_at > after)
+    messages = list(await session.scalars(query.order_by(ChatMessage.number).limit(limit)))
+    return await _messages_out(session, messages)

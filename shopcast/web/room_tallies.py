@@ -1,0 +1,103 @@
+"""The live room's passing state: viewer counts across processes (1 Hz) and reactions (4 Hz).
+
+Both go to clients as state events with the room's latest seq (see rooms.LiveRooms.emit_state)
+and never through the room's log: a count is worth nothing once the next one is out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import Counter
+
+from shopcast.chat import audience
+from shopcast.chat.events import CHAT_REACTIONS, PRESENCE_COUNT
+from shopcast.core.bus import Bus
+from shopcast.core.db import Database
+from shopcast.core.presence import Presence
+from shopcast.live.events import episode_room
+from shopcast.web.rooms import LiveRooms
+
+log = logging.getLogger(__name__)
+PRESENCE_INTERVAL = 1.0
+REACTIONS_INTERVAL = 0.25
+SAVE_EVERY = 20  # reaction ticks between saves of the totals (5 s)
+
+
+class RoomTallies:
+    def __init__(self, rooms: LiveRooms, presence: Presence, bus: Bus, database: Database) -> None:
+        self._rooms = rooms
+        self._presence = presence
+        self._bus = bus
+        self._database = database
+        self._viewers: dict[str, int] = {}
+        self._reactions: dict[uuid.UUID, Counter[str]] = {}  # to tell the room
+        self._unsaved: dict[uuid.UUID, Counter[str]] = {}  # to add to the stored totals
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._count_viewers(), name="room-presence"),
+            asyncio.create_task(self._tell_reactions(), name="room-reactions"),
+        ]
+
+    def viewers(self, room: str) -> int:
+        """The room's viewer count as last heard across processes (at least this process's own)."""
+        return max(self._viewers.get(room, 0), self._rooms.members(room))
+
+    def react(self, episode_id: uuid.UUID, emoji: str) -> None:
+        self._reactions.setdefault(episode_id, Counter())[emoji] += 1
+        self._unsaved.setdefault(episode_id, Counter())[emoji] += 1
+
+    def unsaved_reactions(self, episode_id: uuid.UUID) -> Counter[str]:
+        return Counter(self._unsaved.get(episode_id, {}))
+
+    async def _count_viewers(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_INTERVAL)
+            try:
+                counts = {room: self._rooms.members(room) for room in self._rooms.rooms()}
+                totals = await self._presence.report(counts)
+            except Exception:
+                log.exception("could not count the rooms' viewers; trying again")
+                continue
+            for room, total in totals.items():
+                if self._viewers.get(room) != total:
+                    self._viewers[room] = total
+                    await self._rooms.emit_state(room, PRESENCE_COUNT, {"viewers": total})
+            for room in set(self._viewers) - set(totals):
+                del self._viewers[room]
+
+    async def _tell_reactions(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(REACTIONS_INTERVAL)
+            ticks += 1
+            pending, self._reactions = self._reactions, {}
+            for episode_id, counts in pending.items():
+                try:
+                    await self._bus.signal(episode_room(episode_id), CHAT_REACTIONS, {"counts": dict(counts)})
+                except Exception:
+                    log.exception("could not send reactions to the room")
+            if ticks % SAVE_EVERY == 0:
+                await self.save()
+
+    async def save(self) -> None:
+        """Add the reactions counted here to the stored totals (kept for later on failure)."""
+        unsaved, self._unsaved = self._unsaved, {}
+        for episode_id, counts in unsaved.items():
+            try:
+                async with self._database.transaction() as session:
+                    await audience.add_reactions(session, episode_id=episode_id, counts=dict(counts))
+            except Exception:
+                log.exception("could not save reaction totals; keeping them for the next try")
+                self._unsaved.setdefault(episode_id, Counter()).update(counts)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.save()
