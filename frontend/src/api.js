@@ -51,6 +51,7 @@ const part = encodeURIComponent;
 
 export const api = {
   logIn: (email, password) => request("POST", "/api/v1/auth/login", { email, password }),
+  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", { nickname }),
   me: () => request("GET", "/api/v1/me"),
   members: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/members`),
   shows: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/shows`),
@@ -67,7 +68,7 @@ export function currentToken() {
   return token;
 }
 
-const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+export const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** What to tell the person about a failed call: the API's reason as a sentence, or what went wrong. */
 export function messageOf(error) {

@@ -23,6 +23,11 @@ export function byTestId(id, root = document) {
   return node;
 }
 
+/** {fooBar: node} for each data-testid "foo-bar" in `ids`: a page's elements, by the names its code uses. */
+export function byTestIds(ids, root = document) {
+  return Object.fromEntries(ids.map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id, root)]));
+}
+
 export function show(node, visible = true) {
   node.hidden = !visible;
 }

@@ -2,48 +2,39 @@
 
 import "./manager.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
-import { byTestId, el, show } from "./dom.js";
+import { byTestIds, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
-import { savedSession, setUpSignIn, showSignInForm } from "./session.js";
+import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpShowForm } from "./show-form.js";
 
 const BRAND_KEY = "shopcast.brand";
 
-const ui = Object.fromEntries(
-  [
-    "notice",
-    "account",
-    "account-name",
-    "sign-out",
-    "sign-in",
-    "sign-in-form",
-    "sign-in-error",
-    "sign-in-submit",
-    "workspace",
-    "workspace-title",
-    "brand-role",
-    "brand-picker",
-    "brand-select",
-    "no-brand",
-    "shows-pane",
-    "new-show",
-    "show-list",
-    "no-shows",
-    "show-form",
-    "show-detail",
-    "show-title",
-    "show-schedule",
-    "show-description",
-    "calendar-url",
-    "copy-calendar",
-    "copy-feedback",
-    "subscribe-calendar",
-    "episode-list",
-    "episodes-loading",
-    "no-episodes",
-  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
-);
+const ui = byTestIds([
+  ...SIGN_IN_PARTS,
+  "workspace",
+  "workspace-title",
+  "brand-role",
+  "brand-picker",
+  "brand-select",
+  "no-brand",
+  "shows-pane",
+  "new-show",
+  "show-list",
+  "no-shows",
+  "show-form",
+  "show-detail",
+  "show-title",
+  "show-schedule",
+  "show-description",
+  "calendar-url",
+  "copy-calendar",
+  "copy-feedback",
+  "subscribe-calendar",
+  "episode-list",
+  "episodes-loading",
+  "no-episodes",
+]);
 
 const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0 };
 

@@ -1,20 +1,55 @@
-// The staff sign-in shared by the manager page and the studio: a token kept for this browser tab only.
+// Sign-ins: staff (manager page, studio) keep their token for this browser tab only; a guest viewer's
+// nickname and token stay in this browser, so a reload keeps the same chat identity.
 
 import { api, messageOf, useToken } from "./api.js";
 import { show } from "./dom.js";
 
 const SESSION_KEY = "shopcast.session";
 
-/** The tab's sign-in if it has not expired, else null. */
-export function savedSession() {
+/** The data-testids of what a staff page with a sign-in has: the notice, the account menu, the form. */
+export const SIGN_IN_PARTS = [
+  "notice",
+  "account",
+  "account-name",
+  "sign-out",
+  "sign-in",
+  "sign-in-form",
+  "sign-in-error",
+  "sign-in-submit",
+];
+const GUEST_KEY = "shopcast.guest";
+
+function unexpired(storage, key) {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+    const saved = JSON.parse(storage.getItem(key) || "null");
     if (saved?.token && new Date(saved.expires_at) > new Date()) return saved;
   } catch {
     // A damaged entry is the same as none.
   }
-  sessionStorage.removeItem(SESSION_KEY);
+  storage.removeItem(key);
   return null;
+}
+
+/** The tab's sign-in if it has not expired, else null. */
+export function savedSession() {
+  return unexpired(sessionStorage, SESSION_KEY);
+}
+
+/** This browser's guest viewer `{token, expires_at, name}` if it has not expired, else null. */
+export function savedGuest() {
+  return unexpired(localStorage, GUEST_KEY);
+}
+
+/** Become a guest viewer with `nickname`; refusals (a too short name, too many guests) throw ApiError. */
+export async function joinAsGuest(nickname) {
+  const result = await api.joinAsGuest(nickname);
+  const guest = { token: result.token, expires_at: result.expires_at, name: result.me.name };
+  localStorage.setItem(GUEST_KEY, JSON.stringify(guest));
+  return guest;
+}
+
+export function forgetGuest() {
+  localStorage.removeItem(GUEST_KEY);
 }
 
 export function forgetSession() {

@@ -1,10 +1,12 @@
-// The host's studio (/studio/{episode_id}): camera preview and pickers, go live over WHIP, end the show.
+// The host's studio (/studio/{episode_id}): camera preview and pickers, go live over WHIP, end the show;
+// under it the chat to moderate (studio-chat.js).
 
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
-import { byTestId, el, show } from "./dom.js";
+import { byTestIds, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
-import { savedSession, setUpSignIn, showSignInForm } from "./session.js";
+import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
+import { setUpStudioChat } from "./studio-chat.js";
 import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -12,42 +14,33 @@ const VIEWERS_EVERY_MS = 2500;
 const RECOVERY_WAIT_MS = 4000; // a "disconnected" connection often comes back by itself
 const MAX_RETRIES = 12;
 
-const ui = Object.fromEntries(
-  [
-    "notice",
-    "account",
-    "account-name",
-    "sign-out",
-    "sign-in",
-    "sign-in-form",
-    "sign-in-error",
-    "sign-in-submit",
-    "studio",
-    "show-title",
-    "episode-title",
-    "episode-status",
-    "episode-time",
-    "episode-host",
-    "preview",
-    "connection-state",
-    "viewers",
-    "viewer-count",
-    "viewer-label",
-    "camera-message",
-    "screen",
-    "devices",
-    "camera-select",
-    "microphone-select",
-    "state-detail",
-    "studio-error",
-    "go-live",
-    "end-show",
-    "end-confirm",
-    "confirm-end",
-    "keep-going",
-    "watch-link",
-  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
-);
+const ui = byTestIds([
+  ...SIGN_IN_PARTS,
+  "studio",
+  "show-title",
+  "episode-title",
+  "episode-status",
+  "episode-time",
+  "episode-host",
+  "preview",
+  "connection-state",
+  "viewers",
+  "viewer-count",
+  "viewer-label",
+  "camera-message",
+  "screen",
+  "devices",
+  "camera-select",
+  "microphone-select",
+  "state-detail",
+  "studio-error",
+  "go-live",
+  "end-show",
+  "end-confirm",
+  "confirm-end",
+  "keep-going",
+  "watch-link",
+]);
 
 const PHASES = {
   idle: ["Not live", "Check your picture and sound, then go live."],
@@ -434,7 +427,10 @@ function showSignIn(message = "") {
   showSignInForm(ui, message);
 }
 
-onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));
+const EXPIRED = "Your sign-in has expired. Please sign in again.";
+onUnauthorized(() => showSignIn(EXPIRED));
+
+const chat = setUpStudioChat({ episodeId, onSignInRefused: () => showSignIn(EXPIRED) });
 
 setUpSignIn({
   form: ui.signInForm,
@@ -445,6 +441,7 @@ setUpSignIn({
 
 ui.signOut.addEventListener("click", () => {
   clearInterval(state.viewersTimer);
+  chat.close();
   stopCamera();
   state.stream = null;
   state.episode = null;
@@ -458,7 +455,10 @@ async function enterStudio(me) {
   show(ui.account);
   show(ui.signIn, false);
   show(ui.studio);
-  if (state.episode) return; // signed in again during the show: everything is already running
+  if (state.episode) {
+    chat.open(currentToken()); // signed in again during the show: the rest is already running
+    return;
+  }
   ui.watchLink.href = `/watch/${encodeURIComponent(episodeId)}`;
   let episode;
   try {
@@ -479,6 +479,7 @@ async function enterStudio(me) {
     showError(messageOf(error));
     return;
   }
+  chat.open(currentToken());
   if (episode.status === "ended" || episode.status === "cancelled") {
     const cancelled = episode.status === "cancelled";
     setPhase("ended", cancelled ? "This episode was cancelled." : "This show has ended. Its replay is online.");
@@ -524,6 +525,9 @@ window.shopcastStudio = {
   },
   get stream() {
     return state.stream;
+  },
+  get room() {
+    return chat.room;
   },
 };
 

@@ -3,8 +3,9 @@
 
 import "./watch.css";
 import { ApiError, api, messageOf } from "./api.js";
-import { byTestId, show } from "./dom.js";
+import { byTestIds, show } from "./dom.js";
 import { episodeTime } from "./format.js";
+import { setUpChat } from "./watch-chat.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -14,30 +15,28 @@ const POLL_EVERY_MS = 5000;
 const STALL_AFTER_MS = 3000;
 const RESTART_AFTER_MS = 2000;
 
-const ui = Object.fromEntries(
-  [
-    "player",
-    "video",
-    "live-badge",
-    "replay-badge",
-    "countdown",
-    "countdown-value",
-    "countdown-at",
-    "ended",
-    "ended-title",
-    "ended-text",
-    "play-replay",
-    "player-message",
-    "stall-message",
-    "unmute",
-    "show-title",
-    "episode-title",
-    "episode-status",
-    "episode-time",
-    "episode-host",
-    "transport-note",
-  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), byTestId(id)]),
-);
+const ui = byTestIds([
+  "player",
+  "video",
+  "live-badge",
+  "replay-badge",
+  "countdown",
+  "countdown-value",
+  "countdown-at",
+  "ended",
+  "ended-title",
+  "ended-text",
+  "play-replay",
+  "player-message",
+  "stall-message",
+  "unmute",
+  "show-title",
+  "episode-title",
+  "episode-status",
+  "episode-time",
+  "episode-host",
+  "transport-note",
+]);
 
 const STATUS_LABELS = { scheduled: "Coming up", live: "Live", ended: "Ended", cancelled: "Cancelled" };
 const TRANSPORT_NOTES = {
@@ -447,10 +446,16 @@ function showClosed(view, title, text) {
   ui.endedTitle.textContent = title;
   ui.endedText.textContent = text;
   ui.transportNote.textContent = "";
-  if (view === "missing") ui.episodeTitle.textContent = title;
+  if (view === "missing") {
+    ui.episodeTitle.textContent = title;
+    chat.close();
+  }
 }
 
 // --- start ---------------------------------------------------------------------------------
+
+// The room also says at once when the show starts or ends: no need to wait for the next poll.
+const chat = setUpChat({ episodeId, onEpisodeEvent: refresh });
 
 window.addEventListener("pagehide", () => stopPlayer({ hangUp: true }));
 
@@ -470,6 +475,9 @@ window.shopcastWatch = {
   },
   get framesShown() {
     return framesShown;
+  },
+  get room() {
+    return chat.room;
   },
 };
 

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, ConsoleMessage, Error, Page, Playwright, async_playwright
@@ -160,3 +162,18 @@ async def watched_page(context: BrowserContext) -> BrowserPage:
 @pytest.fixture
 async def browser_page(browser_context: BrowserContext) -> BrowserPage:
     return await watched_page(browser_context)
+
+
+async def sign_in(page: Page, email: str, password: str) -> None:
+    """Fill the staff sign-in form (manager page, studio) and submit it."""
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def coming_episodes(server: LiveServer) -> list[dict[str, Any]]:
+    """The demo show's coming episodes, soonest first, as the public API gives them."""
+    url = f"{server.url}/api/v1/public/shows/{server.demo.show_id}/episodes"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        return await response.json()

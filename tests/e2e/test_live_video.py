@@ -19,7 +19,7 @@ from playwright.async_api import Page, Response, expect
 
 from shopcast import demo
 
-from .conftest import BrowserPage, LiveServer, OpenContext, watched_page
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, sign_in, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -52,19 +52,6 @@ async (name) => {
 """
 
 DESCRIPTIONS = "(name) => [window[name].pc.localDescription.sdp, window[name].pc.remoteDescription.sdp]"
-
-
-async def sign_in(page: Page, email: str, password: str) -> None:
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-
-
-async def coming_episodes(server: LiveServer) -> list[dict[str, Any]]:
-    url = f"{server.url}/api/v1/public/shows/{server.demo.show_id}/episodes"
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200
-        return await response.json()
 
 
 def candidate_addresses(sdp: str) -> list[str]:

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from shopcast import demo
 
-from .conftest import BrowserPage, LiveServer
+from .conftest import BrowserPage, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,12 +24,6 @@ def next_weekday(weekday: int) -> date:
     """The next such weekday (Monday = 0) after today in Paris, never today."""
     today = datetime.now(PARIS).date()
     return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
-
-
-async def sign_in(page: Page, email: str, password: str) -> None:
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def fetch(url: str) -> tuple[int, str, str]:

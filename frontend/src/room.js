@@ -1,0 +1,163 @@
+// An episode's live room over Socket.IO, shared by the watch page and the studio: join, keep the
+// room's events in order by `seq`, catch up after a reconnect or a gap, send events and read their acks.
+// The contract is docs/api.md, "The live room (Socket.IO)" and "Realtime events".
+
+import { io } from "socket.io-client";
+
+// Passing state: these carry the room's latest seq (not a new one), so they never show a gap.
+const STATE_EVENTS = new Set(["presence:count", "chat:reactions"]);
+const ACK_TIMEOUT_MS = 10_000;
+const REJOIN_AFTER_MS = 2_000;
+
+const OFFLINE = {
+  type: "urn:shopcast:problem:offline",
+  title: "Offline",
+  status: 0,
+  detail: "You are offline: the chat reconnects by itself.",
+};
+
+/**
+ * Opens the room of `episodeId` with `token` and calls, in the room's order:
+ * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
+ * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
+ * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`);
+ * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting" | "closed" (the server hung up),
+ *   "refused" (the token was refused; detail is the reason) or "denied" (the join was refused; detail
+ *   is the ack's error).
+ */
+export class LiveRoom {
+  constructor(episodeId, { token, onSnapshot, onEvent, onState = () => {}, onStatus = () => {} }) {
+    this.episodeId = episodeId;
+    this.token = token;
+    this.handlers = { onSnapshot, onEvent, onState, onStatus };
+    this.seq = 0;
+    this.synced = false; // has had a snapshot: from then on a rejoin asks for what it missed
+    this.joined = false;
+    this.buffer = null; // events that arrive while a join is under way
+    this.joins = 0;
+    this.rejoinTimer = 0;
+    this.socket = io({
+      path: "/socket.io/",
+      // Read at each (re)connection, so a renewed sign-in is used without a new room.
+      auth: (send) => send({ token: this.token }),
+      autoConnect: false,
+    });
+    this.socket.on("connect", () => this.join());
+    this.socket.on("disconnect", (reason) => {
+      this.joined = false;
+      this.buffer = null;
+      clearTimeout(this.rejoinTimer);
+      if (reason === "io client disconnect") return; // this page closed it, and said why
+      // The server closed this connection on purpose (a ban): no automatic reconnection then.
+      this.status(reason === "io server disconnect" ? "closed" : "reconnecting");
+    });
+    this.socket.on("connect_error", (error) => {
+      // Inactive means the server refused the token; otherwise the client retries by itself.
+      if (this.socket.active) this.status("reconnecting");
+      else this.status("refused", error.message);
+    });
+    this.socket.onAny((event, data) => this.receive(event, data));
+    this.status("connecting");
+    this.socket.connect();
+  }
+
+  /** Connect again with another token (after signing in again). */
+  reconnectWith(token) {
+    this.token = token;
+    this.socket.disconnect();
+    this.status("connecting");
+    this.socket.connect();
+  }
+
+  close() {
+    clearTimeout(this.rejoinTimer);
+    this.joins += 1;
+    this.joined = false;
+    this.socket.disconnect();
+  }
+
+  /**
+   * Send a client event for this episode; resolves with its ack (`{ok: true, …}` or
+   * `{ok: false, error}`), never rejects. Nothing is queued while offline: a message sent later
+   * than the person saw it fail would surprise them.
+   */
+  async send(event, data = {}) {
+    if (!this.joined) return { ok: false, error: OFFLINE };
+    try {
+      return await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, { episode_id: this.episodeId, ...data });
+    } catch {
+      return { ok: false, error: { ...OFFLINE, detail: "Shopcast did not answer in time. Try again." } };
+    }
+  }
+
+  status(status, detail = "") {
+    this.handlers.onStatus(status, detail);
+  }
+
+  async join() {
+    const attempt = ++this.joins;
+    clearTimeout(this.rejoinTimer);
+    this.buffer = [];
+    const request = this.synced ? { episode_id: this.episodeId, last_seq: this.seq } : { episode_id: this.episodeId };
+    let ack;
+    try {
+      ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("join", request);
+    } catch {
+      ack = null;
+    }
+    if (attempt !== this.joins || !this.socket.connected) return; // a newer join or a disconnect took over
+    if (!ack) {
+      this.rejoinTimer = setTimeout(() => this.socket.connected && this.join(), REJOIN_AFTER_MS);
+      return;
+    }
+    const early = this.buffer;
+    this.buffer = null;
+    if (!ack.ok) {
+      this.joined = false;
+      this.status("denied", ack.error);
+      this.socket.disconnect();
+      return;
+    }
+    if (ack.snapshot) {
+      this.seq = ack.seq;
+      this.synced = true;
+      this.handlers.onSnapshot(ack.snapshot);
+    } else {
+      for (const missed of ack.missed || []) this.apply(missed.event, { ...missed.payload, seq: missed.seq });
+      this.seq = Math.max(this.seq, ack.seq);
+    }
+    this.joined = true;
+    this.status("live");
+    // What came before the ack: only what the snapshot or the missed events do not already hold.
+    for (const [event, data] of early) {
+      if (data?.seq > ack.seq) this.receive(event, data);
+    }
+  }
+
+  receive(event, data) {
+    if (this.buffer) {
+      this.buffer.push([event, data]);
+      return;
+    }
+    if (!this.joined) return;
+    if (STATE_EVENTS.has(event)) {
+      this.handlers.onState(event, data);
+      return;
+    }
+    const seq = data?.seq;
+    if (typeof seq !== "number" || seq <= this.seq) return; // seen already
+    if (seq > this.seq + 1) {
+      // Something was lost on the way (a slow connection was cut short): ask for it, keep this one.
+      this.join();
+      this.buffer.push([event, data]);
+      return;
+    }
+    this.apply(event, data);
+  }
+
+  apply(event, data) {
+    if (data.seq <= this.seq) return;
+    this.seq = data.seq;
+    this.handlers.onEvent(event, data);
+  }
+}

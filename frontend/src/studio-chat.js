@@ -1,0 +1,325 @@
+// The studio's moderation view: the live chat with an action menu on each message (delete, time out,
+// ban, shadow-ban, pin), the pinned message, the Q&A queue, slow mode and the room's viewer count.
+// Each action is a client event; a refusal shows the ack's reason.
+
+import { sentence } from "./api.js";
+import { chatPanel, excerpt, isStaff, messageLine, renderPinned } from "./chat.js";
+import { byTestIds, el, show } from "./dom.js";
+import { floatCounts } from "./reactions.js";
+import { LiveRoom } from "./room.js";
+
+const TIMEOUT_MINUTES = [1, 5, 10, 30, 60, 1440];
+const SLOW_MODE_SECONDS = [0, 5, 10, 30, 60, 120, 300];
+
+const minutesText = (minutes) => (minutes === 1440 ? "24 h" : minutes >= 60 ? `${minutes / 60} h` : `${minutes} min`);
+const secondsText = (seconds) => (seconds === 0 ? "Off" : seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`);
+
+/**
+ * Sets up the studio's chat for `episodeId`. `onSignInRefused(reason)` runs when the server no longer
+ * takes the token (it expired): the studio asks to sign in again, then calls `reconnect(token)`.
+ */
+export function setUpStudioChat({ episodeId, onSignInRefused }) {
+  const ui = byTestIds([
+    "studio-room",
+    "chat-status",
+    "room-viewers",
+    "pinned",
+    "moderation-notice",
+    "questions",
+    "question-count",
+    "no-questions",
+    "slow-mode",
+    "slow-mode-error",
+    "reaction-layer",
+  ]);
+
+  let room = null;
+  let pinnedId = null;
+  const questions = new Map(); // id -> node, oldest first
+
+  const { chat, composer } = chatPanel({
+    decorate: (node, message) => node.append(...moderationMenu(message)),
+    room: () => room,
+    onSent: (message) => message.question && addQuestion(message),
+  });
+  composer.slowed = false;
+
+  function notice(text, kind = "ok") {
+    ui.moderationNotice.textContent = text;
+    ui.moderationNotice.dataset.kind = kind;
+  }
+
+  /** Send a moderation event; says what happened, or why it was refused. Resolves with the ack. */
+  async function moderate(event, data, done) {
+    const ack = await room.send(event, data);
+    if (ack.ok) notice(done);
+    else notice(sentence(ack.error?.detail || "the action was refused."), "error");
+    return ack;
+  }
+
+  // --- the menu on each message ------------------------------------------------------------
+
+  function actionButton(label, testId, onclick, kind = "") {
+    return el("button", { type: "button", class: `button button-small ${kind}`, "data-testid": testId, text: label, onclick });
+  }
+
+  function moderationMenu(message) {
+    const name = message.author.name;
+    const target = { message_id: message.id };
+    const actions = el("div", {
+      class: "mod-actions",
+      role: "group",
+      "aria-label": `Actions on ${name}'s message`,
+      "data-testid": "mod-actions",
+      hidden: true,
+    });
+    const toggle = el("button", {
+      type: "button",
+      class: "mod-toggle",
+      "aria-label": `Moderate ${name}'s message`,
+      "aria-expanded": "false",
+      "data-testid": "mod-toggle",
+      text: "⋯",
+      onclick: () => setOpen(actions.hidden),
+    });
+    function setOpen(open) {
+      show(actions, open);
+      toggle.setAttribute("aria-expanded", String(open));
+    }
+    const close = () => setOpen(false);
+    const pinned = pinnedId === message.id;
+    actions.append(
+      actionButton("Reply", "mod-reply", () => {
+        close();
+        composer.setReply(message);
+      }),
+      pinned
+        ? actionButton("Unpin", "mod-unpin", () => moderate("chat:unpin", {}, "Unpinned.").then(close))
+        : actionButton("Pin", "mod-pin", () => moderate("chat:pin", target, `${name}'s message is pinned.`).then(close)),
+      actionButton(
+        "Delete",
+        "mod-delete",
+        async () => {
+          const ack = await moderate("chat:delete", target, `${name}'s message was deleted.`);
+          if (ack.ok) removeMessage(message.id);
+        },
+        "button-danger-quiet",
+      ),
+    );
+    // Staff and oneself are not restricted from here.
+    if (!isStaff(message.author.role) && !chat.mine(message)) {
+      const minutes = el(
+        "select",
+        { class: "mod-minutes", "aria-label": "Time-out length", "data-testid": "timeout-minutes" },
+        ...TIMEOUT_MINUTES.map((m) => el("option", { value: m, text: minutesText(m), selected: m === 10 })),
+      );
+      const confirmBan = el(
+        "span",
+        { class: "mod-confirm", hidden: true },
+        el("span", { text: `Ban ${name} from the brand's chats?` }),
+        actionButton(
+          "Yes, ban",
+          "mod-ban-confirm",
+          () => moderate("chat:ban", target, `${name} is banned and was removed.`).then(close),
+          "button-danger-quiet",
+        ),
+        actionButton("No", "mod-ban-cancel", () => {
+          show(confirmBan, false);
+          show(banButton);
+        }),
+      );
+      const banButton = actionButton("Ban…", "mod-ban", () => {
+        show(banButton, false);
+        show(confirmBan);
+      });
+      actions.append(
+        el(
+          "span",
+          { class: "mod-timeout" },
+          minutes,
+          actionButton("Time out", "mod-timeout", () => {
+            const m = Number(minutes.value);
+            moderate("chat:timeout", { ...target, minutes: m }, `${name} is timed out for ${minutesText(m)}.`).then(
+              close,
+            );
+          }),
+        ),
+        actionButton("Shadow-ban", "mod-shadow-ban", () =>
+          moderate("chat:shadow-ban", target, `${name}'s messages now reach only ${name}.`).then(close),
+        ),
+        banButton,
+        confirmBan,
+      );
+    }
+    return [toggle, actions];
+  }
+
+  // --- pinned message and questions --------------------------------------------------------
+
+  function setPinned(message) {
+    pinnedId = message?.id ?? null;
+    renderPinned(ui.pinned, message, () =>
+      el("button", {
+        type: "button",
+        class: "button button-small button-quiet",
+        "data-testid": "unpin",
+        text: "Unpin",
+        onclick: () => moderate("chat:unpin", {}, "Unpinned."),
+      }),
+    );
+    chat.redraw(); // the menus say "Pin" or "Unpin"
+  }
+
+  function addQuestion(message) {
+    if (questions.has(message.id) || message.answered) return;
+    const answered = el("button", {
+      type: "button",
+      class: "button button-small",
+      "data-testid": "mark-answered",
+      "aria-label": `Mark ${message.author.name}'s question answered`,
+      text: "Answered",
+      onclick: async () => {
+        answered.disabled = true;
+        const ack = await moderate("chat:answer", { message_id: message.id }, "Marked answered.");
+        if (ack.ok) removeQuestion(message.id);
+        else answered.disabled = false;
+      },
+    });
+    const pin = el("button", {
+      type: "button",
+      class: "button button-small button-quiet",
+      "data-testid": "pin-question",
+      text: "Pin",
+      title: "Show this question pinned above the viewers' chat",
+      onclick: () => moderate("chat:pin", { message_id: message.id }, "The question is pinned."),
+    });
+    const node = el(
+      "li",
+      { class: "question", "data-testid": "question", "data-id": message.id },
+      messageLine({ ...message, question: false, text: excerpt(message.text, 280) }),
+      el("div", { class: "question-actions" }, answered, pin),
+    );
+    questions.set(message.id, node);
+    ui.questions.append(node);
+    renderQuestionCount();
+  }
+
+  function removeQuestion(id) {
+    questions.get(id)?.remove();
+    questions.delete(id);
+    renderQuestionCount();
+  }
+
+  function renderQuestionCount() {
+    ui.questionCount.textContent = questions.size ? String(questions.size) : "";
+    show(ui.noQuestions, questions.size === 0);
+  }
+
+  function removeMessage(id) {
+    chat.remove(id);
+    removeQuestion(id);
+    if (pinnedId === id) setPinned(null);
+  }
+
+  // --- slow mode and the audience ----------------------------------------------------------
+
+  function renderSlowMode(seconds) {
+    if (![...ui.slowMode.options].some((option) => Number(option.value) === seconds)) {
+      ui.slowMode.append(el("option", { value: seconds, text: secondsText(seconds) }));
+    }
+    ui.slowMode.value = String(seconds);
+    ui.slowMode.dataset.current = String(seconds);
+  }
+
+  ui.slowMode.replaceChildren(...SLOW_MODE_SECONDS.map((s) => el("option", { value: s, text: secondsText(s) })));
+  ui.slowMode.addEventListener("change", async () => {
+    const seconds = Number(ui.slowMode.value);
+    ui.slowModeError.textContent = "";
+    ui.slowMode.disabled = true;
+    const ack = await room.send("chat:slow-mode", { seconds });
+    ui.slowMode.disabled = false;
+    if (ack.ok) renderSlowMode(seconds);
+    else {
+      ui.slowMode.value = ui.slowMode.dataset.current ?? "0";
+      ui.slowModeError.textContent = sentence(ack.error?.detail || "slow mode was not changed.");
+    }
+  });
+
+  function renderViewers(count) {
+    ui.roomViewers.textContent = `${count.toLocaleString()} in the room`;
+    show(ui.roomViewers);
+  }
+
+  // --- the room ----------------------------------------------------------------------------
+
+  const STATUS_TEXT = { connecting: "Connecting…", reconnecting: "Reconnecting…", closed: "Disconnected" };
+
+  const handlers = {
+    onSnapshot(snapshot) {
+      setPinned(snapshot.pinned);
+      chat.load(snapshot.chat, snapshot.you);
+      for (const id of [...questions.keys()]) removeQuestion(id);
+      for (const question of snapshot.questions || []) addQuestion(question);
+      renderSlowMode(snapshot.slow_mode_seconds ?? 0);
+      renderViewers(snapshot.viewers ?? 0);
+    },
+    onEvent(event, data) {
+      switch (event) {
+        case "chat:message":
+          chat.add(data.message);
+          if (data.message.question) addQuestion(data.message);
+          break;
+        case "chat:deleted":
+          removeMessage(data.message_id);
+          break;
+        case "chat:answered":
+          chat.markAnswered(data.message_id);
+          removeQuestion(data.message_id);
+          break;
+        case "chat:pinned":
+          setPinned(data.message);
+          break;
+        case "chat:unpinned":
+          setPinned(null);
+          break;
+        case "chat:slow-mode":
+          renderSlowMode(data.seconds);
+          break;
+        default:
+          break;
+      }
+    },
+    onState(event, data) {
+      if (event === "presence:count") renderViewers(data.viewers);
+      else if (event === "chat:reactions") floatCounts(ui.reactionLayer, data.counts);
+    },
+    onStatus(status, detail) {
+      const live = status === "live";
+      composer.setClosed(!live);
+      ui.slowMode.disabled = !live;
+      ui.chatStatus.textContent = STATUS_TEXT[status] ?? "";
+      show(ui.chatStatus, Boolean(ui.chatStatus.textContent));
+      if (status === "refused") onSignInRefused(detail);
+      else if (status === "denied") notice(sentence(detail?.detail || "the chat cannot be opened."), "error");
+    },
+  };
+
+  renderQuestionCount();
+
+  return {
+    /** Open the room with the studio's token (again with a new one after signing in again). */
+    open(token) {
+      show(ui.studioRoom);
+      if (room) room.reconnectWith(token);
+      else room = new LiveRoom(episodeId, { token, ...handlers });
+    },
+    close() {
+      room?.close();
+      room = null;
+      show(ui.studioRoom, false);
+    },
+    get room() {
+      return room;
+    },
+  };
+}

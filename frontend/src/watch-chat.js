@@ -1,0 +1,214 @@
+// The viewers' chat beside the show: messages, replies, "ask the host", the pinned message,
+// reactions and the viewer count, from the episode's live room. Watching needs no sign-in; chatting
+// needs a nickname (a guest token), or the staff sign-in of this tab.
+
+import { messageOf, sentence } from "./api.js";
+import { chatPanel, renderPinned } from "./chat.js";
+import { byTestIds, el, show } from "./dom.js";
+import { ReactionBar } from "./reactions.js";
+import { LiveRoom } from "./room.js";
+import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
+
+const STATUS_TEXT = {
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  closed: "Disconnected",
+};
+
+/** Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends. */
+export function setUpChat({ episodeId, onEpisodeEvent }) {
+  const ui = byTestIds([
+    "chat",
+    "chat-status",
+    "pinned",
+    "reactions",
+    "reaction-layer",
+    "chat-slow-mode",
+    "chatting-as",
+    "nickname-form",
+    "nickname-error",
+    "nickname-submit",
+    "chat-removed",
+    "viewer-count",
+  ]);
+
+  let room = null;
+  let you = null;
+  let removed = false;
+
+  const { chat, composer, form } = chatPanel({
+    room: () => room,
+    decorate: (node, message) => {
+      node.append(
+        el("button", {
+          type: "button",
+          class: "chat-reply",
+          "data-testid": "reply",
+          "aria-label": `Reply to ${message.author.name}`,
+          text: "Reply",
+          onclick: () => composer.setReply(message),
+        }),
+      );
+    },
+  });
+  const reactions = new ReactionBar({
+    bar: ui.reactions,
+    layer: ui.reactionLayer,
+    room: () => room,
+    onError: (text) => composer.showError(text),
+  });
+
+  function setStatus(text) {
+    ui.chatStatus.textContent = text;
+    show(ui.chatStatus, Boolean(text));
+  }
+
+  function renderViewers(count) {
+    ui.viewerCount.textContent = `${count.toLocaleString()} watching`;
+    ui.viewerCount.setAttribute("aria-label", `${count} ${count === 1 ? "viewer" : "viewers"} watching`);
+    show(ui.viewerCount);
+  }
+
+  function renderSlowMode(seconds) {
+    composer.slowSeconds = seconds;
+    ui.chatSlowMode.textContent = seconds > 0 ? `Slow mode: one message every ${seconds} s.` : "";
+    show(ui.chatSlowMode, seconds > 0);
+  }
+
+  function setCanChat(can) {
+    composer.setClosed(!can);
+    reactions.setEnabled(can);
+  }
+
+  function showRemoved(text) {
+    removed = true;
+    room?.close();
+    ui.chatRemoved.replaceChildren(el("p", { class: "removed-title", text: "You were removed from this chat" }));
+    if (text) ui.chatRemoved.append(el("p", { text }));
+    show(ui.chatRemoved);
+    show(form, false);
+    setCanChat(false);
+    setStatus("");
+  }
+
+  const handlers = {
+    onSnapshot(snapshot) {
+      you = snapshot.you;
+      composer.slowed = you.role === "viewer";
+      chat.load(snapshot.chat, you);
+      renderPinned(ui.pinned, snapshot.pinned);
+      renderSlowMode(snapshot.slow_mode_seconds ?? 0);
+      renderViewers(snapshot.viewers ?? 0);
+      reactions.load(snapshot.reactions);
+      const until = Date.parse(you.timed_out_until ?? "");
+      if (until > Date.now()) {
+        composer.showError("You are timed out in this chat for now.");
+        composer.wait((until - Date.now()) / 1000);
+      }
+    },
+    onEvent(event, data) {
+      switch (event) {
+        case "chat:message":
+          chat.add(data.message);
+          break;
+        case "chat:deleted":
+          chat.remove(data.message_id);
+          if (ui.pinned.querySelector(`[data-id="${CSS.escape(data.message_id)}"]`)) renderPinned(ui.pinned, null);
+          if (composer.replyTo?.id === data.message_id) composer.setReply(null);
+          break;
+        case "chat:answered":
+          chat.markAnswered(data.message_id);
+          break;
+        case "chat:pinned":
+          renderPinned(ui.pinned, data.message);
+          break;
+        case "chat:unpinned":
+          renderPinned(ui.pinned, null);
+          break;
+        case "chat:slow-mode":
+          renderSlowMode(data.seconds);
+          break;
+        case "chat:viewer-removed":
+          if (you && data.ref === you.ref) showRemoved(data.reason);
+          break;
+        case "episode:live":
+        case "episode:ended":
+        case "episode:cancelled":
+          onEpisodeEvent();
+          break;
+        default:
+          break;
+      }
+    },
+    onState(event, data) {
+      if (event === "presence:count") renderViewers(data.viewers);
+      else if (event === "chat:reactions") reactions.received(data.counts);
+    },
+    onStatus(status, detail) {
+      if (removed) return;
+      setCanChat(status === "live");
+      setStatus(STATUS_TEXT[status] ?? "");
+      if (status === "refused") {
+        // The token is no good any more (expired, or the server's key changed): ask for a nickname again.
+        room?.close();
+        room = null;
+        forgetGuest();
+        askNickname(`Please pick your nickname again (${detail}).`);
+      } else if (status === "denied") {
+        if (detail?.status === 403) showRemoved(detail.detail);
+        else composer.showError(sentence(detail?.detail ?? "you cannot join this chat."));
+      }
+    },
+  };
+
+  function enter(token, name) {
+    show(ui.nicknameForm, false);
+    show(form);
+    ui.chattingAs.textContent = `Chatting as ${name}`;
+    room = new LiveRoom(episodeId, { token, ...handlers });
+  }
+
+  function askNickname(reason = "") {
+    show(form, false);
+    show(ui.nicknameForm);
+    setStatus("");
+    setCanChat(false);
+    ui.nicknameError.textContent = reason;
+  }
+
+  ui.nicknameForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const nickname = ui.nicknameForm.elements.nickname.value.trim();
+    ui.nicknameError.textContent = "";
+    ui.nicknameSubmit.disabled = true;
+    try {
+      const guest = await joinAsGuest(nickname);
+      enter(guest.token, guest.name);
+      form.elements.text.focus();
+    } catch (error) {
+      ui.nicknameError.textContent = messageOf(error);
+    } finally {
+      ui.nicknameSubmit.disabled = false;
+    }
+  });
+
+  // Staff signed in on this tab chat with their badge; everyone else as a guest.
+  const staff = savedSession();
+  const guest = staff ? null : savedGuest();
+  if (staff) enter(staff.token, "your staff account");
+  else if (guest) enter(guest.token, guest.name);
+  else askNickname();
+
+  window.addEventListener("pagehide", () => room?.close());
+
+  return {
+    get room() {
+      return room;
+    },
+    /** No chat for an episode that does not exist. */
+    close() {
+      room?.close();
+      show(ui.chat, false);
+    },
+  };
+}

@@ -1,0 +1,153 @@
+"""The live chat in real browsers: two viewers and the host, each in their own Chromium.
+
+A viewer's message reaches the other viewer and the studio; the host deletes it and it disappears
+for both viewers; a question reaches the host's Q&A queue; slow mode refuses a message with a
+countdown. No video is needed: the chat of a scheduled episode is open already.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Locator, Page, expect
+
+from shopcast import demo
+
+from .conftest import LiveServer, OpenContext, coming_episodes, sign_in, watched_page
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def join_chat(page: Page, url: str, nickname: str) -> None:
+    """Open the watch page and pick a nickname; returns once the chat takes messages."""
+    await page.goto(url)
+    await expect(page.get_by_test_id("nickname-form")).to_be_visible()
+    await page.get_by_label("Pick a nickname to chat").fill(nickname)
+    await page.get_by_role("button", name="Join the chat").click()
+    await expect(page.get_by_test_id("chat-form")).to_be_visible()
+    await expect(page.get_by_test_id("chat-input")).to_be_enabled()
+    await expect(page.get_by_test_id("chat-status")).to_be_hidden()
+
+
+async def say(page: Page, text: str, *, question: bool = False) -> None:
+    await page.get_by_test_id("chat-input").fill(text)
+    if question:
+        await page.get_by_test_id("ask-host").check()
+    await page.get_by_test_id("chat-send").click()
+
+
+def message(page: Page, text: str) -> Locator:
+    """The chat messages whose own text (not a quote of another) contains `text`."""
+    return page.get_by_test_id("chat-message").filter(has=page.get_by_test_id("chat-text").filter(has_text=text))
+
+
+async def test_viewers_and_the_host_chat_and_the_host_moderates(
+    live_server: LiveServer, open_context: OpenContext, results_dir: Path
+) -> None:
+    episode_id = (await coming_episodes(live_server))[0]["id"]  # scheduled: its chat is open
+    watch_url = f"{live_server.url}/watch/{episode_id}"
+
+    host = await watched_page(await open_context("host", viewport=DESKTOP))
+    ada = await watched_page(await open_context("ada", viewport=PHONE, is_mobile=True, has_touch=True))
+    bob = await watched_page(await open_context("bob", viewport=DESKTOP))
+    studio, a, b = host.page, ada.page, bob.page
+
+    await studio.goto(f"{live_server.url}/studio/{episode_id}")
+    await sign_in(studio, "host@demo.shopcast.test", demo.PASSWORD)
+    await expect(studio.get_by_test_id("studio-room")).to_be_visible()
+    await expect(studio.get_by_test_id("chat-empty")).to_be_visible()
+
+    await join_chat(a, watch_url, "Ada")
+    await join_chat(b, watch_url, "Bob")
+    for page in (a, b):
+        await expect(page.get_by_test_id("viewer-count")).to_have_text(re.compile(r"^\d+ watching$"))
+    await expect(studio.get_by_test_id("room-viewers")).to_have_text(re.compile(r"^\d+ in the room$"))
+
+    # The host greets the room: viewers see the message with the host's badge.
+    await say(studio, "Welcome everyone!")
+    for page in (a, b):
+        greeting = message(page, "Welcome everyone!")
+        await expect(greeting).to_have_count(1)
+        await expect(greeting.get_by_test_id("chat-author")).to_have_text("Inès")
+        await expect(greeting.get_by_test_id("role-badge")).to_have_text("Host")
+
+    # Ada's message reaches Bob and the studio, once each; what she typed stays text, never markup.
+    text = "Does the <b>blue</b> dress come in 38?"
+    await say(a, text)
+    await expect(a.get_by_test_id("chat-input")).to_have_value("")
+    for page in (a, b, studio):
+        sent = message(page, "blue")
+        await expect(sent).to_have_count(1)
+        await expect(sent.get_by_test_id("chat-text")).to_have_text(text)
+        await expect(sent.get_by_test_id("chat-author")).to_have_text("Ada")
+        await expect(sent.get_by_test_id("role-badge")).to_have_count(0)
+        assert await sent.locator("b").count() == 0
+    await expect(message(b, "blue")).to_have_count(1)
+
+    # Bob replies to it: the reply quotes Ada's words for everyone.
+    await message(b, "blue").get_by_test_id("reply").click()
+    await expect(b.get_by_test_id("reply-preview")).to_contain_text("Replying to Ada")
+    await say(b, "I'd like to know too")
+    for page in (a, studio):
+        reply = message(page, "I'd like to know too")
+        await expect(reply.get_by_test_id("chat-quote")).to_contain_text("Ada")
+        await expect(reply.get_by_test_id("chat-quote")).to_contain_text("blue")
+    await expect(b.get_by_test_id("reply-preview")).to_be_hidden()
+    await a.screenshot(path=results_dir / "watch-chat-mobile.png")
+
+    # Reactions: Ada's taps float up for her at once, and reach Bob and the studio summed.
+    hearts = a.get_by_role("button", name="Love")
+    await hearts.click()
+    await hearts.click()
+    await expect(b.get_by_role("button", name="Love").get_by_test_id("reaction-count")).to_have_text("2")
+    await expect(hearts.get_by_test_id("reaction-count")).to_have_text("2")
+
+    # The host deletes Ada's message: it disappears for both viewers and in the studio.
+    in_studio = message(studio, "blue")
+    await in_studio.get_by_test_id("mod-toggle").click()
+    await in_studio.get_by_test_id("mod-delete").click()
+    for page in (a, b, studio):
+        await expect(message(page, "blue")).to_have_count(0)
+    await expect(studio.get_by_test_id("moderation-notice")).to_have_text("Ada's message was deleted.")
+    # The reply stays; its quote no longer shows the deleted words.
+    for page in (a, b):
+        quote = message(page, "I'd like to know too").get_by_test_id("chat-quote")
+        await expect(quote).to_contain_text("Message removed")
+
+    # Ada asks the host: the question lands in the studio's Q&A queue, marked as one for everyone.
+    await say(a, "Is the linen shirt machine washable?", question=True)
+    await expect(message(b, "linen shirt").get_by_test_id("question-tag")).to_have_text("Question")
+    queue = studio.get_by_test_id("question")
+    await expect(queue).to_have_count(1)
+    await expect(queue).to_contain_text("Is the linen shirt machine washable?")
+    await expect(studio.get_by_test_id("question-count")).to_have_text("1")
+    # Pinned for the room while the host answers, then marked answered.
+    await queue.get_by_test_id("pin-question").click()
+    for page in (a, b):
+        await expect(page.get_by_test_id("pinned-message")).to_contain_text("linen shirt")
+    await studio.screenshot(path=results_dir / "studio-chat.png", full_page=True)
+    await queue.get_by_test_id("mark-answered").click()
+    await expect(queue).to_have_count(0)
+    await expect(studio.get_by_test_id("no-questions")).to_be_visible()
+    await expect(message(b, "linen shirt")).to_have_attribute("data-answered", "")
+
+    # Slow mode: Bob wrote a moment ago, so his next message is refused with a countdown.
+    await studio.get_by_label("One message per viewer every").select_option("30")
+    await expect(b.get_by_test_id("chat-slow-mode")).to_have_text("Slow mode: one message every 30 s.")
+    await say(b, "Too soon?")
+    countdown = b.get_by_test_id("chat-cooldown")
+    await expect(countdown).to_have_text(re.compile(r"^Slow mode: you can send again in (2\d|30) s\.$"))
+    ticking = await countdown.inner_text()
+    await expect(countdown).not_to_have_text(ticking)  # it counts down
+    await expect(b.get_by_test_id("chat-send")).to_be_disabled()
+    await expect(b.get_by_test_id("chat-input")).to_have_value("Too soon?")  # kept, to send later
+    await expect(message(a, "Too soon?")).to_have_count(0)
+    await b.screenshot(path=results_dir / "watch-chat-slow-mode.png")
+
+    for watched in (host, ada, bob):
+        watched.console.assert_clean()
