@@ -212,6 +212,15 @@ export function waitText(seconds) {
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
+/** "28 s", "4:05", "23:59:30": the same, short enough for a button. */
+function clockText(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 60) return `${whole} s`;
+  const pad = (n) => String(n).padStart(2, "0");
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
 /**
  * The box to write in: sends `chat:send` through `room`, shows the reason of a refusal, and counts
  * down before sending is possible again after a 429 (slow mode, rate limit) or during a time-out.
@@ -230,6 +239,7 @@ export class Composer {
     this.onSent = onSent;
     this.replyTo = null;
     this.until = 0;
+    this.reason = "";
     this.timer = 0;
     this.slowSeconds = 0; // the room's slow mode, for a countdown without asking the server
     this.slowed = true; // viewers are slowed, staff are not
@@ -257,7 +267,7 @@ export class Composer {
       this.setReply(null);
       this.showError("");
       this.onSent(ack.message);
-      if (this.slowed && this.slowSeconds > 0) this.wait(this.slowSeconds);
+      if (this.slowed && this.slowSeconds > 0) this.wait(this.slowSeconds, "Slow mode");
     } else {
       this.refused(ack.error);
     }
@@ -266,16 +276,23 @@ export class Composer {
   }
 
   refused(error) {
+    // A wait is told by its countdown, which unlike the number in the reason keeps time.
     const retryAfter = Number(error?.retry_after);
+    const until = Date.parse(error?.until ?? "");
     if (error?.status === 429 && retryAfter > 0) {
-      // The countdown says it all, and unlike the reason's own number it keeps time.
       this.showError("");
-      this.wait(retryAfter);
-      return;
+      this.wait(retryAfter, this.slowed && this.slowSeconds > 0 ? "Slow mode" : "Sending too fast");
+    } else if (error?.status === 403 && until > Date.now()) {
+      this.timedOutUntil(until);
+    } else {
+      this.showError(sentence(error?.detail || error?.title || "the message was not sent."));
     }
-    this.showError(sentence(error?.detail || error?.title || "the message was not sent."));
-    const until = Date.parse(error?.until ?? error?.timed_out_until ?? "");
-    if (error?.status === 403 && until > Date.now()) this.wait((until - Date.now()) / 1000);
+  }
+
+  /** Timed out until `until` (milliseconds since the epoch). */
+  timedOutUntil(until) {
+    this.showError("");
+    this.wait((until - Date.now()) / 1000, "You are timed out");
   }
 
   showError(text) {
@@ -317,9 +334,13 @@ export class Composer {
     this.input.focus();
   }
 
-  /** No sending for `seconds`; the countdown says how long. */
-  wait(seconds) {
-    this.until = Math.max(this.until, Date.now() + seconds * 1000);
+  /** No sending for `seconds`; the countdown says why (`reason`) and how long. */
+  wait(seconds, reason) {
+    const until = Date.now() + seconds * 1000;
+    if (until > this.until) {
+      this.until = until;
+      this.reason = reason;
+    }
     clearInterval(this.timer);
     this.timer = setInterval(() => this.tick(), 250);
     this.tick();
@@ -336,10 +357,8 @@ export class Composer {
       this.until = 0;
       this.cooldown.textContent = "";
       show(this.cooldown, false);
-      if (/timed out/i.test(this.error.textContent)) this.showError("");
     } else {
-      const why = this.slowed && this.slowSeconds > 0 ? "Slow mode: y" : "Y";
-      this.cooldown.textContent = `${why}ou can send again in ${waitText(left)}.`;
+      this.cooldown.textContent = `${this.reason}: you can send again in ${waitText(left)}.`;
       show(this.cooldown);
     }
     this.renderButton();
@@ -347,7 +366,7 @@ export class Composer {
 
   renderButton() {
     this.submit.disabled = this.sending || this.waiting() || this.closed;
-    this.submit.textContent = this.waiting() ? waitText((this.until - Date.now()) / 1000) : "Send";
+    this.submit.textContent = this.waiting() ? clockText((this.until - Date.now()) / 1000) : "Send";
   }
 
   /** Stop or allow writing (removed from the room, not signed in, offline…). */

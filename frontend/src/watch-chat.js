@@ -101,10 +101,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
       renderViewers(snapshot.viewers ?? 0);
       reactions.load(snapshot.reactions);
       const until = Date.parse(you.timed_out_until ?? "");
-      if (until > Date.now()) {
-        composer.showError("You are timed out in this chat for now.");
-        composer.wait((until - Date.now()) / 1000);
-      }
+      if (until > Date.now()) composer.timedOutUntil(until);
     },
     onEvent(event, data) {
       switch (event) {

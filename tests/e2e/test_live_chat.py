@@ -151,3 +151,116 @@ async def test_viewers_and_the_host_chat_and_the_host_moderates(
 
     for watched in (host, ada, bob):
         watched.console.assert_clean()
+
+
+async def moderate(studio: Page, text: str, action: str) -> None:
+    """Open the studio's menu on the message that says `text` and press `action` (a data-testid)."""
+    target = message(studio, text)
+    await target.get_by_test_id("mod-toggle").click()
+    await target.get_by_test_id(action).click()
+
+
+async def test_time_outs_shadow_bans_and_bans_as_viewers_see_them(
+    live_server: LiveServer, open_context: OpenContext, results_dir: Path
+) -> None:
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    watch_url = f"{live_server.url}/watch/{episode_id}"
+    host = await watched_page(await open_context("host", viewport=DESKTOP))
+    ada = await watched_page(await open_context("ada", viewport=DESKTOP))
+    bob = await watched_page(await open_context("bob", viewport=PHONE, is_mobile=True, has_touch=True))
+    studio, a, b = host.page, ada.page, bob.page
+
+    await studio.goto(f"{live_server.url}/studio/{episode_id}")
+    await sign_in(studio, "moderator@demo.shopcast.test", demo.PASSWORD)
+    await expect(studio.get_by_test_id("studio-room")).to_be_visible()
+    await join_chat(a, watch_url, "Ada")
+    await join_chat(b, watch_url, "Bob")
+
+    # A shadow-banned viewer still sees their own messages; nobody else does.
+    await say(b, "Buy cheap followers at my shop")
+    await expect(message(studio, "cheap followers")).to_have_count(1)
+    await moderate(studio, "cheap followers", "mod-shadow-ban")
+    await expect(studio.get_by_test_id("moderation-notice")).to_have_text("Bob's messages now reach only Bob.")
+    await say(b, "Really cheap followers!")
+    await expect(message(b, "Really cheap")).to_have_count(1)
+    await say(a, "Hello from Ada")
+    for page in (a, b, studio):
+        await expect(message(page, "Hello from Ada")).to_have_count(1)
+    await expect(message(a, "Really cheap")).to_have_count(0)
+    await expect(message(studio, "Really cheap")).to_have_count(0)
+
+    # A time-out: the server's reason, and a countdown until the viewer may write again.
+    target = message(studio, "cheap followers")
+    await target.get_by_test_id("mod-toggle").click()
+    await target.get_by_test_id("timeout-minutes").select_option("5")
+    await target.get_by_test_id("mod-timeout").click()
+    await expect(studio.get_by_test_id("moderation-notice")).to_have_text("Bob is timed out for 5 min.")
+    await say(b, "Why can't I write?")
+    await expect(b.get_by_test_id("chat-cooldown")).to_have_text(
+        re.compile(r"^You are timed out: you can send again in [45] min \d\d s\.$")
+    )
+    await expect(b.get_by_test_id("chat-send")).to_be_disabled()
+    await b.screenshot(path=results_dir / "watch-chat-timed-out-mobile.png")
+    await b.reload()  # the same guest, still timed out: the snapshot says until when
+    await expect(b.get_by_test_id("chat-cooldown")).to_contain_text("You are timed out: you can send again in")
+    await expect(b.get_by_test_id("chat-send")).to_be_disabled()
+
+    # A ban: the viewer is told they were removed, and cannot come back by reloading.
+    await moderate(studio, "Hello from Ada", "mod-ban")
+    await message(studio, "Hello from Ada").get_by_test_id("mod-ban-confirm").click()
+    await expect(studio.get_by_test_id("moderation-notice")).to_have_text("Ada is banned and was removed.")
+    await expect(a.get_by_test_id("chat-removed")).to_contain_text("You were removed from this chat")
+    await expect(a.get_by_test_id("chat-form")).to_be_hidden()
+    await a.reload()
+    await expect(a.get_by_test_id("chat-removed")).to_contain_text("banned")
+    await expect(a.get_by_test_id("chat-form")).to_be_hidden()
+    await expect(b.get_by_test_id("chat-removed")).to_be_hidden()
+
+    # A refused action shows the ack's reason (a time-out longer than a day, forced into the menu).
+    target = message(studio, "cheap followers")
+    await target.get_by_test_id("mod-toggle").click()
+    await target.get_by_test_id("timeout-minutes").evaluate("(s) => { s.options[0].value = '5000'; s.value = '5000'; }")
+    await target.get_by_test_id("mod-timeout").click()
+    notice = studio.get_by_test_id("moderation-notice")
+    await expect(notice).to_have_attribute("data-kind", "error")
+    await expect(notice).to_contain_text("1440")
+
+    for watched in (host, ada, bob):
+        watched.console.assert_clean()
+
+
+async def test_a_viewer_who_reconnects_misses_nothing_and_sees_nothing_twice(
+    live_server: LiveServer, open_context: OpenContext
+) -> None:
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    watch_url = f"{live_server.url}/watch/{episode_id}"
+    ada = await watched_page(await open_context("ada", viewport=DESKTOP))
+    bob = await watched_page(await open_context("bob", viewport=DESKTOP))
+    a, b = ada.page, bob.page
+    await join_chat(a, watch_url, "Ada")
+    await join_chat(b, watch_url, "Bob")
+    await say(a, "before the drop")
+    await expect(message(b, "before the drop")).to_have_count(1)
+
+    # Bob's connection drops; the room goes on without him.
+    await b.evaluate("window.shopcastWatch.room.socket.disconnect()")
+    for n in range(3):
+        await say(a, f"while Bob was away {n}")
+        await expect(message(a, f"while Bob was away {n}")).to_have_count(1)
+    await expect(message(b, "while Bob was away")).to_have_count(0)
+
+    # Back with the last seq he saw: exactly what he missed, in order, each once.
+    await b.evaluate("window.shopcastWatch.room.socket.connect()")
+    await expect(message(b, "while Bob was away")).to_have_count(3)
+    await say(a, "after the drop")
+    await expect(message(b, "after the drop")).to_have_count(1)
+    texts = await b.get_by_test_id("chat-text").all_inner_texts()
+    assert texts == ["before the drop", *(f"while Bob was away {n}" for n in range(3)), "after the drop"]
+
+    # A reload is a fresh snapshot: the same chat, nothing twice.
+    await b.reload()
+    await expect(b.get_by_test_id("chat-text")).to_have_count(5)
+    assert await b.get_by_test_id("chat-text").all_inner_texts() == texts
+
+    for watched in (ada, bob):
+        watched.console.assert_clean()
