@@ -8,6 +8,7 @@ import { io } from "socket.io-client";
 const STATE_EVENTS = new Set(["presence:count", "chat:reactions"]);
 const ACK_TIMEOUT_MS = 10_000;
 const REJOIN_AFTER_MS = 2_000;
+const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
 
 const OFFLINE = {
   type: "urn:shopcast:problem:offline",
@@ -36,6 +37,7 @@ export class LiveRoom {
     this.buffer = null; // events that arrive while a join is under way
     this.joins = 0;
     this.rejoinTimer = 0;
+    this.lastJoin = 0;
     this.socket = io({
       path: "/socket.io/",
       // Read at each (re)connection, so a renewed sign-in is used without a new room.
@@ -97,7 +99,8 @@ export class LiveRoom {
   async join() {
     const attempt = ++this.joins;
     clearTimeout(this.rejoinTimer);
-    this.buffer = [];
+    this.lastJoin = Date.now();
+    this.buffer ??= []; // after a gap it holds the event that showed it
     const request = this.synced ? { episode_id: this.episodeId, last_seq: this.seq } : { episode_id: this.episodeId };
     let ack;
     try {
@@ -146,13 +149,16 @@ export class LiveRoom {
     }
     const seq = data?.seq;
     if (typeof seq !== "number" || seq <= this.seq) return; // seen already
-    if (seq > this.seq + 1) {
-      // Something was lost on the way (a slow connection was cut short): ask for it, keep this one.
-      this.join();
-      this.buffer.push([event, data]);
-      return;
-    }
-    this.apply(event, data);
+    if (seq > this.seq + 1) this.catchUp(event, data);
+    else this.apply(event, data);
+  }
+
+  /** Something was lost on the way (a slow connection was cut short): ask for it, keep this one. */
+  catchUp(event, data) {
+    this.buffer = [[event, data]];
+    const wait = this.lastJoin + CATCH_UP_EVERY_MS - Date.now();
+    if (wait <= 0) this.join();
+    else this.rejoinTimer = setTimeout(() => this.socket.connected && this.join(), wait);
   }
 
   apply(event, data) {
