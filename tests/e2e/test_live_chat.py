@@ -143,6 +143,7 @@ async def test_viewers_and_the_host_chat_and_the_host_moderates(
     for page in (a, b):
         await expect(page.get_by_test_id("pinned-message")).to_contain_text("linen shirt")
     await studio.screenshot(path=results_dir / "studio-chat.png", full_page=True)
+    await b.screenshot(path=results_dir / "watch-chat.png")
     await queue.get_by_test_id("mark-answered").click()
     await expect(queue).to_have_count(0)
     await expect(studio.get_by_test_id("no-questions")).to_be_visible()
