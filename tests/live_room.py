@@ -17,6 +17,8 @@ class Viewer:
         self.sio = socketio.AsyncClient(reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=0.5)
         self.heard: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.log: list[tuple[str, Any]] = []
+        self._looked: dict[str, int] = {}  # per event name: how far `wait_for` has read the log
+        self._news = asyncio.Condition()
         self.refusal: Any = None
         self.token: str | None = None
         self.ack: Any = None  # the join's
@@ -25,6 +27,8 @@ class Viewer:
         async def anything(event: str, data: Any) -> None:
             self.log.append((event, data))
             await self.heard.put((event, data))
+            async with self._news:
+                self._news.notify_all()
 
         @self.sio.event
         async def connect_error(data: Any) -> None:
@@ -50,12 +54,17 @@ class Viewer:
             return await self.heard.get()
 
     async def wait_for(self, event: str, **fields: Any) -> Any:
-        """The next `event` whose payload has these fields (earlier other events are skipped)."""
-        async with asyncio.timeout(10):
+        """The next `event` whose payload has these fields; waiting for one event name never
+        skips events of another (they stay in `log` for their own `wait_for`)."""
+        async with asyncio.timeout(10), self._news:
             while True:
-                name, data = await self.heard.get()
-                if name == event and all(data.get(k) == v for k, v in fields.items()):
-                    return data
+                start = self._looked.get(event, 0)
+                for index in range(start, len(self.log)):
+                    name, data = self.log[index]
+                    if name == event and all(data.get(k) == v for k, v in fields.items()):
+                        self._looked[event] = index + 1
+                        return data
+                await self._news.wait()
 
     async def settle(self) -> None:
         """A round trip: whatever the server wrote to this client before it is now in `log`."""
@@ -69,3 +78,63 @@ async def send(viewer: Viewer, episode_id: str, text: str, **fields: Any) -> dic
     ack = await viewer.call("chat:send", {"episode_id": episode_id, "text": text, **fields})
     assert ack["ok"], ack
     return ack["message"]
+
+
+class Follower(Viewer):
+    """A client that keeps a room's chat whole, as the pages do: rejoins with `last_seq` after every
+    reconnect, drops what it already has and rejoins when it sees a gap in `seq`."""
+
+    def __init__(self, episode_id: str) -> None:
+        super().__init__(reconnection=True)
+        self.episode_id = episode_id
+        self.last_seq: int | None = None
+        self.messages: list[dict[str, Any]] = []
+        self.joins = 0
+        self.joined = asyncio.Event()
+        self._early: list[tuple[str, Any]] = []
+        self._joining = True
+        self._tasks: set[asyncio.Task[None]] = set()
+
+        @self.sio.event
+        async def connect() -> None:
+            # Not awaited here: the client reads the join's ack only after this handler returns.
+            task = asyncio.create_task(self.rejoin())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        @self.sio.on("chat:message")
+        async def message(data: Any) -> None:
+            await self.take("chat:message", data)
+
+    async def rejoin(self) -> None:
+        self._joining = True
+        request: dict[str, Any] = {"episode_id": self.episode_id}
+        if self.last_seq is not None:
+            request["last_seq"] = self.last_seq
+        ack = await self.call("join", request)
+        assert ack["ok"], ack
+        self.joins += 1
+        self.joined.set()
+        if "snapshot" in ack:
+            self.messages = list(ack["snapshot"]["chat"])
+        for missed in ack.get("missed", []):
+            if missed["event"] == "chat:message":
+                self.messages.append(missed["payload"]["message"])
+        self.last_seq = ack["seq"]
+        self._joining = False
+        early, self._early = self._early, []
+        for event, data in early:
+            await self.take(event, data)
+
+    async def take(self, event: str, data: Any) -> None:
+        if self._joining:
+            self._early.append((event, data))
+            return
+        assert self.last_seq is not None
+        if data["seq"] <= self.last_seq:
+            return  # already had it
+        if data["seq"] > self.last_seq + 1:
+            await self.rejoin()  # a gap: catch up from the log
+            return
+        self.last_seq = data["seq"]
+        self.messages.append(data["message"])

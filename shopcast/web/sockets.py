@@ -39,6 +39,7 @@ from shopcast.web.rooms import LiveRooms
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
+STAFF_ALLOWANCE_FACTOR = 10
 LIVE_ROOMS = web.AppKey("live_rooms", LiveRooms)
 TALLIES = web.AppKey("room_tallies", RoomTallies)
 CONNECTIONS = web.AppKey("connections", dict)
@@ -206,7 +207,9 @@ def install(app: web.Application) -> None:
         except ShopcastError as error:
             raise socketio.exceptions.ConnectionRefusedError(error.detail) from None
         settings = res.settings
-        allowance = TokenBucket(rate=settings.chat_events_per_second, burst=settings.chat_event_burst)
+        # Staff moderate in bursts (clearing a wave of spam): a larger allowance, still bounded.
+        factor = 1 if actor.is_guest or not actor.roles else STAFF_ALLOWANCE_FACTOR
+        allowance = TokenBucket(rate=settings.chat_events_per_second * factor, burst=settings.chat_event_burst * factor)
         connections[sid] = Connection(actor, allowance)
 
     @sio.event

@@ -1,0 +1,153 @@
+"""Two `shopcast serve` processes sharing rooms through Redis and PostgreSQL, as behind a proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import SECRET, PostgresServer, fresh_database
+from tests.live_room import Viewer, send
+
+PASSWORD = "two-nodes-password"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def shopcast(*args: str, env: dict[str, str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "shopcast", *args, env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await asyncio.wait_for(process.wait(), 60) == 0
+
+
+@pytest.fixture
+async def nodes(
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_server: PostgresServer,
+    redis_only_url: str,
+    redis_prefix: str,
+) -> AsyncIterator[list[str]]:
+    """The base URLs of two app processes on one PostgreSQL database and one Redis."""
+    env = {
+        **os.environ,
+        "SHOPCAST_DATABASE_URL": await fresh_database("postgresql", tmp_path, sqlite_template, postgres_server),
+        "SHOPCAST_REDIS_URL": redis_only_url,
+        "SHOPCAST_REDIS_PREFIX": redis_prefix,
+        "SHOPCAST_SECRET_KEY": SECRET,
+        "SHOPCAST_ICE_SERVERS": "[]",
+        "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
+        "SHOPCAST_CHAT_EVENTS_PER_SECOND": "100",
+        "SHOPCAST_CHAT_EVENT_BURST": "100",
+    }
+    for role in ("manager", "moderator"):
+        await shopcast(
+            "user", "add", "--email", f"{role}@acme.test", "--role", role, "--password", PASSWORD, "--brand", "acme",
+            env={**env, "SHOPCAST_DATA_DIR": str(tmp_path / "cli")},
+        )  # fmt: skip
+    processes, urls = [], []
+    for n in range(2):
+        port = free_port()
+        node_env = {**env, "SHOPCAST_DATA_DIR": str(tmp_path / f"node{n}")}
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port), env=node_env
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        async with aiohttp.ClientSession() as http:
+            for url in urls:
+                async with asyncio.timeout(60):
+                    while True:
+                        try:
+                            async with http.get(f"{url}/healthz") as response:
+                                if response.status == 200:
+                                    break
+                        except aiohttp.ClientError:
+                            pass
+                        await asyncio.sleep(0.2)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+
+
+async def api(http: aiohttp.ClientSession, method: str, url: str, token: str | None = None, **body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.request(method, url, json=body or None, headers=headers) as response:
+        assert response.status < 300, await response.text()
+        return await response.json()
+
+
+async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[str]) -> None:
+    a, b = nodes
+    viewers: list[Viewer] = []
+
+    async def connect(url: str, token: str, episode_id: str) -> Viewer:
+        viewer = Viewer()
+        viewers.append(viewer)
+        await viewer.connect(url, token)
+        viewer.token = token
+        viewer.ack = await viewer.call("join", {"episode_id": episode_id})
+        assert viewer.ack["ok"], viewer.ack
+        return viewer
+
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    async with aiohttp.ClientSession() as http:
+        tokens = {}
+        for role in ("manager", "moderator"):
+            login = await api(http, "POST", f"{a}/api/v1/auth/login", email=f"{role}@acme.test", password=PASSWORD)
+            tokens[role] = login["token"]
+        show = await api(
+            http, "POST", f"{a}/api/v1/brands/acme/shows", tokens["manager"],
+            title="Tuesday live", time_zone="Europe/Paris", first_episode_at=f"{tomorrow:%Y-%m-%d}T19:00",
+        )  # fmt: skip
+        episodes = await api(http, "GET", f"{b}/api/v1/shows/{show['id']}/episodes", tokens["manager"])
+        episode_id = episodes[0]["id"]
+        await api(http, "POST", f"{b}/api/v1/episodes/{episode_id}/start", tokens["manager"])
+        for name in ("Lea", "Tom"):
+            tokens[name] = (await api(http, "POST", f"{a}/api/v1/auth/guest", nickname=name))["token"]
+    try:
+        lea = await connect(a, tokens["Lea"], episode_id)
+        tom = await connect(b, tokens["Tom"], episode_id)
+        moderator = await connect(b, tokens["moderator"], episode_id)
+
+        # A message sent on one process reaches the other in the same order with the same seq.
+        sent = [await send(lea, episode_id, f"message {n}") for n in range(20)]
+        heard_a = [await lea.wait_for("chat:message") for _ in sent]
+        heard_b = [await tom.wait_for("chat:message") for _ in sent]
+        assert [h["message"]["id"] for h in heard_b] == [m["id"] for m in sent]
+        assert [h["seq"] for h in heard_b] == [h["seq"] for h in heard_a]
+        assert [h["seq"] for h in heard_b] == sorted({h["seq"] for h in heard_b})
+
+        # The viewer count adds both processes.
+        await lea.wait_for("presence:count", viewers=3)
+        await tom.wait_for("presence:count", viewers=3)
+
+        # A ban given on one process applies on the other.
+        ack = await moderator.call("chat:ban", {"episode_id": episode_id, "message_id": sent[0]["id"]})
+        assert ack["ok"], ack
+        assert (await lea.wait_for("chat:viewer-removed"))["ref"] == lea.ack["snapshot"]["you"]["ref"]
+        refused = await lea.call("chat:send", {"episode_id": episode_id, "text": "still here"})
+        assert refused["ok"] is False
+        rejoin = await lea.call("join", {"episode_id": episode_id})
+        assert rejoin["ok"] is False and rejoin["error"]["status"] == 403
+        await tom.wait_for("presence:count", viewers=2)
+    finally:
+        for viewer in viewers:
+            await viewer.sio.disconnect()
