@@ -244,7 +244,7 @@ export class Composer {
     this.slowSeconds = 0; // the room's slow mode, for a countdown without asking the server
     this.slowed = true; // viewers are slowed, staff are not
     this.sending = false;
-    this.closed = false;
+    this.offline = false;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.send();
@@ -365,15 +365,13 @@ export class Composer {
   }
 
   renderButton() {
-    this.submit.disabled = this.sending || this.waiting() || this.closed;
+    this.submit.disabled = this.sending || this.waiting() || this.offline;
     this.submit.textContent = this.waiting() ? clockText((this.until - Date.now()) / 1000) : "Send";
   }
 
-  /** Stop or allow writing (removed from the room, not signed in, offline…). */
-  setClosed(closed) {
-    this.closed = closed;
-    this.input.disabled = closed;
-    if (this.question) this.question.disabled = closed;
+  /** Sending waits for the room; writing does not (a short reconnection must not take the text away). */
+  setOnline(online) {
+    this.offline = !online;
     this.renderButton();
   }
 }

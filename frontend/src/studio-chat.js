@@ -37,7 +37,7 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
   let pinnedId = null;
   const questions = new Map(); // id -> node, oldest first
 
-  const { chat, composer } = chatPanel({
+  const { chat, composer, form } = chatPanel({
     decorate: (node, message) => node.append(...moderationMenu(message)),
     room: () => room,
     onSent: (message) => message.question && addQuestion(message),
@@ -295,7 +295,7 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
     },
     onStatus(status, detail) {
       const live = status === "live";
-      composer.setClosed(!live);
+      composer.setOnline(live);
       ui.slowMode.disabled = !live;
       ui.chatStatus.textContent = STATUS_TEXT[status] ?? "";
       show(ui.chatStatus, Boolean(ui.chatStatus.textContent));
@@ -312,6 +312,10 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
       show(ui.studioRoom);
       if (room) room.reconnectWith(token);
       else room = new LiveRoom(episodeId, { token, ...handlers });
+    },
+    /** Staff write in the chat before and during the show; after it they can still tidy it up. */
+    setEpisodeStatus(status) {
+      show(form, status === "scheduled" || status === "live");
     },
     close() {
       room?.close();

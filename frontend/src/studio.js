@@ -119,6 +119,7 @@ function renderEpisode(episode) {
   ui.episodeStatus.className = `badge badge-${episode.status}`;
   ui.episodeStatus.dataset.status = episode.status;
   show(ui.episodeStatus);
+  chat.setEpisodeStatus(episode.status);
   renderControls();
 }
 

@@ -29,12 +29,14 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     "nickname-error",
     "nickname-submit",
     "chat-removed",
+    "chat-closed",
     "viewer-count",
   ]);
 
   let room = null;
   let you = null;
   let removed = false;
+  let episodeOpen = true; // the chat takes messages before and during the show
 
   const { chat, composer, form } = chatPanel({
     room: () => room,
@@ -76,8 +78,23 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   }
 
   function setCanChat(can) {
-    composer.setClosed(!can);
+    composer.setOnline(can);
     reactions.setEnabled(can);
+  }
+
+  /** Which of the nickname form, the box to write in, or neither. */
+  function renderForms() {
+    const open = episodeOpen && !removed;
+    show(form, open && Boolean(room));
+    show(ui.nicknameForm, open && !room);
+    show(ui.chatClosed, !episodeOpen && !removed);
+  }
+
+  function setEpisodeStatus(status) {
+    episodeOpen = status === "scheduled" || status === "live";
+    ui.chatClosed.textContent =
+      status === "cancelled" ? "This episode was cancelled: its chat is closed." : "The show has ended: its chat is closed.";
+    renderForms();
   }
 
   function showRemoved(text) {
@@ -86,7 +103,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     ui.chatRemoved.replaceChildren(el("p", { class: "removed-title", text: "You were removed from this chat" }));
     if (text) ui.chatRemoved.append(el("p", { text }));
     show(ui.chatRemoved);
-    show(form, false);
+    renderForms();
     setCanChat(false);
     setStatus("");
   }
@@ -94,6 +111,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   const handlers = {
     onSnapshot(snapshot) {
       you = snapshot.you;
+      setEpisodeStatus(snapshot.episode.status);
       composer.slowed = you.role === "viewer";
       chat.load(snapshot.chat, you);
       renderPinned(ui.pinned, snapshot.pinned);
@@ -131,6 +149,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
         case "episode:live":
         case "episode:ended":
         case "episode:cancelled":
+          setEpisodeStatus(data.status);
           onEpisodeEvent();
           break;
         default:
@@ -148,7 +167,6 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
       if (status === "refused") {
         // The token is no good any more (expired, or the server's key changed): ask for a nickname again.
         room?.close();
-        room = null;
         forgetGuest();
         askNickname(`Please pick your nickname again (${detail}).`);
       } else if (status === "denied") {
@@ -159,15 +177,14 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   };
 
   function enter(token, name) {
-    show(ui.nicknameForm, false);
-    show(form);
     ui.chattingAs.textContent = `Chatting as ${name}`;
     room = new LiveRoom(episodeId, { token, ...handlers });
+    renderForms();
   }
 
   function askNickname(reason = "") {
-    show(form, false);
-    show(ui.nicknameForm);
+    room = null;
+    renderForms();
     setStatus("");
     setCanChat(false);
     ui.nicknameError.textContent = reason;
@@ -202,6 +219,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     get room() {
       return room;
     },
+    setEpisodeStatus,
     /** No chat for an episode that does not exist. */
     close() {
       room?.close();

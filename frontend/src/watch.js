@@ -102,6 +102,7 @@ function renderEpisode(episode) {
   ui.episodeStatus.className = `badge badge-${episode.status}`;
   ui.episodeStatus.dataset.status = episode.status;
   show(ui.episodeStatus);
+  chat.setEpisodeStatus(episode.status);
 }
 
 /** Follow the episode's status: the one place that decides what the page shows. */

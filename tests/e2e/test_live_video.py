@@ -236,6 +236,9 @@ async def test_host_goes_live_and_a_viewer_watches_over_webrtc(
     await expect(player).to_have_attribute("data-state", re.compile("^(ended|replay)$"), timeout=10_000)
     await expect(viewer.get_by_test_id("ended-title")).to_have_text("This show has ended")
     await expect(viewer.get_by_test_id("live-badge")).to_be_hidden()
+    await expect(viewer.get_by_test_id("chat-closed")).to_have_text("The show has ended: its chat is closed.")
+    await expect(viewer.get_by_test_id("nickname-form")).to_be_hidden()
+    await expect(studio.get_by_test_id("chat-form")).to_be_hidden()
     await viewer.screenshot(path=results_dir / "watch-ended.png")
     await studio.screenshot(path=results_dir / "studio-ended.png")
 
