@@ -108,7 +108,7 @@ class WatchSession(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
-    viewer_kind: Mapped[str] = mapped_column(String(8))
+    viewer_kind: Mapped[str] = mapped_column(String(12))  # "user" | "guest" | "anonymous"
     viewer_id: Mapped[uuid.UUID]
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]

@@ -27,7 +27,7 @@ from shopcast.chat.schemas import (
 from shopcast.chat.text import TextRules, apply_rules, clean
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit
-from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
 from shopcast.live.events import episode_room
@@ -211,6 +211,8 @@ async def send_message(
     bus: Bus,
 ) -> MessageOut:
     """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told."""
+    if chatter.is_anonymous:
+        raise Unauthorized("choose a nickname to chat (POST /api/v1/auth/guest), then connect with its token")
     episode = await open_episode(session, episode_id)
     restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
     if "ban" in restrictions:

@@ -64,9 +64,11 @@ class Membership:
 
 @dataclass
 class Connection:
-    actor: Principal
+    actor: Principal | None  # None: watching without a nickname (reads the chat, cannot write)
     allowance: TokenBucket
     rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
+    # Who an anonymous connection is for watch time: one viewer per connection.
+    anonymous_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class RoomCall:
     tallies: RoomTallies
 
     @property
-    def actor(self) -> Principal:
+    def actor(self) -> Principal | None:
         return self.connection.actor
 
     def now(self) -> datetime:
@@ -197,18 +199,16 @@ def install(app: web.Application) -> None:
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
-        if not token:
-            raise socketio.exceptions.ConnectionRefusedError(
-                "a token is needed in the connect auth: {token}; viewers get one from POST /api/v1/auth/guest"
-            )
         res = resources()
-        try:
-            actor = await _principal(res, str(token))
-        except ShopcastError as error:
-            raise socketio.exceptions.ConnectionRefusedError(error.detail) from None
+        actor = None
+        if token:
+            try:
+                actor = await _principal(res, str(token))
+            except ShopcastError as error:
+                raise socketio.exceptions.ConnectionRefusedError(error.detail) from None
         settings = res.settings
         # Staff moderate in bursts (clearing a wave of spam): a larger allowance, still bounded.
-        factor = 1 if actor.is_guest or not actor.roles else STAFF_ALLOWANCE_FACTOR
+        factor = STAFF_ALLOWANCE_FACTOR if actor is not None and actor.roles else 1
         allowance = TokenBucket(rate=settings.chat_events_per_second * factor, burst=settings.chat_event_burst * factor)
         connections[sid] = Connection(actor, allowance)
 
@@ -243,7 +243,12 @@ def install(app: web.Application) -> None:
         now = res.clock.now()
         async with res.database.transaction() as session:
             episode = await episodes.load_episode(session, request.episode_id)  # 404 if unknown
-            who = chatter(connection.actor, episode.brand_id, secret=res.settings.signing_key().encode())
+            who = chatter(
+                connection.actor,
+                episode.brand_id,
+                secret=res.settings.signing_key().encode(),
+                anonymous_id=connection.anonymous_id,
+            )
             await chat.check_may_join(session, brand_id=episode.brand_id, chatter=who, now=now)
             membership = connection.rooms.get(episode.id)
             if membership is None:

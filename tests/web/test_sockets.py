@@ -68,12 +68,29 @@ async def test_a_viewer_coming_back_gets_exactly_what_it_missed(client, factory:
     assert up_to_date["missed"] == []
 
 
-async def test_no_token_or_a_bad_one_cannot_connect(client) -> None:
-    for token in (None, "not-a-token"):
-        viewer = Viewer()
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await viewer.connect(client, token)
-        assert "token" in viewer.refusal["message"], viewer.refusal
+async def test_a_bad_token_cannot_connect(client) -> None:
+    viewer = Viewer()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await viewer.connect(client, "not-a-token")
+    assert "token" in viewer.refusal["message"], viewer.refusal
+
+
+async def test_without_a_token_a_viewer_reads_the_chat_and_counts_but_cannot_write(
+    client, factory: Factory, episode, viewers
+) -> None:
+    reader, writer = Viewer(), Viewer()
+    viewers.extend([reader, writer])
+    await reader.connect(client, None)
+    await writer.connect(client, await guest_token(factory))
+    joined = await reader.call("join", {"episode_id": episode["id"]})
+    assert joined["ok"] and joined["snapshot"]["you"]["role"] == "viewer"
+    await writer.call("join", {"episode_id": episode["id"]})
+    sent = await writer.call("chat:send", {"episode_id": episode["id"], "text": "hello"})
+    assert (await reader.wait_for("chat:message"))["message"] == sent["message"]
+    await writer.wait_for("presence:count", viewers=2)
+    refused = await reader.call("chat:send", {"episode_id": episode["id"], "text": "me too"})
+    assert refused["error"]["status"] == 401 and "nickname" in refused["error"]["detail"]
+    assert (await reader.call("chat:react", {"episode_id": episode["id"], "emoji": "🔥"}))["ok"]
 
 
 async def test_other_origins_cannot_connect(client, factory: Factory) -> None:

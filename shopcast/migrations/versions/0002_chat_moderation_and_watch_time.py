@@ -137,7 +137,7 @@ def upgrade() -> None:
         "watch_sessions",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("episode_id", sa.Uuid(), nullable=False),
-        sa.Column("viewer_kind", sa.String(length=8), nullable=False),
+        sa.Column("viewer_kind", sa.String(length=12), nullable=False),
         sa.Column("viewer_id", sa.Uuid(), nullable=False),
         sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
