@@ -61,6 +61,7 @@ export const api = {
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
+  replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
 };
 
 /** The bearer token in use, for the calls that are not JSON (WHIP). */

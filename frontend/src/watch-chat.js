@@ -2,12 +2,14 @@
 // reactions and the viewer count, from the episode's live room. Watching needs no sign-in; chatting
 // needs a nickname (a guest token), or the staff sign-in of this tab.
 
-import { messageOf, sentence } from "./api.js";
+import { api, messageOf, sentence } from "./api.js";
 import { chatPanel, renderPinned } from "./chat.js";
 import { byTestIds, el, show } from "./dom.js";
 import { ReactionBar } from "./reactions.js";
 import { LiveRoom } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
+
+const REPLAY_MESSAGES = 300;
 
 const STATUS_TEXT = {
   connecting: "Connecting…",
@@ -37,6 +39,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   let you = null;
   let removed = false;
   let episodeOpen = true; // the chat takes messages before and during the show
+  let replayLoaded = false;
 
   const { chat, composer, form } = chatPanel({
     room: () => room,
@@ -88,6 +91,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     show(form, open && Boolean(room));
     show(ui.nicknameForm, open && !room);
     show(ui.chatClosed, !episodeOpen && !removed);
+    ui.chat.toggleAttribute("data-closed", !episodeOpen);
   }
 
   function setEpisodeStatus(status) {
@@ -95,6 +99,18 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     ui.chatClosed.textContent =
       status === "cancelled" ? "This episode was cancelled: its chat is closed." : "The show has ended: its chat is closed.";
     renderForms();
+    if (status === "ended" && !room) loadReplayChat();
+  }
+
+  /** After the show, with no room to ask: the chat as the replay keeps it, for everyone. */
+  async function loadReplayChat() {
+    if (replayLoaded) return;
+    replayLoaded = true;
+    try {
+      chat.load(await api.replayChat(episodeId, REPLAY_MESSAGES), null);
+    } catch {
+      replayLoaded = false; // the next status poll tries again
+    }
   }
 
   function showRemoved(text) {

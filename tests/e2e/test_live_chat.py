@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Locator, Page, expect
 
@@ -51,6 +52,18 @@ DROP_NEXT_MESSAGE = """() => {
     else receive(event, data);
   };
 }"""
+
+
+async def end_episode(server: LiveServer, episode_id: str) -> None:
+    """The host starts and ends the show through the API (no camera needed)."""
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        login = {"email": "host@demo.shopcast.test", "password": demo.PASSWORD}
+        async with http.post("/api/v1/auth/login", json=login) as response:
+            assert response.status == 200, await response.text()
+            headers = {"Authorization": f"Bearer {(await response.json())['token']}"}
+        for step in ("start", "end"):
+            async with http.post(f"/api/v1/episodes/{episode_id}/{step}", headers=headers) as response:
+                assert response.status == 200, await response.text()
 
 
 def message(page: Page, text: str) -> Locator:
@@ -286,5 +299,20 @@ async def test_a_viewer_who_reconnects_misses_nothing_and_sees_nothing_twice(
     await expect(b.get_by_test_id("chat-text")).to_have_count(len(texts))
     assert await b.get_by_test_id("chat-text").all_inner_texts() == texts
 
-    for watched in (ada, bob):
+    # After the show, anyone (no nickname needed) reads the chat as the replay keeps it.
+    await end_episode(live_server, episode_id)
+    carol = await watched_page(await open_context("carol", viewport=PHONE, is_mobile=True, has_touch=True))
+    await carol.page.goto(watch_url)
+    await expect(carol.page.get_by_test_id("chat-closed")).to_have_text("The show has ended: its chat is closed.")
+    await expect(carol.page.get_by_test_id("chat-text")).to_have_count(len(texts))
+    assert await carol.page.get_by_test_id("chat-text").all_inner_texts() == texts
+    await expect(carol.page.get_by_test_id("nickname-form")).to_be_hidden()
+    await expect(carol.page.get_by_test_id("reply")).to_have_count(len(texts))
+    await expect(carol.page.get_by_test_id("reply").first).to_be_hidden()
+    await expect(b.get_by_test_id("chat-closed")).to_be_visible()  # Bob was there: the room told him
+
+    for watched in (ada, bob, carol):
+        # Live without a camera, then ended: nothing to play and no replay in this test.
+        watched.console.expect_http_error(409, f"/live/{episode_id}/whep")
+        watched.console.expect_http_error(404, f"/live/{episode_id}/hls/index.m3u8")
         watched.console.assert_clean()
