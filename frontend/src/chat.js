@@ -57,8 +57,9 @@ const inOrder = (a, b) => atOf(a) - atOf(b) || (a.id < b.id ? -1 : a.id > b.id ?
  * own and the room's event, or a catch-up) is shown once.
  */
 export class ChatView {
-  constructor({ list, empty = null, jump = null, decorate = () => {} }) {
+  constructor({ list, empty = null, jump = null, decorate = () => {}, onRemoved = () => {} }) {
     this.list = list;
+    this.onRemoved = onRemoved;
     this.empty = empty;
     this.jump = jump;
     this.decorate = decorate;
@@ -158,6 +159,7 @@ export class ChatView {
       quote.classList.add("removed");
     }
     this.renderEmpty();
+    this.onRemoved(id);
   }
 
   markAnswered(id) {
@@ -383,7 +385,14 @@ export class Composer {
  */
 export function chatPanel({ decorate, room, onSent = () => {} }) {
   const ui = byTestIds(["chat-messages", "chat-empty", "chat-jump", "chat-error", "chat-cooldown", "chat-form"]);
-  const chat = new ChatView({ list: ui.chatMessages, empty: ui.chatEmpty, jump: ui.chatJump, decorate });
+  const chat = new ChatView({
+    list: ui.chatMessages,
+    empty: ui.chatEmpty,
+    jump: ui.chatJump,
+    decorate,
+    // No replying to a message that is gone.
+    onRemoved: (id) => composer.replyTo?.id === id && composer.setReply(null),
+  });
   const composer = new Composer({
     form: ui.chatForm,
     error: ui.chatError,

@@ -145,7 +145,6 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
         case "chat:deleted":
           chat.remove(data.message_id);
           if (ui.pinned.querySelector(`[data-id="${CSS.escape(data.message_id)}"]`)) renderPinned(ui.pinned, null);
-          if (composer.replyTo?.id === data.message_id) composer.setReply(null);
           break;
         case "chat:answered":
           chat.markAnswered(data.message_id);
