@@ -18,7 +18,7 @@ const OFFLINE = {
 };
 
 /**
- * Opens the room of `episodeId` with `token` and calls, in the room's order:
+ * Opens the room of `episodeId` with `token` (null to only watch) and calls, in the room's order:
  * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
  * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
  * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`);
@@ -40,8 +40,9 @@ export class LiveRoom {
     this.lastJoin = 0;
     this.socket = io({
       path: "/socket.io/",
-      // Read at each (re)connection, so a renewed sign-in is used without a new room.
-      auth: (send) => send({ token: this.token }),
+      // Read at each (re)connection, so a renewed sign-in is used without a new room. No token:
+      // a viewer who only watches (reads, reacts, is counted).
+      auth: (send) => send(this.token ? { token: this.token } : {}),
       autoConnect: false,
     });
     this.socket.on("connect", () => this.join());
@@ -63,9 +64,10 @@ export class LiveRoom {
     this.socket.connect();
   }
 
-  /** Connect again with another token (after signing in again). */
+  /** Connect again with another token (after signing in again, or picking a nickname). */
   reconnectWith(token) {
     this.token = token;
+    this.synced = false; // someone else now: a fresh snapshot says who (`you`)
     this.socket.disconnect();
     this.status("connecting");
     this.socket.connect();

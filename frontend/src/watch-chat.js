@@ -1,6 +1,7 @@
 // The viewers' chat beside the show: messages, replies, "ask the host", the pinned message,
-// reactions and the viewer count, from the episode's live room. Watching needs no sign-in; chatting
-// needs a nickname (a guest token), or the staff sign-in of this tab.
+// reactions and the viewer count, from the episode's live room. Watching needs no sign-in (the room
+// is joined without a token: read, react, be counted); writing needs a nickname (a guest token), or
+// the staff sign-in of this tab.
 
 import { api, messageOf, sentence } from "./api.js";
 import { chatPanel, renderPinned } from "./chat.js";
@@ -36,6 +37,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   ]);
 
   let room = null;
+  let token = null; // null: watching without a nickname
   let you = null;
   let removed = false;
   let episodeOpen = true; // the chat takes messages before and during the show
@@ -88,8 +90,8 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   /** Which of the nickname form, the box to write in, or neither. */
   function renderForms() {
     const open = episodeOpen && !removed;
-    show(form, open && Boolean(room));
-    show(ui.nicknameForm, open && !room);
+    show(form, open && Boolean(token));
+    show(ui.nicknameForm, open && !token);
     show(ui.chatClosed, !episodeOpen && !removed);
     ui.chat.toggleAttribute("data-closed", !episodeOpen);
   }
@@ -99,10 +101,13 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     ui.chatClosed.textContent =
       status === "cancelled" ? "This episode was cancelled: its chat is closed." : "The show has ended: its chat is closed.";
     renderForms();
-    if (status === "ended" && !room) loadReplayChat();
+    // The room is opened once the page knows the show is not over: a replay's chat is read from the start.
+    if (room || replayLoaded) return;
+    if (episodeOpen) room = new LiveRoom(episodeId, { token, ...handlers });
+    else if (status === "ended") loadReplayChat();
   }
 
-  /** After the show, with no room to ask: the chat as the replay keeps it, for everyone. */
+  /** After the show: the chat as the replay keeps it, from its start. */
   async function loadReplayChat() {
     if (replayLoaded) return;
     replayLoaded = true;
@@ -180,10 +185,11 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
       setCanChat(status === "live");
       setStatus(STATUS_TEXT[status] ?? "");
       if (status === "refused") {
-        // The token is no good any more (expired, or the server's key changed): ask for a nickname again.
-        room?.close();
+        // The token is no good any more (expired, or the server's key changed): watch without it,
+        // and ask for a nickname again.
         forgetGuest();
-        askNickname(`Please pick your nickname again (${detail}).`);
+        useToken(null, "");
+        ui.nicknameError.textContent = `Please pick your nickname again (${detail}).`;
       } else if (status === "denied") {
         if (detail?.status === 403) showRemoved(detail.detail);
         else composer.showError(sentence(detail?.detail ?? "you cannot join this chat."));
@@ -191,18 +197,12 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     },
   };
 
-  function enter(token, name) {
-    ui.chattingAs.textContent = `Chatting as ${name}`;
-    room = new LiveRoom(episodeId, { token, ...handlers });
+  /** Chat as `name` with `value` (or watch only, with null); the open room connects again with it. */
+  function useToken(value, name) {
+    token = value;
+    ui.chattingAs.textContent = name ? `Chatting as ${name}` : "";
+    room?.reconnectWith(token);
     renderForms();
-  }
-
-  function askNickname(reason = "") {
-    room = null;
-    renderForms();
-    setStatus("");
-    setCanChat(false);
-    ui.nicknameError.textContent = reason;
   }
 
   ui.nicknameForm.addEventListener("submit", async (event) => {
@@ -212,7 +212,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
     ui.nicknameSubmit.disabled = true;
     try {
       const guest = await joinAsGuest(nickname);
-      enter(guest.token, guest.name);
+      useToken(guest.token, guest.name);
       form.elements.text.focus();
     } catch (error) {
       ui.nicknameError.textContent = messageOf(error);
@@ -224,9 +224,9 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   // Staff signed in on this tab chat with their badge; everyone else as a guest.
   const staff = savedSession();
   const guest = staff ? null : savedGuest();
-  if (staff) enter(staff.token, "your staff account");
-  else if (guest) enter(guest.token, guest.name);
-  else askNickname();
+  if (staff) useToken(staff.token, "your staff account");
+  else if (guest) useToken(guest.token, guest.name);
+  else useToken(null, "");
 
   window.addEventListener("pagehide", () => room?.close());
 
