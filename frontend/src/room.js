@@ -10,6 +10,9 @@ const ACK_TIMEOUT_MS = 10_000;
 const REJOIN_AFTER_MS = 2_000;
 const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
 
+/** What a page says about the room's connection while it is not live. */
+export const STATUS_TEXT = { connecting: "Connecting…", reconnecting: "Reconnecting…" };
+
 const OFFLINE = {
   type: "urn:shopcast:problem:offline",
   title: "Offline",
@@ -22,7 +25,7 @@ const OFFLINE = {
  * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
  * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
  * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`);
- * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting" | "closed" (the server hung up),
+ * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting",
  *   "refused" (the token was refused; detail is the reason) or "denied" (the join was refused; detail
  *   is the ack's error).
  */
@@ -51,8 +54,12 @@ export class LiveRoom {
       this.buffer = null;
       clearTimeout(this.rejoinTimer);
       if (reason === "io client disconnect") return; // this page closed it, and said why
-      // The server closed this connection on purpose (a ban): no automatic reconnection then.
-      this.status(reason === "io server disconnect" ? "closed" : "reconnecting");
+      this.status("reconnecting");
+      // The client reconnects by itself, except when the server hung up on purpose (a restart, a
+      // deploy): then a little later, so that a whole audience does not come back at once.
+      if (reason === "io server disconnect") {
+        this.rejoinTimer = setTimeout(() => this.socket.connect(), REJOIN_AFTER_MS + Math.random() * 3_000);
+      }
     });
     this.socket.on("connect_error", (error) => {
       // Inactive means the server refused the token; otherwise the client retries by itself.

@@ -6,7 +6,7 @@ import { sentence } from "./api.js";
 import { chatPanel, excerpt, isStaff, messageLine, renderPinned } from "./chat.js";
 import { byTestIds, el, show } from "./dom.js";
 import { floatCounts } from "./reactions.js";
-import { LiveRoom } from "./room.js";
+import { LiveRoom, STATUS_TEXT } from "./room.js";
 
 const TIMEOUT_MINUTES = [1, 5, 10, 30, 60, 1440];
 const SLOW_MODE_SECONDS = [0, 5, 10, 30, 60, 120, 300];
@@ -251,8 +251,6 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
   }
 
   // --- the room ----------------------------------------------------------------------------
-
-  const STATUS_TEXT = { connecting: "Connecting…", reconnecting: "Reconnecting…", closed: "Disconnected" };
 
   const handlers = {
     onSnapshot(snapshot) {

@@ -7,16 +7,10 @@ import { api, messageOf, sentence } from "./api.js";
 import { chatPanel, renderPinned } from "./chat.js";
 import { byTestIds, el, show } from "./dom.js";
 import { ReactionBar } from "./reactions.js";
-import { LiveRoom } from "./room.js";
+import { LiveRoom, STATUS_TEXT } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
 
 const REPLAY_MESSAGES = 300;
-
-const STATUS_TEXT = {
-  connecting: "Connecting…",
-  reconnecting: "Reconnecting…",
-  closed: "Disconnected",
-};
 
 /** Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends. */
 export function setUpChat({ episodeId, onEpisodeEvent }) {
