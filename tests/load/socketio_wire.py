@@ -18,6 +18,8 @@ import orjson
 
 PATH = "/socket.io/?EIO=4&transport=websocket"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
+COMPRESSED = 0x40  # RSV1 on a frame's opcode: its payload is deflated (permessage-deflate)
+BROWSER_OFFER = "permessage-deflate; client_max_window_bits"  # what Chromium and Firefox ask for
 
 
 def handshake(host: str, port: int, *, extensions: str | None = None) -> bytes:
@@ -57,11 +59,14 @@ def event_packet(event: str, data: Any, ack_id: int | None = None) -> bytes:
 
 
 def take_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
-    """Complete (opcode, payload) frames at the start of `buffer`, removed from it. Server frames are unmasked."""
+    """Complete (opcode, payload) frames at the start of `buffer`, removed from it. Server frames are unmasked.
+
+    The opcode keeps the `COMPRESSED` bit of a deflated frame.
+    """
     frames = []
     at, end = 0, len(buffer)
     while end - at >= 2:
-        opcode, size = buffer[at] & 0x0F, buffer[at + 1] & 0x7F
+        opcode, size = buffer[at] & (COMPRESSED | 0x0F), buffer[at + 1] & 0x7F
         start = at + 2
         if size == 126:
             if end - at < 4:

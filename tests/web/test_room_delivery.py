@@ -17,7 +17,7 @@ import socketio
 from shopcast.web.context import RESOURCES
 from shopcast.web.sockets import LIVE_ROOMS
 from tests.factories import Factory
-from tests.load.socketio_wire import RawViewer
+from tests.load.socketio_wire import BROWSER_OFFER, RawViewer
 
 STATE_EVENTS = ("presence:count", "chat:reactions")
 
@@ -121,7 +121,7 @@ async def test_what_changes_the_screen_now_does_not_wait_for_the_tick(client, ep
 
 async def test_websockets_are_not_compressed_even_when_the_client_offers(client, factory, episode) -> None:
     url = client.make_url("/")
-    viewer = await RawViewer.open(url.host, url.port, extensions="permessage-deflate; client_max_window_bits")
+    viewer = await RawViewer.open(url.host, url.port, extensions=BROWSER_OFFER)
     try:
         assert "sec-websocket-extensions" not in viewer.headers
         token = (await factory.guest("Raw"))["Authorization"].removeprefix("Bearer ")

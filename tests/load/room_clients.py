@@ -1,0 +1,284 @@
+"""The load-client processes of the room fan-out benchmark (tests/load/room_fanout.py).
+
+Each process holds many viewers of one episode's room on raw WebSockets (`socketio_wire`), one
+asyncio protocol each: the WebSocket handshake, Engine.IO OPEN, Socket.IO connect (anonymous:
+viewers watch without a token), `join`, pings answered. A viewer counts the benchmark's chat
+messages it receives and how long after their sending (the text carries the sender's
+`time.monotonic()`, the same clock in every process of the machine). The first process also holds
+the senders: viewers with a guest token that send the messages with `chat:send`, in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import re
+import resource
+import signal
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+import aiohttp
+import orjson
+
+from tests.load.socketio_wire import (
+    BROWSER_OFFER,
+    COMPRESSED,
+    PING,
+    TEXT,
+    client_frame,
+    event_packet,
+    handshake,
+    split_response,
+    take_frames,
+)
+
+MESSAGE = re.compile(rb'"text":"bench (\d+) (\d+)"')
+SEQ = re.compile(rb'"seq":(\d+)}\]$')
+MAX_MS = 60_000  # latencies are counted per millisecond up to here
+CONNECTING_AT_ONCE = 50
+
+
+class Tally:
+    """What this process's viewers received of the messages numbered [first, end)."""
+
+    def __init__(self) -> None:
+        self.first, self.end = 0, 0
+        self.received = 0
+        self.latency_ms = [0] * (MAX_MS + 1)
+        self.out_of_order = 0
+        self.disconnected = 0
+
+    def heard(self, payload: bytes, now_us: int) -> None:
+        found = MESSAGE.search(payload)
+        if found is None:
+            return
+        number = int(found[1])
+        if self.first <= number < self.end:
+            self.received += 1
+            ms = min(MAX_MS, (now_us - int(found[2])) // 1000)
+            self.latency_ms[ms] += 1
+
+
+class Viewer(asyncio.Protocol):
+    """One raw Socket.IO client in the room."""
+
+    def __init__(self, port: int, episode_id: str, tally: Tally, token: str | None) -> None:
+        self.port = port
+        self.join = event_packet("join", {"episode_id": episode_id}, 0)
+        self.tally = tally
+        self.token = token
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.acks: dict[int, Callable[[bytes], None]] = {}
+        self.last_seq = 0
+        self.inflate: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        # Offering compression as browsers do: a server that accepts it deflates every message.
+        self.transport.write(handshake("127.0.0.1", self.port, extensions=BROWSER_OFFER))
+
+    def send(self, packet: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(client_frame(packet))
+
+    def data_received(self, data: bytes) -> None:
+        now_us = time.monotonic_ns() // 1000
+        self.buffer += data
+        if not self.upgraded:
+            response = split_response(self.buffer)
+            if response is None:
+                return
+            if response[0] != 101:
+                self._fail(f"handshake got {response[0]}")
+                return
+            self.upgraded = True
+            if "permessage-deflate" in response[1].get("sec-websocket-extensions", ""):
+                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        for opcode, payload in take_frames(self.buffer):
+            if opcode & COMPRESSED:
+                payload = self.inflate.decompress(payload + b"\x00\x00\xff\xff")
+                opcode &= ~COMPRESSED
+            if opcode == TEXT:
+                self._packet(payload, now_us)
+            elif opcode == PING:
+                self.transport.write(client_frame(payload, 0xA))  # type: ignore[union-attr]
+
+    def _packet(self, payload: bytes, now_us: int) -> None:
+        if payload.startswith(b"42"):
+            if payload.startswith(b'42["chat:message"'):
+                found = SEQ.search(payload)
+                seq = int(found[1]) if found is not None else 0
+                if seq <= self.last_seq:
+                    self.tally.out_of_order += 1
+                self.last_seq = max(self.last_seq, seq)
+                self.tally.heard(payload, now_us)
+        elif payload == b"2":
+            self.send(b"3")
+        elif payload.startswith(b"43"):
+            ack_id = int(payload[2 : payload.index(b"[")])
+            callback = self.acks.pop(ack_id, None)
+            if callback is not None:
+                callback(payload)
+            elif ack_id == 0 and b'"ok":true' in payload:
+                if not self.joined.done():
+                    self.joined.set_result(None)
+            elif ack_id == 0:
+                self._fail(payload[:300].decode())
+        elif payload.startswith(b"40"):
+            self.send(self.join)
+        elif payload.startswith(b"0"):
+            self.send(b"40" + (orjson.dumps({"token": self.token}) if self.token else b""))
+        elif payload.startswith(b"44"):
+            self._fail(payload[:300].decode())
+
+    def _fail(self, why: str) -> None:
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError(why))
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.joined.done():
+            self.tally.disconnected += 1
+        else:
+            self.joined.set_exception(ConnectionError(f"connection lost: {exc}"))
+
+
+class Clients:
+    """The commands the parent sends to a load-client process."""
+
+    def __init__(self, port: int, episode_id: str) -> None:
+        self.port = port
+        self.episode_id = episode_id
+        self.tally = Tally()
+        self.viewers: list[Viewer] = []
+        self.senders: list[Viewer] = []
+        self.sending: asyncio.Task[None] | None = None
+        self.sent: dict[int, str] = {}  # message number -> "ok" or the error
+        self.sent_at: dict[int, float] = {}
+        self.ack_ms: dict[int, float] = {}  # message number -> how long its ack took
+        self.next_ack = 1
+
+    async def connect(self, viewers: int, senders: int) -> int:
+        """Open and join `viewers` connections, the first `senders` of them with guest tokens."""
+        tokens = await self._guest_tokens(senders)
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
+
+        async def one(token: str | None) -> Viewer:
+            async with gate:
+                _, viewer = await loop.create_connection(
+                    lambda: Viewer(self.port, self.episode_id, self.tally, token), "127.0.0.1", self.port
+                )
+                async with asyncio.timeout(60):
+                    await viewer.joined
+                return viewer
+
+        joined = await asyncio.gather(*[one(tokens[i] if i < senders else None) for i in range(viewers)])
+        self.viewers += joined
+        self.senders += joined[:senders]
+        return len(self.viewers)
+
+    async def _guest_tokens(self, count: int) -> list[str]:
+        tokens = []
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{self.port}") as http:
+            for i in range(count):
+                async with http.post("/api/v1/auth/guest", json={"nickname": f"Sender {i}"}) as response:
+                    response.raise_for_status()
+                    tokens.append((await response.json())["token"])
+        return tokens
+
+    async def received(self) -> int:
+        return self.tally.received
+
+    async def count(self, first: int, end: int) -> None:
+        """Count the messages numbered [first, end) from now on."""
+        self.tally.first, self.tally.end = first, end
+
+    async def send(self, start: float, rate: float, end: int) -> None:
+        """Send messages 0..end-1, number n at monotonic time `start + n / rate`, the senders in turn."""
+
+        async def schedule() -> None:
+            for number in range(end):
+                await asyncio.sleep(max(0.0, start + number / rate - time.monotonic()))
+                sender = self.senders[number % len(self.senders)]
+                ack_id = self.next_ack
+                self.next_ack += 1
+                self.sent[number] = "no ack"
+                sender.acks[ack_id] = lambda payload, number=number: self._acked(number, payload)
+                self.sent_at[number] = time.monotonic()
+                text = f"bench {number} {time.monotonic_ns() // 1000}"
+                sender.send(event_packet("chat:send", {"episode_id": self.episode_id, "text": text}, ack_id))
+
+        self.sending = asyncio.create_task(schedule())
+
+    def _acked(self, number: int, payload: bytes) -> None:
+        self.sent[number] = "ok" if b'"ok":true' in payload else payload[:200].decode()
+        self.ack_ms[number] = (time.monotonic() - self.sent_at[number]) * 1000
+
+    async def report(self) -> dict[str, Any]:
+        if self.sending is not None:
+            await self.sending
+        tally = self.tally
+        return {
+            "received": tally.received,
+            "latency_ms": {ms: n for ms, n in enumerate(tally.latency_ms) if n},
+            "out_of_order": tally.out_of_order,
+            "disconnected": tally.disconnected,
+            "sent": self.sent,
+            "ack_ms": self.ack_ms,
+        }
+
+    async def stop(self) -> None:
+        for viewer in self.viewers:
+            if viewer.transport is not None:
+                viewer.transport.abort()
+
+
+def child_main(conn: Connection, port: int, episode_id: str, parent: int, lifetime: float) -> None:
+    """A spawned load-client process: runs the parent's commands until `stop`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's: it ends every child
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Timer(lifetime, os._exit, args=(2,)).start()  # never outlive the run
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(_serve(conn, Clients(port, episode_id)))
+    os._exit(0)
+
+
+async def _serve(conn: Connection, clients: Clients) -> None:
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
+
+    def readable() -> None:
+        try:
+            inbox.put_nowait(conn.recv())
+        except (EOFError, OSError):
+            loop.remove_reader(conn.fileno())
+            inbox.put_nowait(("stop", ()))
+
+    loop.add_reader(conn.fileno(), readable)
+    conn.send(("ok", None))
+    while True:
+        name, args = await inbox.get()
+        try:
+            reply: tuple[str, Any] = ("ok", await getattr(clients, name)(*args))
+        except Exception as exc:
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(OSError):
+            conn.send(reply)
+        if name == "stop":
+            return
