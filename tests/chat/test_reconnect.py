@@ -24,6 +24,9 @@ async def test_a_dropped_connection_catches_up_without_gaps_or_duplicates(
         for n in range(60):
             sent.append((await send(host, room.episode_id, f"message {n}"))["id"])
             if n in (15, 40):
+                async with asyncio.timeout(30):
+                    await lea.joined.wait()  # back in the room since the last loss
+                lea.joined.clear()
                 # The phone loses its network: the transport dies under the client.
                 lea.sio.eio.ws._writer.transport.abort()  # type: ignore[union-attr]
         async with asyncio.timeout(30):
