@@ -1,4 +1,4 @@
-"""The `shopcast` command: serve, demo, db upgrade, user add, token."""
+"""The `shopcast` command: serve, demo, db upgrade, user add, token, catalog import."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Never
 
 from pydantic import TypeAdapter, ValidationError
@@ -15,6 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from shopcast import demo as demo_data
 from shopcast.accounts import service as accounts
 from shopcast.accounts.schemas import Email, Slug
+from shopcast.catalog import feed
+from shopcast.catalog.schemas import ImportIn
 from shopcast.core import migrate
 from shopcast.core.clock import SystemClock
 from shopcast.core.db import Database, create_engine
@@ -59,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="print a bearer token for a staff user, for scripts")
     token.add_argument("--email", required=True)
+
+    catalog = commands.add_parser("catalog", help="the brands' products")
+    catalog_commands = catalog.add_subparsers(
+        dest="catalog_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    feed = catalog_commands.add_parser(
+        "import", help="import a product feed (CSV or JSON, docs/operations.md); bad rows are listed, exit 1"
+    )
+    feed.add_argument("file", metavar="FILE", help="the feed: .csv or .json")
+    feed.add_argument("--brand", required=True, help="brand slug")
+    feed.add_argument("--format", choices=["csv", "json"], help="default: from the file's extension")
     return parser
 
 
@@ -94,6 +108,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             await _add_user(database, args, SystemClock().now())
         elif args.command == "token":
             print(await _token(database, settings, args.email))
+        elif args.command == "catalog":
+            return await _import_catalog(database, args, SystemClock().now())
         return 0
     finally:
         await database.close()
@@ -146,6 +162,36 @@ async def _token(database: Database, settings: Settings, email: str) -> str:
         guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
     )
     return signer.issue("user", user.id, user.display_name).token
+
+
+async def _import_catalog(database: Database, args: argparse.Namespace, now: datetime) -> int:
+    path = Path(args.file)
+    fmt = args.format or path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json"):
+        raise CliError(f"{path}: say --format csv or --format json (the extension does not tell)")
+    try:
+        data = ImportIn(format=fmt, content=await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except ValidationError:
+        raise CliError(f"{path}: the file is empty") from None
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 100 == 0:
+            print(f"shopcast: {done}/{total} products", file=sys.stderr, flush=True)
+
+    async with database.transaction() as session:
+        brand = await accounts.get_brand(session, slug=args.brand)
+        report = await feed.import_rows(
+            session, brand=brand, rows=feed.read_rows(data), now=now, bus=None, progress=progress
+        )
+    print(
+        f"shopcast: {report.rows} rows: {report.created} products created, {report.updated} updated, "
+        f"{report.variants} variants; {len(report.errors)} bad rows"
+    )
+    for error in report.errors:
+        print(f"  line {error.line}: {error.reason}", file=sys.stderr)
+    return 1 if report.errors else 0
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +25,10 @@ from shopcast.chat.schemas import (
 )
 from shopcast.chat.text import TextRules, apply_rules, clean
 from shopcast.core.bus import Bus
-from shopcast.core.db import after_commit
 from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
-from shopcast.live.events import episode_room
+from shopcast.live.events import tell_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 
@@ -64,15 +62,6 @@ async def _messages_out(session: AsyncSession, messages: list[ChatMessage]) -> l
 
 async def _message(session: AsyncSession, message_id: uuid.UUID) -> ChatMessage | None:
     return await session.scalar(select(ChatMessage).where(ChatMessage.id == message_id))
-
-
-def _publish(session: AsyncSession, bus: Bus, episode_id: uuid.UUID, event: str, payload: dict[str, Any]) -> None:
-    """Tell the room once the change is committed (never about a change that was rolled back)."""
-
-    async def announce() -> None:
-        await bus.publish(episode_room(episode_id), event, payload)
-
-    after_commit(session, announce)
 
 
 # --- rules and restrictions ------------------------------------------------------------------
@@ -249,7 +238,7 @@ async def send_message(
     await session.flush()
     out = message_out(message, quoted)
     if not message.shadowed:
-        _publish(session, bus, episode.id, events.CHAT_MESSAGE, {"message": out.model_dump(mode="json")})
+        tell_room(session, bus, episode.id, events.CHAT_MESSAGE, {"message": out.model_dump(mode="json")})
     return out
 
 
@@ -325,9 +314,9 @@ async def delete_message(
     room = await session.get(ChatRoom, episode_id)
     if room is not None and room.pinned_message_id == message.id:
         room.pinned_message_id = None
-        _publish(session, bus, episode_id, events.CHAT_UNPINNED, {})
+        tell_room(session, bus, episode_id, events.CHAT_UNPINNED, {})
     _audit(session, actor, message, "delete", now, reason)
-    _publish(session, bus, episode_id, events.CHAT_DELETED, {"message_id": str(message.id)})
+    tell_room(session, bus, episode_id, events.CHAT_DELETED, {"message_id": str(message.id)})
 
 
 async def answer_question(
@@ -345,7 +334,7 @@ async def answer_question(
         raise Conflict("this message is not a question")
     if message.answered_at is None:
         message.answered_at = now
-        _publish(session, bus, episode_id, events.CHAT_ANSWERED, {"message_id": str(message.id)})
+        tell_room(session, bus, episode_id, events.CHAT_ANSWERED, {"message_id": str(message.id)})
 
 
 async def restrict_author(
@@ -381,7 +370,7 @@ async def restrict_author(
     _audit(session, actor, message, kind, now, detail)
     if kind == "ban":
         payload = {"ref": message.author_ref, "reason": reason or "banned by a moderator"}
-        _publish(session, bus, episode_id, events.VIEWER_REMOVED, payload)
+        tell_room(session, bus, episode_id, events.VIEWER_REMOVED, payload)
     await session.flush()
     return RestrictionOut.model_validate(restriction, from_attributes=True)
 
@@ -411,7 +400,7 @@ async def pin_message(
     room.pinned_message_id = message.id
     _audit(session, actor, message, "pin", now)
     out = (await _messages_out(session, [message]))[0]
-    _publish(session, bus, episode_id, events.CHAT_PINNED, {"message": out.model_dump(mode="json")})
+    tell_room(session, bus, episode_id, events.CHAT_PINNED, {"message": out.model_dump(mode="json")})
     return out
 
 
@@ -423,7 +412,7 @@ async def unpin(
     room = await _room(session, episode_id, now)
     if room.pinned_message_id is not None:
         room.pinned_message_id = None
-        _publish(session, bus, episode_id, events.CHAT_UNPINNED, {})
+        tell_room(session, bus, episode_id, events.CHAT_UNPINNED, {})
 
 
 async def set_slow_mode(
@@ -445,7 +434,7 @@ async def set_slow_mode(
                 created_at=now,
             )
         )
-        _publish(session, bus, episode_id, events.CHAT_SLOW_MODE, {"seconds": seconds})
+        tell_room(session, bus, episode_id, events.CHAT_SLOW_MODE, {"seconds": seconds})
 
 
 async def moderation_log(

@@ -104,8 +104,12 @@ class Database:
         await self.engine.dispose()
 
 
+def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The database's INSERT … ON CONFLICT (both have it, with `excluded` for the new row)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
 def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Insert:
     """An INSERT that skips rows colliding with a unique constraint, on either database."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing()
+    return upsert(session, table).on_conflict_do_nothing()

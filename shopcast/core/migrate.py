@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def metadata() -> MetaData:
     """Every domain's tables (imported here so Alembic sees them all)."""
     import shopcast.accounts.models
+    import shopcast.catalog.models
     import shopcast.chat.models
     import shopcast.live.models  # noqa: F401
     from shopcast.core.db import Base

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         3.0, gt=0, le=1000, description="Live-room events one connection may send per second, on average."
     )
     chat_event_burst: int = Field(10, ge=1, le=10000, description="Live-room events one connection may send at once.")
+    cart_hold_minutes: int = Field(
+        10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
+    )
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
         description="STUN/TURN servers for WebRTC, as a JSON list of "

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopcast.core.bus import Bus
+from shopcast.core.db import after_commit
 from shopcast.live.lifecycle import EpisodeStatus
 
 EPISODE_LIVE = "episode:live"
@@ -22,6 +26,15 @@ EVENT_FOR_STATUS = {
 
 def episode_room(episode_id: uuid.UUID) -> str:
     return f"episode:{episode_id}"
+
+
+def tell_room(session: AsyncSession, bus: Bus, episode_id: uuid.UUID, event: str, payload: dict[str, Any]) -> None:
+    """Tell the episode's room once the change is committed (never about a change rolled back)."""
+
+    async def announce() -> None:
+        await bus.publish(episode_room(episode_id), event, payload)
+
+    after_commit(session, announce)
 
 
 class EpisodeStatusChanged(BaseModel):

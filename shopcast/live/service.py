@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
 from shopcast.core.bus import Bus
-from shopcast.core.db import after_commit, insert_ignoring_duplicates
+from shopcast.core.db import insert_ignoring_duplicates
 from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import schedule
-from shopcast.live.events import EVENT_FOR_STATUS, EpisodeStatusChanged, episode_room
+from shopcast.live.events import EVENT_FOR_STATUS, EpisodeStatusChanged, tell_room
 from shopcast.live.lifecycle import EpisodeStatus, check_transition, is_editable
 from shopcast.live.models import Episode, Show
 from shopcast.live.schemas import (
@@ -340,11 +340,7 @@ async def _transition(session: AsyncSession, episode: Episode, to: EpisodeStatus
         check_transition(episode.status, to)
     await session.refresh(episode)
     event = EpisodeStatusChanged(episode_id=episode.id, status=to, at=now)
-
-    async def announce() -> None:
-        await bus.publish(episode_room(episode.id), EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
-
-    after_commit(session, announce)
+    tell_room(session, bus, episode.id, EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
 
 
 async def _episode_out(session: AsyncSession, episode: Episode) -> EpisodeOut:

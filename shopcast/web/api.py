@@ -52,11 +52,12 @@ class Call:
 
 @dataclass
 class Raw:
-    """A non-JSON result (a calendar file, for example)."""
+    """A result written as is: a non-JSON body (a calendar file), or another status than the declared one."""
 
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None
 
 
 @dataclass
@@ -140,7 +141,7 @@ def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResp
             if isinstance(result, Raw):
                 return web.Response(
                     body=result.body,
-                    status=op.status,
+                    status=result.status or op.status,
                     content_type=None,
                     headers={"Content-Type": result.content_type, **result.headers},
                 )

@@ -25,9 +25,9 @@ from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.web import middleware, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
-from shopcast.web.routes import auth, chat, media, public, shows, system
+from shopcast.web.routes import auth, catalog, chat, media, public, shop, shows, system
 
-APIS = [auth.api, shows.api, public.api, chat.api]
+APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:

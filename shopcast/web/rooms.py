@@ -29,7 +29,7 @@ RoomHook = Callable[[str, Envelope], Awaitable[None]]
 
 TICK_SECONDS = 0.1
 """How long a room's events may wait to be sent together."""
-URGENT_PREFIXES = ("pin:", "stock:", "giveaway:", "episode:")
+URGENT_PREFIXES = ("pin:", "stock:", "deal:", "giveaway:", "episode:")
 URGENT_EVENTS: frozenset[str] = frozenset()
 """Events outside `URGENT_PREFIXES` that must not wait for the tick either."""
 UNFOLLOW_AFTER_SECONDS = 30.0

@@ -3,7 +3,7 @@ snapshot (or exactly the events they missed); room events come from the bus with
 
 This module holds the connection's life (connect, join, leave, disconnect) and the rules every
 client event goes through (`room_event`: rate limit, validation, joined room, ack); the chat's
-events are in web/chat_events.py. Delivery to many clients is rooms.LiveRooms' job.
+events are in web/chat_events.py, the shop's in web/shop_events.py. Delivery to many clients is rooms.LiveRooms' job.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from shopcast.accounts import service as accounts
+from shopcast.catalog import lineup
 from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
@@ -168,7 +169,10 @@ def install(app: web.Application) -> None:
         app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
         app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
         app[TALLIES].start()
+        shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
+        shop_clock.start()
         yield
+        await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
         async with res.database.transaction() as session:
@@ -278,7 +282,14 @@ def install(app: web.Application) -> None:
                 reactions=reactions,
                 now=now,
             )
-        snapshot = {"episode": shown.model_dump(mode="json"), "viewers": tallies.viewers(room)}
+            pin = await lineup.current_pin(session, episode_id=request.episode_id, now=now)
+            sold = await lineup.bought(session, request.episode_id)
+        snapshot = {
+            "episode": shown.model_dump(mode="json"),
+            "viewers": tallies.viewers(room),
+            "pin": pin.model_dump(mode="json") if pin is not None else None,
+            "bought": sum(sold.values()),
+        }
         return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
 
     @sio.on("leave")
@@ -317,5 +328,7 @@ async def _principal(resources: Resources, token: str) -> Principal:
         return await accounts.load_principal(session, user_id=claims.subject)
 
 
-# The chat's events declare themselves with `room_event` (imported last: it uses this module).
+# The chat's and the shop's events declare themselves with `room_event` (imported last: they use
+# this module).
 from shopcast.web import chat_events as _chat_events  # noqa: E402, F401
+from shopcast.web import shop_events as _shop_events  # noqa: E402

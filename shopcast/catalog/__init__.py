@@ -1,0 +1,1 @@
+"""The shop: products and stock, episode lineups and pins, carts with holds, checkout and orders."""

@@ -1,0 +1,324 @@
+"""Checkout and orders: the full price before paying, one order per Idempotency-Key, the order's life.
+
+Placing an order claims each cart line with a conditional DELETE (the line exactly as read),
+keeps its held units and takes the rest with `stock.take`; if any unit is missing the whole
+transaction rolls back, so a buyer who is too late gets a 409 and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+import orjson
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.accounts import service as accounts
+from shopcast.catalog import cart as carts
+from shopcast.catalog import stock
+from shopcast.catalog.commerce import pickup_store, settings_of, totals
+from shopcast.catalog.models import CartItem, CommerceSettings, Order, OrderLine
+from shopcast.catalog.payments import PROVIDERS, provider, read_shop_confirmation
+from shopcast.catalog.products import variant_label, variant_price
+from shopcast.catalog.schemas import (
+    Address,
+    CheckoutIn,
+    Delivery,
+    OrderLineOut,
+    OrderOut,
+    OrdersQuery,
+    OrderStatus,
+    PickupStore,
+    QuoteIn,
+    ShippingOut,
+    Totals,
+)
+from shopcast.core.bus import Bus
+from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shopcast.core.security import Principal, Role, authorize, signed_in
+from shopcast.live.service import STAFF
+
+NEXT_STATUSES: dict[str, set[str]] = {
+    "pending_payment": {"paid", "cancelled"},
+    "paid": {"fulfilled", "cancelled"},
+    "fulfilled": set(),
+    "cancelled": set(),
+}
+_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on the phone
+
+
+def new_number() -> str:
+    return "SC-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+def request_hash(data: CheckoutIn) -> str:
+    """What the order asked for, to tell a replay from a different order under the same key."""
+    return hashlib.sha256(orjson.dumps(data.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def order_out(session: AsyncSession, order: Order, *, now: datetime) -> OrderOut:
+    lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)))
+    settings = await settings_of(session, order.brand_id, now=now)
+    return OrderOut(
+        id=order.id,
+        number=order.number,
+        status=order.status,  # type: ignore[arg-type]
+        email=order.email,
+        name=order.name,
+        items=[OrderLineOut.model_validate(line, from_attributes=True) for line in lines],
+        totals=Totals(
+            items=order.items_total,
+            shipping=order.shipping_total,
+            tax=order.tax_total,
+            tax_included=order.tax_included,
+            total=order.total,
+            currency=order.currency,
+        ),
+        shipping=ShippingOut(
+            method=order.shipping_method,  # type: ignore[arg-type]
+            address=Address.model_validate(order.shipping_address) if order.shipping_address else None,
+            store=PickupStore.model_validate(order.pickup_store) if order.pickup_store else None,
+        ),
+        payment=PROVIDERS[order.payment_provider].start(order, lines, settings, now=now),
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        fulfilled_at=order.fulfilled_at,
+        cancelled_at=order.cancelled_at,
+    )
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+
+async def quote(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    brand_slug: str,
+    data: QuoteIn,
+    now: datetime,
+    bus: Bus,
+    hold_minutes: int,
+) -> Totals:
+    """The full price of the cart with this shipping choice, before paying."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    shown = await carts.cart_out(
+        session,
+        await carts.cart_of(session, brand.id, carts.shopper(actor), now=now),
+        now=now,
+        bus=bus,
+        hold_minutes=hold_minutes,
+    )
+    return totals(await settings_of(session, brand.id, now=now), items=shown.subtotal, shipping=data.shipping)
+
+
+async def replay(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, key: str, data: CheckoutIn, now: datetime
+) -> OrderOut | None:
+    """The order already placed with this Idempotency-Key, if any (the same request only)."""
+    who = carts.shopper(actor)
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    order = await session.scalar(
+        select(Order).where(
+            Order.brand_id == brand.id,
+            Order.buyer_kind == who.kind,
+            Order.buyer_id == who.id,
+            Order.idempotency_key == key,
+        )
+    )
+    if order is None:
+        return None
+    if order.request_hash != request_hash(data):
+        raise InvalidInput("Idempotency-Key: already used for a different order; use a new key for a new order")
+    return await order_out(session, order, now=now)
+
+
+def _shipping(found: CommerceSettings, data: CheckoutIn) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """The order's (address, pickup store) for the chosen shipping."""
+    if isinstance(data.shipping, Delivery):
+        if data.shipping.address is None:
+            raise InvalidInput("shipping.address: where should the order be delivered?")
+        return data.shipping.address.model_dump(), None
+    return None, pickup_store(found, data.shipping.store_id).model_dump()
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    brand_slug: str,
+    key: str,
+    data: CheckoutIn,
+    now: datetime,
+    bus: Bus,
+) -> OrderOut:
+    """Turn the cart into an order. A concurrent request with the same key fails on the unique
+    key (IntegrityError); its caller then reads the order with `replay`."""
+    buyer = signed_in(actor)
+    who = carts.shopper(buyer)
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    found = await settings_of(session, brand.id, now=now)
+    pay = provider(data.payment, found)
+    address, store = _shipping(found, data)
+    cart = await carts.find_cart(session, brand.id, who)
+    rows = await carts.lines(session, cart.id) if cart is not None else []
+    if not rows:
+        raise Conflict("your cart is empty")
+    # Written first: a second request with the same key waits here, then fails on the key.
+    order = Order(
+        number=new_number(),
+        brand_id=brand.id,
+        buyer_kind=who.kind,
+        buyer_id=who.id,
+        idempotency_key=key,
+        request_hash=request_hash(data),
+        email=str(data.email),
+        name=data.name,
+        shipping_method=data.shipping.method,
+        shipping_address=address,
+        pickup_store=store,
+        currency=found.currency,
+        items_total=0,
+        shipping_total=0,
+        tax_total=0,
+        tax_included=found.tax_included,
+        total=0,
+        status="pending_payment",
+        payment_provider=pay.name,
+        created_at=now,
+    )
+    session.add(order)
+    await session.flush()
+    taken = []
+    items = 0
+    for line, variant, product in rows:
+        if product.archived:
+            raise Conflict(f"{product.title} is no longer for sale: remove it from your cart")
+        claimed = await session.execute(
+            delete(CartItem).where(carts.as_read(line)).execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict("your cart changed meanwhile: look at it again")
+        unheld = line.quantity - line.held_quantity
+        if unheld:
+            if await stock.take(session, variant.id, unheld) is None:
+                left = await carts.stock_now(session, variant.id)
+                raise carts.sold_out(product, variant, left + line.held_quantity)
+            taken.append(variant.id)
+        regular = variant_price(product, variant)
+        deal_units = line.deal_quantity if line.deal_price is not None else 0
+        total = carts.line_total(line, regular)
+        items += total
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=product.id,
+                variant_id=variant.id,
+                episode_id=line.episode_id,
+                sku=variant.sku,
+                title=product.title,
+                label=variant_label(variant.options),
+                quantity=line.quantity,
+                unit_price=regular,
+                deal_quantity=deal_units,
+                deal_price=line.deal_price if deal_units else None,
+                line_total=total,
+            )
+        )
+    priced = totals(found, items=items, shipping=data.shipping)
+    order.items_total, order.shipping_total, order.tax_total = priced.items, priced.shipping, priced.tax
+    order.total = priced.total
+    await stock.announce(session, bus, taken)
+    await session.flush()
+    return await order_out(session, order, now=now)
+
+
+# --- orders after checkout -------------------------------------------------------------------
+
+
+async def _order(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+async def get_order(session: AsyncSession, *, actor: Principal | None, order_id: uuid.UUID, now: datetime) -> OrderOut:
+    """An order, for its buyer or the brand's staff."""
+    actor = signed_in(actor)
+    order = await _order(session, order_id)
+    if (order.buyer_kind, order.buyer_id) != (actor.kind, actor.id):
+        if actor.is_guest or actor.roles.get(order.brand_id) is None:
+            raise NotFound(f"no order {order_id}")  # another buyer's order: not even its existence
+        authorize(actor, order.brand_id, *STAFF)
+    return await order_out(session, order, now=now)
+
+
+async def list_orders(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, query: OrdersQuery, now: datetime
+) -> list[OrderOut]:
+    """The brand's orders, newest first (managers)."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, Role.MANAGER)
+    select_orders = select(Order).where(Order.brand_id == brand.id)
+    if query.status is not None:
+        select_orders = select_orders.where(Order.status == query.status)
+    found = await session.scalars(select_orders.order_by(Order.created_at.desc(), Order.id).limit(query.limit))
+    return [await order_out(session, order, now=now) for order in found]
+
+
+async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> None:
+    if to not in NEXT_STATUSES[order.status]:
+        raise Conflict(f"the order is {order.status}: it cannot become {to}")
+    order.status = to
+    if to == "paid":
+        order.paid_at = now
+    elif to == "fulfilled":
+        order.fulfilled_at = now
+    elif to == "cancelled":
+        order.cancelled_at = now
+        lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+        for line in lines:
+            await stock.give_back(session, line.variant_id, line.quantity)
+        await stock.announce(session, bus, [line.variant_id for line in lines])
+    await session.flush()
+
+
+async def set_status(
+    session: AsyncSession, *, actor: Principal | None, order_id: uuid.UUID, status: OrderStatus, now: datetime, bus: Bus
+) -> OrderOut:
+    """Move an order on: paid, fulfilled, or cancelled with its stock returned (managers)."""
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    authorize(actor, order.brand_id, Role.MANAGER)
+    await _move(session, order, status, now=now, bus=bus)
+    return await order_out(session, order, now=now)
+
+
+async def confirm_shop_payment(
+    session: AsyncSession, *, brand_slug: str, token: str, now: datetime, bus: Bus
+) -> OrderOut:
+    """The brand's shop says an order it was handed is paid (a JWT signed with the shop secret)."""
+    brand = await accounts.get_brand(session, slug=brand_slug)
+    claims = read_shop_confirmation(token, await settings_of(session, brand.id, now=now), now=now)
+    if claims["status"] != "paid":
+        raise InvalidInput("status: the shop can only confirm a payment ('paid')")
+    try:
+        order_id = uuid.UUID(str(claims["order_id"]))
+    except ValueError:
+        raise InvalidInput("order_id: not an order id") from None
+    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
+    if order is None or order.brand_id != brand.id:
+        raise NotFound(f"no order {order_id} in this brand")
+    if order.payment_provider != "brand_shop":
+        raise Forbidden("this order is not paid on the brand's shop")
+    if order.status == "cancelled":
+        raise Conflict("the order was cancelled: refund the payment on the shop")
+    if order.status == "pending_payment":  # a confirmation sent twice changes nothing the second time
+        await _move(session, order, "paid", now=now, bus=bus)
+        order.payment_reference = str(claims.get("reference", ""))[:200] or None
+    return await order_out(session, order, now=now)

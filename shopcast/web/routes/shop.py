@@ -1,0 +1,242 @@
+"""Buying over HTTP: the viewer's cart, the quote, the order (with its Idempotency-Key), the
+brand's orders, and the brand's shop confirming a payment."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+
+from shopcast.accounts import service as accounts
+from shopcast.catalog import cart, orders
+from shopcast.catalog.schemas import (
+    CartAdd,
+    CartChange,
+    CartOut,
+    CheckoutIn,
+    OrderOut,
+    OrdersQuery,
+    OrderStatusIn,
+    QuoteIn,
+    ShopPaymentIn,
+    Totals,
+)
+from shopcast.core.errors import BadRequest
+from shopcast.core.ratelimit import enforce
+from shopcast.core.security import signed_in
+from shopcast.web.api import Api, Call, Raw
+
+api = Api()
+CART_CHANGES_PER_MINUTE = 60  # per viewer: a person taps a few times a minute, a script far more
+ORDERS_PER_MINUTE = 10
+MAX_KEY_LENGTH = 200
+
+
+async def _limit(call: Call, what: str, limit: int) -> None:
+    actor = signed_in(call.actor)
+    await enforce(call.resources.limiter, f"{what}:{actor.kind}:{actor.id}", limit=limit, window_seconds=60, what=what)
+
+
+def _hold(call: Call) -> int:
+    return call.resources.settings.cart_hold_minutes
+
+
+async def _change(call: Call, brand_slug: str, item_id: uuid.UUID, quantity: int) -> CartOut:
+    await _limit(call, "cart changes", CART_CHANGES_PER_MINUTE)
+    brand = await accounts.get_brand(call.session, slug=brand_slug)
+    return await cart.change(
+        call.session,
+        actor=call.actor,
+        brand_id=brand.id,
+        item_id=item_id,
+        quantity=quantity,
+        now=call.now(),
+        bus=call.resources.bus,
+        hold_minutes=_hold(call),
+    )
+
+
+@api.route(
+    "GET",
+    "/api/v1/brands/{brand_slug}/cart",
+    summary="The viewer's cart in the brand, priced by the server, with its holds",
+    tag="shop",
+    response=CartOut,
+    access="signed-in",
+)
+async def get_cart(call: Call, brand_slug: str) -> CartOut:
+    return await cart.get_cart(
+        call.session,
+        actor=call.actor,
+        brand_slug=brand_slug,
+        now=call.now(),
+        bus=call.resources.bus,
+        hold_minutes=_hold(call),
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/brands/{brand_slug}/cart/items",
+    summary="Add a variant to the cart; with the live `episode_id` its units are held for the viewer",
+    tag="shop",
+    response=CartOut,
+    status=201,
+    access="signed-in",
+    errors=(409, 429),
+)
+async def add_to_cart(call: Call, brand_slug: str, body: CartAdd) -> CartOut:
+    await _limit(call, "cart changes", CART_CHANGES_PER_MINUTE)
+    brand = await accounts.get_brand(call.session, slug=brand_slug)
+    return await cart.add(
+        call.session,
+        actor=call.actor,
+        brand_id=brand.id,
+        data=body,
+        now=call.now(),
+        bus=call.resources.bus,
+        hold_minutes=_hold(call),
+    )
+
+
+@api.route(
+    "PATCH",
+    "/api/v1/brands/{brand_slug}/cart/items/{item_id}",
+    summary="Change the quantity of a cart line",
+    tag="shop",
+    response=CartOut,
+    access="signed-in",
+    errors=(409, 429),
+)
+async def change_cart_item(call: Call, brand_slug: str, item_id: uuid.UUID, body: CartChange) -> CartOut:
+    return await _change(call, brand_slug, item_id, body.quantity)
+
+
+@api.route(
+    "DELETE",
+    "/api/v1/brands/{brand_slug}/cart/items/{item_id}",
+    summary="Remove a cart line (its held units go back on sale)",
+    tag="shop",
+    response=CartOut,
+    access="signed-in",
+    errors=(429,),
+)
+async def remove_cart_item(call: Call, brand_slug: str, item_id: uuid.UUID) -> CartOut:
+    return await _change(call, brand_slug, item_id, 0)
+
+
+@api.route(
+    "POST",
+    "/api/v1/brands/{brand_slug}/checkout/quote",
+    summary="The cart's full price with a shipping choice: items, shipping, tax, total",
+    tag="shop",
+    response=Totals,
+    access="signed-in",
+)
+async def quote(call: Call, brand_slug: str, body: QuoteIn) -> Totals:
+    return await orders.quote(
+        call.session,
+        actor=call.actor,
+        brand_slug=brand_slug,
+        data=body,
+        now=call.now(),
+        bus=call.resources.bus,
+        hold_minutes=_hold(call),
+    )
+
+
+def _order_response(order: OrderOut, *, status: int) -> Raw:
+    headers = {"Location": f"/api/v1/orders/{order.id}"}
+    if status == 200:
+        headers["Idempotent-Replayed"] = "true"
+    return Raw(order.model_dump_json().encode(), "application/json", headers=headers, status=status)
+
+
+@api.route(
+    "POST",
+    "/api/v1/brands/{brand_slug}/orders",
+    summary="Place the order for the cart (header `Idempotency-Key` required; the same key again: the same order)",
+    tag="shop",
+    response=OrderOut,
+    status=201,
+    access="signed-in",
+    errors=(400, 409, 429),
+)
+async def place_order(call: Call, brand_slug: str, body: CheckoutIn) -> Raw:
+    key = call.request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise BadRequest(
+            f"send an Idempotency-Key header (up to {MAX_KEY_LENGTH} characters, e.g. a new UUID per order): "
+            "it makes a retried request give the same order instead of a second one"
+        )
+    database, now, bus = call.resources.database, call.now(), call.resources.bus
+    fields = {"actor": call.actor, "brand_slug": brand_slug, "key": key, "data": body, "now": now}
+    async with database.transaction() as session:
+        placed = await orders.replay(session, **fields)
+    if placed is not None:
+        return _order_response(placed, status=200)
+    await _limit(call, "orders", ORDERS_PER_MINUTE)
+    try:
+        async with database.transaction() as session:
+            placed = await orders.place_order(session, bus=bus, **fields)
+    except IntegrityError:
+        # The same key arrived twice at once: the other request placed the order.
+        async with database.transaction() as session:
+            placed = await orders.replay(session, **fields)
+        if placed is None:
+            raise
+        return _order_response(placed, status=200)
+    return _order_response(placed, status=201)
+
+
+@api.route(
+    "GET",
+    "/api/v1/orders/{order_id}",
+    summary="An order (its buyer, or the brand's staff)",
+    tag="shop",
+    response=OrderOut,
+    access="signed-in",
+)
+async def get_order(call: Call, order_id: uuid.UUID) -> OrderOut:
+    return await orders.get_order(call.session, actor=call.actor, order_id=order_id, now=call.now())
+
+
+@api.route(
+    "GET",
+    "/api/v1/brands/{brand_slug}/orders",
+    summary="The brand's orders, newest first (managers)",
+    tag="shop",
+    response=list[OrderOut],
+    access="signed-in",
+)
+async def list_orders(call: Call, brand_slug: str, query: OrdersQuery) -> list[OrderOut]:
+    return await orders.list_orders(call.session, actor=call.actor, brand_slug=brand_slug, query=query, now=call.now())
+
+
+@api.route(
+    "POST",
+    "/api/v1/orders/{order_id}/status",
+    summary="Mark an order paid or fulfilled, or cancel it and return its stock (managers)",
+    tag="shop",
+    response=OrderOut,
+    access="signed-in",
+    errors=(409,),
+)
+async def set_order_status(call: Call, order_id: uuid.UUID, body: OrderStatusIn) -> OrderOut:
+    return await orders.set_status(
+        call.session, actor=call.actor, order_id=order_id, status=body.status, now=call.now(), bus=call.resources.bus
+    )
+
+
+@api.route(
+    "POST",
+    "/api/v1/public/brands/{brand_slug}/shop-payments",
+    summary="The brand's shop confirms an order is paid (a JWT signed with the brand's shop secret)",
+    tag="shop",
+    response=OrderOut,
+    errors=(401, 409),
+)
+async def confirm_shop_payment(call: Call, brand_slug: str, body: ShopPaymentIn) -> OrderOut:
+    return await orders.confirm_shop_payment(
+        call.session, brand_slug=brand_slug, token=body.token, now=call.now(), bus=call.resources.bus
+    )

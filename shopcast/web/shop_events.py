@@ -1,0 +1,102 @@
+"""The shop in the live room: `cart:add` from the pin (the same service as the HTTP route), and
+the shop's clock: holds released, deals ended at zero, "N bought" told at most once a second."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from pydantic import Field
+
+from shopcast.catalog import cart, deals, lineup
+from shopcast.catalog.events import SALES_BOUGHT
+from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd
+from shopcast.core.db import Database
+from shopcast.core.errors import Unauthorized
+from shopcast.web.context import Resources
+from shopcast.web.rooms import LiveRooms
+from shopcast.web.sockets import RoomCall, RoomRequest, room_event
+
+log = logging.getLogger(__name__)
+SHOP_TICK_SECONDS = 1.0
+
+
+class CartAddRequest(RoomRequest):
+    variant_id: uuid.UUID
+    quantity: int = Field(1, ge=1, le=MAX_LINE_QUANTITY)
+
+
+@room_event("cart:add", CartAddRequest)
+async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]:
+    if call.actor is None:
+        raise Unauthorized("join as a guest or sign in to buy")
+    res = call.resources
+    data = CartAdd(variant_id=request.variant_id, quantity=request.quantity, episode_id=request.episode_id)
+    async with res.database.transaction() as session:
+        shown = await cart.add(
+            session,
+            actor=call.actor,
+            brand_id=call.membership.brand_id,
+            data=data,
+            now=call.now(),
+            bus=res.bus,
+            hold_minutes=res.settings.cart_hold_minutes,
+        )
+    return {"cart": shown.model_dump(mode="json")}
+
+
+class ShopClock:
+    """Once a second, on every process (each step is safe to run on several at once): release
+    expired holds, end deals whose countdown is over, and tell this process's viewers of each
+    room how much was bought during the live when it changed."""
+
+    def __init__(self, resources: Resources, rooms: LiveRooms) -> None:
+        self._resources = resources
+        self._rooms = rooms
+        self._told: dict[str, dict[str, int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="shop-clock")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(SHOP_TICK_SECONDS)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("the shop's clock failed; trying again")
+
+    async def tick(self) -> None:
+        res = self._resources
+        database: Database = res.database
+        async with database.transaction() as session:
+            await cart.release_expired(session, now=res.clock.now(), bus=res.bus)
+        async with database.transaction() as session:
+            await deals.end_due(session, now=res.clock.now(), bus=res.bus)
+        await self._tell_sales()
+
+    async def _tell_sales(self) -> None:
+        rooms = [r for r in self._rooms.rooms() if self._rooms.members(r)]
+        for room in set(self._told) - set(rooms):
+            del self._told[room]
+        if not rooms:
+            return
+        async with self._resources.database.transaction() as session:
+            for room in rooms:
+                sold = await lineup.bought(session, uuid.UUID(room.removeprefix("episode:")))
+                products = {str(k): v for k, v in sold.items()}
+                if self._told.get(room, {}) != products:
+                    self._told[room] = products
+                    await self._rooms.emit_state(
+                        room, SALES_BOUGHT, {"bought": sum(products.values()), "products": products}
+                    )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
