@@ -1,4 +1,5 @@
-"""The demo brand: a weekly show with staff accounts, so a newcomer has something to click."""
+"""The demo brand: a weekly show with staff accounts, a small catalog in the first episode's lineup
+and a pickup store, so a newcomer has something to click and to buy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
+from shopcast.catalog import commerce, lineup, products
+from shopcast.catalog.schemas import CommerceIn, PickupStore, ProductIn, VariantIn
 from shopcast.core.security import Role
 from shopcast.live import service as live
 from shopcast.live.schedule import to_local
@@ -22,6 +25,42 @@ ACCOUNTS = (
     ("moderator@demo.shopcast.test", Role.MODERATOR, "Hugo"),
 )
 SHOW_TITLE = "Tuesday Night Live"
+SIZES = ("XS", "S", "M", "L")
+CATALOG = (
+    ProductIn(
+        handle="linen-wrap-dress",
+        title="Linen wrap dress",
+        summary="Washed linen, midi length, three colours",
+        description="A wrap dress in washed French linen that softens with every wash. True to size.",
+        price=8900,
+        compare_at_price=11900,
+        variants=[
+            VariantIn(sku=f"LWD-{colour[:3].upper()}-{size}", options={"colour": colour, "size": size}, stock=6)
+            for colour in ("Sand", "Sage")
+            for size in SIZES
+        ],
+    ),
+    ProductIn(
+        handle="cashmere-crew",
+        title="Cashmere crew-neck",
+        summary="Grade-A cashmere, relaxed fit",
+        price=12900,
+        variants=[VariantIn(sku=f"CCN-{size}", options={"size": size}, stock=4) for size in SIZES],
+    ),
+    ProductIn(
+        handle="leather-tote",
+        title="Leather tote",
+        summary="Vegetable-tanned leather, fits a laptop",
+        price=15900,
+        variants=[VariantIn(sku="TOTE-1", stock=10)],
+    ),
+)
+SELLING = CommerceIn(
+    currency="EUR",
+    flat_rate=490,
+    free_above=10000,
+    pickup_stores=[PickupStore(id="marais", name="Maison Lumière Marais", address="12 rue des Archives, Paris")],
+)
 TIME_ZONE = "Europe/Paris"
 
 
@@ -63,6 +102,14 @@ async def seed(session: AsyncSession, *, now: datetime, weeks: int) -> Demo:
             now=now,
             weeks=weeks,
         )
+    if not await products.brand_currencies(session, brand.id):
+        await commerce.set_commerce(session, actor=manager, brand_slug=BRAND_SLUG, data=SELLING, now=now)
+        saved = [(await products.save_product(session, brand=brand, data=p, now=now))[0] for p in CATALOG]
+        coming = await live.list_show_episodes(
+            session, actor=manager, show_id=show.id, now=now, weeks=weeks, include_past=False
+        )
+        first = coming[0]
+        await lineup.set_lineup(session, actor=manager, episode_id=first.id, product_ids=[p.id for p in saved])
     return Demo(
         brand_slug=BRAND_SLUG,
         show_id=str(show.id),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shopcast.catalog import events as shop_events
 from shopcast.cli import _parser
 from shopcast.core.settings import Settings
 from shopcast.live import events
@@ -33,7 +34,10 @@ def test_every_route_is_documented(method: str, path: str) -> None:
     assert f"`{method} {path}" in API
 
 
-@pytest.mark.parametrize("event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS]))
+SHOP_EVENTS = [value for name, value in vars(shop_events).items() if name.isupper()]
+
+
+@pytest.mark.parametrize("event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS, *SHOP_EVENTS]))
 def test_every_event_is_documented(event: str) -> None:
     assert f"`{event}`" in API
 
