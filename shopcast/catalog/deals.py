@@ -147,10 +147,14 @@ async def give_back(session: AsyncSession, *, pin_id: uuid.UUID, quantity: int, 
 
 async def end_due(session: AsyncSession, *, now: datetime, bus: Bus) -> int:
     """End every deal whose countdown reached zero (safe on every process at once); how many ended."""
+    due = (Pin.deal_ended_reason.is_(None), Pin.deal_ends_at <= now)
+    # Looked for first: an UPDATE, even of no row, would take SQLite's write lock every second.
+    if await session.scalar(select(Pin.id).where(*due).limit(1)) is None:
+        return 0
     rows = list(
         await session.execute(
             update(Pin)
-            .where(Pin.deal_ended_reason.is_(None), Pin.deal_ends_at <= now)
+            .where(*due)
             .values(deal_ended_reason="time")
             .returning(Pin.id, Pin.episode_id, Pin.product_id)
             .execution_options(synchronize_session=False)
