@@ -21,8 +21,8 @@ export function onUnauthorized(handler) {
   whenUnauthorized = handler;
 }
 
-async function request(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function request(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
@@ -61,7 +61,34 @@ export const api = {
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
+  publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
   replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
+
+  // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.
+  lineup: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/lineup`),
+  setLineup: (episodeId, productIds) =>
+    request("PUT", `/api/v1/episodes/${part(episodeId)}/lineup`, { product_ids: productIds }),
+  pin: (episodeId, productId) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin`, { product_id: productId }),
+  unpin: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin`),
+  startDeal: (episodeId, deal) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin/deal`, deal),
+  stopDeal: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin/deal`),
+  products: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/products`),
+  createProduct: (brandSlug, product) => request("POST", `/api/v1/brands/${part(brandSlug)}/products`, product),
+  updateProduct: (productId, changes) => request("PATCH", `/api/v1/products/${part(productId)}`, changes),
+  archiveProduct: (productId) => request("DELETE", `/api/v1/products/${part(productId)}`),
+  commerce: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/commerce`),
+  importCatalog: (brandSlug, format, content) =>
+    request("POST", `/api/v1/brands/${part(brandSlug)}/catalog/import`, { format, content }),
+  shipping: (brandSlug) => request("GET", `/api/v1/public/brands/${part(brandSlug)}/shipping`),
+  cart: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/cart`),
+  changeCartItem: (brandSlug, itemId, quantity) =>
+    request("PATCH", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`, { quantity }),
+  removeCartItem: (brandSlug, itemId) =>
+    request("DELETE", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`),
+  quote: (brandSlug, shipping) => request("POST", `/api/v1/brands/${part(brandSlug)}/checkout/quote`, { shipping }),
+  /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
+  placeOrder: (brandSlug, order, key) =>
+    request("POST", `/api/v1/brands/${part(brandSlug)}/orders`, order, { "Idempotency-Key": key }),
 };
 
 /** The bearer token in use, for the calls that are not JSON (WHIP). */

@@ -4,6 +4,7 @@
 
 import { sentence } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
+import { clockText, waitText } from "./format.js";
 
 const ROLE_BADGES = { host: "Host", moderator: "Moderator", manager: "Team" };
 const KEEP_MESSAGES = 300; // a long show's chat stays light on a phone
@@ -203,24 +204,6 @@ export function renderPinned(box, message, extra = () => []) {
     extra(message),
   );
   show(box);
-}
-
-/** "4 min 05 s", "12 s": how long until one may send again. */
-export function waitText(seconds) {
-  const whole = Math.max(0, Math.ceil(seconds));
-  if (whole < 60) return `${whole} s`;
-  const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, "0")} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
-
-/** "28 s", "4:05", "23:59:30": the same, short enough for a button. */
-function clockText(seconds) {
-  const whole = Math.max(0, Math.ceil(seconds));
-  if (whole < 60) return `${whole} s`;
-  const pad = (n) => String(n).padStart(2, "0");
-  const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
-  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
 /**

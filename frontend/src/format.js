@@ -87,3 +87,64 @@ export function dateInDays(days) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
 }
+
+/** "4 min 05 s", "12 s": how long until something can happen again. */
+export function waitText(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, "0")} s`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** "28 s", "4:05", "23:59:30": the same, short enough for a button or a badge. */
+export function clockText(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 60) return `${whole} s`;
+  const pad = (n) => String(n).padStart(2, "0");
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
+// --- money: integer minor units plus an ISO currency, as the API gives them -----------------
+
+const moneyFormats = new Map();
+
+function moneyFormat(currency) {
+  let format = moneyFormats.get(currency);
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat(undefined, { style: "currency", currency });
+    } catch {
+      format = new Intl.NumberFormat(undefined, { style: "currency", currency: "EUR" });
+    }
+    moneyFormats.set(currency, format);
+  }
+  return format;
+}
+
+/** Digits after the decimal point in `currency` (2 for EUR, 0 for JPY). */
+export function minorDigits(currency) {
+  return moneyFormat(currency).resolvedOptions().maximumFractionDigits;
+}
+
+/** "€49.90" (in the reader's locale) from 4990 and "EUR". */
+export function money(minor, currency) {
+  return moneyFormat(currency).format(minor / 10 ** minorDigits(currency));
+}
+
+/** A price as typed ("49.9", "49,90", "1 049") in minor units, or null when it is not one. */
+export function toMinor(text, currency) {
+  const cleaned = String(text).trim().replace(/[\s\u00a0']/g, "").replace(",", ".");
+  if (!/^\d+(\.\d*)?$/.test(cleaned)) return null;
+  const digits = minorDigits(currency);
+  const [whole, fraction = ""] = cleaned.split(".");
+  if (fraction.length > digits) return null;
+  return Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, "0") || 0);
+}
+
+/** 4990 → "49.90": a price to put back in an input. */
+export function fromMinor(minor, currency) {
+  const digits = minorDigits(currency);
+  return (minor / 10 ** digits).toFixed(digits);
+}

@@ -1,7 +1,9 @@
-// The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars.
+// The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars;
+// and the brand's products (catalog.js).
 
 import "./manager.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
+import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
@@ -18,6 +20,10 @@ const ui = byTestIds([
   "brand-picker",
   "brand-select",
   "no-brand",
+  "tabs",
+  "tab-shows",
+  "tab-products",
+  "shows-view",
   "shows-pane",
   "new-show",
   "show-list",
@@ -82,6 +88,7 @@ async function enterWorkspace(me) {
   const memberships = me.memberships || [];
   show(ui.noBrand, memberships.length === 0);
   show(ui.showsPane, memberships.length > 0);
+  show(ui.tabs, memberships.length > 0);
   show(ui.brandPicker, memberships.length > 1);
   ui.brandSelect.replaceChildren(
     ...memberships.map((m) => el("option", { value: m.brand.slug, text: `${m.brand.name} (${m.role})` })),
@@ -112,6 +119,8 @@ async function openBrand(membership) {
   sessionStorage.setItem(BRAND_KEY, membership.brand.slug);
   ui.workspaceTitle.textContent = membership.brand.name;
   ui.brandRole.textContent = `Your role: ${membership.role}`;
+  catalog.setBrand(membership);
+  showTab(currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   show(ui.showDetail, false);
@@ -132,6 +141,22 @@ async function openBrand(membership) {
     notify(`The shows could not be loaded: ${messageOf(error)}`, "error");
   }
 }
+
+// --- shows or products ---------------------------------------------------------------------
+
+const catalog = setUpCatalog({ notify });
+let currentTab = "shows";
+
+function showTab(tab) {
+  currentTab = tab;
+  ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
+  ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  show(ui.showsView, tab === "shows");
+  catalog.showView(tab === "products");
+}
+
+ui.tabShows.addEventListener("click", () => showTab("shows"));
+ui.tabProducts.addEventListener("click", () => showTab("products"));
 
 // --- shows ---------------------------------------------------------------------------------
 

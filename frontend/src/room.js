@@ -5,7 +5,7 @@
 import { io } from "socket.io-client";
 
 // Passing state: these carry the room's latest seq (not a new one), so they never show a gap.
-const STATE_EVENTS = new Set(["presence:count", "chat:reactions"]);
+const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought"]);
 const ACK_TIMEOUT_MS = 10_000;
 const REJOIN_AFTER_MS = 2_000;
 const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
@@ -24,7 +24,7 @@ const OFFLINE = {
  * Opens the room of `episodeId` with `token` (null to only watch) and calls, in the room's order:
  * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
  * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
- * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`);
+ * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`, `sales:bought`);
  * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting",
  *   "refused" (the token was refused; detail is the reason) or "denied" (the join was refused; detail
  *   is the ack's error).
@@ -41,6 +41,7 @@ export class LiveRoom {
     this.joins = 0;
     this.rejoinTimer = 0;
     this.lastJoin = 0;
+    this.waiters = new Set(); // whenJoined() calls waiting for the next join
     this.socket = io({
       path: "/socket.io/",
       // Read at each (re)connection, so a renewed sign-in is used without a new room. No token:
@@ -101,8 +102,24 @@ export class LiveRoom {
     }
   }
 
+  /** Resolves true once the room is joined (at once if it is); false when refused, or after `ms`. */
+  whenJoined(ms = ACK_TIMEOUT_MS) {
+    if (this.joined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = (joined) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(joined);
+      };
+      const timer = setTimeout(() => waiter(false), ms);
+      this.waiters.add(waiter);
+    });
+  }
+
   status(status, detail = "") {
     this.handlers.onStatus(status, detail);
+    const settled = status === "live" ? true : status === "refused" || status === "denied" ? false : null;
+    if (settled !== null) for (const waiter of [...this.waiters]) waiter(settled);
   }
 
   async join() {

@@ -17,8 +17,9 @@ const secondsText = (seconds) => (seconds === 0 ? "Off" : seconds >= 60 ? `${sec
 /**
  * Sets up the studio's chat for `episodeId`. `onSignInRefused(reason)` runs when the server no longer
  * takes the token (it expired): the studio asks to sign in again, then calls `reconnect(token)`.
+ * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's).
  */
-export function setUpStudioChat({ episodeId, onSignInRefused }) {
+export function setUpStudioChat({ episodeId, onSignInRefused, onRoomSnapshot = () => {}, onRoomEvent = () => {} }) {
   const ui = byTestIds([
     "studio-room",
     "chat-status",
@@ -260,6 +261,7 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
       for (const question of snapshot.questions || []) addQuestion(question);
       renderSlowMode(snapshot.slow_mode_seconds ?? 0);
       renderViewers(snapshot.viewers ?? 0);
+      onRoomSnapshot(snapshot);
     },
     onEvent(event, data) {
       switch (event) {
@@ -284,12 +286,14 @@ export function setUpStudioChat({ episodeId, onSignInRefused }) {
           renderSlowMode(data.seconds);
           break;
         default:
+          onRoomEvent(event, data);
           break;
       }
     },
     onState(event, data) {
       if (event === "presence:count") renderViewers(data.viewers);
       else if (event === "chat:reactions") floatCounts(ui.reactionLayer, data.counts);
+      else onRoomEvent(event, data);
     },
     onStatus(status, detail) {
       const live = status === "live";

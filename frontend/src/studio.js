@@ -1,5 +1,5 @@
 // The host's studio (/studio/{episode_id}): camera preview and pickers, go live over WHIP, end the show;
-// under it the chat to moderate (studio-chat.js).
+// under it the products to pin (studio-shop.js) and the chat to moderate (studio-chat.js).
 
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
@@ -7,6 +7,7 @@ import { byTestIds, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpStudioChat } from "./studio-chat.js";
+import { setUpStudioShop } from "./studio-shop.js";
 import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -120,6 +121,7 @@ function renderEpisode(episode) {
   ui.episodeStatus.dataset.status = episode.status;
   show(ui.episodeStatus);
   chat.setEpisodeStatus(episode.status);
+  shop.setLive(episode.status === "live");
   renderControls();
 }
 
@@ -431,7 +433,13 @@ function showSignIn(message = "") {
 const EXPIRED = "Your sign-in has expired. Please sign in again.";
 onUnauthorized(() => showSignIn(EXPIRED));
 
-const chat = setUpStudioChat({ episodeId, onSignInRefused: () => showSignIn(EXPIRED) });
+const shop = setUpStudioShop({ episodeId });
+const chat = setUpStudioChat({
+  episodeId,
+  onSignInRefused: () => showSignIn(EXPIRED),
+  onRoomSnapshot: (snapshot) => shop.snapshot(snapshot),
+  onRoomEvent: (event, data) => shop.event(event, data),
+});
 
 setUpSignIn({
   form: ui.signInForm,
@@ -481,6 +489,7 @@ async function enterStudio(me) {
     return;
   }
   chat.open(currentToken());
+  loadShop(episode);
   if (episode.status === "ended" || episode.status === "cancelled") {
     const cancelled = episode.status === "cancelled";
     setPhase("ended", cancelled ? "This episode was cancelled." : "This show has ended. Its replay is online.");
@@ -490,6 +499,16 @@ async function enterStudio(me) {
   setPhase("idle");
   if (episode.status === "live") watchViewers();
   await startCamera();
+}
+
+/** The products panel, with the brand's catalog to fill the lineup from (the show says whose brand). */
+async function loadShop(episode) {
+  try {
+    const { brand_slug: brandSlug } = await api.publicShow(episode.show_id);
+    await shop.load(brandSlug);
+  } catch (error) {
+    notify(`The products could not be loaded: ${messageOf(error)}`, "error");
+  }
 }
 
 async function start() {

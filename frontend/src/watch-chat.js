@@ -1,9 +1,10 @@
 // The viewers' chat beside the show: messages, replies, "ask the host", the pinned message,
 // reactions and the viewer count, from the episode's live room. Watching needs no sign-in (the room
 // is joined without a token: read, react, be counted); writing needs a nickname (a guest token), or
-// the staff sign-in of this tab.
+// the staff sign-in of this tab. Buying needs a token too: a viewer without one becomes a guest with
+// a default nickname the first time they add to the cart.
 
-import { api, messageOf, sentence } from "./api.js";
+import { api, messageOf, sentence, useToken as useApiToken } from "./api.js";
 import { chatPanel, renderPinned } from "./chat.js";
 import { byTestIds, el, show } from "./dom.js";
 import { ReactionBar } from "./reactions.js";
@@ -11,9 +12,13 @@ import { LiveRoom, STATUS_TEXT } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
 
 const REPLAY_MESSAGES = 300;
+const SHOPPER_NICKNAME = "Shopper";
 
-/** Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends. */
-export function setUpChat({ episodeId, onEpisodeEvent }) {
+/**
+ * Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends.
+ * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's).
+ */
+export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}, onRoomEvent = () => {} }) {
   const ui = byTestIds([
     "chat",
     "chat-status",
@@ -135,6 +140,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
       reactions.load(snapshot.reactions);
       const until = Date.parse(you.timed_out_until ?? "");
       if (until > Date.now()) composer.timedOutUntil(until);
+      onRoomSnapshot(snapshot);
     },
     onEvent(event, data) {
       switch (event) {
@@ -167,12 +173,14 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
           onEpisodeEvent();
           break;
         default:
+          onRoomEvent(event, data);
           break;
       }
     },
     onState(event, data) {
       if (event === "presence:count") renderViewers(data.viewers);
       else if (event === "chat:reactions") reactions.received(data.counts);
+      else onRoomEvent(event, data);
     },
     onStatus(status, detail) {
       if (removed) return;
@@ -194,6 +202,7 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
   /** Chat as `name` with `value` (or watch only, with null); the open room connects again with it. */
   function useToken(value, name) {
     token = value;
+    useApiToken(value);
     ui.chattingAs.textContent = name ? `Chatting as ${name}` : "";
     room?.reconnectWith(token);
     renderForms();
@@ -229,6 +238,18 @@ export function setUpChat({ episodeId, onEpisodeEvent }) {
       return room;
     },
     setEpisodeStatus,
+    /**
+     * Resolves once the room is joined with a token that may buy; a viewer without one becomes a guest
+     * now. Throws ApiError when the guest token is refused, or an Error when the room cannot be joined.
+     */
+    async readyToBuy() {
+      if (!token) {
+        const guest = await joinAsGuest(SHOPPER_NICKNAME);
+        useToken(guest.token, guest.name);
+      }
+      if (!room || !(await room.whenJoined())) throw new Error("the live room cannot be reached. Try again.");
+      return room;
+    },
     /** No chat for an episode that does not exist. */
     close() {
       room?.close();

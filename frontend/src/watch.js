@@ -5,7 +5,9 @@ import "./watch.css";
 import { ApiError, api, messageOf } from "./api.js";
 import { byTestIds, show } from "./dom.js";
 import { episodeTime } from "./format.js";
+import { setUpCart } from "./watch-cart.js";
 import { setUpChat } from "./watch-chat.js";
+import { setUpPinCard } from "./watch-pin.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -61,6 +63,8 @@ const state = {
   lastAdvance: 0,
   playing: false,
   stalled: false,
+  brandSlug: null,
+  findingBrand: false,
 };
 
 function message(text) {
@@ -103,6 +107,21 @@ function renderEpisode(episode) {
   ui.episodeStatus.dataset.status = episode.status;
   show(ui.episodeStatus);
   chat.setEpisodeStatus(episode.status);
+  findBrand(episode);
+}
+
+/** The brand selling in this show (its cart, shipping and orders are the brand's): its show says. */
+async function findBrand(episode) {
+  if (state.brandSlug || state.findingBrand) return;
+  state.findingBrand = true;
+  try {
+    state.brandSlug = (await api.publicShow(episode.show_id)).brand_slug;
+    cart.setBrand(state.brandSlug);
+  } catch {
+    // The next status poll asks again.
+  } finally {
+    state.findingBrand = false;
+  }
 }
 
 /** Follow the episode's status: the one place that decides what the page shows. */
@@ -407,6 +426,7 @@ ui.video.addEventListener("resize", () => {
 
 async function showEnd() {
   stopPlayer({ hangUp: false }); // the server has closed it already
+  pinCard.close();
   keepPolling(false);
   setView("ended");
   ui.endedTitle.textContent = "This show has ended";
@@ -451,14 +471,30 @@ function showClosed(view, title, text) {
     ui.episodeTitle.textContent = title;
     chat.close();
   }
+  pinCard.close();
 }
 
-// --- start ---------------------------------------------------------------------------------
+// --- shopping: the pinned product over the video, the cart and checkout in a drawer ---------
+
+const cart = setUpCart();
+const pinCard = setUpPinCard({
+  readyToBuy: () => chat.readyToBuy(),
+  onAdded: (fresh) => cart.update(fresh),
+  onOpenCart: () => cart.open(),
+  onStock: (change) => cart.stockChanged(change),
+});
 
 // The room also says at once when the show starts or ends: no need to wait for the next poll.
-const chat = setUpChat({ episodeId, onEpisodeEvent: refresh });
+const chat = setUpChat({
+  episodeId,
+  onEpisodeEvent: refresh,
+  onRoomSnapshot: (snapshot) => pinCard.snapshot(snapshot),
+  onRoomEvent: (event, data) => pinCard.event(event, data),
+});
 
 window.addEventListener("pagehide", () => stopPlayer({ hangUp: true }));
+
+// --- start ---------------------------------------------------------------------------------
 
 // For tests and the curious: what is playing and how.
 window.shopcastWatch = {

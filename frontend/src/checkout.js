@@ -1,0 +1,355 @@
+// The guest checkout inside the cart drawer: email, name, delivery or pickup, payment; the full total
+// from the server's quote before paying; the order, created once however often the submit is retried
+// (one Idempotency-Key per order attempt); then the confirmation with the order number.
+
+import { ApiError, api, messageOf } from "./api.js";
+import { byTestIds, el, show } from "./dom.js";
+import { money } from "./format.js";
+import { webUrl } from "./product.js";
+
+const PAYMENTS = {
+  pay_later: ["Pay later", "How to pay comes with your order confirmation."],
+  brand_shop: ["Pay on the brand's shop", "It opens in a new tab: the show keeps playing here."],
+};
+// API field paths → the inputs they are about, so a refusal points at the right one.
+const INPUTS = {
+  email: "email",
+  name: "name",
+  "shipping.store_id": "store_id",
+  "shipping.address.line1": "line1",
+  "shipping.address.line2": "line2",
+  "shipping.address.postal_code": "postal_code",
+  "shipping.address.city": "city",
+  "shipping.address.country": "country",
+};
+
+/**
+ * Wires the checkout form of the drawer. `brand()` and `cart()` give the brand's slug and the cart being
+ * bought; `onOrdered(order)` runs once an order is placed, `onBack()` when the buyer goes back to the cart.
+ */
+export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
+  const ui = byTestIds(
+    [
+      "checkout-form",
+      "back-to-cart",
+      "delivery-price",
+      "pickup-choice",
+      "store-field",
+      "checkout-store",
+      "store-address",
+      "address-fields",
+      "checkout-country",
+      "payment-choices",
+      "totals",
+      "checkout-error",
+      "place-order",
+      "confirmation",
+      "confirmation-title",
+      "order-number",
+      "order-summary",
+      "order-instructions",
+      "pay-link-row",
+      "pay-link",
+      "keep-watching",
+    ],
+    drawer,
+  );
+  const form = ui.checkoutForm;
+  const fields = form.elements;
+  let options = null; // ShippingOptions of the brand
+  let optionsBrand = null;
+  let quotes = 0;
+  let quoted = null; // the Totals shown, or null while none is
+  let attempt = null; // {key, body}: an order sent whose answer never came; the same order resends its key
+  let placing = false;
+
+  const method = () => fields.method.value;
+
+  function shipping({ forOrder }) {
+    if (method() === "pickup") return { method: "pickup", store_id: fields.store_id.value };
+    if (!forOrder) return { method: "delivery" };
+    const address = {
+      line1: fields.line1.value.trim(),
+      postal_code: fields.postal_code.value.trim(),
+      city: fields.city.value.trim(),
+      country: fields.country.value,
+    };
+    if (fields.line2.value.trim()) address.line2 = fields.line2.value.trim();
+    return { method: "delivery", address };
+  }
+
+  async function loadOptions() {
+    if (options && optionsBrand === brand()) return true;
+    if (!ui.checkoutCountry.options.length) {
+      const choices = countries().map(([code, name]) => el("option", { value: code, text: name }));
+      ui.checkoutCountry.replaceChildren(...choices);
+      ui.checkoutCountry.value = homeCountry();
+    }
+    try {
+      options = await api.shipping(brand());
+      optionsBrand = brand();
+    } catch (error) {
+      ui.checkoutError.textContent = `Checkout cannot open: ${messageOf(error)}`;
+      return false;
+    }
+    const { currency, flat_rate: rate, free_above: freeAbove } = options;
+    ui.deliveryPrice.textContent =
+      rate === 0
+        ? "free"
+        : freeAbove === null
+          ? money(rate, currency)
+          : `${money(rate, currency)}, free from ${money(freeAbove, currency)}`;
+    const stores = options.pickup_stores;
+    show(ui.pickupChoice, stores.length > 0);
+    ui.checkoutStore.replaceChildren(...stores.map((s) => el("option", { value: s.id, text: s.name })));
+    if (stores.length === 0) fields.method.value = "delivery";
+    const payments = options.payments.filter((name) => PAYMENTS[name]);
+    ui.paymentChoices.replaceChildren(
+      el("legend", { text: "Payment" }),
+      ...payments.map((name, i) =>
+        el(
+          "label",
+          { class: "choice" },
+          el("input", {
+            type: "radio",
+            name: "payment",
+            value: name,
+            checked: i === 0,
+            "data-testid": `payment-${name}`,
+          }),
+          el("span", {}, PAYMENTS[name][0], el("span", { class: "choice-note", text: PAYMENTS[name][1] })),
+        ),
+      ),
+    );
+    return true;
+  }
+
+  function renderMethod() {
+    const pickup = method() === "pickup";
+    show(ui.storeField, pickup);
+    show(ui.addressFields, !pickup);
+    for (const name of ["line1", "postal_code", "city", "country"]) fields[name].required = !pickup;
+    const store = options?.pickup_stores.find((s) => s.id === fields.store_id.value);
+    ui.storeAddress.textContent = pickup && store ? store.address : "";
+  }
+
+  /** The full total for this way of getting it, from the server: nothing is paid without it on screen. */
+  async function quote() {
+    const attemptNo = ++quotes;
+    quoted = null;
+    renderTotals();
+    try {
+      const totals = await api.quote(brand(), shipping({ forOrder: false }));
+      if (attemptNo !== quotes) return;
+      quoted = totals;
+      ui.checkoutError.textContent = "";
+    } catch (error) {
+      if (attemptNo !== quotes) return;
+      ui.checkoutError.textContent = `The total cannot be worked out: ${messageOf(error)}`;
+    }
+    renderTotals();
+  }
+
+  function renderTotals() {
+    if (!quoted) {
+      ui.totals.replaceChildren(el("div", { class: "muted", text: "Working out the total…" }));
+      renderSubmit();
+      return;
+    }
+    const { currency } = quoted;
+    const row = (label, testId, value, extra = "") =>
+      el(
+        "div",
+        { class: `totals-row ${extra}` },
+        el("dt", { text: label }),
+        el("dd", { "data-testid": testId, text: value }),
+      );
+    const rate = `${options.tax_rate_percent} %`;
+    const shippingText = quoted.shipping ? money(quoted.shipping, currency) : "Free";
+    ui.totals.replaceChildren(
+      row("Items", "total-items", money(quoted.items, currency)),
+      row(method() === "pickup" ? "Pickup" : "Delivery", "total-shipping", shippingText),
+      row(quoted.tax_included ? `Incl. tax (${rate})` : `Tax (${rate})`, "total-tax", money(quoted.tax, currency)),
+      row("Total", "total", money(quoted.total, currency), "totals-total"),
+    );
+    renderSubmit();
+  }
+
+  function renderSubmit() {
+    ui.placeOrder.disabled = placing || !quoted || !cart()?.items.length;
+    ui.placeOrder.textContent = placing
+      ? "Placing your order…"
+      : quoted
+        ? `Place order · ${money(quoted.total, quoted.currency)}`
+        : "Place order";
+  }
+
+  function clearInvalid() {
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  }
+
+  /** The same order sent again (its answer was lost) keeps its key, so the server creates it once. */
+  function idempotencyKey(body) {
+    const json = JSON.stringify(body);
+    if (attempt?.json !== json) attempt = { key: newKey(), json };
+    return attempt.key;
+  }
+
+  form.addEventListener("change", (event) => {
+    event.target.removeAttribute?.("aria-invalid");
+    if (event.target.name === "method" || event.target.name === "store_id") {
+      renderMethod();
+      quote();
+    }
+  });
+  form.addEventListener("input", (event) => event.target.removeAttribute?.("aria-invalid"));
+  ui.backToCart.addEventListener("click", () => onBack());
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (placing || !quoted) return;
+    ui.checkoutError.textContent = "";
+    clearInvalid();
+    if (!form.checkValidity()) {
+      // The inputs, not the fieldsets around them (a fieldset with an invalid input is :invalid too).
+      const invalid = [...form.querySelectorAll("input:invalid, select:invalid")];
+      for (const input of invalid) input.setAttribute("aria-invalid", "true");
+      ui.checkoutError.textContent = "Please fill in the fields marked in red.";
+      invalid[0]?.focus();
+      return;
+    }
+    const body = {
+      email: fields.email.value.trim(),
+      name: fields.name.value.trim(),
+      shipping: shipping({ forOrder: true }),
+      payment: form.querySelector("input[name=payment]:checked")?.value ?? "pay_later",
+    };
+    const key = idempotencyKey(body);
+    placing = true;
+    renderSubmit();
+    try {
+      const order = await api.placeOrder(brand(), body, key);
+      attempt = null;
+      confirm(order);
+      onOrdered(order);
+    } catch (error) {
+      // No answer, or the server failed: the order may exist. A retry of it sends the same key.
+      if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) {
+        ui.checkoutError.textContent =
+          `${messageOf(error)} Your order was not confirmed: try again, it will not be placed twice.`;
+      } else {
+        attempt = null;
+        refused(error);
+      }
+    } finally {
+      placing = false;
+      renderSubmit();
+    }
+  });
+
+  function refused(error) {
+    const invalid = (error.problem?.errors || []).filter((e) => INPUTS[e.field]);
+    for (const e of invalid) fields[INPUTS[e.field]]?.setAttribute("aria-invalid", "true");
+    ui.checkoutError.textContent = messageOf(error);
+    if (invalid.length) fields[INPUTS[invalid[0].field]]?.focus();
+    if (error.status === 409) quote(); // stock moved: the cart says what is left
+  }
+
+  function confirm(order) {
+    show(form, false);
+    show(ui.confirmation);
+    const currency = order.totals.currency;
+    ui.confirmationTitle.textContent = `Thank you, ${order.name}!`;
+    ui.orderNumber.textContent = order.number;
+    const { method: how, store, address } = order.shipping;
+    const where =
+      how === "pickup" && store
+        ? `Pick it up at ${store.name}, ${store.address}.`
+        : address
+          ? `Delivered to ${addressText(address)}.`
+          : "";
+    const total = money(order.totals.total, currency);
+    ui.orderSummary.textContent = `${total} in total. ${where} A confirmation goes to ${order.email}.`;
+    ui.orderInstructions.textContent = order.payment.instructions || "";
+    // The brand's shop takes the payment in a new tab, so the show keeps playing here. A link the buyer
+    // taps rather than a window opened by the page: browsers block those once the answer has come.
+    const payUrl = order.payment.redirect_url ? webUrl(order.payment.redirect_url) : null;
+    show(ui.payLinkRow, Boolean(payUrl));
+    if (payUrl) ui.payLink.href = payUrl;
+    ui.confirmationTitle.focus();
+  }
+
+  ui.keepWatching.addEventListener("click", () => drawer.close());
+
+  return {
+    async open() {
+      show(ui.confirmation, false);
+      show(form);
+      ui.checkoutError.textContent = "";
+      quoted = null;
+      renderTotals();
+      if (!(await loadOptions())) return;
+      renderMethod();
+      fields.email.focus();
+      quote();
+    },
+    hide() {
+      show(form, false);
+      show(ui.confirmation, false);
+    },
+    /** After the drawer closes: a confirmation is not shown twice. */
+    closed() {
+      if (!ui.confirmation.hidden) onBack();
+    },
+    /** The cart changed: the total shown is stale, and an order of another cart is another order. */
+    cartChanged() {
+      attempt = null;
+      if (!form.hidden) quote();
+    },
+  };
+}
+
+const addressText = (address) =>
+  [address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country].filter(Boolean).join(", ");
+
+/** A random UUID (v4) for the Idempotency-Key, also where crypto.randomUUID is missing (plain http). */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Codes that name a region but not a country one delivers to.
+const NOT_COUNTRIES = new Set(["EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"]);
+
+/** [code, name] of every country the browser can name, sorted by name in the reader's language. */
+function countries() {
+  let names;
+  try {
+    names = new Intl.DisplayNames(undefined, { type: "region", fallback: "none" });
+  } catch {
+    return [["FR", "France"]];
+  }
+  const found = [];
+  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (const a of letters) {
+    for (const b of letters) {
+      const code = a + b;
+      const name = NOT_COUNTRIES.has(code) ? undefined : names.of(code);
+      if (name && name !== code) found.push([code, name]);
+    }
+  }
+  return found.sort((x, y) => x[1].localeCompare(y[1]));
+}
+
+/** The reader's country from the browser's language ("en-GB" → GB), else France. */
+function homeCountry() {
+  try {
+    return new Intl.Locale(navigator.language).maximize().region || "FR";
+  } catch {
+    return "FR";
+  }
+}

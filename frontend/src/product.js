@@ -1,0 +1,158 @@
+// Products as the pages show them (docs/commerce-contract.md, ProductCard): prices, stock, variants,
+// flash deals. Shared by the viewers' pin card and cart, the studio's lineup and the manager's catalog.
+
+import { el } from "./dom.js";
+import { money } from "./format.js";
+
+const LOW_STOCK = 5; // from here down, viewers are told how many are left
+
+/** A web address the page may point at (an image, a shop's payment page), or null. */
+export function webUrl(value) {
+  try {
+    const url = new URL(value, window.location.href);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The product's first picture as an <img> (decorative: the title says what it is), or an empty box. */
+export function productImage(url, className) {
+  const src = url ? webUrl(url) : null;
+  if (!src) return el("span", { class: `${className} no-image`, "aria-hidden": "true" });
+  return el("img", { class: className, src, alt: "", loading: "lazy", decoding: "async" });
+}
+
+/** "Only 3 left", "Sold out", or "" when there are plenty: what a viewer is told about stock. */
+export function stockNote(stock) {
+  if (stock <= 0) return "Sold out";
+  if (stock <= LOW_STOCK) return `Only ${stock} left`;
+  return "";
+}
+
+/** "size", "size / colour": what the variants differ by, for the picker's label. */
+export function optionNames(product) {
+  const names = [];
+  for (const variant of product.variants) {
+    for (const name of Object.keys(variant.options || {})) if (!names.includes(name)) names.push(name);
+  }
+  return names.join(" / ");
+}
+
+/** A variant's name for people: its label ("M / Red"), else its options, else its SKU. */
+export function variantName(variant) {
+  return variant.label || Object.values(variant.options || {}).join(" / ") || variant.sku;
+}
+
+/** True when there is nothing to pick: one variant that differs by nothing. */
+export function hasNoChoice(product) {
+  return product.variants.length === 1 && Object.keys(product.variants[0].options || {}).length === 0;
+}
+
+/** A deal that still sells: running, with units left. */
+export function dealOn(deal) {
+  return Boolean(deal?.active && deal.remaining > 0);
+}
+
+/**
+ * `{now, was}` in minor units: the price to pay and the struck-through one (or null). A running flash
+ * deal beats the regular price; otherwise a compare-at price above the price is shown struck through.
+ */
+export function priceOf(product, variant = null, deal = null) {
+  const regular = variant?.price ?? product.price;
+  if (dealOn(deal) && deal.price < regular) return { now: deal.price, was: regular };
+  const was = product.compare_at_price;
+  return { now: regular, was: was && was > regular ? was : null };
+}
+
+/** The price as a <span>: what to pay, then the former price struck through. */
+export function priceTag({ now, was }, currency, testId = "price") {
+  return el(
+    "span",
+    { class: "price-tag" },
+    el("span", { class: "price-now", "data-testid": testId, text: money(now, currency) }),
+    was === null ? null : el("s", { class: "price-was", "data-testid": `${testId}-was`, text: money(was, currency) }),
+  );
+}
+
+/** Each variant's stock as a list of chips ("M: 3", "L: sold out"), for the staff's pages. */
+export function stockList(variants) {
+  return el(
+    "ul",
+    { class: "variant-stock-list", "aria-label": "Stock" },
+    ...variants.map((variant) =>
+      el("li", {
+        class: "variant-stock",
+        "data-testid": "variant-stock",
+        "data-variant-id": variant.id,
+        "data-sold-out": variant.stock <= 0,
+        text: `${variantName(variant)}: ${variant.stock <= 0 ? "sold out" : variant.stock.toLocaleString()}`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The pin after a room event about it: `{pin, started}` (`pin` null once it is hidden; `started` when a
+ * flash deal has just begun), or null when the event is not about the pin on screen.
+ */
+export function nextPin(pin, event, data) {
+  const ours = pin?.deal && pin.id === data.pin_id;
+  switch (event) {
+    case "pin:shown":
+      return { pin: data, started: false };
+    case "deal:started":
+      return { pin: data, started: true };
+    case "pin:hidden":
+      return pin?.id === data.pin_id ? { pin: null, started: false } : null;
+    case "deal:changed":
+      return ours ? { pin: { ...pin, deal: { ...pin.deal, remaining: data.remaining } }, started: false } : null;
+    case "deal:ended": {
+      const deal = { ...pin?.deal, active: false, ended_reason: data.reason };
+      return ours ? { pin: { ...pin, deal }, started: false } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * When a flash deal ends, on this device's clock. A deal seen as it starts counts its length from now,
+ * so a phone whose clock is a minute off still shows the right countdown; later news of the same deal
+ * (units left, its end) keeps that clock.
+ */
+export class DealClock {
+  constructor() {
+    this.deal = null; // the deal's starts_at
+    this.end = 0;
+  }
+
+  follow(deal, justStarted) {
+    if (!deal) {
+      this.deal = null;
+      this.end = 0;
+      return;
+    }
+    if (deal.starts_at === this.deal) return;
+    this.deal = deal.starts_at;
+    const ends = Date.parse(deal.ends_at);
+    this.end = justStarted ? Date.now() + (ends - Date.parse(deal.starts_at)) : ends;
+  }
+
+  /** Seconds until the end (negative after it). */
+  secondsLeft() {
+    return (this.end - Date.now()) / 1000;
+  }
+}
+
+/** Apply a `stock:changed` event to a product held by a page; true when it was this product. */
+export function applyStock(product, change) {
+  if (!product || product.id !== change.product_id) return false;
+  const variant = product.variants.find((v) => v.id === change.variant_id);
+  if (variant) {
+    variant.stock = change.stock;
+    variant.sold_out = change.stock <= 0;
+  }
+  product.sold_out = change.sold_out;
+  return true;
+}
