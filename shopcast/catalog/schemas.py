@@ -35,7 +35,14 @@ def _web_url(value: str) -> str:
     return value
 
 
+def _picture_url(value: str) -> str:
+    if urlsplit(value).scheme != "https" or not urlsplit(value).netloc:
+        raise ValueError("must be an https address (browsers do not show http pictures on an https page)")
+    return value
+
+
 WebUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_web_url)]
+PictureUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_picture_url)]
 
 
 # --- catalog ---------------------------------------------------------------------------------
@@ -53,7 +60,7 @@ class ProductIn(BaseModel):
     title: Title
     summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     description: Annotated[str, StringConstraints(max_length=20_000)] = ""
-    image_urls: list[WebUrl] = Field(default_factory=list, max_length=20)
+    image_urls: list[PictureUrl] = Field(default_factory=list, max_length=20)
     price: Money
     compare_at_price: Money | None = Field(None, description="The former price, shown struck through.")
     currency: Currency | None = Field(None, description="Must be the brand's currency; default: it.")
@@ -72,7 +79,7 @@ class ProductUpdate(BaseModel):
     title: Title | None = None
     summary: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
-    image_urls: list[WebUrl] | None = Field(None, max_length=20)
+    image_urls: list[PictureUrl] | None = Field(None, max_length=20)
     price: Money | None = None
     compare_at_price: Money | None = None
     variants: list[VariantIn] | None = Field(
