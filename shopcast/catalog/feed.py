@@ -73,14 +73,24 @@ def _minor_units(raw: str, name: str) -> int | None:
     return int(cents)
 
 
-def _options(raw: str) -> dict[str, str]:
+def _options(row: dict[str, Any]) -> dict[str, str]:
+    raw = row.get("options")
+    if isinstance(raw, dict):  # a JSON feed may give them as an object, as JSON does
+        return {str(name): "" if value is None else str(value) for name, value in raw.items()}
     options = {}
-    for part in filter(None, (p.strip() for p in raw.split(";"))):
+    for part in filter(None, (p.strip() for p in _text(row, "options").split(";"))):
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise ValueError(f"options: {part!r} is not name=value")
         options[name.strip()] = value.strip()
     return options
+
+
+def _image_urls(row: dict[str, Any]) -> list[str]:
+    raw = row.get("image_urls")
+    if isinstance(raw, list):  # a JSON feed may give them as a list
+        return [str(url).strip() for url in raw]
+    return _text(row, "image_urls").replace(",", " ").split()
 
 
 def _stock(raw: str) -> int:
@@ -126,13 +136,12 @@ def _group(rows: list[tuple[int, dict[str, Any]]], errors: list[ImportError_]) -
                 raise ValueError("title: missing")
             variant = {
                 "sku": _text(row, "sku"),
-                "options": _options(_text(row, "options")),
+                "options": _options(row),
                 "stock": _stock(_text(row, "stock")),
                 "price": None,
             }
             product = found.get(handle)
             if product is None:
-                urls = _text(row, "image_urls").replace(",", " ").split()
                 product = found[handle] = _Product(
                     line,
                     {
@@ -140,7 +149,7 @@ def _group(rows: list[tuple[int, dict[str, Any]]], errors: list[ImportError_]) -
                         "title": title,
                         "summary": _text(row, "summary"),
                         "description": _text(row, "description"),
-                        "image_urls": urls,
+                        "image_urls": _image_urls(row),
                         "price": _minor_units(_text(row, "price"), "price"),
                         "compare_at_price": _minor_units(_text(row, "compare_at_price"), "compare_at_price"),
                         "currency": _text(row, "currency") or None,

@@ -163,11 +163,8 @@ async def place_order(
     found = await settings_of(session, brand.id, now=now)
     pay = provider(data.payment, found)
     address, store = _shipping(found, data)
-    cart = await carts.find_cart(session, brand.id, who)
-    rows = await carts.lines(session, cart.id) if cart is not None else []
-    if not rows:
-        raise Conflict("your cart is empty")
-    # Written first: a second request with the same key waits here, then fails on the key.
+    # Written before the cart is read: a second request with the same key waits here, then fails
+    # on the key, even when the first one has emptied the cart meanwhile (not "your cart is empty").
     order = Order(
         number=new_number(),
         brand_id=brand.id,
@@ -192,6 +189,10 @@ async def place_order(
     )
     session.add(order)
     await session.flush()
+    cart = await carts.find_cart(session, brand.id, who)
+    rows = await carts.lines(session, cart.id) if cart is not None else []
+    if not rows:
+        raise Conflict("your cart is empty")
     taken = []
     items = 0
     for line, variant, product in rows:

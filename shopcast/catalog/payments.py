@@ -38,6 +38,15 @@ class PaymentProvider(Protocol):
         """What the buyer does next to pay the order (asked again each time the order is shown)."""
 
 
+def settled(order: Order, provider: PaymentName, paid: str) -> PaymentOut | None:
+    """What an order no longer waiting for its payment says, whatever the provider."""
+    if order.status == "cancelled":
+        return PaymentOut(provider=provider, redirect_url=None, instructions="The order was cancelled: nothing to pay.")
+    if order.status != "pending_payment":
+        return PaymentOut(provider=provider, redirect_url=None, instructions=paid)
+    return None
+
+
 class PayLater:
     name: PaymentName = "pay_later"
 
@@ -45,6 +54,8 @@ class PayLater:
         return True
 
     def start(self, order: Order, lines: list[OrderLine], settings: CommerceSettings, *, now: datetime) -> PaymentOut:
+        if done := settled(order, self.name, "Paid."):
+            return done
         if order.pickup_store is not None:
             instructions = f"Pay when you collect your order at {order.pickup_store['name']}."
         else:
@@ -59,8 +70,10 @@ class BrandShop:
         return bool(settings.shop_checkout_url)
 
     def start(self, order: Order, lines: list[OrderLine], settings: CommerceSettings, *, now: datetime) -> PaymentOut:
-        if order.status != "pending_payment" or not settings.shop_checkout_url:
-            return PaymentOut(provider=self.name, redirect_url=None, instructions="Paid on the brand's shop.")
+        if done := settled(order, self.name, "Paid on the brand's shop."):
+            return done
+        if not settings.shop_checkout_url:  # the brand took its shop away since the order was placed
+            return PaymentOut(provider=self.name, redirect_url=None, instructions="The brand will tell you how to pay.")
         claims = {
             "iss": "shopcast",
             "aud": SHOP_AUDIENCE,

@@ -161,9 +161,15 @@ def _set_variants(product: Product, existing: dict[str, Variant], wanted: list[V
             position += 1
             changed.append(variant)
             continue
-        if variant.stock != data.stock:
+        # Only what is given changes: `{"sku": "M-RED", "stock": 9}` restocks and keeps the size.
+        given = data.model_fields_set
+        if "stock" in given and variant.stock != data.stock:
             changed.append(variant)
-        variant.options, variant.price, variant.stock = data.options, data.price, data.stock
+            variant.stock = data.stock
+        if "options" in given:
+            variant.options = data.options
+        if "price" in given:
+            variant.price = data.price
     return changed
 
 
@@ -247,6 +253,9 @@ async def update_product(
     _check_prices(product.price, product.compare_at_price)
     product.updated_at = now
     if data.variants:
+        skus = [v.sku for v in data.variants]
+        if len(set(skus)) != len(skus):
+            raise InvalidInput("variants: each variant needs its own sku")
         await _check_skus(session, product.brand_id, product.id, [v.sku for v in data.variants])
         existing = {v.sku: v for v in (await variants_of(session, [product.id])).get(product.id, [])}
         changed = _set_variants(product, existing, data.variants)

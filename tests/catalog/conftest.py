@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from tests.chat.conftest import Join, Room, join, room  # noqa: F401  (the live room's fixtures)
-from tests.factories import Factory
+from tests.factories import Factory, Staff
 
-__all__ = ["Join", "Shop"]
+__all__ = ["DELIVERY", "Join", "Rival", "Shop", "refused"]
 
 DRESS = {
     "handle": "linen-dress",
@@ -33,6 +33,29 @@ COMMERCE = {
     "tax_rate_percent": 20,
     "tax_included": True,
 }
+
+
+async def refused(response: Any, status: int, reason: str) -> dict[str, Any]:
+    """The problem a refused request got: its status, and its detail naming the reason."""
+    body = await response.json()
+    assert response.status == status, body
+    assert reason in body["detail"], body
+    return body
+
+
+DELIVERY = {
+    "method": "delivery",
+    "address": {"line1": "3 rue Oberkampf", "postal_code": "75011", "city": "Paris", "country": "fr"},
+}
+
+
+@dataclass
+class Rival:
+    """Another brand, with its manager and a product of its own."""
+
+    slug: str
+    manager: Staff
+    product: dict[str, Any]
 
 
 @dataclass
@@ -69,6 +92,29 @@ class Shop:
             "/api/v1/brands/acme/orders", json=body, headers={**headers, "Idempotency-Key": key}
         )
 
+    async def placed(self, headers: dict[str, str], key: str, **fields: Any) -> dict[str, Any]:
+        """The order placed (201), as `order` sends it."""
+        response = await self.order(headers, key, **fields)
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    async def buy(self, headers: dict[str, str], key: str, size: str = "S", **fields: Any) -> dict[str, Any]:
+        """One unit of a size added during the live, and the order placed for the cart."""
+        await self.add(headers, size)
+        return await self.placed(headers, key, **fields)
+
+    async def order_seen(self, headers: dict[str, str], order_id: str) -> dict[str, Any]:
+        """The order as its buyer (or the brand's staff) reads it."""
+        response = await self.client.get(f"/api/v1/orders/{order_id}", headers=headers)
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def move(self, order_id: str, status: str, headers: dict[str, str] | None = None) -> Any:
+        """Ask to move an order on (as the brand's manager unless told)."""
+        return await self.client.post(
+            f"/api/v1/orders/{order_id}/status", json={"status": status}, headers=headers or self.room.manager.headers
+        )
+
     async def pin(self, product_id: str | None = None) -> Any:
         response = await self.client.post(
             f"/api/v1/episodes/{self.episode_id}/pin",
@@ -77,6 +123,33 @@ class Shop:
         )
         assert response.status == 201, await response.text()
         return await response.json()
+
+    async def cart(self, headers: dict[str, str]) -> dict[str, Any]:
+        response = await self.client.get("/api/v1/brands/acme/cart", headers=headers)
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def orders(self, query: str = "") -> list[dict[str, Any]]:
+        """The brand's orders, as its manager lists them."""
+        response = await self.client.get(f"/api/v1/brands/acme/orders{query}", headers=self.room.manager.headers)
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def sell(self, **changes: Any) -> dict[str, Any]:
+        """Change the brand's commerce settings (as its manager); returns them with the shop secret."""
+        response = await self.client.put(
+            "/api/v1/brands/acme/commerce", json={**COMMERCE, **changes}, headers=self.room.manager.headers
+        )
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def rival(self, slug: str = "globex") -> Rival:
+        await self.factory.brand(slug)
+        manager = await self.factory.staff(slug, "manager")
+        body = {"title": "Wool coat", "price": 12900, "variants": [{"sku": "COAT-M", "stock": 2}]}
+        response = await self.client.post(f"/api/v1/brands/{slug}/products", json=body, headers=manager.headers)
+        assert response.status == 201, await response.text()
+        return Rival(slug, manager, await response.json())
 
     async def stock(self, size: str) -> int:
         response = await self.client.get(f"/api/v1/public/products/{self.product['id']}")
