@@ -153,7 +153,9 @@ async def add(
             set_={
                 "quantity": table.quantity + new.quantity,
                 "held_quantity": table.held_quantity + new.held_quantity,
-                "held_until": func.coalesce(new.held_until, table.held_until),
+                # Units added later share the line's hold: adding again never extends it, or a
+                # viewer could keep pieces off sale for ever, one tap every few minutes.
+                "held_until": func.coalesce(table.held_until, new.held_until),
                 "deal_pin_id": func.coalesce(new.deal_pin_id, table.deal_pin_id),
                 "deal_quantity": table.deal_quantity + new.deal_quantity,
                 "deal_price": func.coalesce(new.deal_price, table.deal_price),
@@ -256,7 +258,7 @@ async def _change_line(
             .values(
                 quantity=quantity,
                 held_quantity=CartItem.held_quantity + (more if holding else 0),
-                held_until=now + timedelta(minutes=hold_minutes) if holding else CartItem.held_until,
+                held_until=CartItem.held_until,  # more units join the running hold, never extend it
             )
             .execution_options(synchronize_session=False)
         )

@@ -60,7 +60,9 @@ def request_hash(data: CheckoutIn) -> str:
 
 
 async def order_out(session: AsyncSession, order: Order, *, now: datetime) -> OrderOut:
-    lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)))
+    lines = list(
+        await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))
+    )
     settings = await settings_of(session, order.brand_id, now=now)
     return OrderOut(
         id=order.id,
@@ -195,7 +197,7 @@ async def place_order(
         raise Conflict("your cart is empty")
     taken = []
     items = 0
-    for line, variant, product in rows:
+    for position, (line, variant, product) in enumerate(rows):
         if product.archived:
             raise Conflict(f"{product.title} is no longer for sale: remove it from your cart")
         claimed = await session.execute(
@@ -216,6 +218,7 @@ async def place_order(
         session.add(
             OrderLine(
                 order_id=order.id,
+                position=position,
                 product_id=product.id,
                 variant_id=variant.id,
                 episode_id=line.episode_id,
@@ -295,6 +298,8 @@ async def set_status(
     order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
         raise NotFound(f"no order {order_id}")
+    if actor is not None and not actor.is_guest and actor.roles.get(order.brand_id) is None:
+        raise NotFound(f"no order {order_id}")  # another brand's order: not even its existence
     authorize(actor, order.brand_id, Role.MANAGER)
     await _move(session, order, status, now=now, bus=bus)
     return await order_out(session, order, now=now)

@@ -194,3 +194,20 @@ async def test_a_cart_is_the_viewers_own_and_follows_an_account_on_every_device(
     assert [(i["quantity"], i["held_quantity"]) for i in (await shop.cart(phone))["items"]] == [(2, 2)]
     assert (await shop.cart(lea))["items"][0]["sku"] == "DRESS-S"  # guests' carts untouched
     assert await shop.stock("M") == 1
+
+
+async def test_adding_again_never_extends_a_hold(shop: Shop, clock: Any) -> None:
+    """Otherwise a viewer could keep pieces off sale for ever, one tap every few minutes."""
+    lea = await shop.guest("Lea")
+    assert (await shop.add(lea, "M")).status == 201
+    clock.advance(minutes=9)
+    again = await (await shop.add(lea, "M")).json()
+    assert again["items"][0]["held_until"] == "2026-09-20T10:10:00Z"
+    item_id = again["items"][0]["id"]
+    more = await shop.client.patch(f"/api/v1/brands/acme/cart/items/{item_id}", json={"quantity": 3}, headers=lea)
+    assert (await more.json())["items"][0]["held_until"] == "2026-09-20T10:10:00Z"
+
+    clock.advance(minutes=1)
+    line = (await shop.cart(lea))["items"][0]
+    assert (line["quantity"], line["held_quantity"], line["held_until"]) == (3, 0, None)
+    assert await shop.stock("M") == 3  # every piece back on sale for the others
