@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import random
-import signal
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from fractions import Fraction
 from ipaddress import ip_network
 from multiprocessing.connection import Connection
@@ -31,6 +28,7 @@ from aiortc.rtp import RtpPacket
 from shopcast.core.bus import InProcessBus
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import WebRtcNetwork
+from tests.load.harness import child_process, run_commands
 
 LOOPBACK = WebRtcNetwork(ice_servers=[], hosts=["127.0.0.1"], peer_networks=[ip_network("127.0.0.0/8")])
 
@@ -427,14 +425,9 @@ class Viewers:
 # --- child processes -----------------------------------------------------------------------------
 
 
-def child_main(role: str, conn: Connection, argument: str, parent: int, lifetime: float) -> None:
+def child_main(conn: Connection, role: str, argument: str, parent: int, lifetime: float) -> None:
     """A spawned process: serves its role's commands from the parent until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it ends every child
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent, however it ends
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Timer(lifetime, os._exit, args=(2,)).start()  # never outlive a run, whatever happens
+    child_process(parent, lifetime)
     hold_bitrate()
     # In production the host's encoder and the viewers are other computers. Here all share two cores, so the
     # load viewers yield to the server and to the host's encoder, which (if we may raise them) go first: a
@@ -445,7 +438,7 @@ def child_main(role: str, conn: Connection, argument: str, parent: int, lifetime
         with contextlib.suppress(PermissionError):
             os.nice(-5)
     try:
-        asyncio.run(_serve(role, conn, argument))
+        asyncio.run(_serve(conn, role, argument))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -453,33 +446,10 @@ def child_main(role: str, conn: Connection, argument: str, parent: int, lifetime
         os._exit(0)
 
 
-async def _serve(role: str, conn: Connection, argument: str) -> None:
+async def _serve(conn: Connection, role: str, argument: str) -> None:
     roles: dict[str, Callable[[], Any]] = {
         "server": lambda: Server(argument),
         "publisher": Publisher,
         "viewers": Viewers,
     }
-    target = roles[role]()
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
-
-    def readable() -> None:
-        try:
-            inbox.put_nowait(conn.recv())
-        except (EOFError, OSError):  # the parent is gone
-            loop.remove_reader(conn.fileno())
-            inbox.put_nowait(("stop", ()))
-
-    loop.add_reader(conn.fileno(), readable)
-    conn.send(("ok", "ready"))
-    while True:
-        name, args = await inbox.get()
-        try:
-            method: Callable[..., Awaitable[Any]] = getattr(target, name)
-            reply = ("ok", await method(*args))
-        except Exception as exc:
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        with contextlib.suppress(OSError):
-            conn.send(reply)
-        if name == "stop":
-            return
+    await run_commands(conn, roles[role]())  # made in the running loop: aiortc's objects want one

@@ -11,13 +11,8 @@ the senders: viewers with a guest token that send the messages with `chat:send`,
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import os
 import re
-import resource
-import signal
-import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -27,6 +22,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from tests.load.harness import child_process, run_commands
 from tests.load.socketio_wire import (
     BROWSER_OFFER,
     COMPRESSED,
@@ -247,38 +243,10 @@ class Clients:
 
 def child_main(conn: Connection, port: int, episode_id: str, parent: int, lifetime: float) -> None:
     """A spawned load-client process: runs the parent's commands until `stop`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's: it ends every child
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Timer(lifetime, os._exit, args=(2,)).start()  # never outlive the run
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    asyncio.run(_serve(conn, Clients(port, episode_id)))
+    child_process(parent, lifetime)
+    asyncio.run(_serve(conn, port, episode_id))
     os._exit(0)
 
 
-async def _serve(conn: Connection, clients: Clients) -> None:
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
-
-    def readable() -> None:
-        try:
-            inbox.put_nowait(conn.recv())
-        except (EOFError, OSError):
-            loop.remove_reader(conn.fileno())
-            inbox.put_nowait(("stop", ()))
-
-    loop.add_reader(conn.fileno(), readable)
-    conn.send(("ok", None))
-    while True:
-        name, args = await inbox.get()
-        try:
-            reply: tuple[str, Any] = ("ok", await getattr(clients, name)(*args))
-        except Exception as exc:
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        with contextlib.suppress(OSError):
-            conn.send(reply)
-        if name == "stop":
-            return
+async def _serve(conn: Connection, port: int, episode_id: str) -> None:
+    await run_commands(conn, Clients(port, episode_id))

@@ -14,17 +14,12 @@ docs/benchmarks.md says what each column means.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import json
 import math
 import multiprocessing
 import os
-import platform
-import resource
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,48 +28,37 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from tests.load.harness import (
+    Child,
+    RunFailed,
+    cpu_seconds,
+    die_with_parent,
+    free_port,
+    machine,
+    machine_busy_seconds,
+    markdown_table,
+    raise_file_limit,
+    split,
+    wait_for_quiet,
+)
 from tests.load.room_clients import child_main
-from tests.load.whep_fanout import machine_busy_seconds, wait_for_quiet
 
 SENDERS = 10
 VIEWERS_PER_PROCESS = 1250
 MAX_PROCESSES = 4
 WARMUP_SECONDS = 3.0
 DRAIN_SECONDS = 15.0  # after the last message, how long deliveries may still arrive
-TICKS = os.sysconf("SC_CLK_TCK")
 DISTURBED = 0.3  # cores other work may use during a window before its row is marked
-
-
-class RunFailed(Exception):
-    pass
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime, every thread
+PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
 
 
 def rss_bytes(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         line = next(line for line in status if line.startswith("VmRSS:"))
     return int(line.split()[1]) * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class Server:
@@ -123,40 +107,6 @@ class Server:
                 self.process.wait()
 
 
-class LoadClients:
-    """One load-client process and the pipe to it."""
-
-    def __init__(self, context: Any, port: int, episode_id: str, lifetime: float) -> None:
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(
-            target=child_main, args=(child_end, port, episode_id, os.getpid(), lifetime), daemon=True
-        )
-        self.process.start()
-        child_end.close()
-        self.call_reply("started", 30)
-
-    def call(self, name: str, *args: Any, timeout: float = 30) -> Any:
-        self.conn.send((name, args))
-        return self.call_reply(name, timeout)
-
-    def call_reply(self, name: str, timeout: float) -> Any:
-        if not self.conn.poll(timeout):
-            raise RunFailed(f"a load-client process did not answer {name!r} within {timeout:.0f} s")
-        status, value = self.conn.recv()
-        if status != "ok":
-            raise RunFailed(f"load clients, {name}: {value}")
-        return value
-
-    def end(self) -> None:
-        if self.process.is_alive():
-            with contextlib.suppress(Exception):
-                self.call("stop", timeout=10)
-        self.process.join(3)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-
-
 @dataclass
 class Result:
     delivery: str
@@ -200,31 +150,32 @@ def percentile(histogram: Counter[int], q: float) -> float:
     return math.nan
 
 
-def split(total: int, parts: int) -> list[int]:
-    return [total // parts + (i < total % parts) for i in range(parts)]
-
-
 def run_once(delivery: str, viewers: int, rate: float, seconds: float, progress: Any) -> Result:
     result = Result(delivery, viewers)
     lifetime = 300 + viewers / 20 + seconds
     context = multiprocessing.get_context("spawn")
-    children: list[LoadClients] = []
+    children: list[Child] = []
     server = None
     with tempfile.TemporaryDirectory(prefix="room-fanout-") as folder:
         try:
             server = Server(delivery, Path(folder))
             episode_id = server.episode_id()
             processes = min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
-            children = [LoadClients(context, server.port, episode_id, lifetime) for _ in range(processes)]
+            children = [
+                Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime)
+                for _ in range(processes)
+            ]
+            for child in children:
+                child.wait_ready(30)
             shares = split(viewers - SENDERS, processes)
             children[0].call("connect", SENDERS, SENDERS, timeout=60)
             result.rss_before = rss_bytes(server.process.pid)
             progress(f"connecting {viewers} viewers in {processes} process(es)")
             began, cpu_joining = time.monotonic(), cpu_seconds(server.process.pid)
             for child, share in zip(children, shares, strict=True):
-                child.conn.send(("connect", (share, 0)))
+                child.send("connect", share, 0)
             for child in children:
-                child.call_reply("connect", 60 + viewers / 10)
+                child.receive("connect", 60 + viewers / 10)
             result.join_seconds = time.monotonic() - began
             result.join_cpu = cpu_seconds(server.process.pid) - cpu_joining
             progress(f"{viewers} viewers joined in {result.join_seconds:.0f} s; measuring for {seconds:.0f} s")
@@ -331,25 +282,12 @@ MORE: list[Column] = [
 
 def table(columns: list[Column], results: list[Result]) -> str:
     """A Markdown table, one row per run."""
-    grid = [["delivery", "viewers", *(name for name, _ in columns)]]
+    rows = []
     for r in results:
         cells = [r.note] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns]
         disturbed = " *" if r.other_cpu / r.window > DISTURBED else ""
-        grid.append([r.delivery + disturbed, f"{r.viewers:,}", *cells])
-    widths = [max(map(len, column)) for column in zip(*grid, strict=True)]
-    lines = ["| " + " | ".join(map(str.ljust, row, widths)) + " |" for row in grid]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def machine() -> str:
-    with open("/proc/cpuinfo") as info:
-        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
-    return (
-        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-        f"python-socketio {version('python-socketio')}, python-engineio {version('python-engineio')}, "
-        f"aiohttp {version('aiohttp')}"
-    )
+        rows.append([r.delivery + disturbed, f"{r.viewers:,}", *cells])
+    return markdown_table(["delivery", "viewers", *(name for name, _ in columns)], rows)
 
 
 def main() -> None:
@@ -366,8 +304,7 @@ def main() -> None:
         parser.error(f"rate must be 1-{SENDERS * 2} (each of the {SENDERS} senders stays under the event limit)")
     deliveries = ["shopcast", "stock"] if options.delivery == "both" else [options.delivery]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_file_limit()
     try:
         run_all(counts, deliveries, options.rate, options.seconds)
     except KeyboardInterrupt:
@@ -377,7 +314,7 @@ def main() -> None:
 
 def run_all(counts: list[int], deliveries: list[str], rate: float, seconds: float) -> None:
     began = time.monotonic()
-    print(f"Room fan-out on 127.0.0.1, {rate:g} chat messages/s: {machine()}", flush=True)
+    print(f"Room fan-out on 127.0.0.1, {rate:g} chat messages/s: {machine(*PACKAGES)}", flush=True)
     results: list[Result] = []
     stopped: dict[str, str] = {}
     patience = 600.0  # seconds, over the whole script, to wait for other work to leave the machine

@@ -16,18 +16,25 @@ import contextlib
 import math
 import multiprocessing
 import os
-import platform
 import signal
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from typing import Any
 
 from shopcast.live.network import offered_candidates
 from tests.load.fanout_peers import FPS, HEIGHT, WIDTH, child_main
+from tests.load.harness import (
+    Child,
+    RunFailed,
+    machine,
+    machine_busy_seconds,
+    markdown_table,
+    split,
+    wait_for_quiet,
+)
 
 ATTEMPTS = 3  # a disturbed run is measured again, this many times at most
 BATCH = 10  # viewers connected per signaling round
@@ -38,74 +45,6 @@ RETRY_UNTIL = 600  # seconds into the script; later, a disturbed run is kept (an
 VIEWERS_PER_PROCESS = 15
 WARMUP = 3.0  # seconds between the last viewer's first frame and the measuring window...
 WARMUP_PER_VIEWER = 0.1  # ...plus this per viewer: the joins' keyframe bursts leave queues to drain
-
-
-class RunFailed(Exception):
-    pass
-
-
-class Child:
-    """The parent's handle on one child process."""
-
-    def __init__(self, context: Any, role: str, argument: str = "", lifetime: float = 300) -> None:
-        self.role = role
-        self.conn, child_end = context.Pipe()
-        self.process = context.Process(
-            target=child_main,
-            args=(role, child_end, argument, os.getpid(), lifetime),
-            name=f"whep-fanout-{role}",
-            daemon=True,
-        )
-        self.process.start()
-        child_end.close()
-        self._ready = False
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        self._receive("start", timeout)
-        self._ready = True
-
-    def call(self, name: str, *args: Any, timeout: float = 30) -> Any:
-        try:
-            self.conn.send((name, args))
-        except OSError as exc:
-            raise RunFailed(f"the {self.role} process is gone") from exc
-        return self._receive(name, timeout)
-
-    def _receive(self, name: str, timeout: float) -> Any:
-        try:
-            if not self.conn.poll(timeout):
-                raise RunFailed(f"the {self.role} process did not answer {name!r} within {timeout:.0f} s")
-            status, value = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            raise RunFailed(f"the {self.role} process ended (exit code {self.process.exitcode})") from exc
-        if status != "ok":
-            raise RunFailed(f"{self.role} {name}: {value}")
-        return value
-
-    def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, every thread
-
-    def cpu_wait_seconds(self) -> float:
-        """Time this process's threads were ready to run but waited for a CPU (scheduler statistics)."""
-        total = 0
-        for task in os.listdir(f"/proc/{self.process.pid}/task"):
-            with contextlib.suppress(OSError), open(f"/proc/{self.process.pid}/task/{task}/schedstat") as stat:
-                total += int(stat.read().split()[1])
-        return total / 1e9
-
-    def end(self) -> None:
-        if self._ready and self.process.is_alive():
-            with contextlib.suppress(RunFailed):
-                self.call("stop", timeout=15)
-        self.process.join(3)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(3)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
 
 
 # --- one run -------------------------------------------------------------------------------------
@@ -156,12 +95,17 @@ def checked(sdp: str) -> str:
     return sdp
 
 
-def machine_busy_seconds() -> float:
-    """CPU-seconds every process on the machine has used since boot (ours and anyone else's)."""
-    with open("/proc/stat") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:]]
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+def peer_process(context: Any, role: str, argument: str, lifetime: float) -> Child:
+    return Child(context, role, child_main, role, argument, os.getpid(), lifetime)
+
+
+def cpu_wait_seconds(pid: int) -> float:
+    """Time a process's threads were ready to run but waited for a CPU (scheduler statistics)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+            total += int(stat.read().split()[1])
+    return total / 1e9
 
 
 def udp_drops() -> int:
@@ -169,20 +113,6 @@ def udp_drops() -> int:
     with open("/proc/net/snmp") as snmp:
         header, values = [line.split() for line in snmp if line.startswith("Udp:")][:2]
     return int(values[header.index("RcvbufErrors")])
-
-
-def wait_for_quiet(progress: Callable[[str], None], patience: float = 120) -> None:
-    """Start a run when other work (tests, builds) leaves the machine nearly idle, or after `patience`."""
-    deadline = time.monotonic() + patience
-    while True:
-        before = machine_busy_seconds()
-        time.sleep(2)
-        busy = (machine_busy_seconds() - before) / 2
-        if busy < 0.25 or time.monotonic() > deadline:
-            if busy >= 0.25:
-                progress(f"starting anyway: other work uses {busy * 100:.0f}% of a core")
-            return
-        progress(f"other work uses {busy * 100:.0f}% of a core: waiting for it to settle")
 
 
 def wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
@@ -193,10 +123,6 @@ def wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def split(total: int, parts: int) -> list[int]:
-    return [total // parts + (i < total % parts) for i in range(parts)]
-
-
 def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str], None]) -> Result:
     context = multiprocessing.get_context("spawn")
     lifetime = WARMUP + WARMUP_PER_VIEWER * viewers + seconds + 240
@@ -205,11 +131,11 @@ def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str],
     result.viewer_processes = processes
     children: list[Child] = []
     try:
-        server = Child(context, "server", relay, lifetime)
+        server = peer_process(context, "server", relay, lifetime)
         children.append(server)
-        publisher = Child(context, "publisher", "", lifetime)
+        publisher = peer_process(context, "publisher", "", lifetime)
         children.append(publisher)
-        groups = [Child(context, "viewers", "", lifetime) for _ in range(processes)]
+        groups = [peer_process(context, "viewers", "", lifetime) for _ in range(processes)]
         children.extend(groups)
         for child in children:
             child.wait_ready()
@@ -232,13 +158,13 @@ def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str],
         time.sleep(WARMUP + WARMUP_PER_VIEWER * viewers)
 
         progress(f"measuring for {seconds:.0f} s")
-        waits, drops = server.cpu_wait_seconds(), udp_drops()
+        waits, drops = cpu_wait_seconds(server.process.pid), udp_drops()
         before = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
         start = time.monotonic()
         time.sleep(seconds)
         end = time.monotonic()
         after = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
-        result.server_waited = (server.cpu_wait_seconds() - waits) / (end - start)
+        result.server_waited = (cpu_wait_seconds(server.process.pid) - waits) / (end - start)
         result.udp_drops = udp_drops() - drops
         used = [(a - b) / (end - start) for a, b in zip(after, before, strict=True)]
         result.server_cpu, result.publisher_cpu, result.viewers_cpu = used[0], used[1], sum(used[2:-1])
@@ -320,20 +246,7 @@ def table(columns: list[Column], results: list[Result]) -> str:
         + ([r.note] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns])
         for r in results
     ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "| " + " | ".join(text.ljust(w) for text, w in zip(row, widths, strict=True)) + " |" for row in [header, *rows]
-    ]
-    return "\n".join([lines[0], "|" + "|".join("-" * (w + 2) for w in widths) + "|", *lines[1:]])
-
-
-def machine() -> str:
-    with open("/proc/cpuinfo") as info:
-        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
-    return (
-        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-        f"aiortc {version('aiortc')}, PyAV {version('av')}, aioice {version('aioice')}"
-    )
+    return markdown_table(header, rows)
 
 
 def main() -> None:
@@ -357,7 +270,8 @@ def main() -> None:
 
 def run_all(counts: list[int], relays: list[str], seconds: float) -> None:
     began = time.monotonic()
-    print(f"WHEP fan-out of one {WIDTH}x{HEIGHT} {FPS} fps VP8 stream on 127.0.0.1: {machine()}", flush=True)
+    stream = f"one {WIDTH}x{HEIGHT} {FPS} fps VP8 stream"
+    print(f"WHEP fan-out of {stream} on 127.0.0.1: {machine('aiortc', 'av', 'aioice')}", flush=True)
     results: list[Result] = []
     stopped: dict[str, tuple[str, str]] = {}  # relay -> note and reason for its larger counts
     patience = 180.0  # seconds, over the whole script, to wait for other work to leave the machine
