@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
@@ -27,6 +27,7 @@ from shopcast.web import middleware, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
 from shopcast.web.routes import auth, catalog, chat, media, public, shop, shows, system
 
+REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
 APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api]
 
 
@@ -65,7 +66,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings, clock = app[SETTINGS], app[CLOCK]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(create_engine(settings.effective_database_url))
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = None
+    if settings.redis_url:
+        # Blocking: past the pool's size a request waits for a connection instead of failing with a 500.
+        pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=10)
+        redis = Redis(connection_pool=pool)
     bus: Bus
     limiter: RateLimiter
     presence: Presence
