@@ -220,7 +220,7 @@ async def change(
     who = shopper(actor)
     for _ in range(RETRIES):
         line = await _line_of(session, brand_id, who, item_id)
-        if await _change_line(session, line, quantity, brand_id=brand_id, now=now, bus=bus, hold_minutes=hold_minutes):
+        if await _change_line(session, line, quantity, brand_id=brand_id, now=now, bus=bus):
             break
     else:
         raise Conflict("your cart changed meanwhile: look at it again")
@@ -238,7 +238,6 @@ async def _change_line(
     brand_id: uuid.UUID,
     now: datetime,
     bus: Bus,
-    hold_minutes: int,
 ) -> bool:
     """One attempt; False if the line changed under it (it changed nothing then)."""
     if quantity == line.quantity:
@@ -258,7 +257,6 @@ async def _change_line(
             .values(
                 quantity=quantity,
                 held_quantity=CartItem.held_quantity + (more if holding else 0),
-                held_until=CartItem.held_until,  # more units join the running hold, never extend it
             )
             .execution_options(synchronize_session=False)
         )

@@ -167,8 +167,8 @@ async def show(
     shown = await current(session, episode.id)
     if shown is not None:
         await _hide(session, shown, now=now, bus=bus)
-    pin = Pin(episode_id=episode.id, product_id=product.id, shown_by=actor.id if actor and not actor.is_guest else None)
-    pin.shown_at = now
+    shown_by = actor.id if actor is not None and not actor.is_guest else None
+    pin = Pin(episode_id=episode.id, product_id=product.id, shown_by=shown_by, shown_at=now)
     session.add(pin)
     await _append_to_lineup(session, episode.id, product.id)
     await session.flush()

@@ -86,14 +86,15 @@ class ShopClock:
         if not rooms:
             return
         async with self._resources.database.transaction() as session:
-            for room in rooms:
-                sold = await lineup.bought(session, uuid.UUID(room.removeprefix("episode:")))
-                products = {str(k): v for k, v in sold.items()}
-                if self._told.get(room, {}) != products:
-                    self._told[room] = products
-                    await self._rooms.emit_state(
-                        room, SALES_BOUGHT, {"bought": sum(products.values()), "products": products}
-                    )
+            counts = {room: await lineup.bought(session, uuid.UUID(room.removeprefix("episode:"))) for room in rooms}
+        # Told once the connection is back in the pool, not while holding it.
+        for room, sold in counts.items():
+            products = {str(k): v for k, v in sold.items()}
+            if self._told.get(room, {}) != products:
+                self._told[room] = products
+                await self._rooms.emit_state(
+                    room, SALES_BOUGHT, {"bought": sum(products.values()), "products": products}
+                )
 
     async def close(self) -> None:
         if self._task is not None:
