@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -216,6 +217,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             for email, password, role in demo.logins:
                 print(f"  {role:<10} {email}  /  {password}", flush=True)
         print("\nPress Ctrl+C to stop.", flush=True)
+        # What exists once the app is up (modules, the schema, compiled statements: most of the
+        # objects the collector tracks) lives as long as the process: leave it out of the full
+        # collections, which would otherwise stop the event loop to go through it again and again.
+        gc.freeze()
 
     web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None)
     return 0

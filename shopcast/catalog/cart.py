@@ -8,26 +8,30 @@ the release ticker (on any process) and the viewer never both give the same unit
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
+from shopcast.accounts.models import Brand
 from shopcast.catalog import deals, lineup, stock
 from shopcast.catalog.commerce import settings_of
 from shopcast.catalog.models import Cart, CartItem, Pin, Product, Variant
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartItemOut, CartOut
 from shopcast.core.bus import Bus
-from shopcast.core.db import insert_ignoring_duplicates, upsert
+from shopcast.core.db import after_commit, dialect_of, insert_for, insert_ignoring_duplicates
 from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, signed_in
-from shopcast.live import service as live
 from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.models import Episode
 
 RETRIES = 5  # attempts at a line change that raced with the release of its hold
 
@@ -66,25 +70,85 @@ async def cart_of(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, *, n
     return cart
 
 
-def sold_out(product: Product, variant: Variant, left: int) -> Conflict:
-    what = f"{product.title} ({variant_label(variant.options)})"
+# The statements of adding to the cart and checking out, built once: a flash sale runs them
+# thousands of times a second, and building one costs more than the database takes to run it.
+_carts = Cart.__table__
+# (Parameters named apart from the columns: SQLAlchemy keeps those names for the SET clause.)
+_MY_CART = and_(
+    _carts.c.brand_id == bindparam("of_brand"),
+    _carts.c.owner_kind == bindparam("of_kind"),
+    _carts.c.owner_id == bindparam("of_owner"),
+)
+_TOUCH_CART = update(_carts).where(_MY_CART).values(updated_at=bindparam("now")).returning(_carts.c.id)
+
+
+@functools.cache
+def _make_cart(dialect: str) -> Insert:
+    names = {"id": "new_id", "brand_id": "of_brand", "owner_kind": "of_kind", "owner_id": "of_owner"}
+    values = {c: bindparam(names.get(c, "now"), type_=_carts.c[c].type) for c in (*names, "created_at", "updated_at")}
+    return insert_for(dialect, _carts).values(values).on_conflict_do_nothing().returning(_carts.c.id)
+
+
+async def touch_cart(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, *, now: datetime) -> uuid.UUID:
+    """The id of the shopper's cart in the brand, marked as changed now; made on first use."""
+    mine = {"of_brand": brand_id, "of_kind": who.kind, "of_owner": who.id, "now": now}
+    cart_id = await session.scalar(_TOUCH_CART, mine)
+    if cart_id is None:
+        # Nothing returned by the INSERT: another device of the same account made it meanwhile.
+        made = _make_cart(dialect_of(session))
+        cart_id = await session.scalar(made, {**mine, "new_id": new_id()}) or await session.scalar(_TOUCH_CART, mine)
+    assert cart_id is not None
+    return cart_id
+
+
+def refusal(what: str, variant_id: uuid.UUID, left: int) -> Conflict:
     if left <= 0:
-        return Conflict(f"sold out: {what}", extra={"variant_id": str(variant.id), "available": 0})
-    return Conflict(f"only {left} left of {what}", extra={"variant_id": str(variant.id), "available": left})
+        return Conflict(f"sold out: {what}", extra={"variant_id": str(variant_id), "available": 0})
+    return Conflict(f"only {left} left of {what}", extra={"variant_id": str(variant_id), "available": left})
 
 
-async def stock_now(session: AsyncSession, variant_id: uuid.UUID) -> int:
-    return int(await session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0)
+def described(product: Product, variant: Variant) -> str:
+    return f"{product.title} ({variant_label(variant.options)})"
 
 
-async def _variant_in(session: AsyncSession, brand_id: uuid.UUID, variant_id: uuid.UUID) -> tuple[Product, Variant]:
-    variant = await session.get(Variant, variant_id)
-    product = await session.get(Product, variant.product_id) if variant is not None else None
-    if variant is None or product is None or product.brand_id != brand_id:
+def sold_out(product: Product, variant: Variant, left: int) -> Conflict:
+    return refusal(described(product, variant), variant.id, left)
+
+
+@functools.cache
+def _variant_query(by_slug: bool, with_episode: bool) -> Select[Any]:
+    query = (
+        select(Variant, Product)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.id == bindparam("variant_id"))
+        .execution_options(populate_existing=True)
+    )
+    if by_slug:
+        query = query.join(Brand, Brand.id == Product.brand_id).where(Brand.slug == bindparam("brand"))
+    else:
+        query = query.where(Product.brand_id == bindparam("brand", type_=Product.brand_id.type))
+    if with_episode:
+        query = query.add_columns(Episode).outerjoin(Episode, Episode.id == bindparam("episode_id"))
+    return query
+
+
+async def _variant_in(
+    session: AsyncSession, brand: stock.BrandKey, variant_id: uuid.UUID, episode_id: uuid.UUID | None = None
+) -> tuple[Product, Variant, Episode | None]:
+    """The variant and its product, in the brand; with the episode it is bought in, if one is named."""
+    query = _variant_query(isinstance(brand, str), episode_id is not None)
+    row = (await session.execute(query, {"variant_id": variant_id, "brand": brand, "episode_id": episode_id})).first()
+    if row is None:
+        if isinstance(brand, str):
+            await accounts.get_brand(session, slug=brand)  # "no brand 'x'" rather than "no variant"
         raise NotFound(f"no variant {variant_id} in this brand")
+    product, variant = row[1], row[0]
     if product.archived:
         raise Conflict(f"{product.title} is no longer for sale")
-    return product, variant
+    episode = row[2] if episode_id is not None else None
+    if episode_id is not None and (episode is None or episode.brand_id != product.brand_id):
+        raise NotFound(f"no episode {episode_id} in this brand")
+    return product, variant, episode
 
 
 async def _live_deal(session: AsyncSession, episode_id: uuid.UUID, product_id: uuid.UUID, now: datetime) -> Pin | None:
@@ -95,11 +159,61 @@ async def _live_deal(session: AsyncSession, episode_id: uuid.UUID, product_id: u
     return pin
 
 
+_LINE = (
+    select(CartItem)
+    .where(CartItem.cart_id == bindparam("cart_id"), CartItem.variant_id == bindparam("variant_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+async def _line(session: AsyncSession, cart_id: uuid.UUID, variant_id: uuid.UUID) -> CartItem | None:
+    return await session.scalar(_LINE, {"cart_id": cart_id, "variant_id": variant_id})
+
+
+_items = CartItem.__table__
+_LINE_COLUMNS = (
+    "id",
+    "cart_id",
+    "variant_id",
+    "episode_id",
+    "quantity",
+    "held_quantity",
+    "held_until",
+    "deal_pin_id",
+    "deal_quantity",
+    "deal_price",
+    "added_at",
+)
+
+
+@functools.cache
+def _add_line(dialect: str) -> Insert:
+    """Add units to the cart's line of a variant, made on first use; the line's quantity after."""
+    insert = insert_for(dialect, _items).values(
+        {c: bindparam(f"new_{c}", type_=_items.c[c].type) for c in _LINE_COLUMNS}
+    )
+    table, new = _items.c, insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[table.cart_id, table.variant_id],
+        set_={
+            "quantity": table.quantity + new.quantity,
+            "held_quantity": table.held_quantity + new.held_quantity,
+            # Units added later share the line's hold: adding again never extends it, or a
+            # viewer could keep pieces off sale for ever, one tap every few minutes.
+            "held_until": func.coalesce(table.held_until, new.held_until),
+            "deal_pin_id": func.coalesce(new.deal_pin_id, table.deal_pin_id),
+            "deal_quantity": table.deal_quantity + new.deal_quantity,
+            "deal_price": func.coalesce(new.deal_price, table.deal_price),
+            "episode_id": func.coalesce(new.episode_id, table.episode_id),
+        },
+    ).returning(table.quantity)
+
+
 async def add(
     session: AsyncSession,
     *,
     actor: Principal | None,
-    brand_id: uuid.UUID,
+    brand: stock.BrandKey,
     data: CartAdd,
     now: datetime,
     bus: Bus,
@@ -107,69 +221,82 @@ async def add(
 ) -> CartOut:
     """Put units in the cart. During the live they are taken off stock and held for the viewer
     (at the deal price while the pinned product's flash deal has units); otherwise they are
-    checked now and taken at checkout."""
+    checked now and taken at checkout. The stock is taken last, right before the commit."""
     who = shopper(actor)
-    product, variant = await _variant_in(session, brand_id, data.variant_id)
-    episode = await live.load_episode(session, data.episode_id) if data.episode_id is not None else None
-    if episode is not None and episode.brand_id != brand_id:
-        raise NotFound(f"no episode {data.episode_id} in this brand")
-    cart = await cart_of(session, brand_id, who, now=now)
-    line = await session.scalar(select(CartItem).where(CartItem.cart_id == cart.id, CartItem.variant_id == variant.id))
-    if (line.quantity if line else 0) + data.quantity > MAX_LINE_QUANTITY:
-        raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
-    held = deal_units = 0
-    deal: Pin | None = None
-    if episode is not None and episode.status == EpisodeStatus.LIVE:
-        if await stock.take(session, variant.id, data.quantity) is None:
-            raise sold_out(product, variant, await stock_now(session, variant.id))
-        held = data.quantity
-        deal = await _live_deal(session, episode.id, product.id, now)
+    # From the pin, maybe a flash sale: a few taps at a time go on to the database.
+    async with stock.turn(data.variant_id) if data.episode_id is not None else contextlib.nullcontext():
+        if (what := stock.known_sold_out(data.variant_id, brand)) is not None:
+            raise refusal(what, data.variant_id, 0)
+        product, variant, episode = await _variant_in(session, brand, data.variant_id, data.episode_id)
+        live_now = episode is not None and episode.status == EpisodeStatus.LIVE
+        if live_now and variant.stock < data.quantity:  # too late: refused before writing anything
+            if variant.stock == 0:
+                stock.seen_sold_out(variant.id, brand, described(product, variant))
+            raise sold_out(product, variant, variant.stock)
+        cart_id = await touch_cart(session, product.brand_id, who, now=now)
+        deal = await _live_deal(session, episode.id, product.id, now) if episode is not None and live_now else None
+        line = await _line(session, cart_id, variant.id) if deal is not None or not live_now else None
+        if line is not None and line.quantity + data.quantity > MAX_LINE_QUANTITY:
+            raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
+        if not live_now:
+            unheld_wanted = (line.quantity - line.held_quantity if line else 0) + data.quantity
+            if unheld_wanted > variant.stock:
+                raise sold_out(product, variant, variant.stock + (line.held_quantity if line else 0))
+        deal_units = 0
         if deal is not None and (line is None or line.deal_pin_id in (None, deal.id)):
             if await deals.claim(session, pin_id=deal.id, quantity=data.quantity, now=now, bus=bus):
                 deal_units = data.quantity
-        await stock.announce(session, bus, [variant.id])
-    else:
-        unheld_wanted = (line.quantity - line.held_quantity if line else 0) + data.quantity
-        left = await stock_now(session, variant.id)
-        if unheld_wanted > left:
-            raise sold_out(product, variant, left + (line.held_quantity if line else 0))
-    insert = upsert(session, CartItem.__table__).values(
-        id=new_id(),
-        cart_id=cart.id,
-        variant_id=variant.id,
-        episode_id=episode.id if episode is not None else None,
-        quantity=data.quantity,
-        held_quantity=held,
-        held_until=now + timedelta(minutes=hold_minutes) if held else None,
-        deal_pin_id=deal.id if deal_units else None,
-        deal_quantity=deal_units,
-        deal_price=deal.deal_price if deal is not None and deal_units else None,
-        added_at=now,
-    )
-    table, new = CartItem.__table__.c, insert.excluded
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[table.cart_id, table.variant_id],
-            set_={
-                "quantity": table.quantity + new.quantity,
-                "held_quantity": table.held_quantity + new.held_quantity,
-                # Units added later share the line's hold: adding again never extends it, or a
-                # viewer could keep pieces off sale for ever, one tap every few minutes.
-                "held_until": func.coalesce(table.held_until, new.held_until),
-                "deal_pin_id": func.coalesce(new.deal_pin_id, table.deal_pin_id),
-                "deal_quantity": table.deal_quantity + new.deal_quantity,
-                "deal_price": func.coalesce(new.deal_price, table.deal_price),
-                "episode_id": func.coalesce(new.episode_id, table.episode_id),
-            },
-        )
-    )
-    total = await session.scalar(
-        select(CartItem.quantity).where(CartItem.cart_id == cart.id, CartItem.variant_id == variant.id)
-    )
-    if (total or 0) > MAX_LINE_QUANTITY:  # a second tap raced this one past the limit
-        raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
-    cart.updated_at = now
-    return await cart_out(session, cart, now=now, bus=bus, hold_minutes=hold_minutes)
+        held = data.quantity if live_now else 0
+        line_values = {
+            "id": new_id(),
+            "cart_id": cart_id,
+            "variant_id": variant.id,
+            "episode_id": episode.id if episode is not None else None,
+            "quantity": data.quantity,
+            "held_quantity": held,
+            "held_until": now + timedelta(minutes=hold_minutes) if held else None,
+            "deal_pin_id": deal.id if deal is not None and deal_units else None,
+            "deal_quantity": deal_units,
+            "deal_price": deal.deal_price if deal is not None and deal_units else None,
+            "added_at": now,
+        }
+        total = await session.scalar(_add_line(dialect_of(session)), {f"new_{c}": v for c, v in line_values.items()})
+        if (total or 0) > MAX_LINE_QUANTITY:  # a second tap raced this one past the limit
+            raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
+        shown = await cart_out(session, cart_id, product.brand_id, now=now, bus=bus, hold_minutes=hold_minutes)
+        if held:
+            left = await stock.take(session, variant.id, held)
+            if left is None:
+                left = 0 if held == 1 else await stock.stock_now(session, variant.id)
+                if left == 0:
+                    stock.seen_sold_out(variant.id, brand, described(product, variant))
+                raise sold_out(product, variant, left)
+            _taken(session, bus, shown, variant, left, brand=brand, what=described(product, variant))
+        return shown
+
+
+def _taken(
+    session: AsyncSession,
+    bus: Bus,
+    shown: CartOut,
+    variant: Variant,
+    left: int,
+    *,
+    brand: stock.BrandKey,
+    what: str,
+) -> None:
+    """After a take: the cart read before it shows the stock left, and the rooms hear of it."""
+    for item in shown.items:
+        if item.variant_id == variant.id:
+            item.available = item.held_quantity + left
+            item.problem = _problem(item.available, item.quantity)
+    stock.announce(session, bus, [variant.id])
+    if left == 0:
+
+        async def remember() -> None:
+            stock.seen_sold_out(variant.id, brand, what)
+
+        after_commit(session, remember)
 
 
 async def _line_of(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, item_id: uuid.UUID) -> CartItem:
@@ -191,7 +318,7 @@ async def _give_back(
     if deal_units and line.deal_pin_id is not None:
         await deals.give_back(session, pin_id=line.deal_pin_id, quantity=deal_units, now=now, bus=bus)
     if held:
-        await stock.announce(session, bus, [line.variant_id])
+        stock.announce(session, bus, [line.variant_id])
 
 
 def as_read(line: CartItem):  # type: ignore[no-untyped-def]
@@ -202,6 +329,18 @@ def as_read(line: CartItem):  # type: ignore[no-untyped-def]
         CartItem.held_quantity == line.held_quantity,
         CartItem.deal_quantity == line.deal_quantity,
     )
+
+
+_CLAIM = delete(_items).where(
+    *(_items.c[c] == bindparam(c) for c in ("id", "quantity", "held_quantity", "deal_quantity"))
+)
+
+
+async def claim(session: AsyncSession, line: CartItem) -> bool:
+    """Take the line out of the cart (into an order) if it is still as read; False if it changed."""
+    values = {"id": line.id, "quantity": line.quantity, "held_quantity": line.held_quantity}
+    claimed = await session.execute(_CLAIM, {**values, "deal_quantity": line.deal_quantity})
+    return claimed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 async def change(
@@ -224,10 +363,10 @@ async def change(
             break
     else:
         raise Conflict("your cart changed meanwhile: look at it again")
-    cart = await session.get(Cart, line.cart_id)
-    assert cart is not None
-    cart.updated_at = now
-    return await cart_out(session, cart, now=now, bus=bus, hold_minutes=hold_minutes)
+    await session.execute(
+        update(Cart).where(Cart.id == line.cart_id).values(updated_at=now).execution_options(synchronize_session=False)
+    )
+    return await cart_out(session, line.cart_id, brand_id, now=now, bus=bus, hold_minutes=hold_minutes)
 
 
 async def _change_line(
@@ -244,13 +383,13 @@ async def _change_line(
         return True
     if quantity > line.quantity:
         more = quantity - line.quantity
-        product, variant = await _variant_in(session, brand_id, line.variant_id)
+        product, variant, _ = await _variant_in(session, brand_id, line.variant_id)
         holding = line.held_quantity > 0 and line.held_until is not None and line.held_until > now
         if holding:
             if await stock.take(session, variant.id, more) is None:
-                raise sold_out(product, variant, await stock_now(session, variant.id) + line.held_quantity)
-        elif quantity - line.held_quantity > (left := await stock_now(session, variant.id)):
-            raise sold_out(product, variant, left + line.held_quantity)
+                raise sold_out(product, variant, await stock.stock_now(session, variant.id) + line.held_quantity)
+        elif quantity - line.held_quantity > variant.stock:
+            raise sold_out(product, variant, variant.stock + line.held_quantity)
         changed = await session.execute(
             update(CartItem)
             .where(as_read(line))
@@ -265,7 +404,7 @@ async def _change_line(
                 await stock.give_back(session, variant.id, more)
             return False
         if holding:
-            await stock.announce(session, bus, [variant.id])
+            stock.announce(session, bus, [variant.id])
         return True
     fewer = line.quantity - quantity
     unheld = line.quantity - line.held_quantity
@@ -320,17 +459,26 @@ async def release_expired(
 # --- reading ---------------------------------------------------------------------------------
 
 
+_LINES = (
+    select(CartItem, Variant, Product)
+    .join(Variant, Variant.id == CartItem.variant_id)
+    .join(Product, Product.id == Variant.product_id)
+    .order_by(CartItem.added_at, CartItem.id)
+    .execution_options(populate_existing=True)
+)
+_LINES_BY_ID = _LINES.where(CartItem.cart_id == bindparam("cart_id"))
+_LINES_OF_OWNER = _LINES.where(CartItem.cart_id == select(_carts.c.id).where(_MY_CART).scalar_subquery())
+
+
 async def lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Variant, Product]]:
     """The cart's lines with what they are, in the order added, fresh from the database."""
-    rows = await session.execute(
-        select(CartItem, Variant, Product)
-        .join(Variant, Variant.id == CartItem.variant_id)
-        .join(Product, Product.id == Variant.product_id)
-        .where(CartItem.cart_id == cart_id)
-        .order_by(CartItem.added_at, CartItem.id)
-        .execution_options(populate_existing=True)
-    )
-    return [(line, variant, product) for line, variant, product in rows]
+    return [tuple(row) for row in await session.execute(_LINES_BY_ID, {"cart_id": cart_id})]  # type: ignore[misc]
+
+
+async def my_lines(session: AsyncSession, brand_id: uuid.UUID, who: Shopper) -> list[tuple[CartItem, Variant, Product]]:
+    """The lines of the shopper's cart in the brand, without reading the cart first."""
+    mine = {"of_brand": brand_id, "of_kind": who.kind, "of_owner": who.id}
+    return [tuple(row) for row in await session.execute(_LINES_OF_OWNER, mine)]  # type: ignore[misc]
 
 
 def line_total(line: CartItem, regular: int) -> int:
@@ -338,15 +486,26 @@ def line_total(line: CartItem, regular: int) -> int:
     return deal_units * (line.deal_price or 0) + (line.quantity - deal_units) * regular
 
 
-async def cart_out(session: AsyncSession, cart: Cart, *, now: datetime, bus: Bus, hold_minutes: int) -> CartOut:
+def _expired(line: CartItem, now: datetime) -> bool:
+    return line.held_quantity > 0 and line.held_until is not None and line.held_until <= now
+
+
+def _problem(available: int, quantity: int) -> str | None:
+    return "sold_out" if available == 0 else "short" if available < quantity else None
+
+
+async def cart_out(
+    session: AsyncSession, cart_id: uuid.UUID, brand_id: uuid.UUID, *, now: datetime, bus: Bus, hold_minutes: int
+) -> CartOut:
     """The cart as its viewer sees it, priced now by the server (expired holds released first)."""
-    await release_expired(session, now=now, bus=bus, cart_id=cart.id)
-    rows = await lines(session, cart.id)
+    rows = await lines(session, cart_id)
+    if any(_expired(line, now) for line, _, _ in rows):
+        await release_expired(session, now=now, bus=bus, cart_id=cart_id)
+        rows = await lines(session, cart_id)
     items = []
     for line, variant, product in rows:
         regular = variant_price(product, variant)
         available = 0 if product.archived else line.held_quantity + variant.stock
-        problem = "sold_out" if available == 0 else "short" if available < line.quantity else None
         items.append(
             CartItemOut(
                 id=line.id,
@@ -364,13 +523,15 @@ async def cart_out(session: AsyncSession, cart: Cart, *, now: datetime, bus: Bus
                 held_quantity=line.held_quantity,
                 held_until=line.held_until if line.held_quantity else None,
                 available=available,
-                problem=problem,
+                problem=_problem(available, line.quantity),
             )
         )
-    currency = (await settings_of(session, cart.brand_id, now=now)).currency
+    # Products are priced in the brand's currency (changing it waits until they are), so a cart
+    # with lines needs no reading of the settings.
+    currency = rows[0][2].currency if rows else (await settings_of(session, brand_id, now=now)).currency
     return CartOut(
-        id=cart.id,
-        brand_id=cart.brand_id,
+        id=cart_id,
+        brand_id=brand_id,
         currency=currency,
         items=items,
         subtotal=sum(i.line_total for i in items),
@@ -384,4 +545,4 @@ async def get_cart(
 ) -> CartOut:
     brand = await accounts.get_brand(session, slug=brand_slug)
     cart = await cart_of(session, brand.id, shopper(actor), now=now)
-    return await cart_out(session, cart, now=now, bus=bus, hold_minutes=hold_minutes)
+    return await cart_out(session, cart.id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)

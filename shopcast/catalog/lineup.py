@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.catalog import deals
@@ -118,11 +118,17 @@ async def pins_out(session: AsyncSession, pins: list[Pin], *, now: datetime) -> 
     ]
 
 
+_CURRENT = (
+    select(Pin)
+    .where(Pin.episode_id == bindparam("episode_id"), Pin.hidden_at.is_(None))
+    .order_by(Pin.shown_at.desc())
+    .limit(1)
+)
+
+
 async def current(session: AsyncSession, episode_id: uuid.UUID) -> Pin | None:
-    """The pin over the video now, if any."""
-    return await session.scalar(
-        select(Pin).where(Pin.episode_id == episode_id, Pin.hidden_at.is_(None)).order_by(Pin.shown_at.desc()).limit(1)
-    )
+    """The pin over the video now, if any (built once: every add to a cart during the live asks)."""
+    return await session.scalar(_CURRENT, {"episode_id": episode_id})
 
 
 async def current_pin(session: AsyncSession, *, episode_id: uuid.UUID, now: datetime) -> PinOut | None:

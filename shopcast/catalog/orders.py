@@ -13,14 +13,15 @@ import uuid
 from datetime import datetime
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
+from shopcast.accounts.models import Brand
 from shopcast.catalog import cart as carts
 from shopcast.catalog import stock
 from shopcast.catalog.commerce import pickup_store, settings_of, totals
-from shopcast.catalog.models import CartItem, CommerceSettings, Order, OrderLine
+from shopcast.catalog.models import CartItem, CommerceSettings, Order, OrderLine, Product, Variant
 from shopcast.catalog.payments import PROVIDERS, provider, read_shop_confirmation
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import (
@@ -38,6 +39,7 @@ from shopcast.catalog.schemas import (
 )
 from shopcast.core.bus import Bus
 from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, Role, authorize, signed_in
 from shopcast.live.service import STAFF
 
@@ -59,11 +61,21 @@ def request_hash(data: CheckoutIn) -> str:
     return hashlib.sha256(orjson.dumps(data.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def order_out(session: AsyncSession, order: Order, *, now: datetime) -> OrderOut:
-    lines = list(
-        await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))
-    )
-    settings = await settings_of(session, order.brand_id, now=now)
+async def order_out(
+    session: AsyncSession,
+    order: Order,
+    *,
+    now: datetime,
+    lines: list[OrderLine] | None = None,
+    settings: CommerceSettings | None = None,
+) -> OrderOut:
+    """The order as its buyer and the brand see it (given its lines and settings, nothing is read)."""
+    if lines is None:
+        lines = list(
+            await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))
+        )
+    if settings is None:
+        settings = await settings_of(session, order.brand_id, now=now)
     return OrderOut(
         id=order.id,
         number=order.number,
@@ -107,14 +119,13 @@ async def quote(
 ) -> Totals:
     """The full price of the cart with this shipping choice, before paying."""
     brand = await accounts.get_brand(session, slug=brand_slug)
-    shown = await carts.cart_out(
-        session,
-        await carts.cart_of(session, brand.id, carts.shopper(actor), now=now),
-        now=now,
-        bus=bus,
-        hold_minutes=hold_minutes,
-    )
+    cart = await carts.cart_of(session, brand.id, carts.shopper(actor), now=now)
+    shown = await carts.cart_out(session, cart.id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)
     return totals(await settings_of(session, brand.id, now=now), items=shown.subtotal, shipping=data.shipping)
+
+
+def _by_key(who: carts.Shopper, key: str):  # type: ignore[no-untyped-def]
+    return and_(Order.buyer_kind == who.kind, Order.buyer_id == who.id, Order.idempotency_key == key)
 
 
 async def replay(
@@ -122,17 +133,13 @@ async def replay(
 ) -> OrderOut | None:
     """The order already placed with this Idempotency-Key, if any (the same request only)."""
     who = carts.shopper(actor)
-    brand = await accounts.get_brand(session, slug=brand_slug)
     order = await session.scalar(
-        select(Order).where(
-            Order.brand_id == brand.id,
-            Order.buyer_kind == who.kind,
-            Order.buyer_id == who.id,
-            Order.idempotency_key == key,
-        )
+        select(Order).join(Brand, Brand.id == Order.brand_id).where(Brand.slug == brand_slug, _by_key(who, key))
     )
-    if order is None:
-        return None
+    return None if order is None else await _replayed(session, order, data, now=now)
+
+
+async def _replayed(session: AsyncSession, order: Order, data: CheckoutIn, *, now: datetime) -> OrderOut:
     if order.request_hash != request_hash(data):
         raise InvalidInput("Idempotency-Key: already used for a different order; use a new key for a new order")
     return await order_out(session, order, now=now)
@@ -147,6 +154,34 @@ def _shipping(found: CommerceSettings, data: CheckoutIn) -> tuple[dict[str, obje
     return None, pickup_store(found, data.shipping.store_id).model_dump()
 
 
+_BRAND_FOR_CHECKOUT = (
+    select(Brand, CommerceSettings, Order)
+    .outerjoin(CommerceSettings, CommerceSettings.brand_id == Brand.id)
+    .outerjoin(
+        Order,
+        and_(
+            Order.brand_id == Brand.id,
+            Order.buyer_kind == bindparam("buyer_kind"),
+            Order.buyer_id == bindparam("buyer_id"),
+            Order.idempotency_key == bindparam("key"),
+        ),
+    )
+    .where(Brand.slug == bindparam("slug"))
+)
+
+
+async def _brand_for_checkout(
+    session: AsyncSession, brand_slug: str, who: carts.Shopper, key: str, *, now: datetime
+) -> tuple[Brand, CommerceSettings, Order | None]:
+    """The brand, how it sells, and the order already placed with this key: one reading."""
+    asked = {"buyer_kind": who.kind, "buyer_id": who.id, "key": key, "slug": brand_slug}
+    row = (await session.execute(_BRAND_FOR_CHECKOUT, asked)).first()
+    if row is None:
+        raise NotFound(f"no brand {brand_slug!r}")
+    brand, found, order = row
+    return brand, found if found is not None else await settings_of(session, brand.id, now=now), order
+
+
 async def place_order(
     session: AsyncSession,
     *,
@@ -156,18 +191,29 @@ async def place_order(
     data: CheckoutIn,
     now: datetime,
     bus: Bus,
-) -> OrderOut:
-    """Turn the cart into an order. A concurrent request with the same key fails on the unique
-    key (IntegrityError); its caller then reads the order with `replay`."""
+) -> tuple[OrderOut, bool]:
+    """Turn the cart into an order, or give the order already placed with this key (True then).
+
+    The order is written before its cart lines are claimed: a second request with the same key
+    waits on the key's unique index and then fails (IntegrityError; its caller reads the order
+    with `replay`). The stock missing from holds is taken last, right before the commit."""
     buyer = signed_in(actor)
     who = carts.shopper(buyer)
-    brand = await accounts.get_brand(session, slug=brand_slug)
-    found = await settings_of(session, brand.id, now=now)
+    brand, found, placed = await _brand_for_checkout(session, brand_slug, who, key, now=now)
+    if placed is not None:
+        return await _replayed(session, placed, data, now=now), True
     pay = provider(data.payment, found)
     address, store = _shipping(found, data)
-    # Written before the cart is read: a second request with the same key waits here, then fails
-    # on the key, even when the first one has emptied the cart meanwhile (not "your cart is empty").
+    rows = await carts.my_lines(session, brand.id, who)
+    if not rows:
+        # The request with this key may have emptied the cart since this one looked for its order.
+        if (
+            placed := await session.scalar(select(Order).where(Order.brand_id == brand.id, _by_key(who, key)))
+        ) is not None:
+            return await _replayed(session, placed, data, now=now), True
+        raise Conflict("your cart is empty")
     order = Order(
+        id=new_id(),
         number=new_number(),
         brand_id=brand.id,
         buyer_kind=who.kind,
@@ -180,43 +226,25 @@ async def place_order(
         shipping_address=address,
         pickup_store=store,
         currency=found.currency,
-        items_total=0,
-        shipping_total=0,
-        tax_total=0,
         tax_included=found.tax_included,
-        total=0,
         status="pending_payment",
         payment_provider=pay.name,
+        payment_reference=None,
         created_at=now,
+        paid_at=None,
+        fulfilled_at=None,
+        cancelled_at=None,
     )
-    session.add(order)
-    await session.flush()
-    cart = await carts.find_cart(session, brand.id, who)
-    rows = await carts.lines(session, cart.id) if cart is not None else []
-    if not rows:
-        raise Conflict("your cart is empty")
-    taken = []
-    items = 0
+    lines: list[OrderLine] = []
+    to_take: list[tuple[Variant, Product, CartItem, int]] = []
     for position, (line, variant, product) in enumerate(rows):
         if product.archived:
             raise Conflict(f"{product.title} is no longer for sale: remove it from your cart")
-        claimed = await session.execute(
-            delete(CartItem).where(carts.as_read(line)).execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise Conflict("your cart changed meanwhile: look at it again")
-        unheld = line.quantity - line.held_quantity
-        if unheld:
-            if await stock.take(session, variant.id, unheld) is None:
-                left = await carts.stock_now(session, variant.id)
-                raise carts.sold_out(product, variant, left + line.held_quantity)
-            taken.append(variant.id)
         regular = variant_price(product, variant)
         deal_units = line.deal_quantity if line.deal_price is not None else 0
-        total = carts.line_total(line, regular)
-        items += total
-        session.add(
+        lines.append(
             OrderLine(
+                id=new_id(),
                 order_id=order.id,
                 position=position,
                 product_id=product.id,
@@ -229,15 +257,33 @@ async def place_order(
                 unit_price=regular,
                 deal_quantity=deal_units,
                 deal_price=line.deal_price if deal_units else None,
-                line_total=total,
+                line_total=carts.line_total(line, regular),
             )
         )
-    priced = totals(found, items=items, shipping=data.shipping)
+        if unheld := line.quantity - line.held_quantity:
+            to_take.append((variant, product, line, unheld))
+    priced = totals(found, items=sum(line.line_total for line in lines), shipping=data.shipping)
     order.items_total, order.shipping_total, order.tax_total = priced.items, priced.shipping, priced.tax
     order.total = priced.total
-    await stock.announce(session, bus, taken)
-    await session.flush()
-    return await order_out(session, order, now=now)
+    await session.execute(_INSERT_ORDER, [_columns(order)])
+    for line, _, _ in rows:
+        if not await carts.claim(session, line):
+            raise Conflict("your cart changed meanwhile: look at it again")
+    await session.execute(_INSERT_LINES, [_columns(line) for line in lines])
+    for variant, product, line, unheld in to_take:
+        if await stock.take(session, variant.id, unheld) is None:
+            left = await stock.stock_now(session, variant.id)
+            raise carts.sold_out(product, variant, left + line.held_quantity)
+    stock.announce(session, bus, [variant.id for variant, _, _, _ in to_take])
+    return await order_out(session, order, now=now, lines=lines, settings=found), False
+
+
+_INSERT_ORDER, _INSERT_LINES = insert(Order.__table__), insert(OrderLine.__table__)
+
+
+def _columns(row: Order | OrderLine) -> dict[str, object]:
+    """A row's values for an INSERT of its table (no unit of work for a row written once)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
 # --- orders after checkout -------------------------------------------------------------------
@@ -287,7 +333,7 @@ async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: da
         lines = list(await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
         for line in lines:
             await stock.give_back(session, line.variant_id, line.quantity)
-        await stock.announce(session, bus, [line.variant_id for line in lines])
+        stock.announce(session, bus, [line.variant_id for line in lines])
     await session.flush()
 
 

@@ -166,6 +166,7 @@ def _set_variants(product: Product, existing: dict[str, Variant], wanted: list[V
         if "stock" in given and variant.stock != data.stock:
             changed.append(variant)
             variant.stock = data.stock
+            stock.restocked(variant.id)
         if "options" in given:
             variant.options = data.options
         if "price" in given:
@@ -196,7 +197,7 @@ async def save_product(
     session.add_all(existing.values())
     await session.flush()
     if bus is not None and not created:
-        await stock.announce(session, bus, [v.id for v in changed])
+        stock.announce(session, bus, [v.id for v in changed])
     return product, created
 
 
@@ -261,7 +262,7 @@ async def update_product(
         changed = _set_variants(product, existing, data.variants)
         session.add_all(existing.values())
         await session.flush()
-        await stock.announce(session, bus, [v.id for v in changed])
+        stock.announce(session, bus, [v.id for v in changed])
     await session.flush()
     return (await products_out(session, [product]))[0]
 

@@ -4,16 +4,31 @@
 `WHERE stock >= :quantity` is evaluated by the database on the row as it is when the UPDATE
 runs: on PostgreSQL a concurrent buyer's UPDATE waits for the row and re-checks the condition
 on the committed value; on SQLite writers take turns. No read-then-write, so no oversell; the
-CHECK constraint on `variants.stock` is the last line of defence.
+CHECK constraint on `variants.stock` is the last line of defence. PostgreSQL keeps the row
+locked until the commit, so callers take the stock last, right before committing: the buyers of
+one variant then wait for one statement and a commit each, not for the whole request.
+
+Two things keep a flash sale off the database without deciding anything:
+- the live rooms are told of stock changes in batches after the commits (`StockNews`), one
+  reading of the stock for every change made meanwhile instead of three statements per sale;
+- a process that has just seen a variant at zero answers "sold out" for a second without a
+  transaction (`known_sold_out`). Only a refusal is answered from memory: a unit is sold by the
+  conditional UPDATE alone, and the hint goes as soon as this process puts units back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 
-from sqlalchemy import select, union, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, union, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shopcast.catalog.events import STOCK_CHANGED
 from shopcast.catalog.models import LineupEntry, Pin, Variant
@@ -24,22 +39,31 @@ from shopcast.live.events import episode_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 
+log = logging.getLogger(__name__)
+SOLD_OUT_HINT_SECONDS = 1.0
+STOCK_NEWS_GATHER_SECONDS = 0.1  # as long as the pin may take to show "sold out" to everyone
+
+BrandKey = uuid.UUID | str  # a brand by id or by slug, as the caller knows it
+
+
+_variants = Variant.__table__
+_TAKE = (
+    update(_variants)
+    .where(_variants.c.id == bindparam("variant_id"), _variants.c.stock >= bindparam("quantity"))
+    .values(stock=_variants.c.stock - bindparam("quantity"))
+    .returning(_variants.c.stock)
+)
+
 
 async def take(session: AsyncSession, variant_id: uuid.UUID, quantity: int) -> int | None:
     """Take `quantity` units off sale if that many are left; the stock left, or None if too few."""
-    left = await session.scalar(
-        update(Variant)
-        .where(Variant.id == variant_id, Variant.stock >= quantity)
-        .values(stock=Variant.stock - quantity)
-        .returning(Variant.stock)
-        .execution_options(synchronize_session=False)
-    )
-    return left
+    return await session.scalar(_TAKE, {"variant_id": variant_id, "quantity": quantity})
 
 
 async def give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int) -> None:
     """Put units back on sale (a hold expired, a cart line shrank, an order was cancelled)."""
     if quantity > 0:
+        restocked(variant_id)
         await session.execute(
             update(Variant)
             .where(Variant.id == variant_id)
@@ -48,49 +72,173 @@ async def give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int)
         )
 
 
-async def _live_rooms_showing(session: AsyncSession, product_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """For each product, the rooms of live episodes that have it in their lineup or pinned it."""
-    shown = union(
-        select(LineupEntry.episode_id, LineupEntry.product_id).where(LineupEntry.product_id.in_(product_ids)),
-        select(Pin.episode_id, Pin.product_id).where(Pin.product_id.in_(product_ids)),
-    ).subquery()
-    rows = await session.execute(
-        select(shown.c.episode_id, shown.c.product_id)
-        .join(Episode, Episode.id == shown.c.episode_id)
-        .where(Episode.status == EpisodeStatus.LIVE)
-    )
+async def stock_now(session: AsyncSession, variant_id: uuid.UUID) -> int:
+    return int(await session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0)
+
+
+# --- "sold out", answered from memory ----------------------------------------------------------
+
+
+@dataclass
+class _SoldOut:
+    what: str  # the product and variant as a buyer reads them
+    seen_at: float
+    brands: set[BrandKey] = field(default_factory=set)
+
+
+_sold_out: dict[uuid.UUID, _SoldOut] = {}
+
+
+def known_sold_out(variant_id: uuid.UUID, brand: BrandKey) -> str | None:
+    """What was found sold out in this brand less than a second ago, if this variant was."""
+    hint = _sold_out.get(variant_id)
+    if hint is None or brand not in hint.brands:
+        return None
+    if time.monotonic() - hint.seen_at > SOLD_OUT_HINT_SECONDS:
+        del _sold_out[variant_id]
+        return None
+    return hint.what
+
+
+def seen_sold_out(variant_id: uuid.UUID, brand: BrandKey, what: str) -> None:
+    """This process just found the variant at zero (a refused take, or a take that left none)."""
+    hint = _sold_out.setdefault(variant_id, _SoldOut(what, time.monotonic()))
+    hint.seen_at = time.monotonic()
+    hint.brands.add(brand)
+
+
+def restocked(variant_id: uuid.UUID) -> None:
+    _sold_out.pop(variant_id, None)
+
+
+# --- taking turns at a variant -------------------------------------------------------------------
+
+TURNS_PER_VARIANT = 4  # requests of one process adding one variant to carts at once
+_turns: dict[uuid.UUID, tuple[asyncio.Semaphore, list[int]]] = {}
+
+
+@contextlib.asynccontextmanager
+async def turn(variant_id: uuid.UUID) -> AsyncIterator[None]:
+    """Wait for a turn at the variant. A thousand taps on the pinned product at once would
+    otherwise all wait for a database connection, and the buyers checking out behind them; here
+    they wait without one, a few go at a time, and once the variant is sold out each turn ends
+    at `known_sold_out`. (Letting every waiter in at once then was tried: the burst of answers
+    delayed the checkouts more than the queue did.)"""
+    gate, waiting = _turns.setdefault(variant_id, (asyncio.Semaphore(TURNS_PER_VARIANT), [0]))
+    waiting[0] += 1
+    try:
+        async with gate:
+            yield
+    finally:
+        waiting[0] -= 1
+        if not waiting[0]:
+            del _turns[variant_id]
+
+
+# --- telling the live rooms ----------------------------------------------------------------------
+
+
+_others = Variant.__table__.alias("others")
+_STOCK_NOW = select(
+    _variants.c.id,
+    _variants.c.product_id,
+    _variants.c.stock,
+    # Whether any variant of the product is left: the pin shows "sold out" only when none is.
+    select(_others.c.id)
+    .where(_others.c.product_id == _variants.c.product_id, _others.c.stock > 0)
+    .exists()
+    .label("product_in_stock"),
+).where(_variants.c.id.in_(bindparam("variant_ids", expanding=True)))
+_SHOWN = union(
+    select(LineupEntry.episode_id, LineupEntry.product_id).where(
+        LineupEntry.product_id.in_(bindparam("product_ids", expanding=True))
+    ),
+    select(Pin.episode_id, Pin.product_id).where(Pin.product_id.in_(bindparam("product_ids", expanding=True))),
+).subquery()
+_LIVE_ROOMS = (
+    select(_SHOWN.c.episode_id, _SHOWN.c.product_id)
+    .join(Episode, Episode.id == _SHOWN.c.episode_id)
+    .where(Episode.status == EpisodeStatus.LIVE)
+)
+
+
+async def _stock_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[str, StockChanged]]:
+    """`stock:changed` for each live room showing these variants' products (lineup or pin), from
+    the stock now."""
+    changed = list(await session.execute(_STOCK_NOW, {"variant_ids": list(ids)}))
+    for variant_id, _, left, _ in changed:
+        if left > 0:
+            restocked(variant_id)
+    products = list({product_id for _, product_id, _, _ in changed})
     rooms: dict[uuid.UUID, list[str]] = {}
-    for episode_id, product_id in rows:
+    for episode_id, product_id in await session.execute(_LIVE_ROOMS, {"product_ids": products}):
         rooms.setdefault(product_id, []).append(episode_room(episode_id))
-    return rooms
-
-
-async def announce(session: AsyncSession, bus: Bus, variant_ids: Iterable[uuid.UUID]) -> None:
-    """Tell the live rooms showing these variants' products their stock, once the change is committed."""
-    ids = set(variant_ids)
-    if not ids:
-        return
-    changed = list(
-        await session.execute(select(Variant.id, Variant.product_id, Variant.stock).where(Variant.id.in_(ids)))
-    )
-    products = {product_id for _, product_id, _ in changed}
-    rooms = await _live_rooms_showing(session, products)
-    if not rooms:
-        return
-    in_stock = set(
-        await session.scalars(select(Variant.product_id).where(Variant.product_id.in_(products), Variant.stock > 0))
-    )
-    events = [
-        (
-            room,
-            StockChanged(product_id=product_id, variant_id=variant_id, stock=left, sold_out=product_id not in in_stock),
-        )
-        for variant_id, product_id, left in changed
+    return [
+        (room, StockChanged(product_id=product_id, variant_id=variant_id, stock=left, sold_out=not any_left))
+        for variant_id, product_id, left, any_left in changed
         for room in rooms.get(product_id, [])
     ]
 
-    async def publish() -> None:
-        for room, event in events:
-            await bus.publish(room, STOCK_CHANGED, event.model_dump(mode="json"))
 
-    after_commit(session, publish)
+class StockNews:
+    """Tells the live rooms the stock of the variants changed by committed transactions. One
+    reading at a time: what changes while it runs is read together on the next round, so a
+    thousand sales in a second are a few readings, each with the stock as it is by then."""
+
+    def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
+        self._engine = engine
+        self._bus = bus
+        self._pending: set[uuid.UUID] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def changed(self, variant_ids: set[uuid.UUID]) -> None:
+        self._pending |= variant_ids
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._tell(), name="stock-news")
+
+    async def _tell(self) -> None:
+        while self._pending:
+            ids, self._pending = self._pending, set()
+            try:
+                async with AsyncSession(self._engine) as session:
+                    events = await _stock_events(session, ids)
+                for room, event in events:
+                    await self._bus.publish(room, STOCK_CHANGED, event.model_dump(mode="json"))
+            except Exception:
+                log.exception("telling the live rooms of a stock change failed")
+            if self._pending:  # changes keep coming: gather them a little (still well within a second)
+                await asyncio.sleep(STOCK_NEWS_GATHER_SECONDS)
+
+    async def close(self) -> None:
+        """Tell what is still pending (at shutdown, before the bus and the database close)."""
+        if self._task is not None:
+            await self._task
+
+
+_news: weakref.WeakKeyDictionary[Bus, StockNews] = weakref.WeakKeyDictionary()
+
+
+def _news_for(engine: AsyncEngine, bus: Bus) -> StockNews:
+    news = _news.get(bus)
+    if news is None:
+        news = _news[bus] = StockNews(engine, bus)
+    return news
+
+
+async def close_news(bus: Bus) -> None:
+    news = _news.pop(bus, None)
+    if news is not None:
+        await news.close()
+
+
+def announce(session: AsyncSession, bus: Bus, variant_ids: Iterable[uuid.UUID]) -> None:
+    """Tell the live rooms showing these variants' products their stock, once the change is committed."""
+    ids = set(variant_ids)
+    engine = session.bind
+    if not ids or not isinstance(engine, AsyncEngine):
+        return
+
+    async def tell() -> None:
+        _news_for(engine, bus).changed(ids)
+
+    after_commit(session, tell)

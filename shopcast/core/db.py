@@ -49,8 +49,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An async engine; SQLite gets foreign keys, WAL and a busy timeout. PostgreSQL keeps
+    `pool_size` connections and no more: a connection opened for a burst and closed after it costs
+    the server a new backend process each time, which is slower than waiting for a free one."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -63,7 +65,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_timeout=30)
 
 
 AfterCommit = Callable[[], Awaitable[Any]]
@@ -104,10 +106,18 @@ class Database:
         await self.engine.dispose()
 
 
-def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """The database's INSERT … ON CONFLICT (both have it, with `excluded` for the new row)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which has ON CONFLICT (both have it, with `excluded` for the new row)."""
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The database's INSERT … ON CONFLICT."""
+    return insert_for(dialect_of(session), table)
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Table) -> Insert:

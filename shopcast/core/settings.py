@@ -29,6 +29,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; default: SQLite in the data folder. "
         "PostgreSQL: postgresql+asyncpg://user:pass@host/db",
     )
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each app process keeps open; past them a request waits for one. "
+        "Keep processes x pool size below the server's max_connections.",
+    )
     redis_url: str | None = Field(None, description="redis://… to link several app processes; default: in-process bus.")
     redis_prefix: str = Field("shopcast:", description="Prefix of every Redis key and channel Shopcast uses.")
     secret_key: SecretStr | None = Field(

@@ -12,6 +12,7 @@ from datetime import timedelta
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from shopcast.catalog import stock
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
@@ -65,7 +66,7 @@ def webrtc_network(settings: Settings) -> WebRtcNetwork:
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings, clock = app[SETTINGS], app[CLOCK]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(create_engine(settings.effective_database_url))
+    database = Database(create_engine(settings.effective_database_url, pool_size=settings.database_pool_size))
     redis = None
     if settings.redis_url:
         # Blocking: past the pool's size a request waits for a connection instead of failing with a 500.
@@ -123,6 +124,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                 await recovery
         await broadcasts.close()
         await presence.close()
+        await stock.close_news(bus)
         await bus.close()
         if redis is not None:
             await redis.aclose()

@@ -39,7 +39,7 @@ async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]
         shown = await cart.add(
             session,
             actor=call.actor,
-            brand_id=call.membership.brand_id,
+            brand=call.membership.brand_id,
             data=data,
             now=call.now(),
             bus=res.bus,

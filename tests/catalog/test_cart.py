@@ -211,3 +211,30 @@ async def test_adding_again_never_extends_a_hold(shop: Shop, clock: Any) -> None
     line = (await shop.cart(lea))["items"][0]
     assert (line["quantity"], line["held_quantity"], line["held_until"]) == (3, 0, None)
     assert await shop.stock("M") == 3  # every piece back on sale for the others
+
+
+async def test_units_coming_back_are_on_sale_again_at_once(shop: Shop) -> None:
+    """ "Sold out" is remembered for a moment to spare the database in a rush, but never past the
+    return of a unit: a line made smaller, a restock, a cancelled order."""
+    lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
+    line = (await (await shop.add(lea, "M", 3)).json())["items"][0]
+    for _ in range(2):  # the second answer comes from memory: the same for the viewer
+        body = await refused(await shop.add(tom, "M"), 409, "sold out: Linen dress (M)")
+        assert body["available"] == 0
+    assert (await change(shop, lea, line["id"], 2)).status == 200
+    assert (await shop.add(tom, "M")).status == 201
+
+    await refused(await shop.add(lea, "M"), 409, "sold out: Linen dress (M)")
+    restock = {"variants": [{"sku": "DRESS-M", "stock": 1}]}
+    response = await shop.client.patch(
+        f"/api/v1/products/{shop.product['id']}", json=restock, headers=shop.room.manager.headers
+    )
+    assert response.status == 200, await response.text()
+    assert (await shop.add(lea, "M")).status == 201
+
+    toms = await shop.placed(tom, "tom-1")
+    await refused(await shop.add(lea, "M"), 409, "sold out: Linen dress (M)")
+    assert (await shop.move(toms["id"], "cancelled")).status == 200
+    cart = await (await shop.add(lea, "M")).json()
+    assert [(i["quantity"], i["held_quantity"], i["available"]) for i in cart["items"]] == [(4, 4, 4)]
+    assert await shop.stock("M") == 0

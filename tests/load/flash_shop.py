@@ -233,7 +233,7 @@ def seed(app: App) -> Shop:
     password = secrets.token_urlsafe(12)
     for role in ("manager", "host"):
         account = f"--email {role}@flash.bench --role {role} --brand {BRAND}".split()
-        app.cli("user", "add", *account, "--password", password, "--brand-name", "Flash bench")
+        app.cli("user", "add", *account, f"--password={password}", "--brand-name", "Flash bench")
     manager, host = (app.cli("token", "--email", f"{role}@flash.bench") for role in ("manager", "host"))
     commerce = {
         "currency": "EUR",

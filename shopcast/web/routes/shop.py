@@ -87,11 +87,10 @@ async def get_cart(call: Call, brand_slug: str) -> CartOut:
 )
 async def add_to_cart(call: Call, brand_slug: str, body: CartAdd) -> CartOut:
     await _limit(call, "cart changes", CART_CHANGES_PER_MINUTE)
-    brand = await accounts.get_brand(call.session, slug=brand_slug)
     return await cart.add(
         call.session,
         actor=call.actor,
-        brand_id=brand.id,
+        brand=brand_slug,
         data=body,
         now=call.now(),
         bus=call.resources.bus,
@@ -169,24 +168,21 @@ async def place_order(call: Call, brand_slug: str, body: CheckoutIn) -> Raw:
             f"send an Idempotency-Key header (up to {MAX_KEY_LENGTH} characters, e.g. a new UUID per order): "
             "it makes a retried request give the same order instead of a second one"
         )
+    # Counted before anything else, replays included: a shopper retrying one order is far below it.
+    await _limit(call, "orders", ORDERS_PER_MINUTE)
     database, now, bus = call.resources.database, call.now(), call.resources.bus
     fields = {"actor": call.actor, "brand_slug": brand_slug, "key": key, "data": body, "now": now}
-    async with database.transaction() as session:
-        placed = await orders.replay(session, **fields)
-    if placed is not None:
-        return _order_response(placed, status=200)
-    await _limit(call, "orders", ORDERS_PER_MINUTE)
     try:
         async with database.transaction() as session:
-            placed = await orders.place_order(session, bus=bus, **fields)
+            placed, replayed = await orders.place_order(session, bus=bus, **fields)
     except IntegrityError:
         # The same key arrived twice at once: the other request placed the order.
         async with database.transaction() as session:
-            placed = await orders.replay(session, **fields)
-        if placed is None:
+            found = await orders.replay(session, **fields)
+        if found is None:
             raise
-        return _order_response(placed, status=200)
-    return _order_response(placed, status=201)
+        placed, replayed = found, True
+    return _order_response(placed, status=200 if replayed else 201)
 
 
 @api.route(
