@@ -270,12 +270,15 @@ async def place_order(
         if not await carts.claim(session, line):
             raise Conflict("your cart changed meanwhile: look at it again")
     await session.execute(_INSERT_LINES, [_columns(line) for line in lines])
+    # The answer is made before the stock is taken: from the first take to the commit, other
+    # buyers of the variant wait for its row.
+    shown = await order_out(session, order, now=now, lines=lines, settings=found)
     for variant, product, line, unheld in to_take:
         if await stock.take(session, variant.id, unheld) is None:
             left = await stock.stock_now(session, variant.id)
             raise carts.sold_out(product, variant, left + line.held_quantity)
     stock.announce(session, bus, [variant.id for variant, _, _, _ in to_take])
-    return await order_out(session, order, now=now, lines=lines, settings=found), False
+    return shown, False
 
 
 _INSERT_ORDER, _INSERT_LINES = insert(Order.__table__), insert(OrderLine.__table__)
