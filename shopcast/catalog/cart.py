@@ -26,7 +26,7 @@ from shopcast.catalog.models import Cart, CartItem, Pin, Product, Variant
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartItemOut, CartOut
 from shopcast.core.bus import Bus
-from shopcast.core.db import after_commit, dialect_of, insert_for, insert_ignoring_duplicates
+from shopcast.core.db import after_commit, dialect_of, insert_for
 from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, signed_in
@@ -53,21 +53,6 @@ async def find_cart(session: AsyncSession, brand_id: uuid.UUID, who: Shopper) ->
     return await session.scalar(
         select(Cart).where(Cart.brand_id == brand_id, Cart.owner_kind == who.kind, Cart.owner_id == who.id)
     )
-
-
-async def cart_of(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, *, now: datetime) -> Cart:
-    """The shopper's cart in the brand, made on first use (two devices at once make one)."""
-    found = await find_cart(session, brand_id, who)
-    if found is not None:
-        return found
-    await session.execute(
-        insert_ignoring_duplicates(session, Cart.__table__).values(
-            id=new_id(), brand_id=brand_id, owner_kind=who.kind, owner_id=who.id, created_at=now, updated_at=now
-        )
-    )
-    cart = await find_cart(session, brand_id, who)
-    assert cart is not None
-    return cart
 
 
 # The statements of adding to the cart and checking out, built once: a flash sale runs them
@@ -495,11 +480,17 @@ def _problem(available: int, quantity: int) -> str | None:
 
 
 async def cart_out(
-    session: AsyncSession, cart_id: uuid.UUID, brand_id: uuid.UUID, *, now: datetime, bus: Bus, hold_minutes: int
+    session: AsyncSession,
+    cart_id: uuid.UUID | None,
+    brand_id: uuid.UUID,
+    *,
+    now: datetime,
+    bus: Bus,
+    hold_minutes: int,
 ) -> CartOut:
     """The cart as its viewer sees it, priced now by the server (expired holds released first)."""
-    rows = await lines(session, cart_id)
-    if any(_expired(line, now) for line, _, _ in rows):
+    rows = await lines(session, cart_id) if cart_id is not None else []
+    if cart_id is not None and any(_expired(line, now) for line, _, _ in rows):
         await release_expired(session, now=now, bus=bus, cart_id=cart_id)
         rows = await lines(session, cart_id)
     items = []
@@ -544,5 +535,7 @@ async def get_cart(
     session: AsyncSession, *, actor: Principal | None, brand_slug: str, now: datetime, bus: Bus, hold_minutes: int
 ) -> CartOut:
     brand = await accounts.get_brand(session, slug=brand_slug)
-    cart = await cart_of(session, brand.id, shopper(actor), now=now)
-    return await cart_out(session, cart.id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)
+    cart = await find_cart(session, brand.id, shopper(actor))
+    # Nothing added yet: an empty cart, and a viewer who only watches writes nothing.
+    cart_id = cart.id if cart is not None else None
+    return await cart_out(session, cart_id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)

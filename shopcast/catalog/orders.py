@@ -118,10 +118,10 @@ async def quote(
     hold_minutes: int,
 ) -> Totals:
     """The full price of the cart with this shipping choice, before paying."""
-    brand = await accounts.get_brand(session, slug=brand_slug)
-    cart = await carts.cart_of(session, brand.id, carts.shopper(actor), now=now)
-    shown = await carts.cart_out(session, cart.id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)
-    return totals(await settings_of(session, brand.id, now=now), items=shown.subtotal, shipping=data.shipping)
+    shown = await carts.get_cart(
+        session, actor=actor, brand_slug=brand_slug, now=now, bus=bus, hold_minutes=hold_minutes
+    )
+    return totals(await settings_of(session, shown.brand_id, now=now), items=shown.subtotal, shipping=data.shipping)
 
 
 def _by_key(who: carts.Shopper, key: str):  # type: ignore[no-untyped-def]
@@ -319,8 +319,14 @@ async def list_orders(
     select_orders = select(Order).where(Order.brand_id == brand.id)
     if query.status is not None:
         select_orders = select_orders.where(Order.status == query.status)
-    found = await session.scalars(select_orders.order_by(Order.created_at.desc(), Order.id).limit(query.limit))
-    return [await order_out(session, order, now=now) for order in found]
+    found = list(await session.scalars(select_orders.order_by(Order.created_at.desc(), Order.id).limit(query.limit)))
+    lines: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in found}
+    for line in await session.scalars(
+        select(OrderLine).where(OrderLine.order_id.in_(lines)).order_by(OrderLine.order_id, OrderLine.position)
+    ):
+        lines[line.order_id].append(line)
+    settings = await settings_of(session, brand.id, now=now)
+    return [await order_out(session, order, now=now, lines=lines[order.id], settings=settings) for order in found]
 
 
 async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> None:

@@ -283,7 +283,7 @@ class CartItemOut(BaseModel):
 
 
 class CartOut(BaseModel):
-    id: uuid.UUID
+    id: uuid.UUID | None  # None until the viewer first adds something: reading makes no cart
     brand_id: uuid.UUID
     currency: str
     items: list[CartItemOut]

@@ -28,6 +28,11 @@ def episode_room(episode_id: uuid.UUID) -> str:
     return f"episode:{episode_id}"
 
 
+def room_episode(room: str) -> uuid.UUID:
+    """The episode of a room name made by `episode_room`."""
+    return uuid.UUID(room.removeprefix("episode:"))
+
+
 def tell_room(session: AsyncSession, bus: Bus, episode_id: uuid.UUID, event: str, payload: dict[str, Any]) -> None:
     """Tell the episode's room once the change is committed (never about a change rolled back)."""
 

@@ -16,6 +16,7 @@ from shopcast.catalog.events import SALES_BOUGHT
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd
 from shopcast.core.db import Database
 from shopcast.core.errors import Unauthorized
+from shopcast.live.events import room_episode
 from shopcast.web.context import Resources
 from shopcast.web.rooms import LiveRooms
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
@@ -86,7 +87,7 @@ class ShopClock:
         if not rooms:
             return
         async with self._resources.database.transaction() as session:
-            counts = {room: await lineup.bought(session, uuid.UUID(room.removeprefix("episode:"))) for room in rooms}
+            counts = {room: await lineup.bought(session, room_episode(room)) for room in rooms}
         # Told once the connection is back in the pool, not while holding it.
         for room, sold in counts.items():
             products = {str(k): v for k, v in sold.items()}

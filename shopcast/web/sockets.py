@@ -32,7 +32,7 @@ from shopcast.core.ratelimit import TokenBucket
 from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live import service as episodes
-from shopcast.live.events import episode_room
+from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
 from shopcast.web.room_tallies import RoomTallies
@@ -186,7 +186,7 @@ def install(app: web.Application) -> None:
         if event.event != VIEWER_REMOVED:
             return
         # The banned viewer heard the event with everyone; now their connections leave the room.
-        episode_id = uuid.UUID(room.removeprefix("episode:"))
+        episode_id = room_episode(room)
         for sid, connection in list(connections.items()):
             membership = connection.rooms.get(episode_id)
             if membership is not None and membership.chatter.ref == event.payload.get("ref"):

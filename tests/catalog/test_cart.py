@@ -176,10 +176,17 @@ async def test_a_cart_is_the_viewers_own_and_follows_an_account_on_every_device(
     lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
     await shop.add(lea, "S")
     leas, toms = await shop.cart(lea), await shop.cart(tom)
-    assert leas["id"] != toms["id"] and toms["items"] == []
+    assert leas["id"] is not None and leas["items"][0]["sku"] == "DRESS-S"
+    # A viewer who only looks has an empty cart, and no cart is made for them.
+    assert (toms["id"], toms["items"], toms["subtotal"], toms["currency"]) == (None, [], 0, "EUR")
+    await shop.add(tom, "S")
+    assert (await shop.cart(tom))["id"] not in (None, leas["id"])
     rival = await shop.rival()
+    await shop.client.post(
+        f"/api/v1/brands/{rival.slug}/cart/items", json={"variant_id": rival.product["variants"][0]["id"]}, headers=lea
+    )
     elsewhere = await (await shop.client.get(f"/api/v1/brands/{rival.slug}/cart", headers=lea)).json()
-    assert elsewhere["id"] != leas["id"] and elsewhere["items"] == []  # one cart per brand
+    assert elsewhere["id"] not in (None, leas["id"]) and len(elsewhere["items"]) == 1  # one cart per brand
 
     moderator = shop.room.moderator  # staff buy like anyone, with their account
     clock.advance(minutes=1)
