@@ -245,3 +245,13 @@ async def test_units_coming_back_are_on_sale_again_at_once(shop: Shop) -> None:
     cart = await (await shop.add(lea, "M")).json()
     assert [(i["quantity"], i["held_quantity"], i["available"]) for i in cart["items"]] == [(4, 4, 4)]
     assert await shop.stock("M") == 0
+
+
+async def test_a_viewer_sending_too_many_cart_changes_is_slowed_down_alone(shop: Shop) -> None:
+    lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
+    for _ in range(60):  # a script, not a person: every change counts, refused ones too
+        assert (await shop.client.delete(f"{CART}/{uuid.uuid4()}", headers=lea)).status == 404
+    body = await refused(await shop.add(lea, "S"), 429, "too many cart changes")
+    assert body["retry_after"] >= 1
+    assert (await shop.add(tom, "S")).status == 201  # everyone else buys on
+    assert await shop.stock("S") == 4

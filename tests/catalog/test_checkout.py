@@ -251,3 +251,13 @@ async def test_the_same_key_sent_twice_at_once_gives_one_order(shop: Shop) -> No
     assert sorted(r.status for r in responses) == [200, 200, 200, 200, 201]
     assert len({(await r.json())["id"] for r in responses}) == 1
     assert len(await shop.orders()) == 1 and await shop.stock("S") == 3
+
+
+async def test_a_buyer_sending_too_many_orders_is_slowed_down_alone(shop: Shop) -> None:
+    lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
+    for n in range(10):
+        await refused(await shop.order(lea, f"lea-{n}"), 409, "your cart is empty")
+    await shop.add(lea, "S")
+    await refused(await shop.order(lea, "lea-10"), 429, "too many orders")
+    assert (await shop.cart(lea))["item_count"] == 1  # nothing was taken from the cart
+    assert (await shop.buy(tom, "tom-1"))["status"] == "pending_payment"
