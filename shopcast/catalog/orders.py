@@ -273,7 +273,8 @@ async def place_order(
     # The answer is made before the stock is taken: from the first take to the commit, other
     # buyers of the variant wait for its row.
     shown = await order_out(session, order, now=now, lines=lines, settings=found)
-    for variant, product, line, unheld in to_take:
+    # In the variants' order: two buyers of the same sizes never wait for each other's rows in a circle.
+    for variant, product, line, unheld in sorted(to_take, key=lambda taking: taking[0].id):
         if await stock.take(session, variant.id, unheld) is None:
             left = await stock.stock_now(session, variant.id)
             raise carts.sold_out(product, variant, left + line.held_quantity)

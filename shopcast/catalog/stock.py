@@ -23,7 +23,6 @@ import contextlib
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
@@ -64,6 +63,12 @@ async def give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int)
     """Put units back on sale (a hold expired, a cart line shrank, an order was cancelled)."""
     if quantity > 0:
         restocked(variant_id)
+
+        # Again once committed: a sale that held the row meanwhile may have noted "sold out".
+        async def forget() -> None:
+            restocked(variant_id)
+
+        after_commit(session, forget)
         await session.execute(
             update(Variant)
             .where(Variant.id == variant_id)
@@ -215,7 +220,7 @@ class StockNews:
             await self._task
 
 
-_news: weakref.WeakKeyDictionary[Bus, StockNews] = weakref.WeakKeyDictionary()
+_news: dict[Bus, StockNews] = {}  # each app's, until it closes (close_news)
 
 
 def _news_for(engine: AsyncEngine, bus: Bus) -> StockNews:
