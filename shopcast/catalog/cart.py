@@ -49,12 +49,6 @@ def shopper(actor: Principal | None) -> Shopper:
     return Shopper(actor.kind, actor.id)
 
 
-async def find_cart(session: AsyncSession, brand_id: uuid.UUID, who: Shopper) -> Cart | None:
-    return await session.scalar(
-        select(Cart).where(Cart.brand_id == brand_id, Cart.owner_kind == who.kind, Cart.owner_id == who.id)
-    )
-
-
 # The statements of adding to the cart and checking out, built once: a flash sale runs them
 # thousands of times a second, and building one costs more than the database takes to run it.
 _carts = Cart.__table__
@@ -65,6 +59,11 @@ _MY_CART = and_(
     _carts.c.owner_id == bindparam("of_owner"),
 )
 _TOUCH_CART = update(_carts).where(_MY_CART).values(updated_at=bindparam("now")).returning(_carts.c.id)
+_MY_CART_ID = select(_carts.c.id).where(_MY_CART)
+
+
+def _mine(brand_id: uuid.UUID, who: Shopper) -> dict[str, object]:
+    return {"of_brand": brand_id, "of_kind": who.kind, "of_owner": who.id}
 
 
 @functools.cache
@@ -76,7 +75,7 @@ def _make_cart(dialect: str) -> Insert:
 
 async def touch_cart(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, *, now: datetime) -> uuid.UUID:
     """The id of the shopper's cart in the brand, marked as changed now; made on first use."""
-    mine = {"of_brand": brand_id, "of_kind": who.kind, "of_owner": who.id, "now": now}
+    mine = {**_mine(brand_id, who), "now": now}
     cart_id = await session.scalar(_TOUCH_CART, mine)
     if cart_id is None:
         # Nothing returned by the INSERT: another device of the same account made it meanwhile.
@@ -306,25 +305,20 @@ async def _give_back(
         stock.announce(session, bus, [line.variant_id])
 
 
+# What "the line exactly as it was read" compares: a change applies only if nobody changed it since.
+_AS_READ = ("id", "quantity", "held_quantity", "deal_quantity")
+
+
 def as_read(line: CartItem):  # type: ignore[no-untyped-def]
-    """The line exactly as it was read: a change applies only if nobody changed it since."""
-    return and_(
-        CartItem.id == line.id,
-        CartItem.quantity == line.quantity,
-        CartItem.held_quantity == line.held_quantity,
-        CartItem.deal_quantity == line.deal_quantity,
-    )
+    return and_(*(_items.c[c] == getattr(line, c) for c in _AS_READ))
 
 
-_CLAIM = delete(_items).where(
-    *(_items.c[c] == bindparam(c) for c in ("id", "quantity", "held_quantity", "deal_quantity"))
-)
+_CLAIM = delete(_items).where(*(_items.c[c] == bindparam(c) for c in _AS_READ))
 
 
 async def claim(session: AsyncSession, line: CartItem) -> bool:
     """Take the line out of the cart (into an order) if it is still as read; False if it changed."""
-    values = {"id": line.id, "quantity": line.quantity, "held_quantity": line.held_quantity}
-    claimed = await session.execute(_CLAIM, {**values, "deal_quantity": line.deal_quantity})
+    claimed = await session.execute(_CLAIM, {c: getattr(line, c) for c in _AS_READ})
     return claimed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
@@ -452,7 +446,7 @@ _LINES = (
     .execution_options(populate_existing=True)
 )
 _LINES_BY_ID = _LINES.where(CartItem.cart_id == bindparam("cart_id"))
-_LINES_OF_OWNER = _LINES.where(CartItem.cart_id == select(_carts.c.id).where(_MY_CART).scalar_subquery())
+_LINES_OF_OWNER = _LINES.where(CartItem.cart_id == _MY_CART_ID.scalar_subquery())
 
 
 async def lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Variant, Product]]:
@@ -462,8 +456,7 @@ async def lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartIte
 
 async def my_lines(session: AsyncSession, brand_id: uuid.UUID, who: Shopper) -> list[tuple[CartItem, Variant, Product]]:
     """The lines of the shopper's cart in the brand, without reading the cart first."""
-    mine = {"of_brand": brand_id, "of_kind": who.kind, "of_owner": who.id}
-    return [tuple(row) for row in await session.execute(_LINES_OF_OWNER, mine)]  # type: ignore[misc]
+    return [tuple(row) for row in await session.execute(_LINES_OF_OWNER, _mine(brand_id, who))]  # type: ignore[misc]
 
 
 def line_total(line: CartItem, regular: int) -> int:
@@ -535,7 +528,6 @@ async def get_cart(
     session: AsyncSession, *, actor: Principal | None, brand_slug: str, now: datetime, bus: Bus, hold_minutes: int
 ) -> CartOut:
     brand = await accounts.get_brand(session, slug=brand_slug)
-    cart = await find_cart(session, brand.id, shopper(actor))
     # Nothing added yet: an empty cart, and a viewer who only watches writes nothing.
-    cart_id = cart.id if cart is not None else None
+    cart_id = await session.scalar(_MY_CART_ID, _mine(brand.id, shopper(actor)))
     return await cart_out(session, cart_id, brand.id, now=now, bus=bus, hold_minutes=hold_minutes)

@@ -207,10 +207,9 @@ async def place_order(
     rows = await carts.my_lines(session, brand.id, who)
     if not rows:
         # The request with this key may have emptied the cart since this one looked for its order.
-        if (
-            placed := await session.scalar(select(Order).where(Order.brand_id == brand.id, _by_key(who, key)))
-        ) is not None:
-            return await _replayed(session, placed, data, now=now), True
+        found = await replay(session, actor=actor, brand_slug=brand_slug, key=key, data=data, now=now)
+        if found is not None:
+            return found, True
         raise Conflict("your cart is empty")
     order = Order(
         id=new_id(),
