@@ -1,12 +1,14 @@
-"""Fixed-window rate limits: in memory for one process, in Redis when processes share the load."""
+"""Rate limits on the app's clock: fixed windows (in memory for one process, in Redis when
+processes share the load) and per-connection token buckets."""
 
 from __future__ import annotations
 
-import time
+import math
 from typing import Protocol
 
 from redis.asyncio import Redis
 
+from shopcast.core.clock import Clock
 from shopcast.core.errors import TooManyRequests
 
 
@@ -16,12 +18,19 @@ class RateLimiter(Protocol):
         ...
 
 
+def whole_seconds(delay: float) -> int:
+    """A wait in whole seconds, rounded up so a client that waits that long gets in (at least 1)."""
+    # A millisecond of slack: clock arithmetic leaves 300.0000001 where 300 is meant.
+    return max(1, math.ceil(delay - 0.001))
+
+
 class MemoryRateLimiter:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> float | None:
-        now = time.monotonic()
+        now = self._clock.now().timestamp()
         if len(self._windows) > 10_000:
             # Forget closed windows so a flood of distinct keys cannot grow memory forever.
             self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
@@ -33,42 +42,57 @@ class MemoryRateLimiter:
         return None if count <= limit else ends_at - now
 
 
+# One round trip, atomic: the window's end is on the app's clock (as in memory, so both behave
+# alike and tests can move time); the key's TTL only clears windows nobody touches any more.
+_HIT = """
+local now = tonumber(ARGV[1])
+local ends = tonumber(redis.call('HGET', KEYS[1], 'ends'))
+if ends == nil or ends <= now then
+  ends = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'ends', string.format('%.0f', ends), 'count', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return {redis.call('HINCRBY', KEYS[1], 'count', 1), ends}
+"""
+
+
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str = "shopcast:") -> None:
-        self._redis = redis
+    def __init__(self, redis: Redis, clock: Clock, *, prefix: str = "shopcast:") -> None:
+        self._clock = clock
         self._prefix = prefix
+        self._hit = redis.register_script(_HIT)
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> float | None:
-        name = f"{self._prefix}limit:{key}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window_seconds, nx=True)
-            pipe.pttl(name)
-            count, _, ttl_ms = await pipe.execute()
-        return None if count <= limit else max(ttl_ms, 1000) / 1000
+        now_ms = int(self._clock.now().timestamp() * 1000)
+        name = f"{self._prefix}window:{key}"
+        count, ends_ms = await self._hit(keys=[name], args=[now_ms, window_seconds * 1000])
+        return None if count <= limit else (int(ends_ms) - now_ms) / 1000
 
 
 async def enforce(limiter: RateLimiter, key: str, *, limit: int, window_seconds: int, what: str) -> None:
     """Count an attempt and raise 429 with a retry delay when over the limit."""
     retry_after = await limiter.hit(key, limit=limit, window_seconds=window_seconds)
     if retry_after is not None:
-        raise TooManyRequests(f"too many {what}; try again in {max(1, round(retry_after))} s", retry_after=retry_after)
+        seconds = whole_seconds(retry_after)
+        raise TooManyRequests(f"too many {what}; try again in {seconds} s", retry_after=seconds)
 
 
 class TokenBucket:
     """A per-connection allowance: `rate` events a second on average, bursts up to `burst`."""
 
-    __slots__ = ("_burst", "_rate", "_tokens", "_updated")
+    __slots__ = ("_burst", "_clock", "_rate", "_tokens", "_updated")
 
-    def __init__(self, *, rate: float, burst: int) -> None:
+    def __init__(self, *, rate: float, burst: int, clock: Clock) -> None:
         self._rate = rate
         self._burst = float(burst)
+        self._clock = clock
         self._tokens = float(burst)
-        self._updated = time.monotonic()
+        self._updated = clock.now().timestamp()
 
     def take(self) -> float | None:
         """Spend one token; None if allowed, else the seconds until one is back."""
-        now = time.monotonic()
+        # max(): a wall clock set back (NTP) neither takes tokens away nor gives them twice.
+        now = max(self._updated, self._clock.now().timestamp())
         self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
         self._updated = now
         if self._tokens >= 1:

@@ -77,11 +77,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     presence: Presence
     if redis is not None:
         bus = RedisBus(redis, prefix=settings.redis_prefix, log_size=settings.bus_log_size)
-        limiter = RedisRateLimiter(redis, prefix=settings.redis_prefix)
+        limiter = RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
         presence = RedisPresence(redis, prefix=settings.redis_prefix)
     else:
         bus = InProcessBus(log_size=settings.bus_log_size)
-        limiter = MemoryRateLimiter()
+        limiter = MemoryRateLimiter(clock)
         presence = LocalPresence()
     signer = TokenSigner(
         settings.signing_key(),

@@ -28,7 +28,7 @@ from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
-from shopcast.core.ratelimit import TokenBucket
+from shopcast.core.ratelimit import TokenBucket, whole_seconds
 from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live import service as episodes
@@ -213,7 +213,9 @@ def install(app: web.Application) -> None:
         settings = res.settings
         # Staff moderate in bursts (clearing a wave of spam): a larger allowance, still bounded.
         factor = STAFF_ALLOWANCE_FACTOR if actor is not None and actor.roles else 1
-        allowance = TokenBucket(rate=settings.chat_events_per_second * factor, burst=settings.chat_event_burst * factor)
+        allowance = TokenBucket(
+            rate=settings.chat_events_per_second * factor, burst=settings.chat_event_burst * factor, clock=res.clock
+        )
         connections[sid] = Connection(actor, allowance)
 
     @sio.event
@@ -233,9 +235,8 @@ def install(app: web.Application) -> None:
             raise Conflict("this connection is closing")
         retry_after = connection.allowance.take()
         if retry_after is not None:
-            raise TooManyRequests(
-                f"too many events: slow down, try again in {max(1, round(retry_after))} s", retry_after=retry_after
-            )
+            seconds = whole_seconds(retry_after)
+            raise TooManyRequests(f"too many events: slow down, try again in {seconds} s", retry_after=seconds)
         return connection
 
     @sio.on("join")
