@@ -124,18 +124,20 @@ async def log_in(
     signer: TokenSigner,
     limiter: RateLimiter,
     max_attempts: int,
+    max_attempts_per_account: int,
     window_seconds: int,
     client: str,
 ) -> TokenOut:
-    """Exchange an email and password for a bearer token; attempts are limited per email and client."""
-    await enforce(limiter, f"login:{email}", limit=max_attempts, window_seconds=window_seconds, what="sign-in attempts")
-    await enforce(
-        limiter,
-        f"login-client:{client}",
-        limit=max_attempts * 5,
-        window_seconds=window_seconds,
-        what="sign-in attempts",
-    )
+    """Exchange an email and password for a bearer token; attempts are limited per client and email."""
+    # Narrowest first, and a refused try goes no further: a stranger guessing from one address
+    # uses up only their own allowance, never the account's, so they cannot lock its owner out.
+    # The account-wide ceiling, much higher, slows a guessing attack spread over many addresses.
+    for key, limit, scope in (
+        (f"login-client:{client}", max_attempts * 5, "from your address"),
+        (f"login:{email}:{client}", max_attempts, "for this email from your address"),
+        (f"login:{email}", max_attempts_per_account, "for this email from all addresses"),
+    ):
+        await enforce(limiter, key, limit=limit, window_seconds=window_seconds, what=f"sign-in attempts {scope}")
     user = await session.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("wrong email or password")

@@ -59,7 +59,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
     token_ttl_minutes: int = Field(12 * 60, ge=1, description="How long a staff sign-in lasts.")
     guest_token_ttl_minutes: int = Field(7 * 24 * 60, ge=1, description="How long a guest viewer's token lasts.")
-    login_max_attempts: int = Field(10, ge=1, description="Sign-in attempts allowed per email and window.")
+    login_max_attempts: int = Field(
+        10,
+        ge=1,
+        description="Sign-in attempts allowed per email from one client address and window "
+        "(five times as many per address, whatever the email).",
+    )
+    login_max_attempts_per_account: int = Field(
+        100,
+        ge=1,
+        description="Sign-in attempts allowed per email from all addresses together and window: "
+        "slows a guessing attack spread over many addresses.",
+    )
     login_window_seconds: int = Field(300, ge=1, description="Window of the sign-in attempt limit.")
     guest_max_per_window: int = Field(30, ge=1, description="Guest tokens one client address may get per window.")
     schedule_weeks: int = Field(8, ge=1, le=104, description="How many weeks ahead episodes are generated.")

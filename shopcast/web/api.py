@@ -9,6 +9,7 @@ result is serialised with the declared response model inside the request's trans
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import typing
 import uuid
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,21 @@ Access = Literal["public", "signed-in"]
 PRINCIPAL = web.RequestKey("principal", Principal)
 
 
+def client_address(request: web.Request) -> str:
+    """Who the caller is for per-address limits: their address, or for IPv6 their /64 network
+    (one subscriber's prefix, inside which they can change address at will)."""
+    remote = request.remote or "unknown"
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 @dataclass
 class Call:
     """One request as a handler sees it: who calls, the transaction, the app's resources."""
@@ -44,7 +60,7 @@ class Call:
     @property
     def client(self) -> str:
         """The caller's address, for rate limits."""
-        return self.request.remote or "unknown"
+        return client_address(self.request)
 
     def now(self) -> datetime:
         return self.resources.clock.now()

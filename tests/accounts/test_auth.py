@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shopcast.core.db import Database
 from shopcast.web.app import create_app
 from tests.conftest import SettableClock, make_settings
 from tests.factories import PASSWORD, Factory
@@ -39,18 +42,108 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(client, fact
     assert (await wrong.json())["detail"] == (await unknown.json())["detail"] == "wrong email or password"
 
 
-async def test_sign_in_attempts_are_limited_per_email(
+@dataclass
+class Staffed:
+    client: Any
+    factory: Factory
+    email: str
+    """A manager of brand "acme", signed in once (from 127.0.0.1) when made."""
+
+
+@pytest.fixture
+async def staffed(
+    aiohttp_client: Any, tmp_path: Path, backend: dict[str, Any], clock: SettableClock, database: Database
+) -> Callable[..., Awaitable[Staffed]]:
+    """The app with these settings behind a trusted proxy (so each request can come from the
+    address it names), and a manager."""
+
+    async def make(**changes: Any) -> Staffed:
+        settings = make_settings(tmp_path, trust_forwarded_headers=True, **changes, **backend)
+        client = await aiohttp_client(create_app(settings, clock=clock))
+        factory = Factory(client, database, clock.now())
+        await factory.brand("acme")
+        return Staffed(client, factory, (await factory.staff("acme", "manager")).email)
+
+    return make
+
+
+async def sign_in(client: Any, email: str, password: str, address: str) -> Any:
+    body = {"email": email, "password": password}
+    return await client.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": address})
+
+
+async def too_many(response: Any, reason: str, retry_after: int) -> None:
+    body = await response.json()
+    assert response.status == 429, body
+    assert body["detail"] == f"too many sign-in attempts {reason}; try again in {retry_after} s"
+    assert response.headers["Retry-After"] == str(retry_after)
+
+
+async def test_guessing_one_account_from_one_address_is_slowed_until_the_window_reopens(
+    staffed: Callable[..., Awaitable[Staffed]], clock: SettableClock
+) -> None:
+    app = await staffed(login_max_attempts=3)
+    client, email = app.client, app.email
+    statuses = [(await sign_in(client, email, "guess", "203.0.113.66")).status for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    # The right password too: from this address the account is closed for the window.
+    await too_many(await sign_in(client, email, PASSWORD, "203.0.113.66"), "for this email from your address", 300)
+    clock.advance(seconds=299)
+    await too_many(await sign_in(client, email, PASSWORD, "203.0.113.66"), "for this email from your address", 1)
+    clock.advance(seconds=1)
+    assert (await sign_in(client, email, PASSWORD, "203.0.113.66")).status == 200
+
+
+async def test_a_stranger_guessing_a_password_cannot_lock_its_owner_out(
+    staffed: Callable[..., Awaitable[Staffed]],
+) -> None:
+    app = await staffed(login_max_attempts=3, login_max_attempts_per_account=6)
+    statuses = [(await sign_in(app.client, app.email, "guess", "203.0.113.66")).status for _ in range(20)]
+    assert statuses == [401] * 3 + [429] * 17  # refused tries count against the stranger only
+    assert (await sign_in(app.client, app.email, PASSWORD, "198.51.100.7")).status == 200  # the owner, at home
+
+
+async def test_guessing_one_account_from_many_addresses_is_slowed_for_all_of_them(
+    staffed: Callable[..., Awaitable[Staffed]], clock: SettableClock
+) -> None:
+    # Seven: the manager's own sign-in when made, and six guesses.
+    app = await staffed(login_max_attempts=3, login_max_attempts_per_account=7)
+    client, email = app.client, app.email
+    for address in ("203.0.113.1", "203.0.113.2"):
+        assert [(await sign_in(client, email, "guess", address)).status for _ in range(3)] == [401] * 3
+    clock.advance(seconds=100)
+    await too_many(await sign_in(client, email, "guess", "203.0.113.3"), "for this email from all addresses", 200)
+    await too_many(await sign_in(client, email, PASSWORD, "198.51.100.7"), "for this email from all addresses", 200)
+    other = (await app.factory.staff("acme", "host")).email  # other accounts are not affected
+    assert (await sign_in(client, other, PASSWORD, "203.0.113.3")).status == 200
+    clock.advance(seconds=200)
+    assert (await sign_in(client, email, PASSWORD, "198.51.100.7")).status == 200
+
+
+async def test_one_address_trying_many_accounts_is_slowed(staffed: Callable[..., Awaitable[Staffed]]) -> None:
+    client = (await staffed(login_max_attempts=2)).client
+    # Five times the per-account limit, across accounts; an IPv6 /64 is one address, however
+    # its owner changes the last part.
+    for n in range(10):
+        assert (await sign_in(client, f"staff{n}@acme.test", "guess", f"2001:db8:1:2::{n:x}")).status == 401
+    await too_many(
+        await sign_in(client, "staff10@acme.test", "guess", "2001:db8:1:2:a:b:c:d"), "from your address", 300
+    )
+    assert (await sign_in(client, "staff10@acme.test", "guess", "203.0.113.66")).status == 401
+    assert (await sign_in(client, "staff10@acme.test", "guess", "2001:db8:1:3::1")).status == 401
+
+
+async def test_guest_tokens_are_limited_per_address_until_the_window_reopens(
     aiohttp_client: Any, tmp_path: Path, backend: dict[str, Any], clock: SettableClock
 ) -> None:
-    settings = make_settings(tmp_path, login_max_attempts=3, **backend)
-    client = await aiohttp_client(create_app(settings, clock=clock))
-    statuses = []
-    for _ in range(5):
-        response = await client.post("/api/v1/auth/login", json={"email": "victim@acme.test", "password": "guess"})
-        statuses.append(response.status)
-    assert statuses == [401, 401, 401, 429, 429]
-    assert int(response.headers["Retry-After"]) >= 1
-    assert "too many sign-in attempts" in (await response.json())["detail"]
+    client = await aiohttp_client(create_app(make_settings(tmp_path, guest_max_per_window=2, **backend), clock=clock))
+    statuses = [(await client.post("/api/v1/auth/guest", json={"nickname": "Lea"})).status for _ in range(2)]
+    assert statuses == [201, 201]
+    response = await client.post("/api/v1/auth/guest", json={"nickname": "Lea"})
+    assert response.status == 429 and response.headers["Retry-After"] == "300"
+    assert (await response.json())["detail"] == "too many guest sign-ins; try again in 300 s"
+    clock.advance(seconds=300)
+    assert (await client.post("/api/v1/auth/guest", json={"nickname": "Lea"})).status == 201
 
 
 async def test_a_viewer_gets_a_guest_token_with_just_a_nickname(client) -> None:

@@ -24,6 +24,7 @@ async def log_in(call: Call, body: LoginRequest) -> TokenOut:
         signer=call.resources.signer,
         limiter=call.resources.limiter,
         max_attempts=settings.login_max_attempts,
+        max_attempts_per_account=settings.login_max_attempts_per_account,
         window_seconds=settings.login_window_seconds,
         client=call.client,
     )

@@ -13,7 +13,7 @@ from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
 from shopcast.live.broadcasts import MAX_SDP_BYTES
 from shopcast.live.lifecycle import EpisodeStatus
-from shopcast.web.api import PRINCIPAL
+from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
 
 SDP = "application/sdp"
@@ -86,7 +86,9 @@ async def watch(request: web.Request) -> web.Response:
     resources = request.app[RESOURCES]
     broadcasts = resources.broadcasts
     episode_id = _episode_id(request)
-    await enforce(resources.limiter, f"whep:{request.remote}", limit=30, window_seconds=60, what="viewing sessions")
+    await enforce(
+        resources.limiter, f"whep:{client_address(request)}", limit=30, window_seconds=60, what="viewing sessions"
+    )
     offer = await _offer(request)
     async with resources.database.transaction() as session:
         await live.check_watchable(session, episode_id=episode_id)
