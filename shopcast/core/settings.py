@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     trust_forwarded_headers: bool = Field(
         False, description="Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front of Shopcast."
     )
+    trusted_proxy_hops: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="How many trusted proxies, each appending to X-Forwarded-For, stand in front of Shopcast "
+        "(a CDN then nginx: 2); the client's address is that many entries from the end.",
+    )
     host: str = Field("127.0.0.1", description="Address `shopcast serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `shopcast serve` listens on.")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")

@@ -131,13 +131,23 @@ async def caller(request: web.Request, handler: Handler) -> web.StreamResponse:
     return await handler(request)
 
 
+def _forwarded_client(lines: list[str], hops: int) -> str | None:
+    """The client's address in X-Forwarded-For as `hops` trusted proxies leave it, each appending
+    the address it took the request from: the outermost proxy's entry, `hops` from the end.
+    Whatever comes before it is the client's own claim, which it could choose."""
+    addresses = [part.strip() for line in lines for part in line.split(",") if part.strip()]
+    # Fewer entries than proxies: some proxy added none; the first is the nearest to the client there is.
+    return addresses[max(0, len(addresses) - hops)] if addresses else None
+
+
 @web.middleware
 async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Behind a trusted reverse proxy: the client's address, scheme and host from X-Forwarded-*."""
+    """Behind trusted reverse proxies: the client's address, scheme and host from X-Forwarded-*."""
     changes = {}
-    if client := request.headers.get("X-Forwarded-For"):
-        # The last address is the one our proxy appended; earlier ones are the client's own claim.
-        changes["remote"] = client.split(",")[-1].strip()
+    hops = request.app[RESOURCES].settings.trusted_proxy_hops
+    # Every line of the header, in order: a proxy may add a line of its own after the client's.
+    if client := _forwarded_client(request.headers.getall("X-Forwarded-For", []), hops):
+        changes["remote"] = client
     if scheme := request.headers.get("X-Forwarded-Proto"):
         changes["scheme"] = scheme.split(",")[0].strip()
     if host := request.headers.get("X-Forwarded-Host"):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 from openapi_spec_validator import validate
 
 from shopcast.web.app import create_app
@@ -153,18 +154,35 @@ async def test_pages_carry_security_headers(aiohttp_client: Any, tmp_path: Path)
     assert api.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_behind_a_trusted_proxy_the_last_forwarded_address_counts(
+async def guest_from(client: Any, *forwarded_for: str) -> int:
+    """A guest sign-in through the proxy, with these X-Forwarded-For lines; the status."""
+    headers = CIMultiDict(("X-Forwarded-For", line) for line in forwarded_for)
+    return (await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers=headers)).status
+
+
+async def test_behind_a_trusted_proxy_the_address_it_appended_counts(
     aiohttp_client: Any, tmp_path: Path, clock: SettableClock
 ) -> None:
     settings = make_settings(tmp_path, trust_forwarded_headers=True, guest_max_per_window=2)
     client = await aiohttp_client(create_app(settings, clock=clock))
+    # A client that sent no header: the proxy's line is its address alone.
+    assert [await guest_from(client, "203.0.113.8") for _ in range(3)] == [201, 201, 429]
+    # A client that invents a new chain each time is still counted by the proxy's entry, the last,
+    # whether the proxy appends to the client's line or adds a line of its own.
+    assert await guest_from(client, "10.0.0.1, 198.51.100.7") == 201
+    assert await guest_from(client, "10.0.0.2", "198.51.100.7") == 201
+    assert await guest_from(client, "198.51.100.7, 10.0.0.3", "198.51.100.7") == 429
+    assert await guest_from(client, "198.51.100.9") == 201
 
-    async def guest(forwarded_for: str) -> int:
-        response = await client.post(
-            "/api/v1/auth/guest", json={"nickname": "Lea"}, headers={"X-Forwarded-For": forwarded_for}
-        )
-        return response.status
 
-    # A client that invents a new first address each time is still counted by the proxy's entry.
-    assert [await guest(f"10.0.0.{n}, 203.0.113.7") for n in range(3)] == [201, 201, 429]
-    assert await guest("203.0.113.8") == 201
+async def test_behind_a_cdn_and_a_proxy_the_address_the_cdn_saw_counts(
+    aiohttp_client: Any, tmp_path: Path, clock: SettableClock
+) -> None:
+    settings = make_settings(tmp_path, trust_forwarded_headers=True, trusted_proxy_hops=2, guest_max_per_window=2)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    # The client's claim, then what the CDN saw (the client), then what nginx saw (the CDN).
+    chains = [f"10.0.0.{n}, 203.0.113.7, 192.0.2.{n}" for n in range(3)]
+    assert [await guest_from(client, chain) for chain in chains] == [201, 201, 429]
+    assert await guest_from(client, "203.0.113.8, 192.0.2.1") == 201
+    # Fewer addresses than hops: the first one is the best there is.
+    assert [await guest_from(client, "203.0.113.9") for _ in range(3)] == [201, 201, 429]
