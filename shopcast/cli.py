@@ -216,6 +216,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             print("\nDemo logins (brand maison-lumiere):", flush=True)
             for email, password, role in demo.logins:
                 print(f"  {role:<10} {email}  /  {password}", flush=True)
+        if settings.public_url is None and host not in ("127.0.0.1", "localhost", "::1"):
+            # Without it only pages opened on this machine's loopback address may call the API.
+            print("\nOpened from another machine? Set SHOPCAST_PUBLIC_URL to the address people open.", flush=True)
         print("\nPress Ctrl+C to stop.", flush=True)
         # What exists once the app is up (modules, the schema, compiled statements: most of the
         # objects the collector tracks) lives as long as the process: leave it out of the full

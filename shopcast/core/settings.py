@@ -7,9 +7,12 @@ import os
 import secrets
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class IceServerSetting(BaseModel):
@@ -49,7 +52,10 @@ class Settings(BaseSettings):
         "besides the app's own origin.",
     )
     public_url: str | None = Field(
-        None, description="The address users reach Shopcast at (links in calendar feeds); default: from the request."
+        None,
+        description="The address users open Shopcast at (https://live.example.com): its origin is the one browsers "
+        "may call the API from, with SHOPCAST_ALLOWED_ORIGINS. Default: none; on loopback, "
+        "http://127.0.0.1:PORT and http://localhost:PORT.",
     )
     trust_forwarded_headers: bool = Field(
         False, description="Trust X-Forwarded-For/-Proto/-Host from a reverse proxy in front of Shopcast."
@@ -121,6 +127,17 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s)://host[:port] address")
+        _ = parts.port  # ValueError for a port out of range
+        return value.strip().rstrip("/")
+
     @field_validator("webrtc_peer_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -134,6 +151,17 @@ class Settings(BaseSettings):
         for address in value:
             ipaddress.ip_address(address)
         return value
+
+    @property
+    def public_origin(self) -> str | None:
+        """The origin of SHOPCAST_PUBLIC_URL as browsers write it: lower case, no default port."""
+        if self.public_url is None:
+            return None
+        parts = urlsplit(self.public_url)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = "" if parts.port in (None, DEFAULT_PORTS[parts.scheme]) else f":{parts.port}"
+        return f"{parts.scheme}://{host}{port}"
 
     @property
     def effective_database_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from shopcast.accounts import service as accounts
 from shopcast.core.errors import Forbidden, PayloadTooLarge, ShopcastError, Unauthorized
+from shopcast.core.settings import DEFAULT_PORTS
 from shopcast.web.api import PRINCIPAL
 from shopcast.web.context import RESOURCES
 
@@ -54,13 +56,31 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _own_origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+def _own_origins(request: web.Request) -> set[str]:
+    """Shopcast's own origin: SHOPCAST_PUBLIC_URL's; without one, when the request reached a
+    loopback address (`make run`), that port on 127.0.0.1, localhost and [::1]. Never from the
+    Host header, which a page whose name now resolves to us (DNS rebinding) chooses."""
+    public = request.app[RESOURCES].settings.public_origin
+    if public is not None:
+        return {public}
+    local = request.transport.get_extra_info("sockname") if request.transport else None
+    if not local:
+        return set()
+    try:
+        address = ipaddress.ip_address(local[0])
+    except ValueError:
+        return set()
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_loopback:
+        return set()
+    port = "" if local[1] == DEFAULT_PORTS["http"] else f":{local[1]}"
+    return {f"http://127.0.0.1{port}", f"http://localhost{port}", f"http://[::1]{port}"}
 
 
 def origin_allowed(request: web.Request, origin: str) -> bool:
     """The browser origin rule, for HTTP and Socket.IO alike: our own origin, or a listed one."""
-    return origin == _own_origin(request) or origin in request.app[RESOURCES].settings.allowed_origins
+    return origin in _own_origins(request) or origin in request.app[RESOURCES].settings.allowed_origins
 
 
 @web.middleware
@@ -69,10 +89,13 @@ async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is None:
         return await handler(request)
-    own = origin == _own_origin(request)
-    if not origin_allowed(request, origin):
+    own = origin in _own_origins(request)
+    if not own and origin not in request.app[RESOURCES].settings.allowed_origins:
         if request.method in _UNSAFE or request.method == "OPTIONS":
-            raise Forbidden(f"requests from {origin} are not allowed; add it to SHOPCAST_ALLOWED_ORIGINS")
+            raise Forbidden(
+                f"requests from {origin} are not allowed; Shopcast's own address goes in SHOPCAST_PUBLIC_URL, "
+                "other sites' in SHOPCAST_ALLOWED_ORIGINS"
+            )
         return await handler(request)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         response: web.StreamResponse = web.Response(status=204)

@@ -144,7 +144,7 @@ def room_event(name: str, model: type[Request]) -> Callable[[Callable[[RoomCall,
 
 
 def _origin_allowed(origin: str | None, environ: dict[str, Any]) -> bool:
-    # engineio hands over the aiohttp request, already adjusted for a trusted proxy by middleware.
+    # engineio hands over the aiohttp request: the rule needs the local address it reached.
     return origin is None or origin_allowed(environ["aiohttp.request"], origin)
 
 

@@ -39,3 +39,22 @@ def test_a_generated_secret_is_kept_private_and_reused(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
     assert Settings(_env_file=None, data_dir=tmp_path).signing_key() == key  # type: ignore[call-arg]
     assert Settings(_env_file=None, data_dir=tmp_path, secret_key="given").signing_key() == "given"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "origin"),
+    [
+        ("https://Live.Example.com:443/shopcast/", "https://live.example.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://[::1]:80/", "http://[::1]"),
+        (None, None),
+    ],
+)
+def test_the_public_url_gives_the_origin_browsers_send(public_url: str | None, origin: str | None) -> None:
+    assert Settings(_env_file=None, public_url=public_url).public_origin == origin  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("public_url", ["live.example.com", "ftp://live.example.com", "https://live.example.com:99999"])
+def test_a_public_url_that_is_not_a_web_address_is_refused(public_url: str) -> None:
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(_env_file=None, public_url=public_url)  # type: ignore[call-arg]

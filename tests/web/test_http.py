@@ -1,4 +1,4 @@
-"""HTTP conventions every route shares: health, OpenAPI, problems, limits, origins, headers."""
+"""HTTP conventions every route shares: health, OpenAPI, problems, limits, headers (origins: test_origins.py)."""
 
 from __future__ import annotations
 
@@ -110,33 +110,6 @@ async def test_a_crash_is_a_500_problem_not_a_stack_trace(aiohttp_client: Any, t
     assert response.status == 500
     text = await response.text()
     assert "secret internals" not in text and "Traceback" not in text
-
-
-async def test_browsers_on_other_origins_are_refused_unless_allowed(
-    aiohttp_client: Any, tmp_path: Path, clock: SettableClock
-) -> None:
-    settings = make_settings(tmp_path, allowed_origins="https://shop.example.com")
-    client = await aiohttp_client(create_app(settings, clock=clock))
-    evil = await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers={"Origin": "https://evil.test"})
-    assert evil.status == 403
-    assert "SHOPCAST_ALLOWED_ORIGINS" in (await evil.json())["detail"]
-    own_origin = f"http://{client.host}:{client.port}"
-    own = await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers={"Origin": own_origin})
-    assert own.status == 201 and "Access-Control-Allow-Origin" not in own.headers
-    shop = await client.post(
-        "/api/v1/auth/guest", json={"nickname": "Lea"}, headers={"Origin": "https://shop.example.com"}
-    )
-    assert shop.status == 201
-    assert shop.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
-    preflight = await client.options(
-        "/api/v1/auth/guest",
-        headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
-    )
-    assert preflight.status == 204 and "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
-    denied = await client.options(
-        "/api/v1/auth/guest", headers={"Origin": "https://evil.test", "Access-Control-Request-Method": "POST"}
-    )
-    assert denied.status == 403
 
 
 async def test_pages_carry_security_headers(aiohttp_client: Any, tmp_path: Path) -> None:
