@@ -1,4 +1,12 @@
-"""Weekly recurrence: RRULEs expanded in the show's own time zone, so 19:00 stays 19:00 across DST."""
+"""Weekly recurrence: RRULEs expanded in the show's own time zone, so 19:00 stays 19:00 across DST.
+
+Two wall-clock times a year are awkward, and we read them as RFC 5545 (section 3.3.5) reads a DTSTART,
+which is also what calendar apps do when they expand the show's feed:
+- a time the clocks skip (02:30 in Paris when they jump from 02:00 to 03:00) is read with the offset
+  before the jump: the same moment as 02:30 winter time, shown as 03:30 summer time;
+- a time that happens twice (02:30 when they go back from 03:00 to 02:00) is the first one, on summer time.
+That is Python's `fold=0`; `to_utc` is the one place that turns a wall-clock time into a moment.
+"""
 
 from __future__ import annotations
 
@@ -77,13 +85,17 @@ def first_occurrence(rule: str, first_local: datetime) -> datetime | None:
     return _series(rule, first_local).after(first_local, inc=True)
 
 
-def occurs_at(rule: str, first_local: datetime, local: datetime) -> bool:
-    return _series(rule, first_local).after(local, inc=True) == local
-
-
 def to_utc(local: datetime, zone: str) -> datetime:
-    """A wall-clock time in `zone` as an aware UTC datetime (a time skipped by DST moves forward)."""
-    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    """A wall-clock time in `zone` as a UTC moment: a skipped time moves forward, a doubled one is the first."""
+    return local.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+
+
+def instant(value: datetime, zone: str) -> datetime:
+    """The moment a client meant, to the minute: with an offset as given, without one as wall-clock time in `zone`."""
+    if value.tzinfo is None:
+        return to_utc(value.replace(second=0, microsecond=0), zone)
+    # Not through the wall clock: the second 02:30 of a night the clocks go back must stay the second.
+    return value.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def to_local(at: datetime, zone: str) -> datetime:
@@ -94,18 +106,28 @@ def to_local(at: datetime, zone: str) -> datetime:
 def wall_clock(value: datetime, zone: str) -> datetime:
     """A naive wall-clock time in `zone`; naive input is taken to be in `zone` already."""
     if value.tzinfo is None:
-        return value.replace(second=0, microsecond=0)
-    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+        return value.replace(second=0, microsecond=0, fold=0)
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0, fold=0)
+
+
+def slots(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> dict[datetime, datetime]:
+    """The series' slots starting in [start, end), by UTC start: the wall-clock time the rule gave each one.
+
+    The feed needs the rule's own wall-clock time to name a slot (EXDATE, RECURRENCE-ID): on a
+    spring-forward night the episode at 01:30 UTC is the rule's 02:30, which the clock never shows.
+    """
+    margin = timedelta(days=1)
+    low = wall_clock(start, zone) - margin
+    high = wall_clock(end, zone) + margin
+    found: dict[datetime, datetime] = {}
+    for local in _series(rule, first_local).between(low, high, inc=True):
+        at = to_utc(local, zone)
+        if start <= at < end:
+            found.setdefault(at, local)
+    return found
 
 
 def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> list[datetime]:
     """UTC start times of the series in [start, end), each computed from its wall-clock time."""
-    margin = timedelta(days=1)
-    low = wall_clock(start, zone) - margin
-    high = wall_clock(end, zone) + margin
-    found = []
-    for local in _series(rule, first_local).between(low, high, inc=True):
-        at = to_utc(local, zone)
-        if start <= at < end:
-            found.append(at)
-    return found
+    # Sorted: across a skipped hour the rule's 02:30 (01:30 UTC) comes before its 03:00 (01:00 UTC).
+    return sorted(slots(rule, first_local, zone, start, end))

@@ -255,7 +255,7 @@ async def add_episode(
     authorize(actor, show.brand_id, Role.MANAGER)
     host_id = data.host_id if data.host_id is not None else show.default_host_id
     await _check_host(session, show.brand_id, data.host_id)
-    starts_at = _absolute(data.starts_at, show.time_zone)
+    starts_at = schedule.instant(data.starts_at, show.time_zone)
     if starts_at <= now:
         raise InvalidInput("a new episode must start in the future")
     episode = Episode(
@@ -275,11 +275,6 @@ async def add_episode(
     return (await episodes_out(session, [episode], {show.id: show}))[0]
 
 
-def _absolute(value: datetime, zone: str) -> datetime:
-    """An aware time as is; a naive one as wall-clock time in the show's zone."""
-    return schedule.to_utc(schedule.wall_clock(value, zone), zone)
-
-
 async def update_episode(
     session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, data: EpisodeUpdate, now: datetime
 ) -> EpisodeOut:
@@ -291,7 +286,7 @@ async def update_episode(
         raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
     changes = data.model_dump(exclude_unset=True)
     if changes.get("starts_at") is not None:
-        starts_at = _absolute(changes["starts_at"], show.time_zone)
+        starts_at = schedule.instant(changes["starts_at"], show.time_zone)
         if starts_at <= now:
             raise InvalidInput("an episode can only be moved to a time in the future")
         episode.starts_at = starts_at
