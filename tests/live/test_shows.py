@@ -139,8 +139,18 @@ async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_o
     assert by_id[moved["id"]]["starts_at_local"] == "2026-10-01T20:00:00+02:00"
     assert by_id[cancelled["id"]]["status"] == "cancelled"
     regular = [e for e in after if e["id"] not in (moved["id"], cancelled["id"])]
-    assert all(e["starts_at_local"].endswith("T18:00:00+02:00") or "+01:00" in e["starts_at_local"] for e in regular)
-    assert regular[0]["starts_at_local"] == "2026-09-23T18:00:00+02:00"
+    # Every Wednesday at 18:00 Paris time: summer time (+02:00) until the clocks go back on 25 October.
+    assert local_times(regular) == [
+        "2026-09-23T18:00:00+02:00",
+        "2026-09-30T18:00:00+02:00",
+        "2026-10-07T18:00:00+02:00",
+        "2026-10-14T18:00:00+02:00",
+        "2026-10-21T18:00:00+02:00",
+        "2026-10-28T18:00:00+01:00",
+        "2026-11-04T18:00:00+01:00",
+        "2026-11-11T18:00:00+01:00",
+    ]
+    assert [e["starts_at"] for e in regular[4:6]] == ["2026-10-21T16:00:00Z", "2026-10-28T17:00:00Z"]
     assert not any(e["starts_at_local"].startswith("2026-09-29") for e in after)
 
 
