@@ -10,7 +10,7 @@ from icalendar import Calendar, Event, vRecur
 
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode, Show
-from shopcast.live.schedule import slots, to_local, to_utc
+from shopcast.live.schedule import rule_until, slots, to_local, to_utc
 
 
 def _uid(kind: str, ident: object) -> str:
@@ -65,7 +65,12 @@ def build_calendar(show: Show, brand_name: str, episodes: Iterable[Episode], *, 
     series_start = first.replace(tzinfo=ZoneInfo(zone))
     series_end = _written(to_utc(first, zone) + timedelta(minutes=show.duration_minutes), zone)
     series = _event(_uid("show", show.id), show.title, show.description, series_start, series_end, now)
-    series.add("rrule", vRecur.from_ical(show.rrule))
+    rule = vRecur.from_ical(show.rrule)
+    until = rule_until(show.rrule)
+    if until is not None:
+        # RFC 5545 section 3.3.10: with a TZID start, UNTIL is in UTC (the moment our wall-clock end names).
+        rule["UNTIL"] = [to_utc(until, zone)]
+    series.add("rrule", rule)
     calendar.add_component(series)
 
     episodes = sorted(episodes, key=lambda e: e.starts_at)

@@ -10,12 +10,26 @@ That is Python's `fold=0`; `to_utc` is the one place that turns a wall-clock tim
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
 
+from shopcast.core.errors import InvalidInput
+
 _ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYHOUR", "BYMINUTE", "COUNT", "UNTIL", "WKST"}
+
+# What a schedule can mean (docs/api.md, "Dates"). Nothing is planned further ahead than this: the
+# calendar feed's time zone data and the episodes made ahead (SHOPCAST_SCHEDULE_WEEKS, at most 104)
+# stay well inside it.
+PLAN_AHEAD = timedelta(days=730)
+# A series' first episode only anchors its rule (episodes are made from now on): a recent past is
+# enough to say "it has been on every other Tuesday since March".
+FIRST_EPISODE_BACK = timedelta(days=365)
+MAX_INTERVAL = 52  # every N weeks: at least once a year
+MAX_PER_WEEK = 28  # four a day, every day; more is a typo that would make thousands of episodes
+_UNTIL = re.compile(r"(\d{8})(T\d{6})?")
 
 
 def check_time_zone(name: str) -> str:
@@ -55,15 +69,49 @@ def normalize_rule(text: str) -> str:
         raise ValueError("a show repeats weekly: the rule needs FREQ=WEEKLY")
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("use COUNT or UNTIL, not both")
-    if "UNTIL" in parts and parts["UNTIL"].endswith("Z"):
-        # Floating wall-clock series end in wall-clock time too.
-        parts["UNTIL"] = parts["UNTIL"][:-1]
+    # INTERVAL=0 would never move past the first week (the expansion would not end).
+    if "INTERVAL" in parts and not _whole(parts["INTERVAL"], 1, MAX_INTERVAL):
+        raise ValueError(f"INTERVAL is a number of weeks from 1 to {MAX_INTERVAL}")
+    if "COUNT" in parts and not _whole(parts["COUNT"], 1, None):
+        raise ValueError("COUNT is a number of episodes, at least 1")
+    if "UNTIL" in parts:
+        parts["UNTIL"] = _until(parts["UNTIL"])
     rule = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrulestr(rule, dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not a valid recurrence rule: {exc}") from exc
+    per_week = 1
+    for key in ("BYDAY", "BYHOUR", "BYMINUTE"):
+        per_week *= len(set(parts.get(key, "-").split(",")))
+    if per_week > MAX_PER_WEEK:
+        raise ValueError(f"this rule makes {per_week} episodes a week; a show has at most {MAX_PER_WEEK}")
     return rule
+
+
+def _whole(value: str, low: int, high: int | None) -> bool:
+    return value.isdigit() and low <= int(value) and (high is None or int(value) <= high)
+
+
+def _until(value: str) -> str:
+    """UNTIL as a wall-clock date-time in the show's zone; a date alone means through that day."""
+    # A trailing Z is dropped: the series is planned in wall-clock time, so it ends in wall-clock time.
+    found = _UNTIL.fullmatch(value.removesuffix("Z"))
+    if found is None:
+        raise ValueError("UNTIL is a date (20271231) or a date and time (20271231T190000)")
+    day, time = found.groups()
+    return f"{day}{time or 'T235959'}"
+
+
+def rule_until(rule: str) -> datetime | None:
+    """The wall-clock time a rule ends at, if it says (`UNTIL`), read as the rule's expansion reads it."""
+    for chunk in rule.split(";"):
+        key, _, value = chunk.partition("=")
+        found = _UNTIL.fullmatch(value) if key == "UNTIL" else None
+        if found is not None:
+            day, time = found.groups()
+            return datetime.strptime(day + (time or "T000000"), "%Y%m%dT%H%M%S")
+    return None
 
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -101,6 +149,49 @@ def instant(value: datetime, zone: str) -> datetime:
 def to_local(at: datetime, zone: str) -> datetime:
     """An aware datetime as an aware datetime in `zone`."""
     return at.astimezone(ZoneInfo(zone))
+
+
+# --- dates a schedule can mean: 422 naming the field and the limit ----------------------------
+
+
+def check_first_episode(value: datetime, zone: str, *, now: datetime) -> None:
+    earliest = now - FIRST_EPISODE_BACK
+    reason = f"must be no earlier than {earliest:%Y-%m-%d}: a show's first episode is at most "
+    _planned(value, zone, "first_episode_at", now, earliest, reason + f"{FIRST_EPISODE_BACK.days} days back")
+
+
+def check_episode_start(value: datetime, zone: str, *, now: datetime, moved: bool) -> datetime:
+    """The moment a one-off or moved episode starts at, if it is to come and within the planning horizon."""
+    reason = (
+        "an episode can only be moved to a time in the future" if moved else "a new episode must start in the future"
+    )
+    return _planned(value, zone, "starts_at", now, now, reason)
+
+
+def check_rule_end(rule: str, zone: str, *, now: datetime) -> None:
+    until = rule_until(rule)
+    latest = now + PLAN_AHEAD
+    if until is not None and until.replace(tzinfo=ZoneInfo(zone)) > latest:
+        reason = f"UNTIL must be no later than {latest:%Y-%m-%d} ({PLAN_AHEAD.days} days ahead): "
+        raise _refused("rrule", reason + "leave it out for a show with no planned end")
+
+
+def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: datetime, too_early: str) -> datetime:
+    latest = now + PLAN_AHEAD
+    try:
+        at = instant(value, zone)
+    except OverflowError:  # a year like 1 or 9999 does not survive the zone's offset
+        at = None
+    if (at is None and value.year > now.year) or (at is not None and at > latest):
+        reason = f"must be no later than {latest:%Y-%m-%d}: nothing is planned more than {PLAN_AHEAD.days} days ahead"
+        raise _refused(field, reason)
+    if at is None or at < earliest:
+        raise _refused(field, too_early)
+    return at
+
+
+def _refused(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", extra={"errors": [{"field": field, "reason": reason}]})
 
 
 def wall_clock(value: datetime, zone: str) -> datetime:

@@ -141,6 +141,8 @@ async def create_show(
     brand = await accounts.get_brand(session, slug=brand_slug)
     authorize(actor, brand.id, Role.MANAGER)
     await _check_host(session, brand.id, data.default_host_id)
+    schedule.check_first_episode(data.first_episode_at, data.time_zone, now=now)
+    schedule.check_rule_end(data.rrule, data.time_zone, now=now)
     first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
     show = Show(
         id=new_id(),
@@ -184,8 +186,14 @@ async def update_show(
         await _check_host(session, show.brand_id, changes["default_host_id"])
     zone = changes.get("time_zone", show.time_zone)
     first = show.first_episode_local
-    if changes.get("first_episode_at") is not None:
-        first = schedule.wall_clock(changes["first_episode_at"], zone)
+    wanted = changes.get("first_episode_at")
+    if wanted is not None:
+        # A client sending the show back as it read it may repeat a first episode now long past.
+        if wanted.tzinfo is not None or wanted.replace(second=0, microsecond=0) != first:
+            schedule.check_first_episode(wanted, zone, now=now)
+        first = schedule.wall_clock(wanted, zone)
+    if changes.get("rrule") is not None:
+        schedule.check_rule_end(changes["rrule"], zone, now=now)
     show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first)
     for name in ("title", "description", "cover_image_url", "time_zone", "duration_minutes", "default_host_id"):
         if name in changes:
@@ -255,9 +263,7 @@ async def add_episode(
     authorize(actor, show.brand_id, Role.MANAGER)
     host_id = data.host_id if data.host_id is not None else show.default_host_id
     await _check_host(session, show.brand_id, data.host_id)
-    starts_at = schedule.instant(data.starts_at, show.time_zone)
-    if starts_at <= now:
-        raise InvalidInput("a new episode must start in the future")
+    starts_at = schedule.check_episode_start(data.starts_at, show.time_zone, now=now, moved=False)
     episode = Episode(
         id=new_id(),
         show_id=show.id,
@@ -286,10 +292,7 @@ async def update_episode(
         raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
     changes = data.model_dump(exclude_unset=True)
     if changes.get("starts_at") is not None:
-        starts_at = schedule.instant(changes["starts_at"], show.time_zone)
-        if starts_at <= now:
-            raise InvalidInput("an episode can only be moved to a time in the future")
-        episode.starts_at = starts_at
+        episode.starts_at = schedule.check_episode_start(changes["starts_at"], show.time_zone, now=now, moved=True)
     if changes.get("duration_minutes") is not None:
         episode.duration_minutes = changes["duration_minutes"]
     if "title" in changes:
