@@ -105,13 +105,11 @@ def _until(value: str) -> str:
 
 def rule_until(rule: str) -> datetime | None:
     """The wall-clock time a rule ends at, if it says (`UNTIL`), read as the rule's expansion reads it."""
-    for chunk in rule.split(";"):
-        key, _, value = chunk.partition("=")
-        found = _UNTIL.fullmatch(value) if key == "UNTIL" else None
-        if found is not None:
-            day, time = found.groups()
-            return datetime.strptime(day + (time or "T000000"), "%Y%m%dT%H%M%S")
-    return None
+    found = _UNTIL.fullmatch(_part(rule, "UNTIL"))
+    if found is None:
+        return None
+    day, time = found.groups()
+    return datetime.strptime(day + (time or "T000000"), "%Y%m%dT%H%M%S")
 
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -174,6 +172,31 @@ def check_rule_end(rule: str, zone: str, *, now: datetime) -> None:
     if until is not None and until.replace(tzinfo=ZoneInfo(zone)) > latest:
         reason = f"UNTIL must be no later than {latest:%Y-%m-%d} ({PLAN_AHEAD.days} days ahead): "
         raise _refused("rrule", reason + "leave it out for a show with no planned end")
+
+
+def check_distinct_moments(rule: str, first_local: datetime, zone: str, *, now: datetime) -> None:
+    """Refuse a rule two of whose times are one moment on the night the clocks skip an hour.
+
+    With BYHOUR=2,3;BYMINUTE=30 in Paris, the rule's 02:30 and 03:30 of 28 March 2027 are both
+    01:30 UTC: one episode, but two events in every calendar app.
+    """
+    if all(len(_part(rule, key).split(",")) == 1 for key in ("BYHOUR", "BYMINUTE")):
+        return  # one time a day: slots are a day apart
+    seen: dict[datetime, datetime] = {}
+    start, end = wall_clock(now, zone), wall_clock(now + PLAN_AHEAD, zone)
+    for local in _series(rule, first_local).between(start, end, inc=True):
+        other = seen.setdefault(to_utc(local, zone), local)
+        if other != local:
+            reason = f"{other:%H:%M} and {local:%H:%M} on {local:%Y-%m-%d} are the same moment in {zone} "
+            raise _refused("rrule", reason + "(the clocks skip an hour that night): choose times further apart")
+
+
+def _part(rule: str, key: str) -> str:
+    for chunk in rule.split(";"):
+        name, _, value = chunk.partition("=")
+        if name == key:
+            return value
+    return ""
 
 
 def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: datetime, too_early: str) -> datetime:

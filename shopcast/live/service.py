@@ -143,7 +143,7 @@ async def create_show(
     await _check_host(session, brand.id, data.default_host_id)
     schedule.check_first_episode(data.first_episode_at, data.time_zone, now=now)
     schedule.check_rule_end(data.rrule, data.time_zone, now=now)
-    first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
+    first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone), data.time_zone, now)
     show = Show(
         id=new_id(),
         brand_id=brand.id,
@@ -164,11 +164,12 @@ async def create_show(
     return show_out(show)
 
 
-def _anchor(rule: str, wanted_local: datetime) -> tuple[datetime, str]:
+def _anchor(rule: str, wanted_local: datetime, zone: str, now: datetime) -> tuple[datetime, str]:
     """The series' real first slot on or after the wanted start, and the rule naming its weekday."""
     first = schedule.first_occurrence(rule, wanted_local)
     if first is None:
         raise InvalidInput("this recurrence produces no episode: check COUNT or UNTIL")
+    schedule.check_distinct_moments(rule, first, zone, now=now)
     return first, schedule.with_weekday(rule, first)
 
 
@@ -194,7 +195,7 @@ async def update_show(
         first = schedule.wall_clock(wanted, zone)
     if changes.get("rrule") is not None:
         schedule.check_rule_end(changes["rrule"], zone, now=now)
-    show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first)
+    show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first, zone, now)
     for name in ("title", "description", "cover_image_url", "time_zone", "duration_minutes", "default_host_id"):
         if name in changes:
             setattr(show, name, changes[name] if name != "description" else (changes[name] or ""))

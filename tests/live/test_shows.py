@@ -61,6 +61,16 @@ async def test_every_other_week_and_two_days_a_week(factory: Factory, manager: S
     ]
 
 
+async def test_two_times_a_night_are_fine_where_the_clocks_never_skip(factory: Factory, manager: Staff) -> None:
+    rule = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2,3;BYMINUTE=30"
+    show = await factory.show("acme", manager, time_zone="Asia/Tokyo", rrule=rule, first_episode_at="2026-09-27T02:30")
+    assert local_times(await factory.episodes(show["id"], manager))[:3] == [
+        "2026-09-27T02:30:00+09:00",
+        "2026-09-27T03:30:00+09:00",
+        "2026-10-04T02:30:00+09:00",
+    ]
+
+
 async def test_a_first_date_off_the_rule_starts_at_the_rules_first_slot(factory: Factory, manager: Staff) -> None:
     # Asked to start on a Monday, for a Tuesday show: the first episode is that Tuesday.
     show = await factory.show("acme", manager, first_episode_at="2026-09-28T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
@@ -98,6 +108,10 @@ async def test_a_start_given_with_an_offset_is_converted_to_the_show_zone(factor
         ({"rrule": "FREQ=WEEKLY;INTERVAL=-1"}, "INTERVAL is a number of weeks from 1 to 52"),
         ({"rrule": "FREQ=WEEKLY;COUNT=0"}, "COUNT is a number of episodes, at least 1"),
         ({"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=8,10,12,14,16"}, "35 episodes a week"),
+        (
+            {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2,3;BYMINUTE=30"},
+            "02:30 and 03:30 on 2027-03-28 are the same moment in Europe/Paris (the clocks skip an hour that night)",
+        ),
         ({"default_host_id": "00000000-0000-0000-0000-000000000000"}, "host must be a host or manager"),
     ],
 )
