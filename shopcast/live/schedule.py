@@ -20,7 +20,7 @@ from shopcast.core.errors import InvalidInput
 
 _ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYHOUR", "BYMINUTE", "COUNT", "UNTIL", "WKST"}
 
-# What a schedule can mean (docs/api.md, "Dates"). Nothing is planned further ahead than this: the
+# What a schedule can mean (docs/api.md, "Dates a schedule accepts"). Nothing is planned further ahead than this: the
 # calendar feed's time zone data and the episodes made ahead (SHOPCAST_SCHEDULE_WEEKS, at most 104)
 # stay well inside it.
 PLAN_AHEAD = timedelta(days=730)
@@ -149,6 +149,36 @@ def to_local(at: datetime, zone: str) -> datetime:
     return at.astimezone(ZoneInfo(zone))
 
 
+def wall_clock(value: datetime, zone: str) -> datetime:
+    """A naive wall-clock time in `zone`; naive input is taken to be in `zone` already."""
+    if value.tzinfo is None:
+        return value.replace(second=0, microsecond=0, fold=0)
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0, fold=0)
+
+
+def slots(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> dict[datetime, datetime]:
+    """The series' slots starting in [start, end), by UTC start: the wall-clock time the rule gave each one.
+
+    The feed needs the rule's own wall-clock time to name a slot (EXDATE, RECURRENCE-ID): on a
+    spring-forward night the episode at 01:30 UTC is the rule's 02:30, which the clock never shows.
+    """
+    margin = timedelta(days=1)
+    low = wall_clock(start, zone) - margin
+    high = wall_clock(end, zone) + margin
+    found: dict[datetime, datetime] = {}
+    for local in _series(rule, first_local).between(low, high, inc=True):
+        at = to_utc(local, zone)
+        if start <= at < end:
+            found.setdefault(at, local)
+    return found
+
+
+def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> list[datetime]:
+    """UTC start times of the series in [start, end), each computed from its wall-clock time."""
+    # Sorted: across a skipped hour the rule's 02:30 (01:30 UTC) comes before its 03:00 (01:00 UTC).
+    return sorted(slots(rule, first_local, zone, start, end))
+
+
 # --- dates a schedule can mean: 422 naming the field and the limit ----------------------------
 
 
@@ -215,33 +245,3 @@ def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: da
 
 def _refused(field: str, reason: str) -> InvalidInput:
     return InvalidInput(f"{field}: {reason}", extra={"errors": [{"field": field, "reason": reason}]})
-
-
-def wall_clock(value: datetime, zone: str) -> datetime:
-    """A naive wall-clock time in `zone`; naive input is taken to be in `zone` already."""
-    if value.tzinfo is None:
-        return value.replace(second=0, microsecond=0, fold=0)
-    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0, fold=0)
-
-
-def slots(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> dict[datetime, datetime]:
-    """The series' slots starting in [start, end), by UTC start: the wall-clock time the rule gave each one.
-
-    The feed needs the rule's own wall-clock time to name a slot (EXDATE, RECURRENCE-ID): on a
-    spring-forward night the episode at 01:30 UTC is the rule's 02:30, which the clock never shows.
-    """
-    margin = timedelta(days=1)
-    low = wall_clock(start, zone) - margin
-    high = wall_clock(end, zone) + margin
-    found: dict[datetime, datetime] = {}
-    for local in _series(rule, first_local).between(low, high, inc=True):
-        at = to_utc(local, zone)
-        if start <= at < end:
-            found.setdefault(at, local)
-    return found
-
-
-def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> list[datetime]:
-    """UTC start times of the series in [start, end), each computed from its wall-clock time."""
-    # Sorted: across a skipped hour the rule's 02:30 (01:30 UTC) comes before its 03:00 (01:00 UTC).
-    return sorted(slots(rule, first_local, zone, start, end))
