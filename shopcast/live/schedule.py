@@ -1,13 +1,35 @@
-"""Weekly recurrence: RRULEs expanded in the show's own time zone, so 19:00 stays 19:00 across DST."""
+"""Weekly recurrence: RRULEs expanded in the show's own time zone, so 19:00 stays 19:00 across DST.
+
+Two wall-clock times a year are awkward, and we read them as RFC 5545 (section 3.3.5) reads a DTSTART,
+which is also what calendar apps do when they expand the show's feed:
+- a time the clocks skip (02:30 in Paris when they jump from 02:00 to 03:00) is read with the offset
+  before the jump: the same moment as 02:30 winter time, shown as 03:30 summer time;
+- a time that happens twice (02:30 when they go back from 03:00 to 02:00) is the first one, on summer time.
+That is Python's `fold=0`; `to_utc` is the one place that turns a wall-clock time into a moment.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
 
+from shopcast.core.errors import InvalidInput
+
 _ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYHOUR", "BYMINUTE", "COUNT", "UNTIL", "WKST"}
+
+# What a schedule can mean (docs/api.md, "Dates a schedule accepts"). Nothing is planned further ahead than this: the
+# calendar feed's time zone data and the episodes made ahead (SHOPCAST_SCHEDULE_WEEKS, at most 104)
+# stay well inside it.
+PLAN_AHEAD = timedelta(days=730)
+# A series' first episode only anchors its rule (episodes are made from now on): a recent past is
+# enough to say "it has been on every other Tuesday since March".
+FIRST_EPISODE_BACK = timedelta(days=365)
+MAX_INTERVAL = 52  # every N weeks: at least once a year
+MAX_PER_WEEK = 28  # four a day, every day; more is a typo that would make thousands of episodes
+_UNTIL = re.compile(r"(\d{8})(T\d{6})?")
 
 
 def check_time_zone(name: str) -> str:
@@ -47,15 +69,47 @@ def normalize_rule(text: str) -> str:
         raise ValueError("a show repeats weekly: the rule needs FREQ=WEEKLY")
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("use COUNT or UNTIL, not both")
-    if "UNTIL" in parts and parts["UNTIL"].endswith("Z"):
-        # Floating wall-clock series end in wall-clock time too.
-        parts["UNTIL"] = parts["UNTIL"][:-1]
+    # INTERVAL=0 would never move past the first week (the expansion would not end).
+    if "INTERVAL" in parts and not _whole(parts["INTERVAL"], 1, MAX_INTERVAL):
+        raise ValueError(f"INTERVAL is a number of weeks from 1 to {MAX_INTERVAL}")
+    if "COUNT" in parts and not _whole(parts["COUNT"], 1, None):
+        raise ValueError("COUNT is a number of episodes, at least 1")
+    if "UNTIL" in parts:
+        parts["UNTIL"] = _until(parts["UNTIL"])
     rule = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrulestr(rule, dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not a valid recurrence rule: {exc}") from exc
+    per_week = 1
+    for key in ("BYDAY", "BYHOUR", "BYMINUTE"):
+        per_week *= len(set(parts.get(key, "-").split(",")))
+    if per_week > MAX_PER_WEEK:
+        raise ValueError(f"this rule makes {per_week} episodes a week; a show has at most {MAX_PER_WEEK}")
     return rule
+
+
+def _whole(value: str, low: int, high: int | None) -> bool:
+    return value.isdigit() and low <= int(value) and (high is None or int(value) <= high)
+
+
+def _until(value: str) -> str:
+    """UNTIL as a wall-clock date-time in the show's zone; a date alone means through that day."""
+    # A trailing Z is dropped: the series is planned in wall-clock time, so it ends in wall-clock time.
+    found = _UNTIL.fullmatch(value.removesuffix("Z"))
+    if found is None:
+        raise ValueError("UNTIL is a date (20271231) or a date and time (20271231T190000)")
+    day, time = found.groups()
+    return f"{day}{time or 'T235959'}"
+
+
+def rule_until(rule: str) -> datetime | None:
+    """The wall-clock time a rule ends at, if it says (`UNTIL`), read as the rule's expansion reads it."""
+    found = _UNTIL.fullmatch(_part(rule, "UNTIL"))
+    if found is None:
+        return None
+    day, time = found.groups()
+    return datetime.strptime(day + (time or "T000000"), "%Y%m%dT%H%M%S")
 
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -77,13 +131,17 @@ def first_occurrence(rule: str, first_local: datetime) -> datetime | None:
     return _series(rule, first_local).after(first_local, inc=True)
 
 
-def occurs_at(rule: str, first_local: datetime, local: datetime) -> bool:
-    return _series(rule, first_local).after(local, inc=True) == local
-
-
 def to_utc(local: datetime, zone: str) -> datetime:
-    """A wall-clock time in `zone` as an aware UTC datetime (a time skipped by DST moves forward)."""
-    return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    """A wall-clock time in `zone` as a UTC moment: a skipped time moves forward, a doubled one is the first."""
+    return local.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+
+
+def instant(value: datetime, zone: str) -> datetime:
+    """The moment a client meant, to the minute: with an offset as given, without one as wall-clock time in `zone`."""
+    if value.tzinfo is None:
+        return to_utc(value.replace(second=0, microsecond=0), zone)
+    # Not through the wall clock: the second 02:30 of a night the clocks go back must stay the second.
+    return value.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def to_local(at: datetime, zone: str) -> datetime:
@@ -94,18 +152,96 @@ def to_local(at: datetime, zone: str) -> datetime:
 def wall_clock(value: datetime, zone: str) -> datetime:
     """A naive wall-clock time in `zone`; naive input is taken to be in `zone` already."""
     if value.tzinfo is None:
-        return value.replace(second=0, microsecond=0)
-    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+        return value.replace(second=0, microsecond=0, fold=0)
+    return value.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0, fold=0)
+
+
+def slots(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> dict[datetime, datetime]:
+    """The series' slots starting in [start, end), by UTC start: the wall-clock time the rule gave each one.
+
+    The feed needs the rule's own wall-clock time to name a slot (EXDATE, RECURRENCE-ID): on a
+    spring-forward night the episode at 01:30 UTC is the rule's 02:30, which the clock never shows.
+    """
+    margin = timedelta(days=1)
+    low = wall_clock(start, zone) - margin
+    high = wall_clock(end, zone) + margin
+    found: dict[datetime, datetime] = {}
+    for local in _series(rule, first_local).between(low, high, inc=True):
+        at = to_utc(local, zone)
+        if start <= at < end:
+            found.setdefault(at, local)
+    return found
 
 
 def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, end: datetime) -> list[datetime]:
     """UTC start times of the series in [start, end), each computed from its wall-clock time."""
-    margin = timedelta(days=1)
-    low = wall_clock(start, zone) - margin
-    high = wall_clock(end, zone) + margin
-    found = []
-    for local in _series(rule, first_local).between(low, high, inc=True):
-        at = to_utc(local, zone)
-        if start <= at < end:
-            found.append(at)
-    return found
+    # Sorted: across a skipped hour the rule's 02:30 (01:30 UTC) comes before its 03:00 (01:00 UTC).
+    return sorted(slots(rule, first_local, zone, start, end))
+
+
+# --- dates a schedule can mean: 422 naming the field and the limit ----------------------------
+
+
+def check_first_episode(value: datetime, zone: str, *, now: datetime) -> None:
+    earliest = now - FIRST_EPISODE_BACK
+    reason = f"must be no earlier than {earliest:%Y-%m-%d}: a show's first episode is at most "
+    _planned(value, zone, "first_episode_at", now, earliest, reason + f"{FIRST_EPISODE_BACK.days} days back")
+
+
+def check_episode_start(value: datetime, zone: str, *, now: datetime, moved: bool) -> datetime:
+    """The moment a one-off or moved episode starts at, if it is to come and within the planning horizon."""
+    reason = (
+        "an episode can only be moved to a time in the future" if moved else "a new episode must start in the future"
+    )
+    return _planned(value, zone, "starts_at", now, now, reason)
+
+
+def check_rule_end(rule: str, zone: str, *, now: datetime) -> None:
+    until = rule_until(rule)
+    latest = now + PLAN_AHEAD
+    if until is not None and until.replace(tzinfo=ZoneInfo(zone)) > latest:
+        reason = f"UNTIL must be no later than {latest:%Y-%m-%d} ({PLAN_AHEAD.days} days ahead): "
+        raise _refused("rrule", reason + "leave it out for a show with no planned end")
+
+
+def check_distinct_moments(rule: str, first_local: datetime, zone: str, *, now: datetime) -> None:
+    """Refuse a rule two of whose times are one moment on the night the clocks skip an hour.
+
+    With BYHOUR=2,3;BYMINUTE=30 in Paris, the rule's 02:30 and 03:30 of 28 March 2027 are both
+    01:30 UTC: one episode, but two events in every calendar app.
+    """
+    if all(len(_part(rule, key).split(",")) == 1 for key in ("BYHOUR", "BYMINUTE")):
+        return  # one time a day: slots are a day apart
+    seen: dict[datetime, datetime] = {}
+    start, end = wall_clock(now, zone), wall_clock(now + PLAN_AHEAD, zone)
+    for local in _series(rule, first_local).between(start, end, inc=True):
+        other = seen.setdefault(to_utc(local, zone), local)
+        if other != local:
+            reason = f"{other:%H:%M} and {local:%H:%M} on {local:%Y-%m-%d} are the same moment in {zone} "
+            raise _refused("rrule", reason + "(the clocks skip an hour that night): choose times further apart")
+
+
+def _part(rule: str, key: str) -> str:
+    for chunk in rule.split(";"):
+        name, _, value = chunk.partition("=")
+        if name == key:
+            return value
+    return ""
+
+
+def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: datetime, too_early: str) -> datetime:
+    latest = now + PLAN_AHEAD
+    try:
+        at = instant(value, zone)
+    except OverflowError:  # a year like 1 or 9999 does not survive the zone's offset
+        at = None
+    if (at is None and value.year > now.year) or (at is not None and at > latest):
+        reason = f"must be no later than {latest:%Y-%m-%d}: nothing is planned more than {PLAN_AHEAD.days} days ahead"
+        raise _refused(field, reason)
+    if at is None or at < earliest:
+        raise _refused(field, too_early)
+    return at
+
+
+def _refused(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", extra={"errors": [{"field": field, "reason": reason}]})

@@ -28,16 +28,24 @@ Rule = Annotated[str, StringConstraints(max_length=500), AfterValidator(normaliz
 Minutes = Annotated[int, Field(ge=5, le=720)]
 
 
+FIRST_EPISODE = (
+    "The first episode's wall-clock start in the show's time zone, e.g. 2026-10-06T19:00. With an offset, it is "
+    "converted to the show's time zone. At most 365 days back and 730 days ahead."
+)
+RULE = (
+    "Weekly recurrence (RFC 5545 RRULE), e.g. FREQ=WEEKLY;BYDAY=TU. INTERVAL 1-52, at most 28 episodes a week, "
+    "UNTIL a date or wall-clock date-time at most 730 days ahead."
+)
+EPISODE_START = "With an offset, or wall-clock time in the show's time zone. In the future, at most 730 days ahead."
+
+
 class ShowCreate(BaseModel):
     title: Title
     description: Description = ""
     cover_image_url: ImageUrl = None
     time_zone: TimeZone = Field(description="IANA time zone the show is planned in, e.g. Europe/Paris.")
-    first_episode_at: datetime = Field(
-        description="The first episode's wall-clock start in the show's time zone, e.g. 2026-10-06T19:00. "
-        "With an offset, it is converted to the show's time zone."
-    )
-    rrule: Rule = Field("FREQ=WEEKLY", description="Weekly recurrence (RFC 5545 RRULE), e.g. FREQ=WEEKLY;BYDAY=TU.")
+    first_episode_at: datetime = Field(description=FIRST_EPISODE)
+    rrule: Rule = Field("FREQ=WEEKLY", description=RULE)
     duration_minutes: Minutes = 60
     default_host_id: uuid.UUID | None = Field(None, description="A host or manager of the brand.")
 
@@ -49,8 +57,8 @@ class ShowUpdate(BaseModel):
     description: Description | None = None
     cover_image_url: ImageUrl = None
     time_zone: TimeZone | None = None
-    first_episode_at: datetime | None = None
-    rrule: Rule | None = None
+    first_episode_at: datetime | None = Field(None, description=FIRST_EPISODE)
+    rrule: Rule | None = Field(None, description=RULE)
     duration_minutes: Minutes | None = None
     default_host_id: uuid.UUID | None = None
 
@@ -85,7 +93,7 @@ class PublicShowOut(BaseModel):
 class EpisodeCreate(BaseModel):
     """A one-off episode of a show, outside its weekly slot."""
 
-    starts_at: datetime = Field(description="With an offset, or wall-clock time in the show's time zone.")
+    starts_at: datetime = Field(description=EPISODE_START)
     duration_minutes: Minutes | None = None
     title: Title | None = None
     host_id: uuid.UUID | None = None
@@ -94,7 +102,7 @@ class EpisodeCreate(BaseModel):
 class EpisodeUpdate(BaseModel):
     """Move or change one episode without touching the others."""
 
-    starts_at: datetime | None = Field(None, description="With an offset, or wall-clock time in the show's time zone.")
+    starts_at: datetime | None = Field(None, description=EPISODE_START)
     duration_minutes: Minutes | None = None
     title: Title | None = None
     host_id: uuid.UUID | None = None

@@ -141,7 +141,9 @@ async def create_show(
     brand = await accounts.get_brand(session, slug=brand_slug)
     authorize(actor, brand.id, Role.MANAGER)
     await _check_host(session, brand.id, data.default_host_id)
-    first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone))
+    schedule.check_first_episode(data.first_episode_at, data.time_zone, now=now)
+    schedule.check_rule_end(data.rrule, data.time_zone, now=now)
+    first, rule = _anchor(data.rrule, schedule.wall_clock(data.first_episode_at, data.time_zone), data.time_zone, now)
     show = Show(
         id=new_id(),
         brand_id=brand.id,
@@ -162,11 +164,12 @@ async def create_show(
     return show_out(show)
 
 
-def _anchor(rule: str, wanted_local: datetime) -> tuple[datetime, str]:
+def _anchor(rule: str, wanted_local: datetime, zone: str, now: datetime) -> tuple[datetime, str]:
     """The series' real first slot on or after the wanted start, and the rule naming its weekday."""
     first = schedule.first_occurrence(rule, wanted_local)
     if first is None:
         raise InvalidInput("this recurrence produces no episode: check COUNT or UNTIL")
+    schedule.check_distinct_moments(rule, first, zone, now=now)
     return first, schedule.with_weekday(rule, first)
 
 
@@ -184,9 +187,15 @@ async def update_show(
         await _check_host(session, show.brand_id, changes["default_host_id"])
     zone = changes.get("time_zone", show.time_zone)
     first = show.first_episode_local
-    if changes.get("first_episode_at") is not None:
-        first = schedule.wall_clock(changes["first_episode_at"], zone)
-    show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first)
+    wanted = changes.get("first_episode_at")
+    if wanted is not None:
+        # A client sending the show back as it read it may repeat a first episode now long past.
+        if wanted.tzinfo is not None or wanted.replace(second=0, microsecond=0) != first:
+            schedule.check_first_episode(wanted, zone, now=now)
+        first = schedule.wall_clock(wanted, zone)
+    if changes.get("rrule") is not None:
+        schedule.check_rule_end(changes["rrule"], zone, now=now)
+    show.first_episode_local, show.rrule = _anchor(changes.get("rrule", show.rrule), first, zone, now)
     for name in ("title", "description", "cover_image_url", "time_zone", "duration_minutes", "default_host_id"):
         if name in changes:
             setattr(show, name, changes[name] if name != "description" else (changes[name] or ""))
@@ -255,9 +264,7 @@ async def add_episode(
     authorize(actor, show.brand_id, Role.MANAGER)
     host_id = data.host_id if data.host_id is not None else show.default_host_id
     await _check_host(session, show.brand_id, data.host_id)
-    starts_at = _absolute(data.starts_at, show.time_zone)
-    if starts_at <= now:
-        raise InvalidInput("a new episode must start in the future")
+    starts_at = schedule.check_episode_start(data.starts_at, show.time_zone, now=now, moved=False)
     episode = Episode(
         id=new_id(),
         show_id=show.id,
@@ -275,11 +282,6 @@ async def add_episode(
     return (await episodes_out(session, [episode], {show.id: show}))[0]
 
 
-def _absolute(value: datetime, zone: str) -> datetime:
-    """An aware time as is; a naive one as wall-clock time in the show's zone."""
-    return schedule.to_utc(schedule.wall_clock(value, zone), zone)
-
-
 async def update_episode(
     session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, data: EpisodeUpdate, now: datetime
 ) -> EpisodeOut:
@@ -291,10 +293,7 @@ async def update_episode(
         raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
     changes = data.model_dump(exclude_unset=True)
     if changes.get("starts_at") is not None:
-        starts_at = _absolute(changes["starts_at"], show.time_zone)
-        if starts_at <= now:
-            raise InvalidInput("an episode can only be moved to a time in the future")
-        episode.starts_at = starts_at
+        episode.starts_at = schedule.check_episode_start(changes["starts_at"], show.time_zone, now=now, moved=True)
     if changes.get("duration_minutes") is not None:
         episode.duration_minutes = changes["duration_minutes"]
     if "title" in changes:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import recurring_ical_events
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
@@ -105,3 +106,22 @@ async def test_the_feed_is_public_and_unknown_shows_are_404(client, show) -> Non
     response = await client.get("/api/v1/public/shows/6f1c3a8e-0000-4000-8000-000000000000/calendar.ics")
     assert response.status == 404
     assert response.content_type == "application/problem+json"
+
+
+async def test_a_series_end_is_in_utc_and_the_feed_ends_where_the_episodes_do(client, factory: Factory, show) -> None:
+    # UNTIL as a date means through that day; with a TZID start, RFC 5545 wants UNTIL in UTC.
+    ending = await factory.show(
+        "acme", show["manager"], first_episode_at="2026-10-13T19:00", rrule="FREQ=WEEKLY;BYDAY=TU;UNTIL=20261027"
+    )
+    assert ending["rrule"] == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20261027T235959"
+    episodes = await factory.episodes(ending["id"], show["manager"])
+    assert [e["starts_at_local"] for e in episodes] == [
+        "2026-10-13T19:00:00+02:00",
+        "2026-10-20T19:00:00+02:00",
+        "2026-10-27T19:00:00+01:00",
+    ]
+    calendar = await feed(client, ending)
+    (series,) = events(calendar)
+    assert series["rrule"].to_ical() == b"FREQ=WEEKLY;UNTIL=20261027T225959Z;BYDAY=TU"
+    expanded = recurring_ical_events.of(calendar).between(datetime(2026, 10, 1), datetime(2027, 1, 1))
+    assert [e.decoded("dtstart") for e in expanded] == [datetime.fromisoformat(e["starts_at_local"]) for e in episodes]

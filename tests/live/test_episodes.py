@@ -74,6 +74,38 @@ async def test_a_one_off_episode_joins_the_show(client, factory: Factory, planne
     assert "future" in (await past.json())["detail"]
 
 
+TOO_FAR = "must be no later than 2028-09-19: nothing is planned more than 730 days ahead"  # clock: 2026-09-20
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "too_far"),
+    [
+        ("1550-03-03T19:00", False),
+        ("0001-01-01T00:00:00+14:00", False),
+        ("2028-09-26T19:00", True),
+        ("9999-12-31T23:00:00-12:00", True),
+    ],
+)
+async def test_one_offs_and_moves_stay_within_what_a_schedule_means(
+    client, factory: Factory, planned, starts_at: str, too_far: bool
+) -> None:
+    manager: Staff = planned["manager"]
+    show_id, target = planned["show"]["id"], planned["episodes"][0]
+    added = await client.post(
+        f"/api/v1/shows/{show_id}/episodes", json={"starts_at": starts_at}, headers=manager.headers
+    )
+    assert added.status == 422
+    reason = TOO_FAR if too_far else "a new episode must start in the future"
+    assert (await added.json())["errors"] == [{"field": "starts_at", "reason": reason}]
+    moved = await client.patch(
+        f"/api/v1/episodes/{target['id']}", json={"starts_at": starts_at}, headers=manager.headers
+    )
+    assert moved.status == 422
+    reason = TOO_FAR if too_far else "an episode can only be moved to a time in the future"
+    assert (await moved.json())["detail"] == f"starts_at: {reason}"
+    assert await factory.episodes(show_id, manager) == planned["episodes"]
+
+
 async def test_host_goes_live_then_ends_and_the_room_hears_it(client, planned) -> None:
     host: Staff = planned["host"]
     episode = planned["episodes"][0]

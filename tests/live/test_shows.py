@@ -61,6 +61,16 @@ async def test_every_other_week_and_two_days_a_week(factory: Factory, manager: S
     ]
 
 
+async def test_two_times_a_night_are_fine_where_the_clocks_never_skip(factory: Factory, manager: Staff) -> None:
+    rule = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2,3;BYMINUTE=30"
+    show = await factory.show("acme", manager, time_zone="Asia/Tokyo", rrule=rule, first_episode_at="2026-09-27T02:30")
+    assert local_times(await factory.episodes(show["id"], manager))[:3] == [
+        "2026-09-27T02:30:00+09:00",
+        "2026-09-27T03:30:00+09:00",
+        "2026-10-04T02:30:00+09:00",
+    ]
+
+
 async def test_a_first_date_off_the_rule_starts_at_the_rules_first_slot(factory: Factory, manager: Staff) -> None:
     # Asked to start on a Monday, for a Tuesday show: the first episode is that Tuesday.
     show = await factory.show("acme", manager, first_episode_at="2026-09-28T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
@@ -86,6 +96,22 @@ async def test_a_start_given_with_an_offset_is_converted_to_the_show_zone(factor
         ({"title": "x" * 200}, "title"),
         ({"cover_image_url": "javascript:alert(1)"}, "http(s)://"),
         ({"first_episode_at": "next tuesday"}, "first_episode_at"),
+        # The clock is at 2026-09-20: a first episode at most a year back, nothing more than two years ahead.
+        ({"first_episode_at": "1550-03-03T19:00"}, "first_episode_at: must be no earlier than 2025-09-20"),
+        ({"first_episode_at": "2025-09-16T19:00"}, "first_episode_at: must be no earlier than 2025-09-20"),
+        ({"first_episode_at": "2028-09-26T19:00"}, "first_episode_at: must be no later than 2028-09-19"),
+        ({"first_episode_at": "9999-12-31T23:00:00-12:00"}, "first_episode_at: must be no later than 2028-09-19"),
+        ({"first_episode_at": "0001-01-01T00:00:00+14:00"}, "first_episode_at: must be no earlier than 2025-09-20"),
+        ({"rrule": "FREQ=WEEKLY;UNTIL=20300101"}, "UNTIL must be no later than 2028-09-19"),
+        ({"rrule": "FREQ=WEEKLY;UNTIL=2027-01-01"}, "UNTIL is a date (20271231) or a date and time"),
+        ({"rrule": "FREQ=WEEKLY;INTERVAL=0"}, "INTERVAL is a number of weeks from 1 to 52"),
+        ({"rrule": "FREQ=WEEKLY;INTERVAL=-1"}, "INTERVAL is a number of weeks from 1 to 52"),
+        ({"rrule": "FREQ=WEEKLY;COUNT=0"}, "COUNT is a number of episodes, at least 1"),
+        ({"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYHOUR=8,10,12,14,16"}, "35 episodes a week"),
+        (
+            {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2,3;BYMINUTE=30"},
+            "02:30 and 03:30 on 2027-03-28 are the same moment in Europe/Paris (the clocks skip an hour that night)",
+        ),
         ({"default_host_id": "00000000-0000-0000-0000-000000000000"}, "host must be a host or manager"),
     ],
 )
@@ -139,19 +165,64 @@ async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_o
     assert by_id[moved["id"]]["starts_at_local"] == "2026-10-01T20:00:00+02:00"
     assert by_id[cancelled["id"]]["status"] == "cancelled"
     regular = [e for e in after if e["id"] not in (moved["id"], cancelled["id"])]
-    assert all(e["starts_at_local"].endswith("T18:00:00+02:00") or "+01:00" in e["starts_at_local"] for e in regular)
-    assert regular[0]["starts_at_local"] == "2026-09-23T18:00:00+02:00"
+    # Every Wednesday at 18:00 Paris time: summer time (+02:00) until the clocks go back on 25 October.
+    assert local_times(regular) == [
+        "2026-09-23T18:00:00+02:00",
+        "2026-09-30T18:00:00+02:00",
+        "2026-10-07T18:00:00+02:00",
+        "2026-10-14T18:00:00+02:00",
+        "2026-10-21T18:00:00+02:00",
+        "2026-10-28T18:00:00+01:00",
+        "2026-11-04T18:00:00+01:00",
+        "2026-11-11T18:00:00+01:00",
+    ]
+    assert [e["starts_at"] for e in regular[4:6]] == ["2026-10-21T16:00:00Z", "2026-10-28T17:00:00Z"]
     assert not any(e["starts_at_local"].startswith("2026-09-29") for e in after)
 
 
 async def test_show_update_validates_like_creation(client, factory: Factory, manager: Staff) -> None:
     show = await factory.show("acme", manager)
-    for body, reason in [({"time_zone": "Nowhere"}, "unknown time zone"), ({"title": None}, "title cannot be empty")]:
+    episodes = await factory.episodes(show["id"], manager)
+    for body, reason in [
+        ({"time_zone": "Nowhere"}, "unknown time zone"),
+        ({"title": None}, "title cannot be empty"),
+        ({"first_episode_at": "1550-03-03T19:00"}, "first_episode_at: must be no earlier than 2025-09-20"),
+        ({"rrule": "FREQ=WEEKLY;UNTIL=20991231"}, "UNTIL must be no later than 2028-09-19"),
+    ]:
         response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
         assert response.status == 422
         assert reason in (await response.json())["detail"]
     unchanged = await client.get(f"/api/v1/shows/{show['id']}", headers=manager.headers)
     assert (await unchanged.json())["time_zone"] == "Europe/Paris"
+    assert await factory.episodes(show["id"], manager) == episodes
+
+
+async def test_a_nonsense_first_episode_is_refused_on_its_field(client, factory: Factory, manager: Staff) -> None:
+    show = await factory.show("acme", manager)
+    body = {"first_episode_at": "1550-03-03T19:00"}
+    response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
+    # The form marks the date it came from, like any invalid field.
+    assert (await response.json())["errors"] == [
+        {
+            "field": "first_episode_at",
+            "reason": "must be no earlier than 2025-09-20: a show's first episode is at most 365 days back",
+        }
+    ]
+
+
+async def test_a_show_read_long_after_it_began_can_be_sent_back(
+    client, factory: Factory, manager: Staff, clock
+) -> None:
+    show = await factory.show("acme", manager, first_episode_at="2026-09-22T19:00")
+    clock.advance(days=400)
+    manager = await factory.sign_in(manager.email, manager.id)
+    read = await (await client.get(f"/api/v1/shows/{show['id']}", headers=manager.headers)).json()
+    body = {k: read[k] for k in ("title", "time_zone", "first_episode_at", "rrule", "duration_minutes")}
+    response = await client.patch(
+        f"/api/v1/shows/{show['id']}", json={**body, "title": "Renamed"}, headers=manager.headers
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["first_episode_at"] == "2026-09-22T19:00:00"
 
 
 async def test_unknown_and_malformed_show_ids_are_404(client, manager: Staff) -> None:
