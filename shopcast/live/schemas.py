@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
+from shopcast.core.times import Instant, WallClock
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.schedule import check_time_zone, normalize_rule
 
@@ -44,7 +44,7 @@ class ShowCreate(BaseModel):
     description: Description = ""
     cover_image_url: ImageUrl = None
     time_zone: TimeZone = Field(description="IANA time zone the show is planned in, e.g. Europe/Paris.")
-    first_episode_at: datetime = Field(description=FIRST_EPISODE)
+    first_episode_at: WallClock = Field(description=FIRST_EPISODE)
     rrule: Rule = Field("FREQ=WEEKLY", description=RULE)
     duration_minutes: Minutes = 60
     default_host_id: uuid.UUID | None = Field(None, description="A host or manager of the brand.")
@@ -57,7 +57,7 @@ class ShowUpdate(BaseModel):
     description: Description | None = None
     cover_image_url: ImageUrl = None
     time_zone: TimeZone | None = None
-    first_episode_at: datetime | None = Field(None, description=FIRST_EPISODE)
+    first_episode_at: WallClock | None = Field(None, description=FIRST_EPISODE)
     rrule: Rule | None = Field(None, description=RULE)
     duration_minutes: Minutes | None = None
     default_host_id: uuid.UUID | None = None
@@ -70,7 +70,9 @@ class ShowOut(BaseModel):
     description: str
     cover_image_url: str | None
     time_zone: str
-    first_episode_at: datetime = Field(description="Wall-clock start of the first episode, in the show's time zone.")
+    first_episode_at: Instant = Field(
+        description="The first episode's start: its wall-clock time in the show's time zone, with that zone's offset."
+    )
     rrule: str
     duration_minutes: int
     default_host_id: uuid.UUID | None
@@ -93,7 +95,7 @@ class PublicShowOut(BaseModel):
 class EpisodeCreate(BaseModel):
     """A one-off episode of a show, outside its weekly slot."""
 
-    starts_at: datetime = Field(description=EPISODE_START)
+    starts_at: WallClock = Field(description=EPISODE_START)
     duration_minutes: Minutes | None = None
     title: Title | None = None
     host_id: uuid.UUID | None = None
@@ -102,7 +104,7 @@ class EpisodeCreate(BaseModel):
 class EpisodeUpdate(BaseModel):
     """Move or change one episode without touching the others."""
 
-    starts_at: datetime | None = Field(None, description=EPISODE_START)
+    starts_at: WallClock | None = Field(None, description=EPISODE_START)
     duration_minutes: Minutes | None = None
     title: Title | None = None
     host_id: uuid.UUID | None = None
@@ -118,9 +120,9 @@ class EpisodeOut(BaseModel):
     show_id: uuid.UUID
     show_title: str
     title: str = Field(description="The episode's own title, or the show's.")
-    starts_at: datetime = Field(description="UTC.")
-    ends_at: datetime = Field(description="UTC.")
-    starts_at_local: datetime = Field(description="The start with the show's offset at that date.")
+    starts_at: Instant = Field(description="UTC.")
+    ends_at: Instant = Field(description="UTC.")
+    starts_at_local: Instant = Field(description="The start with the show's offset at that date.")
     time_zone: str
     duration_minutes: int
     status: EpisodeStatus

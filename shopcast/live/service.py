@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +47,8 @@ def show_out(show: Show) -> ShowOut:
         description=show.description,
         cover_image_url=show.cover_image_url,
         time_zone=show.time_zone,
-        first_episode_at=show.first_episode_local,
+        # Stored as the zone's wall-clock time; written with the zone's offset on that date.
+        first_episode_at=show.first_episode_local.replace(tzinfo=ZoneInfo(show.time_zone)),
         rrule=show.rrule,
         duration_minutes=show.duration_minutes,
         default_host_id=show.default_host_id,

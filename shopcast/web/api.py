@@ -1,9 +1,11 @@
 """Declared JSON routes: one declaration gives the aiohttp route, its validation and its OpenAPI entry.
 
-A handler is `async def name(call: Call, <path params>, body: Model?, query: Model?) -> Result`;
+A handler is `async def name(call: Call, <path params>, query: Model?, headers: Model?, body: Model?)`;
 path parameters are parsed by their annotation (a malformed id is a 404, like an unknown one),
-the body and query by their pydantic models (a bad one is a 422 that names each field), and the
-result is serialised with the declared response model inside the request's transaction.
+the query and body by their pydantic models (a bad one is a 422 that names each field), the
+headers by theirs (a missing or bad one is a 400), and the result is serialised with the declared
+response model inside the request's transaction. The caller's token is checked before any of it
+(middleware.caller), so a request without one is a 401 whatever else is wrong with it.
 """
 
 from __future__ import annotations
@@ -90,7 +92,16 @@ class Operation:
     path_params: dict[str, type]
     body: type[BaseModel] | None
     query: type[BaseModel] | None
+    headers: type[BaseModel] | None
     errors: tuple[int, ...]
+    also: dict[int, str]
+
+    @property
+    def secured(self) -> bool:
+        return self.access == "signed-in"
+
+
+_MODEL_PARAMETERS = ("body", "query", "headers")
 
 
 class Api:
@@ -109,10 +120,16 @@ class Api:
         access: Access = "public",
         produces: str = "application/json",
         errors: tuple[int, ...] = (),
+        also: dict[int, str] | None = None,
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+        """Declare a route. `errors`: the problem statuses the handler itself may answer (those of the
+        request's shape, token and path are added); `also`: other success statuses a `Raw` result may
+        carry, with what each means."""
+
         def declare(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             hints = typing.get_type_hints(handler)
             names = [p for p in inspect.signature(handler).parameters if p != "call"]
+            models = {name: hints[name] if name in names else None for name in _MODEL_PARAMETERS}
             self.operations.append(
                 Operation(
                     method=method,
@@ -124,10 +141,12 @@ class Api:
                     status=status,
                     response=response,
                     produces=produces,
-                    path_params={n: hints[n] for n in names if n not in ("body", "query")},
-                    body=hints.get("body") if "body" in names else None,
-                    query=hints.get("query") if "query" in names else None,
+                    path_params={n: hints[n] for n in names if n not in _MODEL_PARAMETERS},
+                    body=models["body"],
+                    query=models["query"],
+                    headers=models["headers"],
                     errors=errors,
+                    also=also or {},
                 )
             )
             return handler
@@ -148,6 +167,8 @@ def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResp
             kwargs[name] = _path_value(request.match_info[name], kind)
         if op.query is not None:
             kwargs["query"] = _validate(op.query, dict(request.query))
+        if op.headers is not None:
+            kwargs["headers"] = _read_headers(op.headers, request)
         if op.body is not None:
             kwargs["body"] = _validate(op.body, await _json_body(request))
         resources = request.app[RESOURCES]
@@ -155,9 +176,13 @@ def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResp
             result = await op.handler(Call(request, session, resources), **kwargs)
             # Serialised inside the transaction: a result that cannot be written rolls it back.
             if isinstance(result, Raw):
+                status = result.status or op.status
+                if status != op.status and status not in op.also:
+                    # The document is the contract: a status it does not list is our bug, not the client's.
+                    raise RuntimeError(f"{op.handler.__name__} answered {status}, which its route does not declare")
                 return web.Response(
                     body=result.body,
-                    status=result.status or op.status,
+                    status=status,
                     content_type=None,
                     headers={"Content-Type": result.content_type, **result.headers},
                 )
@@ -186,6 +211,18 @@ async def _json_body(request: web.Request) -> Any:
         return orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+
+
+def _read_headers(model: type[BaseModel], request: web.Request) -> BaseModel:
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    try:
+        return model.model_validate({name: request.headers[name] for name in names if name in request.headers})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0])
+        info = next(i for n, i in model.model_fields.items() if (i.alias or n) == name)
+        article = "an" if name[0].lower() in "aeiou" else "a"
+        raise BadRequest(f"send {article} {name} header ({error['msg']}): {info.description}") from None
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:

@@ -24,8 +24,8 @@ from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
-from shopcast.web import middleware, pages, sockets
-from shopcast.web.context import CLOCK, RESOURCES, SETTINGS, Resources
+from shopcast.web import middleware, openapi, pages, sockets
+from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.routes import auth, catalog, chat, media, public, shop, shows, system
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
@@ -50,7 +50,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         api.install(app)
     media.install(app)
     sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
-    system.install(app, APIS)
+    document = system.api_document(APIS)
+    app[SECURED] = openapi.secured_routes(document)
+    system.install(app, document)
     pages.install(app)
     return app
 

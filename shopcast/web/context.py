@@ -31,3 +31,5 @@ class Resources:
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
 RESOURCES = web.AppKey("resources", Resources)
+# (METHOD, path template) of the routes that need a token, as the API document says.
+SECURED = web.AppKey("secured", frozenset)

@@ -11,9 +11,11 @@ from aiohttp import web
 
 from shopcast.accounts import service as accounts
 from shopcast.core.errors import Forbidden, PayloadTooLarge, ShopcastError, Unauthorized
+from shopcast.core.security import signed_in
 from shopcast.core.settings import DEFAULT_PORTS
 from shopcast.web.api import PRINCIPAL
-from shopcast.web.context import RESOURCES
+from shopcast.web.context import RESOURCES, SECURED
+from shopcast.web.openapi import route_template
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -21,11 +23,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
 
 
-def problem_response(status: int, slug: str, title: str, detail: str, extra: dict | None = None) -> web.Response:
+def problem_response(
+    status: int, slug: str, title: str, detail: str, extra: dict | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
     body = {"type": f"urn:shopcast:problem:{slug}", "title": title, "status": status, "detail": detail, **(extra or {})}
-    headers = {}
+    headers = dict(headers or {})
     if extra and "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme that would do
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/problem+json", headers=headers
     )
@@ -47,7 +53,9 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
             raise
         slug = _HTTP_SLUGS.get(exc.status, "http-error")
         detail = f"no route {request.method} {request.path}" if exc.status in (404, 405) else (exc.text or exc.reason)
-        return problem_response(exc.status, slug, exc.reason, detail)
+        # A 405 says which methods the path has (RFC 9110); aiohttp put them in `Allow`.
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return problem_response(exc.status, slug, exc.reason, detail, headers=allow)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(500, "internal-error", "Something went wrong", "an unexpected error; it was logged")
@@ -136,9 +144,21 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+def _needs_token(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    if resource is None:
+        return False
+    method = "GET" if request.method == "HEAD" else request.method
+    return (method, route_template(resource.canonical)) in request.app[SECURED]
+
+
 @web.middleware
 async def caller(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Who is calling, from the bearer token; a token that does not check out is a 401, not a guest."""
+    """Who is calling, from the bearer token; a token that does not check out is a 401, not a guest.
+
+    A route the API document secures gets its 401 here, before its query, headers or body are read:
+    a client without a token learns that first, whatever else is wrong with its request.
+    """
     header = request.headers.get("Authorization")
     if header:
         scheme, _, token = header.partition(" ")
@@ -151,6 +171,8 @@ async def caller(request: web.Request, handler: Handler) -> web.StreamResponse:
         else:
             async with resources.database.transaction() as session:
                 request[PRINCIPAL] = await accounts.load_principal(session, user_id=claims.subject)
+    if _needs_token(request):
+        signed_in(request.get(PRINCIPAL))
     return await handler(request)
 
 

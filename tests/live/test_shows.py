@@ -74,12 +74,12 @@ async def test_two_times_a_night_are_fine_where_the_clocks_never_skip(factory: F
 async def test_a_first_date_off_the_rule_starts_at_the_rules_first_slot(factory: Factory, manager: Staff) -> None:
     # Asked to start on a Monday, for a Tuesday show: the first episode is that Tuesday.
     show = await factory.show("acme", manager, first_episode_at="2026-09-28T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
-    assert show["first_episode_at"] == "2026-09-29T19:00:00"
+    assert show["first_episode_at"] == "2026-09-29T19:00:00+02:00"
 
 
 async def test_a_start_given_with_an_offset_is_converted_to_the_show_zone(factory: Factory, manager: Staff) -> None:
     show = await factory.show("acme", manager, first_episode_at="2026-09-22T17:00:00Z", rrule="FREQ=WEEKLY")
-    assert show["first_episode_at"] == "2026-09-22T19:00:00"
+    assert show["first_episode_at"] == "2026-09-22T19:00:00+02:00"
 
 
 @pytest.mark.parametrize(

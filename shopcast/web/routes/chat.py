@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.schemas import AudienceOut, ChatRulesIn, ChatRulesOut, MessageOut, ModerationEntryOut, RestrictionOut
+from shopcast.core.times import Instant
 from shopcast.live.events import episode_room
 from shopcast.web.api import Api, Call
 from shopcast.web.sockets import TALLIES
@@ -18,7 +18,7 @@ api = Api()
 
 
 class HistoryQuery(BaseModel):
-    after: datetime | None = Field(None, description="Only messages sent after this time (to page forward).")
+    after: Instant | None = Field(None, description="Only messages sent after this time (to page forward).")
     limit: int = Field(200, ge=1, le=1000)
 
 

@@ -15,6 +15,7 @@ from shopcast.live.broadcasts import MAX_SDP_BYTES
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
+from shopcast.web.openapi import plain_operation
 
 SDP = "application/sdp"
 
@@ -135,73 +136,45 @@ def install(app: web.Application) -> None:
     app.router.add_get("/live/{episode_id}/hls/{name}", hls_file, name="hls")
 
 
-def _sdp_operation(operation_id: str, summary: str, secured: bool) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": summary,
-        "tags": ["video"],
-        "parameters": [{"name": "episode_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}},
-        "responses": {
-            "201": {
-                "description": "The SDP answer; `Location` is the session to DELETE.",
-                "headers": {"Location": {"schema": {"type": "string"}}},
-                "content": {SDP: {"schema": {"type": "string"}}},
-            },
-            "400": {"description": "Malformed or oversized SDP"},
-            "404": {"description": "Unknown episode"},
-            "409": {"description": "Not possible in the episode's state"},
-            "415": {"description": "Not application/sdp, or no usable codec"},
-        },
-    }
-    if secured:
-        operation["security"] = [{"bearer": []}]
-        operation["responses"].update({"401": {"description": "No token"}, "403": {"description": "Wrong role"}})
-    return operation
-
-
-def _delete_operation(operation_id: str, summary: str, secured: bool) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": summary,
-        "tags": ["video"],
-        "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in ("episode_id", "session")
-        ],
-        "responses": {"200": {"description": "Closed"}, "404": {"description": "No such session"}},
-    }
-    if secured:
-        operation["security"] = [{"bearer": []}]
-    return operation
-
+_EPISODE: dict[str, Any] = {"episode_id": uuid.UUID}
+_SESSION: dict[str, Any] = {**_EPISODE, "session": str}
+_ANSWER = {
+    "description": "The SDP answer; `Location` is the session to DELETE.",
+    "headers": {"Location": {"schema": {"type": "string"}}},
+    "content": {SDP: {"schema": {"type": "string"}}},
+}
+# 400 a malformed or oversized offer, 409 not in the episode's state, 415 not SDP or no usable codec.
+_OFFER: dict[str, Any] = {"path": _EPISODE, "request": SDP, "responses": {"201": _ANSWER}}
+_CLOSE: dict[str, Any] = {"path": _SESSION, "responses": {"200": {"description": "Closed"}}}
+_HLS = {
+    "description": "application/vnd.apple.mpegurl or video/mp2t",
+    "content": {
+        "application/vnd.apple.mpegurl": {"schema": {"type": "string"}},
+        "video/mp2t": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 
 MEDIA_DOC: dict[str, Any] = {
-    "/live/{episode_id}/whip": {"post": _sdp_operation("whip_publish", "The host publishes (WHIP)", True)},
-    "/live/{episode_id}/whip/{session}": {
-        "delete": _delete_operation("whip_stop", "The host stops publishing: the show ends", True)
+    "/live/{episode_id}/whip": {
+        "post": plain_operation(
+            "whip_publish", "The host publishes (WHIP)", secured=True, errors=(400, 409, 415), **_OFFER
+        )
     },
-    "/live/{episode_id}/whep": {"post": _sdp_operation("whep_watch", "A viewer watches (WHEP)", False)},
-    "/live/{episode_id}/whep/{session}": {"delete": _delete_operation("whep_leave", "A viewer leaves", False)},
+    "/live/{episode_id}/whip/{session}": {
+        "delete": plain_operation(
+            "whip_stop", "The host stops publishing: the show ends", secured=True, errors=(409,), **_CLOSE
+        )
+    },
+    "/live/{episode_id}/whep": {
+        "post": plain_operation("whep_watch", "A viewer watches (WHEP)", errors=(400, 409, 415, 429), **_OFFER)
+    },
+    "/live/{episode_id}/whep/{session}": {"delete": plain_operation("whep_leave", "A viewer leaves", **_CLOSE)},
     "/live/{episode_id}/hls/{name}": {
-        "get": {
-            "operationId": "hls_file",
-            "summary": "HLS playlist (index.m3u8) or segment (segNNNNN.ts): live, then the replay",
-            "tags": ["video"],
-            "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in ("episode_id", "name")
-            ],
-            "responses": {
-                "200": {
-                    "description": "application/vnd.apple.mpegurl or video/mp2t",
-                    "content": {
-                        "application/vnd.apple.mpegurl": {"schema": {"type": "string"}},
-                        "video/mp2t": {"schema": {"type": "string", "format": "binary"}},
-                    },
-                },
-                "404": {"description": "No such episode or file (yet)"},
-            },
-        }
+        "get": plain_operation(
+            "hls_file",
+            "HLS playlist (index.m3u8) or segment (segNNNNN.ts): live, then the replay",
+            path={**_EPISODE, "name": str},
+            responses={"200": _HLS},
+        )
     },
 }

@@ -4,7 +4,9 @@ brand's orders, and the brand's shop confirming a payment."""
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 
 from shopcast.accounts import service as accounts
@@ -21,7 +23,6 @@ from shopcast.catalog.schemas import (
     ShopPaymentIn,
     Totals,
 )
-from shopcast.core.errors import BadRequest
 from shopcast.core.ratelimit import enforce
 from shopcast.core.security import signed_in
 from shopcast.web.api import Api, Call, Raw
@@ -29,7 +30,6 @@ from shopcast.web.api import Api, Call, Raw
 api = Api()
 CART_CHANGES_PER_MINUTE = 60  # per viewer: a person taps a few times a minute, a script far more
 ORDERS_PER_MINUTE = 10
-MAX_KEY_LENGTH = 200
 
 
 async def _limit(call: Call, what: str, limit: int) -> None:
@@ -151,23 +151,27 @@ def _order_response(order: OrderOut, *, status: int) -> Raw:
     return Raw(order.model_dump_json().encode(), "application/json", headers=headers, status=status)
 
 
+class OrderHeaders(BaseModel):
+    idempotency_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
+        alias="Idempotency-Key",
+        description="A new key per order, e.g. a UUID (up to 200 characters): "
+        "a retried request with the same key gets the same order instead of a second one",
+    )
+
+
 @api.route(
     "POST",
     "/api/v1/brands/{brand_slug}/orders",
-    summary="Place the order for the cart (header `Idempotency-Key` required; the same key again: the same order)",
+    summary="Place the order for the cart (the same Idempotency-Key again: the same order)",
     tag="shop",
     response=OrderOut,
     status=201,
     access="signed-in",
-    errors=(400, 409, 429),
+    errors=(409, 429),
+    also={200: "The order placed before with this Idempotency-Key (header `Idempotent-Replayed: true`)."},
 )
-async def place_order(call: Call, brand_slug: str, body: CheckoutIn) -> Raw:
-    key = call.request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise BadRequest(
-            f"send an Idempotency-Key header (up to {MAX_KEY_LENGTH} characters, e.g. a new UUID per order): "
-            "it makes a retried request give the same order instead of a second one"
-        )
+async def place_order(call: Call, brand_slug: str, headers: OrderHeaders, body: CheckoutIn) -> Raw:
+    key = headers.idempotency_key
     # Counted before anything else, replays included: a shopper retrying one order is far below it.
     await _limit(call, "orders", ORDERS_PER_MINUTE)
     database, now, bus = call.resources.database, call.now(), call.resources.bus

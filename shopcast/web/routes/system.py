@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from shopcast.web.api import Api
 from shopcast.web.context import RESOURCES
+
+
+class PartHealth(BaseModel):
+    status: Literal["up", "down"]
+    kind: str = Field(description="sqlite or postgresql; in-process or redis.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: PartHealth
+    bus: PartHealth
 
 
 async def healthz(request: web.Request) -> web.Response:
     resources = request.app[RESOURCES]
     database = await resources.database.ping()
     bus = await resources.bus.ping()
-    body = {
-        "status": "ok" if database and bus else "degraded",
-        "database": {"status": "up" if database else "down", "kind": resources.database.dialect},
-        "bus": {"status": "up" if bus else "down", "kind": resources.bus.kind},
-    }
-    return web.json_response(body, status=200 if database and bus else 503)
+    health = Health(
+        status="ok" if database and bus else "degraded",
+        database=PartHealth(status="up" if database else "down", kind=resources.database.dialect),
+        bus=PartHealth(status="up" if bus else "down", kind=resources.bus.kind),
+    )
+    return web.json_response(text=health.model_dump_json(), status=200 if database and bus else 503)
+
+
+def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 HEALTH_DOC: dict[str, Any] = {
@@ -28,7 +45,7 @@ HEALTH_DOC: dict[str, Any] = {
             "operationId": "healthz",
             "summary": "Whether the database and the bus answer",
             "tags": ["system"],
-            "responses": {"200": {"description": "Both up"}, "503": {"description": "One is down"}},
+            "responses": {"200": _json(Health, "Both up"), "503": _json(Health, "One is down")},
         }
     },
     "/api/openapi.json": {
@@ -36,7 +53,9 @@ HEALTH_DOC: dict[str, Any] = {
             "operationId": "openapi",
             "summary": "This document",
             "tags": ["system"],
-            "responses": {"200": {"description": "OpenAPI 3.1"}},
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+            },
         }
     },
 }
@@ -47,12 +66,10 @@ def api_document(apis: list[Api]) -> dict[str, Any]:
     from shopcast.web import openapi
     from shopcast.web.routes.media import MEDIA_DOC
 
-    return openapi.build(apis, {**HEALTH_DOC, **MEDIA_DOC})
+    return openapi.build(apis, {**HEALTH_DOC, **MEDIA_DOC}, models=[Health])
 
 
-def install(app: web.Application, apis: list[Api]) -> None:
-    document = api_document(apis)
-
+def install(app: web.Application, document: dict[str, Any]) -> None:
     async def openapi_json(_request: web.Request) -> web.Response:
         return web.json_response(document)
 
