@@ -192,7 +192,7 @@ async def update_show(
     wanted = changes.get("first_episode_at")
     if wanted is not None:
         # A client sending the show back as it read it may repeat a first episode now long past.
-        if wanted.tzinfo is not None or wanted.replace(second=0, microsecond=0) != first:
+        if schedule.wall_clock(wanted, show.time_zone) != first:
             schedule.check_first_episode(wanted, zone, now=now)
         first = schedule.wall_clock(wanted, zone)
     if changes.get("rrule") is not None:

@@ -222,7 +222,7 @@ async def test_a_show_read_long_after_it_began_can_be_sent_back(
         f"/api/v1/shows/{show['id']}", json={**body, "title": "Renamed"}, headers=manager.headers
     )
     assert response.status == 200, await response.text()
-    assert (await response.json())["first_episode_at"] == "2026-09-22T19:00:00"
+    assert (await response.json())["first_episode_at"] == "2026-09-22T19:00:00+02:00"
 
 
 async def test_unknown_and_malformed_show_ids_are_404(client, manager: Staff) -> None:
