@@ -8,6 +8,7 @@ events are in web/chat_events.py, the shop's in web/shop_events.py. Delivery to 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -70,6 +71,7 @@ class Connection:
     rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
     # Who an anonymous connection is for watch time: one viewer per connection.
     anonymous_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    joining: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -243,10 +245,20 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        # One join at a time per connection: each holds the room's events for it until its ack is out.
+        async with connection.joining:
+            membership, now = await enter_episode(connection, request.episode_id)
+            async with app[LIVE_ROOMS].entering(sid, episode_room(request.episode_id)) as entry:
+                ack = await answer_join(request, membership, now)
+                entry.seq = ack["seq"]
+                return ack
+
+    async def enter_episode(connection: Connection, episode_id: uuid.UUID) -> tuple[Membership, datetime]:
+        """The connection's place in the episode's room (403 for a banned viewer), from now on."""
         res = resources()
         now = res.clock.now()
         async with res.database.transaction() as session:
-            episode = await episodes.load_episode(session, request.episode_id)  # 404 if unknown
+            episode = await episodes.load_episode(session, episode_id)  # 404 if unknown
             who = chatter(
                 connection.actor,
                 episode.brand_id,
@@ -258,11 +270,14 @@ def install(app: web.Application) -> None:
             if membership is None:
                 watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
                 membership = Membership(episode.brand_id, who, watch_id)
-        connection.rooms[request.episode_id] = membership
+        connection.rooms[episode_id] = membership
+        return membership, now
+
+    async def answer_join(request: JoinRequest, membership: Membership, now: datetime) -> dict[str, Any]:
+        """The join's ack: what the client missed since `last_seq`, or a snapshot of the room."""
+        res = resources()
         room = episode_room(request.episode_id)
-        # Listen first, then read: nothing published from here on can fall between the two.
-        await app[LIVE_ROOMS].follow(room)
-        await sio.enter_room(sid, room)
+        # Read after entering the room: nothing published from here on can fall between the two.
         seq = await res.bus.last_seq(room)
         if request.last_seq is not None:
             missed = await res.bus.since(room, request.last_seq)
