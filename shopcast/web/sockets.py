@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import socketio
 from aiohttp import web
@@ -71,6 +71,8 @@ class Connection:
     rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
     # Who an anonymous connection is for watch time: one viewer per connection.
     anonymous_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # Rooms a ban took this connection out of: its events there are answered with the ban's reason.
+    removed: dict[uuid.UUID, Membership] = field(default_factory=dict)
     joining: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -192,6 +194,7 @@ def install(app: web.Application) -> None:
         for sid, connection in list(connections.items()):
             membership = connection.rooms.get(episode_id)
             if membership is not None and membership.chatter.ref == event.payload.get("ref"):
+                connection.removed[episode_id] = membership
                 await leave_room(sid, connection, episode_id)
 
     async def leave_room(sid: str, connection: Connection, episode_id: uuid.UUID) -> None:
@@ -271,6 +274,7 @@ def install(app: web.Application) -> None:
                 watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
                 membership = Membership(episode.brand_id, who, watch_id)
         connection.rooms[episode_id] = membership
+        connection.removed.pop(episode_id, None)
         return membership, now
 
     async def answer_join(request: JoinRequest, membership: Membership, now: datetime) -> dict[str, Any]:
@@ -315,13 +319,23 @@ def install(app: web.Application) -> None:
         await leave_room(sid, connection, request.episode_id)
         return {"ok": True}
 
+    async def why_not_in_room(connection: Connection, episode_id: uuid.UUID) -> NoReturn:
+        removed = connection.removed.get(episode_id)
+        if removed is not None:  # the ban's reason, while it holds
+            res = resources()
+            async with res.database.transaction() as session:
+                await chat.check_may_join(
+                    session, brand_id=removed.brand_id, chatter=removed.chatter, now=res.clock.now()
+                )
+        raise Conflict("join the episode first")
+
     def wire(name: str, model: type[RoomRequest], handler: RoomHandler) -> None:
         async def on_event(sid: str, data: Any) -> dict[str, Any]:
             connection = connection_of(sid)
             request = model.model_validate(data)
             membership = connection.rooms.get(request.episode_id)
             if membership is None:
-                raise Conflict("join the episode first")
+                await why_not_in_room(connection, request.episode_id)
             call = RoomCall(sid, connection, membership, resources(), app[TALLIES])
             return {"ok": True, **(await handler(call, request) or {})}
 

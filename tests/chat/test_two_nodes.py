@@ -140,13 +140,15 @@ async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[st
         await tom.wait_for("presence:count", viewers=3)
 
         # A ban given on one process applies on the other.
-        ack = await moderator.call("chat:ban", {"episode_id": episode_id, "message_id": sent[0]["id"]})
+        ban = {"episode_id": episode_id, "message_id": sent[0]["id"], "reason": "spam"}
+        ack = await moderator.call("chat:ban", ban)
         assert ack["ok"], ack
         assert (await lea.wait_for("chat:viewer-removed"))["ref"] == lea.ack["snapshot"]["you"]["ref"]
-        refused = await lea.call("chat:send", {"episode_id": episode_id, "text": "still here"})
-        assert refused["ok"] is False
-        rejoin = await lea.call("join", {"episode_id": episode_id})
-        assert rejoin["ok"] is False and rejoin["error"]["status"] == 403
+        banned = {"status": 403, "detail": "you are banned from this brand's chats: spam"}
+        for event, data in (("chat:send", {"text": "still here"}), ("join", {})):
+            refused = await lea.call(event, {"episode_id": episode_id, **data})
+            assert refused["ok"] is False, refused
+            assert {k: refused["error"][k] for k in banned} == banned, refused
         await tom.wait_for("presence:count", viewers=2)
     finally:
         for viewer in viewers:
