@@ -53,8 +53,12 @@ class RedisPresence:
     async def report(self, counts: dict[str, int]) -> dict[str, int]:
         now = time.time()
         rooms = list(counts)
+        gone = self._reported - set(rooms)
+        # Counted as written before it is sent: a report cut short (at shutdown) may still have
+        # reached Redis, and `close` must take it back.
+        self._reported |= set(rooms)
         async with self._redis.pipeline(transaction=False) as pipe:
-            for room in self._reported - set(rooms):
+            for room in gone:
                 pipe.hdel(self._key(room), self._node)
             for room in rooms:
                 key = self._key(room)
