@@ -20,6 +20,7 @@ class Viewer:
         self._looked: dict[str, int] = {}  # per event name: how far `wait_for` has read the log
         self._news = asyncio.Condition()
         self.refusal: Any = None
+        self.goodbye: Any = None  # why the connection ended (`sio.reason`)
         self.token: str | None = None
         self.ack: Any = None  # the join's
 
@@ -33,6 +34,10 @@ class Viewer:
         @self.sio.event
         async def connect_error(data: Any) -> None:
             self.refusal = data
+
+        @self.sio.event
+        async def disconnect(reason: Any = None) -> None:
+            self.goodbye = reason
 
     async def connect(
         self, client: Any, token: str | None, headers: dict[str, str] | None = None, transports: list[str] | None = None

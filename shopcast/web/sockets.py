@@ -179,12 +179,31 @@ def install(app: web.Application) -> None:
         await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
-        async with res.database.transaction() as session:
-            watch_ids = [m.watch_id for c in connections.values() for m in c.rooms.values() if m.watch_id]
-            if watch_ids:
-                await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
+        await stop_watching_everyone()
 
     app.cleanup_ctx.append(open_rooms)
+
+    async def say_goodbye(app: web.Application) -> None:
+        # A restart or a deploy: every client is told now ("server disconnect": pages come back a
+        # little later, spread out), rather than the shutdown waiting for their connections to time
+        # out, longer than a container is given to stop.
+        await stop_watching_everyone()
+        for sid in list(connections):
+            await sio.disconnect(sid)
+
+    app.on_shutdown.append(say_goodbye)
+
+    async def stop_watching_everyone() -> None:
+        """End the watch time of every connection still here, in one go (at shutdown)."""
+        memberships = [m for c in connections.values() for m in c.rooms.values() if m.watch_id is not None]
+        if not memberships:
+            return
+        watch_ids = [m.watch_id for m in memberships if m.watch_id is not None]
+        for membership in memberships:
+            membership.watch_id = None
+        res = resources()
+        async with res.database.transaction() as session:
+            await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
 
     async def on_room_event(room: str, event: Envelope) -> None:
         if event.event != VIEWER_REMOVED:
