@@ -54,6 +54,15 @@ class Viewer:
     async def call(self, event: str, data: Any) -> Any:
         return await self.sio.call(event, data, timeout=10)
 
+    async def call_raw(self, packet: str) -> Any:
+        """Send `[event, data…]` as JSON text, as is (python-socketio cannot encode data nested as
+        deep as a browser can), and return the ack."""
+        acked = asyncio.get_running_loop().create_future()
+        ack_id = self.sio._generate_ack_id("/", lambda *data: acked.set_result(data[0] if len(data) == 1 else data))
+        await self.sio.eio.send(f"2{ack_id}{packet}")  # a Socket.IO EVENT with an ack id, default namespace
+        async with asyncio.timeout(10):
+            return await acked
+
     async def next(self) -> tuple[str, Any]:
         async with asyncio.timeout(10):
             return await self.heard.get()

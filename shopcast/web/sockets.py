@@ -36,6 +36,7 @@ from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
+from shopcast.web.packets import TOO_DEEP, RoomPacket
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
 
@@ -113,9 +114,13 @@ Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 def acked(handler: Handler) -> Handler:
     """Every event gets an ack: the result, or `{ok: false, error}`; no error reaches other clients."""
 
-    async def wrapper(sid: str, data: Any = None) -> dict[str, Any]:
+    async def wrapper(sid: str, *arguments: Any) -> dict[str, Any]:
+        if len(arguments) > 1:  # Socket.IO lets a client send several; each of ours takes one object
+            return problem(InvalidInput(f"send the event's data as one object, not {len(arguments)} arguments"))
+        if TOO_DEEP in arguments:
+            return problem(InvalidInput("the data is nested too deeply"))
         try:
-            return await handler(sid, data)
+            return await handler(sid, arguments[0] if arguments else None)
         except ShopcastError as error:
             return problem(error)
         except ValidationError as error:
@@ -158,6 +163,7 @@ def install(app: web.Application) -> None:
         cors_allowed_origins=_origin_allowed,
         max_http_buffer_size=MAX_PAYLOAD_BYTES,
         http_compression=False,
+        serializer=RoomPacket,
     )
     sio.attach(app, socketio_path="socket.io")
     connections: dict[str, Connection] = {}
@@ -364,7 +370,7 @@ def install(app: web.Application) -> None:
         wire(name, model, handler)
 
     @sio.on("*")
-    async def unknown(event: str, sid: str, data: Any = None) -> dict[str, Any]:
+    async def unknown(event: str, sid: str, *arguments: Any) -> dict[str, Any]:
         return problem(BadRequest(f"unknown event {event!r}"))
 
 
