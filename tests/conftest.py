@@ -237,9 +237,13 @@ def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, clock: SettableClock) -> TestClient:
+async def client(aiohttp_client: Any, settings: Settings, clock: SettableClock) -> AsyncIterator[TestClient]:
     """The real app, through HTTP."""
-    return await aiohttp_client(create_app(settings, clock=clock))
+    test_client = await aiohttp_client(create_app(settings, clock=clock))
+    yield test_client
+    # Shut down here, not in aiohttp_client's own teardown: that comes after the test's Redis keys
+    # are deleted (`redis_prefix`), and what the app writes as it stops would outlive the test.
+    await test_client.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ class Viewer:
         self._looked: dict[str, int] = {}  # per event name: how far `wait_for` has read the log
         self._news = asyncio.Condition()
         self.refusal: Any = None
+        self.goodbye: Any = None  # why the connection ended (`sio.reason`)
         self.token: str | None = None
         self.ack: Any = None  # the join's
 
@@ -33,6 +34,10 @@ class Viewer:
         @self.sio.event
         async def connect_error(data: Any) -> None:
             self.refusal = data
+
+        @self.sio.event
+        async def disconnect(reason: Any = None) -> None:
+            self.goodbye = reason
 
     async def connect(
         self, client: Any, token: str | None, headers: dict[str, str] | None = None, transports: list[str] | None = None
@@ -48,6 +53,15 @@ class Viewer:
 
     async def call(self, event: str, data: Any) -> Any:
         return await self.sio.call(event, data, timeout=10)
+
+    async def call_raw(self, packet: str) -> Any:
+        """Send `[event, data…]` as JSON text, as is (python-socketio cannot encode data nested as
+        deep as a browser can), and return the ack."""
+        acked = asyncio.get_running_loop().create_future()
+        ack_id = self.sio._generate_ack_id("/", lambda *data: acked.set_result(data[0] if len(data) == 1 else data))
+        await self.sio.eio.send(f"2{ack_id}{packet}")  # a Socket.IO EVENT with an ack id, default namespace
+        async with asyncio.timeout(10):
+            return await acked
 
     async def next(self) -> tuple[str, Any]:
         async with asyncio.timeout(10):

@@ -136,9 +136,16 @@ async def restrictions_of(
     return found
 
 
+def _banned(ban: ChatRestriction) -> Forbidden:
+    detail = "you are banned from this brand's chats"
+    return Forbidden(f"{detail}: {ban.reason}" if ban.reason else detail)
+
+
 async def check_may_join(session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
-    if "ban" in await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now):
-        raise Forbidden("you are banned from this brand's chats")
+    """403 with the ban's reason for a viewer banned from the brand's chats."""
+    ban = (await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now)).get("ban")
+    if ban is not None:
+        raise _banned(ban)
 
 
 async def list_restrictions(
@@ -205,7 +212,7 @@ async def send_message(
     episode = await open_episode(session, episode_id)
     restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
     if "ban" in restrictions:
-        raise Forbidden("you are banned from this brand's chats")
+        raise _banned(restrictions["ban"])
     if "timeout" in restrictions:
         until = restrictions["timeout"].until
         left = max(1, round((until - now).total_seconds() / 60)) if until else 0

@@ -19,6 +19,10 @@ class Presence(Protocol):
         """Record this process's count per room; the totals of those rooms across processes."""
         ...
 
+    async def totals(self, rooms: list[str]) -> dict[str, int]:
+        """The rooms' counts across processes, as last reported (for a process without a viewer in them)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -27,6 +31,9 @@ class LocalPresence:
 
     async def report(self, counts: dict[str, int]) -> dict[str, int]:
         return dict(counts)
+
+    async def totals(self, rooms: list[str]) -> dict[str, int]:
+        return dict.fromkeys(rooms, 0)  # the only process has reported none of them
 
     async def close(self) -> None:
         return None
@@ -46,8 +53,12 @@ class RedisPresence:
     async def report(self, counts: dict[str, int]) -> dict[str, int]:
         now = time.time()
         rooms = list(counts)
+        gone = self._reported - set(rooms)
+        # Counted as written before it is sent: a report cut short (at shutdown) may still have
+        # reached Redis, and `close` must take it back.
+        self._reported |= set(rooms)
         async with self._redis.pipeline(transaction=False) as pipe:
-            for room in self._reported - set(rooms):
+            for room in gone:
                 pipe.hdel(self._key(room), self._node)
             for room in rooms:
                 key = self._key(room)
@@ -56,17 +67,25 @@ class RedisPresence:
                 pipe.hgetall(key)
             replies = await pipe.execute()
         self._reported = set(rooms)
-        totals: dict[str, int] = {}
         # The last len(rooms) * 3 replies are (hset, expire, hgetall) per room, in order.
         per_room = replies[len(replies) - 3 * len(rooms) :]
-        for index, room in enumerate(rooms):
-            fields = per_room[3 * index + 2]
-            totals[room] = sum(
-                int(count)
-                for count, stamped in (v.decode().split(":", 1) for v in fields.values())
-                if now - float(stamped) <= self._stale_after
-            )
-        return totals
+        return {room: self._total(per_room[3 * index + 2], now) for index, room in enumerate(rooms)}
+
+    async def totals(self, rooms: list[str]) -> dict[str, int]:
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.hgetall(self._key(room))
+            replies = await pipe.execute()
+        return {room: self._total(fields, now) for room, fields in zip(rooms, replies, strict=True)}
+
+    def _total(self, fields: dict[bytes, bytes], now: float) -> int:
+        """The sum of the processes' counts, without those of processes that stopped reporting."""
+        return sum(
+            int(count)
+            for count, stamped in (v.decode().split(":", 1) for v in fields.values())
+            if now - float(stamped) <= self._stale_after
+        )
 
     async def close(self) -> None:
         if self._reported:

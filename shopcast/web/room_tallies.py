@@ -47,6 +47,12 @@ class RoomTallies:
         """The room's viewer count as last heard across processes (at least this process's own)."""
         return max(self._viewers.get(room, 0), self._rooms.members(room))
 
+    async def viewers_now(self, room: str) -> int:
+        """The room's viewer count across processes, also where this process has no viewer in it."""
+        if room in self._viewers or self._rooms.members(room):
+            return self.viewers(room)
+        return (await self._presence.totals([room])).get(room, 0)
+
     def react(self, episode_id: uuid.UUID, emoji: str) -> None:
         self._reactions.setdefault(episode_id, Counter())[emoji] += 1
         self._unsaved.setdefault(episode_id, Counter())[emoji] += 1

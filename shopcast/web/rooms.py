@@ -9,6 +9,12 @@ their `seq` and their order; signals (seq 0, passing state such as tallies) and 
 the same way with the room's latest `seq` and are never logged. Other parts of the socket layer can
 react to a room event (`on_event`), for example to remove a banned viewer's connections after the
 room heard of the ban.
+
+A client joining gets each event once (`entering`): what the room flushes while its join is being
+answered waits for it, and once the ack says which `seq` it covers (the missed events, or the
+snapshot's), the client gets only what comes after, right after the ack. Until the room has sent
+past that `seq` (a batch that was pending at the join, events still on their way from the bus), that
+client alone gets a trimmed copy of each flush; everyone else gets the same encoded one.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
@@ -40,6 +47,19 @@ def is_urgent(event: str) -> bool:
     return event.startswith(URGENT_PREFIXES) or event in URGENT_EVENTS
 
 
+# A room event ready to go: the seq it was logged with (0 for passing state, never trimmed) and its packet.
+Packet = tuple[int, bytes]
+
+
+@dataclass
+class Entry:
+    """A client's join under way: the room's events held for it until its ack is out."""
+
+    held: list[Packet] = field(default_factory=list)
+    seq: int = 0
+    """The last seq the join's ack covers (set by the join); nothing up to it is sent again."""
+
+
 class _Room:
     """A followed room: its bus relay and the events waiting for the next flush."""
 
@@ -48,10 +68,13 @@ class _Room:
         self.ready = asyncio.Event()
         self.relay: asyncio.Task[None] | None = None
         self.last_seq = 0
-        self.pending: list[bytes] = []
+        self.sent_seq = 0  # the seq of the last logged event flushed
+        self.pending: list[Packet] = []
         self.heard: list[Envelope] = []  # flushed events still to pass to `on_event`
         self.timer: asyncio.TimerHandle | None = None
         self.empty_since: float | None = None
+        self.entering: dict[str, Entry] = {}  # by sid: joins being answered
+        self.floors: dict[str, int] = {}  # by sid: what its ack covered, while the room may still send some of it
 
 
 class LiveRooms:
@@ -92,6 +115,35 @@ class LiveRooms:
         state.empty_since = None  # a room just asked for is kept a full period at least
         await state.ready.wait()
 
+    @contextlib.asynccontextmanager
+    async def entering(self, sid: str, room: str) -> AsyncIterator[Entry]:
+        """Follow the room and put the client in it; the block answers the join and sets `Entry.seq`.
+
+        The room's events wait for the client until the block is over and the ack (sent as the
+        handler returns, with nothing awaited between) is on its way; then the client gets those
+        after `Entry.seq`, and from then on each flush without what the ack already covered.
+        """
+        await self.follow(room)
+        state = self._rooms[room]
+        entry = state.entering[sid] = Entry()
+        try:
+            await self._sio.enter_room(sid, room)
+            yield entry
+        finally:
+            # Released on the loop's next turn: after the ack, which is queued for the client as
+            # the handler returns. Flushes until then still wait in `entry.held`, in order.
+            asyncio.get_running_loop().call_soon(self._release, state, sid, entry)
+
+    def _release(self, state: _Room, sid: str, entry: Entry) -> None:
+        if state.entering.get(sid) is entry:
+            del state.entering[sid]
+        if entry.seq > state.sent_seq:
+            state.floors[sid] = max(entry.seq, state.floors.get(sid, 0))
+        packets = _after(entry.held, entry.seq)
+        eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
+        if packets and eio_sid is not None:
+            self.sockets.deliver(eio_sid, Broadcast([packet for _, packet in packets]))
+
     def rooms(self) -> list[str]:
         """The rooms this process follows."""
         return list(self._rooms)
@@ -106,7 +158,7 @@ class LiveRooms:
         if state is None:  # not followed here: nobody joined it through this process
             if self.members(room):
                 seq = await self._bus.last_seq(room)
-                self._send(room, Broadcast([socketio_event(event, {**payload, "seq": seq})]))
+                self._send(room, [(0, socketio_event(event, {**payload, "seq": seq}))])
             return
         self._take(state, Envelope(room, 0, event, payload))
 
@@ -128,7 +180,7 @@ class LiveRooms:
             if self._on_event is not None:
                 state.heard.append(event)
         seq = event.seq or state.last_seq
-        state.pending.append(socketio_event(event.event, {**event.payload, "seq": seq}))
+        state.pending.append((event.seq, socketio_event(event.event, {**event.payload, "seq": seq})))
         if is_urgent(event.event):
             self._flush(state)
         elif state.timer is None:
@@ -139,17 +191,38 @@ class LiveRooms:
             state.timer.cancel()
             state.timer = None
         if state.pending:
-            self._send(state.name, Broadcast(state.pending))
-            state.pending = []
+            pending, state.pending = state.pending, []
+            self._send(state.name, pending, state)
+            state.sent_seq = max(state.sent_seq, *(seq for seq, _ in pending))
+            if state.floors:
+                state.floors = {sid: seq for sid, seq in state.floors.items() if seq > state.sent_seq}
         for event in state.heard:
             self._heard.put_nowait((state.name, event))
         state.heard = []
 
-    def _send(self, room: str, broadcast: Broadcast) -> None:
+    def _send(self, room: str, packets: list[Packet], state: _Room | None = None) -> None:
         members = self._sio.manager.rooms.get("/", {}).get(room)
-        if members:
+        if not members:
+            return
+        broadcast = Broadcast([packet for _, packet in packets])
+        if state is None or not (state.entering or state.floors):
             for eio_sid in members.values():
                 self.sockets.deliver(eio_sid, broadcast)
+            return
+        trimmed: dict[int, Broadcast] = {}  # by floor: one copy for the clients whose acks ended there
+        for sid, eio_sid in members.items():
+            entry = state.entering.get(sid)
+            if entry is not None:
+                entry.held.extend(packets)
+                continue
+            floor = state.floors.get(sid)
+            if floor is None:
+                self.sockets.deliver(eio_sid, broadcast)
+                continue
+            if floor not in trimmed:
+                trimmed[floor] = Broadcast([packet for _, packet in _after(packets, floor)])
+            if len(trimmed[floor]):
+                self.sockets.deliver(eio_sid, trimmed[floor])
 
     async def _pass_heard_events(self, hook: RoomHook) -> None:
         while True:
@@ -192,6 +265,11 @@ class LiveRooms:
         for task in list(self._tasks):
             await _cancel(task)
         await self.sockets.close()
+
+
+def _after(packets: list[Packet], seq: int) -> list[Packet]:
+    """The packets a client that has everything up to `seq` still needs (passing state included)."""
+    return [(logged, packet) for logged, packet in packets if logged == 0 or logged > seq]
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

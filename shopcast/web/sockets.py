@@ -8,13 +8,14 @@ events are in web/chat_events.py, the shop's in web/shop_events.py. Delivery to 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import socketio
 from aiohttp import web
@@ -35,6 +36,7 @@ from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
+from shopcast.web.packets import TOO_DEEP, RoomPacket
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
 
@@ -70,6 +72,9 @@ class Connection:
     rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
     # Who an anonymous connection is for watch time: one viewer per connection.
     anonymous_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # Rooms a ban took this connection out of: its events there are answered with the ban's reason.
+    removed: dict[uuid.UUID, Membership] = field(default_factory=dict)
+    joining: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -109,9 +114,13 @@ Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 def acked(handler: Handler) -> Handler:
     """Every event gets an ack: the result, or `{ok: false, error}`; no error reaches other clients."""
 
-    async def wrapper(sid: str, data: Any = None) -> dict[str, Any]:
+    async def wrapper(sid: str, *arguments: Any) -> dict[str, Any]:
+        if len(arguments) > 1:  # Socket.IO lets a client send several; each of ours takes one object
+            return problem(InvalidInput(f"send the event's data as one object, not {len(arguments)} arguments"))
+        if TOO_DEEP in arguments:
+            return problem(InvalidInput("the data is nested too deeply"))
         try:
-            return await handler(sid, data)
+            return await handler(sid, arguments[0] if arguments else None)
         except ShopcastError as error:
             return problem(error)
         except ValidationError as error:
@@ -154,6 +163,7 @@ def install(app: web.Application) -> None:
         cors_allowed_origins=_origin_allowed,
         max_http_buffer_size=MAX_PAYLOAD_BYTES,
         http_compression=False,
+        serializer=RoomPacket,
     )
     sio.attach(app, socketio_path="socket.io")
     connections: dict[str, Connection] = {}
@@ -175,12 +185,31 @@ def install(app: web.Application) -> None:
         await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
-        async with res.database.transaction() as session:
-            watch_ids = [m.watch_id for c in connections.values() for m in c.rooms.values() if m.watch_id]
-            if watch_ids:
-                await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
+        await stop_watching_everyone()
 
     app.cleanup_ctx.append(open_rooms)
+
+    async def say_goodbye(app: web.Application) -> None:
+        # A restart or a deploy: every client is told now ("server disconnect": pages come back a
+        # little later, spread out), rather than the shutdown waiting for their connections to time
+        # out, longer than a container is given to stop.
+        await stop_watching_everyone()
+        for sid in list(connections):
+            await sio.disconnect(sid)
+
+    app.on_shutdown.append(say_goodbye)
+
+    async def stop_watching_everyone() -> None:
+        """End the watch time of every connection still here, in one go (at shutdown)."""
+        memberships = [m for c in connections.values() for m in c.rooms.values() if m.watch_id is not None]
+        if not memberships:
+            return
+        watch_ids = [m.watch_id for m in memberships if m.watch_id is not None]
+        for membership in memberships:
+            membership.watch_id = None
+        res = resources()
+        async with res.database.transaction() as session:
+            await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
 
     async def on_room_event(room: str, event: Envelope) -> None:
         if event.event != VIEWER_REMOVED:
@@ -190,6 +219,7 @@ def install(app: web.Application) -> None:
         for sid, connection in list(connections.items()):
             membership = connection.rooms.get(episode_id)
             if membership is not None and membership.chatter.ref == event.payload.get("ref"):
+                connection.removed[episode_id] = membership
                 await leave_room(sid, connection, episode_id)
 
     async def leave_room(sid: str, connection: Connection, episode_id: uuid.UUID) -> None:
@@ -244,10 +274,20 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        # One join at a time per connection: each holds the room's events for it until its ack is out.
+        async with connection.joining:
+            membership, now = await enter_episode(connection, request.episode_id)
+            async with app[LIVE_ROOMS].entering(sid, episode_room(request.episode_id)) as entry:
+                ack = await answer_join(request, membership, now)
+                entry.seq = ack["seq"]
+                return ack
+
+    async def enter_episode(connection: Connection, episode_id: uuid.UUID) -> tuple[Membership, datetime]:
+        """The connection's place in the episode's room (403 for a banned viewer), from now on."""
         res = resources()
         now = res.clock.now()
         async with res.database.transaction() as session:
-            episode = await episodes.load_episode(session, request.episode_id)  # 404 if unknown
+            episode = await episodes.load_episode(session, episode_id)  # 404 if unknown
             who = chatter(
                 connection.actor,
                 episode.brand_id,
@@ -259,11 +299,15 @@ def install(app: web.Application) -> None:
             if membership is None:
                 watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
                 membership = Membership(episode.brand_id, who, watch_id)
-        connection.rooms[request.episode_id] = membership
+        connection.rooms[episode_id] = membership
+        connection.removed.pop(episode_id, None)
+        return membership, now
+
+    async def answer_join(request: JoinRequest, membership: Membership, now: datetime) -> dict[str, Any]:
+        """The join's ack: what the client missed since `last_seq`, or a snapshot of the room."""
+        res = resources()
         room = episode_room(request.episode_id)
-        # Listen first, then read: nothing published from here on can fall between the two.
-        await app[LIVE_ROOMS].follow(room)
-        await sio.enter_room(sid, room)
+        # Read after entering the room: nothing published from here on can fall between the two.
         seq = await res.bus.last_seq(room)
         if request.last_seq is not None:
             missed = await res.bus.since(room, request.last_seq)
@@ -301,13 +345,23 @@ def install(app: web.Application) -> None:
         await leave_room(sid, connection, request.episode_id)
         return {"ok": True}
 
+    async def why_not_in_room(connection: Connection, episode_id: uuid.UUID) -> NoReturn:
+        removed = connection.removed.get(episode_id)
+        if removed is not None:  # the ban's reason, while it holds
+            res = resources()
+            async with res.database.transaction() as session:
+                await chat.check_may_join(
+                    session, brand_id=removed.brand_id, chatter=removed.chatter, now=res.clock.now()
+                )
+        raise Conflict("join the episode first")
+
     def wire(name: str, model: type[RoomRequest], handler: RoomHandler) -> None:
         async def on_event(sid: str, data: Any) -> dict[str, Any]:
             connection = connection_of(sid)
             request = model.model_validate(data)
             membership = connection.rooms.get(request.episode_id)
             if membership is None:
-                raise Conflict("join the episode first")
+                await why_not_in_room(connection, request.episode_id)
             call = RoomCall(sid, connection, membership, resources(), app[TALLIES])
             return {"ok": True, **(await handler(call, request) or {})}
 
@@ -317,7 +371,7 @@ def install(app: web.Application) -> None:
         wire(name, model, handler)
 
     @sio.on("*")
-    async def unknown(event: str, sid: str, data: Any = None) -> dict[str, Any]:
+    async def unknown(event: str, sid: str, *arguments: Any) -> dict[str, Any]:
         return problem(BadRequest(f"unknown event {event!r}"))
 
 

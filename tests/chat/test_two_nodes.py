@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,12 @@ async def shopcast(*args: str, env: dict[str, str]) -> None:
     assert await asyncio.wait_for(process.wait(), 60) == 0
 
 
+@dataclass
+class Node:
+    url: str
+    process: asyncio.subprocess.Process
+
+
 @pytest.fixture
 async def nodes(
     tmp_path: Path,
@@ -40,8 +48,8 @@ async def nodes(
     postgres_server: PostgresServer,
     redis_only_url: str,
     redis_prefix: str,
-) -> AsyncIterator[list[str]]:
-    """The base URLs of two app processes on one PostgreSQL database and one Redis."""
+) -> AsyncIterator[list[Node]]:
+    """Two app processes on one PostgreSQL database and one Redis."""
     env = {
         **os.environ,
         "SHOPCAST_DATABASE_URL": await fresh_database("postgresql", tmp_path, sqlite_template, postgres_server),
@@ -80,10 +88,11 @@ async def nodes(
                         except aiohttp.ClientError:
                             pass
                         await asyncio.sleep(0.2)
-        yield urls
+        yield [Node(url, process) for url, process in zip(urls, processes, strict=True)]
     finally:
         for process in processes:
-            process.terminate()
+            if process.returncode is None:
+                process.terminate()
             await asyncio.wait_for(process.wait(), 30)
 
 
@@ -94,8 +103,62 @@ async def api(http: aiohttp.ClientSession, method: str, url: str, token: str | N
         return await response.json()
 
 
-async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[str]) -> None:
+async def open_episode(url: str, start_url: str | None = None) -> tuple[str, dict[str, str]]:
+    """A live episode planned through `url` (started through `start_url`), and tokens for the
+    manager, the moderator and guests Lea and Tom."""
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    async with aiohttp.ClientSession() as http:
+        tokens = {}
+        for role in ("manager", "moderator"):
+            login = await api(http, "POST", f"{url}/api/v1/auth/login", email=f"{role}@acme.test", password=PASSWORD)
+            tokens[role] = login["token"]
+        show = await api(
+            http, "POST", f"{url}/api/v1/brands/acme/shows", tokens["manager"],
+            title="Tuesday live", time_zone="Europe/Paris", first_episode_at=f"{tomorrow:%Y-%m-%d}T19:00",
+        )  # fmt: skip
+        start_url = start_url or url
+        episodes = await api(http, "GET", f"{start_url}/api/v1/shows/{show['id']}/episodes", tokens["manager"])
+        episode_id = episodes[0]["id"]
+        await api(http, "POST", f"{start_url}/api/v1/episodes/{episode_id}/start", tokens["manager"])
+        for name in ("Lea", "Tom"):
+            tokens[name] = (await api(http, "POST", f"{url}/api/v1/auth/guest", nickname=name))["token"]
+    return episode_id, tokens
+
+
+async def test_the_count_covers_every_process_and_forgets_one_that_died(nodes: list[Node]) -> None:
     a, b = nodes
+    episode_id, tokens = await open_episode(a.url)
+    lea, tom = Viewer(), Viewer()
+
+    async def viewers_now(node: Node, expected: int) -> None:
+        """The audience says `expected` viewers now, once the processes have reported (each second)."""
+        path = f"/api/v1/episodes/{episode_id}/audience"
+        async with aiohttp.ClientSession() as http, asyncio.timeout(10):
+            while True:
+                audience = await api(http, "GET", f"{node.url}{path}", tokens["manager"])
+                if audience["viewers_now"] == expected:
+                    return
+                await asyncio.sleep(0.2)
+
+    try:
+        await tom.connect(b.url, tokens["Tom"])
+        assert (await tom.call("join", {"episode_id": episode_id}))["ok"]
+        await viewers_now(a, 1)  # asked of a process without a viewer of its own in the room
+        await lea.connect(a.url, tokens["Lea"])
+        assert (await lea.call("join", {"episode_id": episode_id}))["ok"]
+        await lea.wait_for("presence:count", viewers=2)
+        b.process.send_signal(signal.SIGKILL)  # no shutdown: nothing of b's is cleaned up
+        assert await b.process.wait() == -signal.SIGKILL
+        # Within seconds: b's last count grows older than the staleness limit (5 s).
+        await lea.wait_for("presence:count", viewers=1)
+        await viewers_now(a, 1)
+    finally:
+        await lea.sio.disconnect()
+        await tom.sio.eio.disconnect(abort=True)
+
+
+async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[Node]) -> None:
+    a, b = (node.url for node in nodes)
     viewers: list[Viewer] = []
 
     async def connect(url: str, token: str, episode_id: str) -> Viewer:
@@ -107,21 +170,7 @@ async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[st
         assert viewer.ack["ok"], viewer.ack
         return viewer
 
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
-    async with aiohttp.ClientSession() as http:
-        tokens = {}
-        for role in ("manager", "moderator"):
-            login = await api(http, "POST", f"{a}/api/v1/auth/login", email=f"{role}@acme.test", password=PASSWORD)
-            tokens[role] = login["token"]
-        show = await api(
-            http, "POST", f"{a}/api/v1/brands/acme/shows", tokens["manager"],
-            title="Tuesday live", time_zone="Europe/Paris", first_episode_at=f"{tomorrow:%Y-%m-%d}T19:00",
-        )  # fmt: skip
-        episodes = await api(http, "GET", f"{b}/api/v1/shows/{show['id']}/episodes", tokens["manager"])
-        episode_id = episodes[0]["id"]
-        await api(http, "POST", f"{b}/api/v1/episodes/{episode_id}/start", tokens["manager"])
-        for name in ("Lea", "Tom"):
-            tokens[name] = (await api(http, "POST", f"{a}/api/v1/auth/guest", nickname=name))["token"]
+    episode_id, tokens = await open_episode(a, b)  # planned on one process, started on the other
     try:
         lea = await connect(a, tokens["Lea"], episode_id)
         tom = await connect(b, tokens["Tom"], episode_id)
@@ -140,13 +189,15 @@ async def test_two_processes_share_the_room_order_counts_and_bans(nodes: list[st
         await tom.wait_for("presence:count", viewers=3)
 
         # A ban given on one process applies on the other.
-        ack = await moderator.call("chat:ban", {"episode_id": episode_id, "message_id": sent[0]["id"]})
+        ban = {"episode_id": episode_id, "message_id": sent[0]["id"], "reason": "spam"}
+        ack = await moderator.call("chat:ban", ban)
         assert ack["ok"], ack
         assert (await lea.wait_for("chat:viewer-removed"))["ref"] == lea.ack["snapshot"]["you"]["ref"]
-        refused = await lea.call("chat:send", {"episode_id": episode_id, "text": "still here"})
-        assert refused["ok"] is False
-        rejoin = await lea.call("join", {"episode_id": episode_id})
-        assert rejoin["ok"] is False and rejoin["error"]["status"] == 403
+        banned = {"status": 403, "detail": "you are banned from this brand's chats: spam"}
+        for event, data in (("chat:send", {"text": "still here"}), ("join", {})):
+            refused = await lea.call(event, {"episode_id": episode_id, **data})
+            assert refused["ok"] is False, refused
+            assert {k: refused["error"][k] for k in banned} == banned, refused
         await tom.wait_for("presence:count", viewers=2)
     finally:
         for viewer in viewers:

@@ -7,6 +7,7 @@ hand-written one that stops reading; room events published on the app's own bus.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -28,6 +29,7 @@ class Listener:
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.heard: list[tuple[str, Any]] = []
+        self.ack: dict[str, Any] = {}  # the join's
         self._changed = asyncio.Event()
 
         @self.sio.on("*")
@@ -51,15 +53,15 @@ async def join(client, factory: Factory, episode) -> AsyncIterator[Callable[...,
     """Connect a listener over the given transports and join the episode's room."""
     made: list[Listener] = []
 
-    async def joined(transports: list[str]) -> Listener:
+    async def joined(transports: list[str], **request: Any) -> Listener:
         listener = Listener()
         made.append(listener)
         token = (await factory.guest(f"Viewer {len(made)}"))["Authorization"].removeprefix("Bearer ")
         await listener.sio.connect(
             str(client.make_url("/")), auth={"token": token}, transports=transports, wait_timeout=10
         )
-        ack = await listener.sio.call("join", {"episode_id": episode["id"]}, timeout=10)
-        assert ack["ok"], ack
+        listener.ack = await listener.sio.call("join", {"episode_id": episode["id"], **request}, timeout=10)
+        assert listener.ack["ok"], listener.ack
         return listener
 
     yield joined
@@ -117,6 +119,86 @@ async def test_what_changes_the_screen_now_does_not_wait_for_the_tick(client, ep
     await listener.until(lambda heard: len(heard.events()) >= len(sent))
     assert [event for event, _ in listener.events()] == sent
     assert seqs(listener) == list(range(1, len(sent) + 1))
+
+
+@pytest.mark.parametrize("last_seq", [7, None], ids=["missed", "snapshot"])
+async def test_what_a_join_ack_holds_never_arrives_again_as_a_live_event(
+    client, episode, join, last_seq: int | None
+) -> None:
+    client.app[LIVE_ROOMS].tick_seconds = 3600  # the chat waits for the next urgent event
+    bus = client.app[RESOURCES].bus
+    watching = await join(["websocket"])
+    for n in range(1, 14):  # 1..7 sent out by the pin, 8..13 waiting when the viewer comes back
+        await bus.publish(room(episode), "pin:shown" if n == 7 else "chat:message", {"n": n})
+    await watching.until(lambda heard: len(heard.events()) >= 7)
+    back = await join(["websocket"], **({} if last_seq is None else {"last_seq": last_seq}))
+    assert back.ack["seq"] == 13
+    if last_seq is not None:
+        assert [e["seq"] for e in back.ack["missed"]] == list(range(8, 14))
+    await bus.publish(room(episode), "pin:shown", {"n": 14})  # sends everything waiting
+    await watching.until(lambda heard: len(heard.events()) >= 14)
+    await back.until(lambda heard: any(data["n"] == 14 for _, data in heard.events()))
+    await back.sio.call("ping", {}, timeout=10)  # anything still on its way is in by now
+    assert seqs(watching) == list(range(1, 15))
+    assert seqs(back) == [14]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_a_viewer_coming_back_to_a_busy_room_gets_each_event_once_in_order(
+    client, factory, episode, transport: str
+) -> None:
+    bus = client.app[RESOURCES].bus
+    token = (await factory.guest("Lea"))["Authorization"].removeprefix("Bearer ")
+    await join_and_listen(client, token, episode, {}, 0.05, transport)  # the room is followed before it gets busy
+
+    async def busy_room() -> None:
+        for n in itertools.count(1):
+            await bus.publish(room(episode), "pin:shown" if n % 9 == 0 else "chat:message", {"n": n})
+            await asyncio.sleep(0.003)
+
+    publisher = asyncio.create_task(busy_room())
+    try:
+        last_seq = None
+        caught_up = heard_live = 0
+        for visit in range(10):
+            request = {} if last_seq is None or visit % 4 == 3 else {"last_seq": last_seq}
+            heard = await join_and_listen(client, token, episode, request, 0.15, transport)
+            kind, ack = heard[0]
+            assert kind == "ack" and ack["ok"], heard[:2]  # nothing of the room before the ack
+            if "missed" in ack:
+                assert [e["seq"] for e in ack["missed"]] == list(range(last_seq + 1, ack["seq"] + 1))
+                caught_up += len(ack["missed"])
+            live = [data["seq"] for event, data in heard[1:] if event not in STATE_EVENTS]
+            assert live == list(range(ack["seq"] + 1, ack["seq"] + 1 + len(live))), (ack["seq"], live)
+            last_seq = live[-1] if live else ack["seq"]
+            heard_live += len(live)
+        assert caught_up and heard_live
+    finally:
+        publisher.cancel()
+
+
+async def join_and_listen(
+    client, token: str, episode: dict[str, Any], request: dict[str, Any], seconds: float, transport: str
+) -> list[tuple[str, Any]]:
+    """Connect, join with `request` and listen for `seconds`: the ack and the events, as they came."""
+    heard: list[tuple[str, Any]] = []
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.on("*", lambda event, data: heard.append((event, data)))
+    acked = asyncio.Event()
+
+    def on_ack(ack: Any) -> None:
+        heard.append(("ack", ack))
+        acked.set()
+
+    await sio.connect(str(client.make_url("/")), auth={"token": token}, transports=[transport], wait_timeout=10)
+    try:
+        await sio.emit("join", {"episode_id": episode["id"], **request}, callback=on_ack)
+        async with asyncio.timeout(10):
+            await acked.wait()
+        await asyncio.sleep(seconds)  # live events come as they are published
+    finally:
+        await sio.eio.disconnect(abort=True)  # not waiting for a polling client's last long poll
+    return heard
 
 
 async def test_websockets_are_not_compressed_even_when_the_client_offers(client, factory, episode) -> None:

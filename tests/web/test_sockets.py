@@ -115,4 +115,14 @@ async def test_bad_events_get_a_reason_and_break_nothing(client, factory: Factor
         assert reason in ack["error"]["detail"]
     unknown = await viewer.call("fly", {"x": 1})
     assert unknown["ok"] is False and "unknown event 'fly'" in unknown["error"]["detail"]
+    # Socket.IO lets a client send several arguments, or none: each still gets an ack with a reason.
+    several = await viewer.call("join", ({"episode_id": episode["id"]}, 7))
+    assert several["error"]["status"] == 422 and "not 2 arguments" in several["error"]["detail"], several
+    assert (await viewer.call("fly", (1, 2)))["error"]["status"] == 400
+    nothing = await viewer.sio.call("join", timeout=10)
+    assert nothing["error"]["status"] == 422 and "dictionary" in nothing["error"]["detail"], nothing
+    # JSON nested deeper than Python's decoder follows (a browser's can send it, in 70 KB or less).
+    deep = '["join",' + '{"episode_id":' * 4000 + "{}" + "}" * 4000 + "]"
+    too_deep = await viewer.call_raw(deep)
+    assert too_deep["error"] == {**too_deep["error"], "status": 422, "detail": "the data is nested too deeply"}
     assert (await viewer.call("join", {"episode_id": episode["id"]}))["ok"]  # still fine

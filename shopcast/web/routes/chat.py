@@ -104,7 +104,7 @@ async def moderation_log(call: Call, episode_id: uuid.UUID) -> list[ModerationEn
     access="signed-in",
 )
 async def episode_audience(call: Call, episode_id: uuid.UUID) -> AudienceOut:
-    viewers_now = call.request.app[TALLIES].viewers(episode_room(episode_id))
+    viewers_now = await call.request.app[TALLIES].viewers_now(episode_room(episode_id))
     return await audience.audience(
         call.session, actor=call.actor, episode_id=episode_id, viewers_now=viewers_now, now=call.now()
     )
