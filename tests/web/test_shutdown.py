@@ -35,7 +35,7 @@ async def test_a_stopping_app_tells_its_viewers_and_leaves_in_redis_only_what_ex
     finally:
         await store.aclose()
     # The room's seq and log let viewers catch up after a restart; a rate limit holds across one.
-    assert {key for key in left if not key.startswith("limit:")} == {
+    assert {key for key in left if not key.startswith("window:")} == {
         f"bus:episode:{room.episode_id}:seq",
         f"bus:episode:{room.episode_id}:log",
     }
