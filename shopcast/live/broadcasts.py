@@ -16,23 +16,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
-from aiortc.sdp import SessionDescription
 
 from shopcast.core.bus import Bus, SubscriberTooSlow
-from shopcast.core.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
+from shopcast.core.errors import Conflict, NotFound
+from shopcast.live import codecs
 from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
 from shopcast.live.hls import HlsPackager, finish_abandoned_playlist
 from shopcast.live.network import WebRtcNetwork
+from shopcast.live.offers import Offer, read_offer
 from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
 
 log = logging.getLogger(__name__)
 
-MAX_SDP_BYTES = 64 * 1024
-PUBLISHED_VIDEO = ("video/VP8", "video/H264")
-PUBLISHED_AUDIO = ("audio/opus",)
-ACCEPTED = "video VP8 or H264, audio Opus"
 # A viewer at most this far behind live (0.5 s of video at 30 fps, 1 s of 20 ms audio frames):
 # beyond it they skip to the next keyframe rather than drift seconds behind.
 MAX_QUEUE = {"video": 15, "audio": 50}
@@ -78,32 +75,6 @@ class BroadcastStats:
     encoders: int  # frames encoded for viewers: none, the host's packets are forwarded
 
 
-def _check_sdp(sdp: str) -> SessionDescription:
-    if len(sdp.encode()) > MAX_SDP_BYTES:
-        raise BadRequest(f"the SDP offer is larger than {MAX_SDP_BYTES} bytes")
-    if not sdp.startswith("v=0"):
-        raise BadRequest("the body is not an SDP offer (it must start with v=0)")
-    try:
-        description = SessionDescription.parse(sdp)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise BadRequest(f"the SDP offer cannot be read: {exc}") from exc
-    if not description.media:
-        raise BadRequest("the SDP offer cannot be used: it has no audio or video section")
-    return description
-
-
-def _kinds(description: SessionDescription) -> list[str]:
-    """The offer's media kinds, in its order (one section each)."""
-    kinds = [m.kind for m in description.media if m.kind in ("audio", "video")]
-    if len(kinds) != len(set(kinds)):
-        raise BadRequest("the SDP offer cannot be used: one audio and one video section at most")
-    return kinds
-
-
-def _offered(description: SessionDescription, kind: str) -> list[str]:
-    return [c.mimeType for m in description.media if m.kind == kind for c in m.rtp.codecs]
-
-
 class Broadcasts:
     def __init__(
         self,
@@ -130,23 +101,21 @@ class Broadcasts:
     def _new_connection(self) -> RTCPeerConnection:
         return RTCPeerConnection(self._network.configuration())
 
-    async def _answer(self, pc: RTCPeerConnection) -> str:
+    async def _answer(self, pc: RTCPeerConnection, offer: Offer) -> str:
+        await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription.sdp
 
     # --- the host --------------------------------------------------------------------------
 
-    async def publish(self, episode_id: uuid.UUID, offer: str, *, identity: uuid.UUID | None = None) -> Session:
+    async def publish(self, episode_id: uuid.UUID, sdp: str, *, identity: uuid.UUID | None = None) -> Session:
         """Take the host's stream (WHIP); someone else is refused while the host is connected.
 
         The same person (`identity`) publishing again takes over at once: after a network change
         their old connection may still look alive for a while, and they must not be locked out.
         """
-        description = _check_sdp(offer)
-        video = [c for c in _offered(description, "video") if c in PUBLISHED_VIDEO]
-        audio = [c for c in _offered(description, "audio") if c in PUBLISHED_AUDIO]
-        if not video or (_offered(description, "audio") and not audio):
-            raise UnsupportedMediaType(f"no usable codec in the offer: Shopcast accepts {ACCEPTED}")
+        offer = read_offer(sdp, sends=True, network=self._network)
+        has_audio = codecs.check_publishable(offer)
         broadcast = self._broadcasts.get(episode_id)
         if (
             broadcast is not None
@@ -173,25 +142,23 @@ class Broadcasts:
         session = secrets.token_urlsafe(16)
         broadcast.publisher, broadcast.publisher_session, broadcast.publisher_identity = pc, session, identity
         try:
-            packager = self._packager(broadcast, has_audio=bool(audio))
+            packager = self._packager(broadcast, has_audio=has_audio)
             # Transceivers made before the offer is applied: aiortc negotiates codecs while applying
             # it, matching the offer's sections to these, so their preferences are what is agreed.
-            for kind in _kinds(description):
-                allowed = PUBLISHED_VIDEO if kind == "video" else PUBLISHED_AUDIO
+            for kind in offer.kinds:
                 transceiver = pc.addTransceiver(kind, direction="recvonly")
-                codecs = RTCRtpSender.getCapabilities(kind).codecs
-                transceiver.setCodecPreferences([c for c in codecs if c.mimeType in allowed or c.name == "rtx"])
-                tap_receiver(transceiver.receiver, broadcast.fanouts[kind], decode=packager is not None)
-            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
-            answer = await self._answer(pc)
+                transceiver.setCodecPreferences(codecs.received(kind))
+                ask = tap_receiver(transceiver.receiver, broadcast.fanouts[kind], decode=packager is not None)
+                broadcast.fanouts[kind].connect_publisher(ask)
+            answer = await self._answer(pc, offer)
             # The receivers' tracks exist once the offer is applied.
             tracks = {t.kind: t.receiver.track for t in pc.getTransceivers()}
             if packager is not None and "video" in tracks:
                 packager.attach(tracks["video"], tracks.get("audio"))
-        except ValueError as exc:
+        except Exception as exc:  # aiortc refusing an offer that read well
             await self._drop_publisher(broadcast)
-            raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc
-        broadcast.codecs = self._negotiated(answer)
+            raise codecs.refusal(exc, no_common_codec=codecs.NOT_PUBLISHABLE) from exc
+        broadcast.codecs = codecs.negotiated(answer)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -215,19 +182,6 @@ class Broadcasts:
                 has_audio=has_audio,
             )
         return broadcast.packager
-
-    def _negotiated(self, answer: str) -> dict[str, RTCRtpCodecCapability]:
-        chosen: dict[str, RTCRtpCodecCapability] = {}
-        for media in SessionDescription.parse(answer).media:
-            first = next((c for c in media.rtp.codecs if c.name != "rtx"), None)
-            if first is not None:
-                chosen[media.kind] = RTCRtpCodecCapability(
-                    mimeType=first.mimeType,
-                    clockRate=first.clockRate,
-                    channels=first.channels,
-                    parameters=dict(first.parameters),
-                )
-        return chosen
 
     def _start_grace(self, broadcast: Broadcast) -> None:
         if broadcast.grace_timer is not None:
@@ -262,15 +216,13 @@ class Broadcasts:
 
     # --- the viewers -----------------------------------------------------------------------
 
-    async def watch(self, episode_id: uuid.UUID, offer: str) -> Session:
+    async def watch(self, episode_id: uuid.UUID, sdp: str) -> Session:
         """A receive-only session (WHEP) on the host's forwarded packets."""
-        description = _check_sdp(offer)
+        offer = read_offer(sdp, sends=False, network=self._network)
         broadcast = self._broadcasts.get(episode_id)
         if broadcast is None or not broadcast.codecs:
             raise Conflict("the episode is not on air yet")
-        for kind, codec in broadcast.codecs.items():
-            if any(m.kind == kind for m in description.media) and codec.mimeType not in _offered(description, kind):
-                raise UnsupportedMediaType(f"this stream is {codec.mimeType}; the offer does not accept it")
+        codecs.check_watchable(offer, broadcast.codecs)
 
         pc = self._new_connection()
         session = secrets.token_urlsafe(16)
@@ -278,19 +230,19 @@ class Broadcasts:
         try:
             # As for the host: the viewer's transceivers exist, with the host's codec only, before
             # the offer is applied, so that codec is the one agreed and the packets fit it.
-            for kind in _kinds(description):
+            for kind in offer.kinds:
                 codec = broadcast.codecs.get(kind)
                 if codec is None:
                     continue
                 fanout = broadcast.fanouts[kind]
                 transceiver = pc.addTransceiver(fanout.subscribe(), direction="sendonly")
-                transceiver.setCodecPreferences(self._matching(kind, codec))
+                transceiver.setCodecPreferences(codecs.forwarded(kind, codec))
                 route_keyframe_requests(transceiver.sender, fanout)
-            await pc.setRemoteDescription(RTCSessionDescription(self._network.filter_remote_candidates(offer), "offer"))
-            answer = await self._answer(pc)
-        except ValueError as exc:
+            answer = await self._answer(pc, offer)
+        except Exception as exc:  # aiortc refusing an offer that read well
             await self._close_viewer(broadcast, session)
-            raise BadRequest(f"the SDP offer cannot be used: {exc}") from exc
+            main = broadcast.codecs.get("video") or next(iter(broadcast.codecs.values()))
+            raise codecs.refusal(exc, no_common_codec=codecs.not_watchable(main.mimeType)) from exc
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -298,21 +250,6 @@ class Broadcasts:
                 await self._close_viewer(broadcast, session)
 
         return Session(session, answer)
-
-    @staticmethod
-    def _matching(kind: str, codec: RTCRtpCodecCapability) -> list[RTCRtpCodecCapability]:
-        """Only the codec the host sends: packets are forwarded, not re-encoded."""
-        capabilities = RTCRtpSender.getCapabilities(kind).codecs
-        same = [
-            c
-            for c in capabilities
-            if c.mimeType == codec.mimeType
-            and (
-                c.mimeType != "video/H264"
-                or c.parameters.get("packetization-mode") == codec.parameters.get("packetization-mode")
-            )
-        ]
-        return same + [c for c in capabilities if c.name == "rtx"]
 
     async def _close_viewer(self, broadcast: Broadcast, session: str) -> None:
         pc = broadcast.viewers.pop(session, None)

@@ -11,8 +11,8 @@ from aiohttp import web
 from shopcast.core.errors import NotFound, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
-from shopcast.live.broadcasts import MAX_SDP_BYTES
 from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.offers import MAX_SDP_BYTES
 from shopcast.web.api import PRINCIPAL
 from shopcast.web.context import RESOURCES
 
@@ -146,7 +146,7 @@ def _sdp_operation(operation_id: str, summary: str, secured: bool) -> dict[str, 
                 "headers": {"Location": {"schema": {"type": "string"}}},
                 "content": {SDP: {"schema": {"type": "string"}}},
             },
-            "400": {"description": "Malformed or oversized SDP"},
+            "400": {"description": "Malformed or oversized SDP, or an offer that cannot connect (the reason says why)"},
             "404": {"description": "Unknown episode"},
             "409": {"description": "Not possible in the episode's state"},
             "415": {"description": "Not application/sdp, or no usable codec"},
