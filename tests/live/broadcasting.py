@@ -11,11 +11,33 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from shopcast.core.security import Role
 from shopcast.web.context import RESOURCES
-from tests.factories import Staff
+from tests.factories import Factory, Staff
 from tests.live.webrtc_peers import eventually, peer, publisher_offer
 
 SDP = {"Content-Type": "application/sdp"}
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A brand's weekly show: its manager, its host and its coming episodes (ids, soonest first)."""
+
+    manager: Staff
+    host: Staff
+    episodes: list[dict[str, Any]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e["id"] for e in self.episodes]
+
+
+async def weekly_show(factory: Factory, brand: str = "acme") -> Cast:
+    await factory.brand(brand)
+    manager = await factory.staff(brand, Role.MANAGER)
+    host = await factory.staff(brand, Role.HOST)
+    show = await factory.show(brand, manager)
+    return Cast(manager, host, await factory.episodes(show["id"], manager))
 
 
 async def publish(client: Any, host: Staff, episode_id: str, **offer: Any) -> tuple[RTCPeerConnection, Any]:
@@ -82,8 +104,13 @@ class Holdings:
 
     @classmethod
     def now(cls, client: Any) -> Holdings:
-        # asyncio's executor keeps idle workers for later calls: they are not anybody's leftovers.
-        threads = sorted(t.name for t in threading.enumerate() if not t.name.startswith("asyncio_"))
+        # asyncio's executor keeps idle workers for later calls, and SQLite's pool a thread per
+        # connection (aiosqlite): they come and go with the load, not with WebRTC sessions.
+        threads = sorted(
+            t.name
+            for t in threading.enumerate()
+            if not t.name.startswith("asyncio_") and not t.name.endswith("(_connection_worker_thread)")
+        )
         return cls(
             connections=client.app[RESOURCES].broadcasts.open_connections(),
             # The Redis bus starts its one listener with the first subscription, for the app's lifetime.

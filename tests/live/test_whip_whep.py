@@ -14,18 +14,15 @@ from shopcast.core.security import Role
 from shopcast.live.network import offered_candidates
 from shopcast.web.context import RESOURCES
 from tests.factories import Factory
-from tests.live.broadcasting import SDP, go_live, publish, status_of
+from tests.live.broadcasting import SDP, go_live, publish, status_of, weekly_show
 from tests.live.webrtc_peers import Viewer, eventually, peer, publisher_offer
 
 
 @pytest.fixture
 async def on_air_soon(factory: Factory) -> dict[str, Any]:
-    await factory.brand("acme")
-    manager = await factory.staff("acme", Role.MANAGER)
-    host = await factory.staff("acme", Role.HOST)
-    show = await factory.show("acme", manager)
-    episode = (await factory.episodes(show["id"], manager))[0]
-    return {"manager": manager, "host": host, "episode": episode, "id": episode["id"]}
+    cast = await weekly_show(factory)
+    episode = cast.episodes[0]
+    return {"manager": cast.manager, "host": cast.host, "episode": episode, "id": episode["id"]}
 
 
 async def test_host_goes_live_and_a_viewer_watches_then_the_show_ends(client, on_air_soon) -> None:
@@ -70,14 +67,14 @@ async def test_host_goes_live_and_a_viewer_watches_then_the_show_ends(client, on
 
 async def test_end_show_closes_every_connection(client, on_air_soon) -> None:
     episode_id = on_air_soon["id"]
-    host_pc, response = await publish(client, on_air_soon["host"], episode_id)
-    await host_pc.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
+    host_pc, _ = await go_live(client, on_air_soon["host"], episode_id)
     broadcasts = client.app[RESOURCES].broadcasts
     status_path = f"/api/v1/episodes/{episode_id}/broadcast"
-    await eventually(lambda: host_pc.connectionState == "connected")
     viewer = Viewer(peer())
     watched = await client.post(f"/live/{episode_id}/whep", data=await viewer.offer(), headers=SDP)
     await viewer.accept(await watched.text())
+    await eventually(lambda: viewer.pc.connectionState == "connected")  # counted once connected
+    await eventually(lambda: broadcasts.stats(uuid.UUID(episode_id)).viewers == 1)
     studio = await (await client.get(status_path, headers=on_air_soon["host"].headers)).json()
     assert studio == {"on_air": True, "publisher_connected": True, "viewers": 1}
     response = await client.post(f"/api/v1/episodes/{episode_id}/end", headers=on_air_soon["host"].headers)
@@ -91,9 +88,7 @@ async def test_end_show_closes_every_connection(client, on_air_soon) -> None:
 
 async def test_a_host_who_vanishes_ends_the_episode(client, on_air_soon) -> None:
     episode_id = on_air_soon["id"]
-    host_pc, response = await publish(client, on_air_soon["host"], episode_id)
-    await host_pc.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
-    await eventually(lambda: host_pc.connectionState == "connected")
+    host_pc, _ = await go_live(client, on_air_soon["host"], episode_id)
     await host_pc.close()  # grace period in tests: 1 s
     async with asyncio.timeout(30):
         while await status_of(client, episode_id) != "ended":  # noqa: ASYNC110 - the API is polled
@@ -152,9 +147,7 @@ async def test_bad_requests_get_a_reason(client, factory: Factory, on_air_soon) 
 
 async def test_a_second_publisher_is_refused_while_the_host_is_connected(client, on_air_soon) -> None:
     episode_id = on_air_soon["id"]
-    host_pc, response = await publish(client, on_air_soon["host"], episode_id)
-    await host_pc.setRemoteDescription(RTCSessionDescription(await response.text(), "answer"))
-    await eventually(lambda: host_pc.connectionState == "connected")
+    host_pc, _ = await go_live(client, on_air_soon["host"], episode_id)
     other_pc, second = await publish(client, on_air_soon["manager"], episode_id)
     assert second.status == 409 and "already publishing" in (await second.json())["detail"]
     await other_pc.close()
@@ -229,11 +222,8 @@ UNUSABLE_OFFERS = [
 
 
 async def test_unusable_offers_get_a_400_with_the_reason_on_whip_and_whep(client, factory: Factory) -> None:
-    await factory.brand("acme")
-    manager = await factory.staff("acme", Role.MANAGER)
-    host = await factory.staff("acme", Role.HOST)
-    show = await factory.show("acme", manager)
-    on_air, scheduled = (e["id"] for e in (await factory.episodes(show["id"], manager))[:2])
+    cast = await weekly_show(factory)
+    host, (on_air, scheduled) = cast.host, cast.ids[:2]
     host_pc, _ = await go_live(client, host, on_air)
     broadcasts = client.app[RESOURCES].broadcasts
     whip_offer = await publisher_offer(peer())
@@ -254,7 +244,7 @@ async def test_unusable_offers_get_a_400_with_the_reason_on_whip_and_whep(client
         assert response.content_type == "application/problem+json"
         assert reason in (await response.json())["detail"], (what, path, await response.text())
     assert await status_of(client, scheduled) == "scheduled"
-    assert not broadcasts.on_air(uuid.UUID(scheduled))
+    assert not broadcasts.carries(uuid.UUID(scheduled))
     stats = broadcasts.stats(uuid.UUID(on_air))
     assert stats is not None and stats.viewers == 0 and stats.publisher_connected
     assert broadcasts.open_connections() == 1  # the host's
