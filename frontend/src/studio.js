@@ -268,6 +268,10 @@ async function publish() {
     if (state.pc === pc) closeConnection();
     throw error;
   }
+}
+
+/** The server puts the episode live once this connection is up, not at the answer: so does the studio. */
+function onAir() {
   if (state.episode.status !== "live") renderEpisode({ ...state.episode, status: "live" });
   watchViewers();
 }
@@ -279,6 +283,7 @@ function onConnectionState(pc) {
     case "connected":
       state.retries = 0;
       setPhase("live");
+      onAir();
       break;
     case "disconnected":
       setPhase("reconnecting");
@@ -352,7 +357,9 @@ function watchViewers() {
     try {
       const status = await api.broadcast(episodeId);
       renderViewers(status.viewers);
-      if (!status.on_air) await refreshEpisode();
+      // Not on air (ended elsewhere?), or just gone live (the server may answer a moment after the
+      // studio connects): the episode's status says which.
+      if (!status.on_air || state.episode?.status !== "live") await refreshEpisode();
     } catch {
       // A missed poll changes nothing; the next one will tell.
     }

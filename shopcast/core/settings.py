@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
     )
+    webrtc_connect_seconds: float = Field(
+        20,
+        gt=0,
+        le=300,
+        description="How long a new WHIP or WHEP session may take to connect (ICE and DTLS) before it is closed "
+        "and everything it held is released.",
+    )
     hls_segment_seconds: float = Field(
         2.0, ge=1.0, le=6.0, description="Length of HLS segments: shorter is closer to live, longer is lighter."
     )

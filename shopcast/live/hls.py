@@ -74,6 +74,11 @@ class HlsPackager:
         self._thread.start()
 
     @property
+    def has_audio(self) -> bool:
+        """Whether the output has sound: fixed by the host's first connection, kept across reconnections."""
+        return self._has_audio
+
+    @property
     def playlist(self) -> Path:
         return self.folder / PLAYLIST
 

@@ -30,7 +30,7 @@ async def end_shows_left_on_air(
     await asyncio.sleep(grace_seconds)
     ended = []
     for episode_id in left_on_air:
-        if broadcasts.on_air(episode_id):
+        if broadcasts.carries(episode_id):
             continue
         async with database.transaction() as session:
             await service.end_abandoned(session, episode_id=episode_id, now=clock.now(), bus=bus)

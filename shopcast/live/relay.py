@@ -201,10 +201,12 @@ _DECODER_QUEUE = "_RTCRtpReceiver__decoder_queue"
 _SEND_KEYFRAME = "_send_keyframe"
 
 
-def tap_receiver(receiver: RTCRtpReceiver, fanout: Fanout, *, decode: bool = False) -> None:
+def tap_receiver(receiver: RTCRtpReceiver, fanout: Fanout, *, decode: bool = False) -> Callable[[], None]:
     """Forward the receiver's encoded frames to `fanout` (call before the connection starts).
 
     With `decode`, aiortc also decodes them and the receiver's track yields the pictures and sound.
+    Returns how to ask this receiver's sender for a keyframe: give it to the fan-out
+    (`Fanout.connect_publisher`) once the connection is the publisher's, not before.
     """
     if not hasattr(receiver, _DECODER_QUEUE):
         raise RuntimeError("aiortc's receiver changed: the relay needs aiortc==1.16.0")
@@ -222,7 +224,7 @@ def tap_receiver(receiver: RTCRtpReceiver, fanout: Fanout, *, decode: bool = Fal
             pending.add(request)
             request.add_done_callback(pending.discard)
 
-    fanout.connect_publisher(ask_keyframe)
+    return ask_keyframe
 
 
 def route_keyframe_requests(sender: RTCRtpSender, fanout: Fanout) -> None:

@@ -135,9 +135,12 @@ class EpisodeOut(BaseModel):
 class BroadcastOut(BaseModel):
     """The video side of an episode, as the studio shows it."""
 
-    on_air: bool = Field(description="This app process holds the episode's broadcast.")
+    on_air: bool = Field(
+        description="This app process carries the episode's broadcast, and the host's connection has come up "
+        "(false while the first connection is still being made)."
+    )
     publisher_connected: bool = Field(description="The host's connection is up (false during a reconnect).")
-    viewers: int = Field(description="WebRTC (WHEP) viewers connected to this process.")
+    viewers: int = Field(description="WebRTC (WHEP) viewers connected to this process (not those still connecting).")
 
 
 class IceServerOut(BaseModel):

@@ -103,6 +103,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         bus=bus,
         grace_seconds=settings.publisher_grace_seconds,
         on_publisher_gone=end_abandoned,
+        connect_seconds=settings.webrtc_connect_seconds,
         min_keyframe_interval=settings.keyframe_interval_seconds,
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,

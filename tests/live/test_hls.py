@@ -16,7 +16,8 @@ from shopcast.core.security import Role
 from shopcast.web.app import create_app
 from tests.conftest import SettableClock, make_settings
 from tests.factories import Factory
-from tests.live.webrtc_peers import peer, publisher_offer
+from tests.live.broadcasting import broadcast_of, go_live
+from tests.live.webrtc_peers import Viewer, peer, publisher_offer
 
 SDP = {"Content-Type": "application/sdp"}
 
@@ -95,3 +96,33 @@ async def test_only_hls_files_are_served(client) -> None:
         response = await client.get(f"/live/6f1c3a8e-0000-4000-8000-000000000000/hls/{name}")
         assert response.status == 404
     assert (await client.get("/live/not-an-id/hls/index.m3u8")).status == 404
+
+
+async def test_a_host_without_a_microphone_is_live_with_video_only(client, factory: Factory) -> None:
+    await factory.brand("acme")
+    manager = await factory.staff("acme", Role.MANAGER)
+    show = await factory.show("acme", manager)
+    episode_id = (await factory.episodes(show["id"], manager))[0]["id"]
+    host, session = await go_live(client, manager, episode_id, audio=False)
+    studio = await broadcast_of(client, manager, episode_id)
+    assert studio == {"on_air": True, "publisher_connected": True, "viewers": 0}
+
+    # A viewer offering to take sound too gets the picture, and no sound track that never plays.
+    viewer = Viewer(peer())
+    watched = await client.post(f"/live/{episode_id}/whep", data=await viewer.offer(), headers=SDP)
+    assert watched.status == 201, await watched.text()
+    await viewer.accept(await watched.text())
+    frames = await viewer.frames("video", 5)
+    assert (frames[-1].width, frames[-1].height) == (640, 480)
+    assert "audio" not in viewer.tracks
+
+    # HLS is explicitly video-only: segments with one H.264 stream, no silent audio made up.
+    hls = f"/live/{episode_id}/hls/index.m3u8"
+    live = await playlist_with(client, hls, 1)
+    decoded = decode(await (await client.get(f"/live/{episode_id}/hls/{segments(live)[0]}")).read())
+    assert decoded["kinds"] == {"video": "h264"}
+    assert decoded["pictures"]
+    await viewer.pc.close()
+    assert (await client.delete(session, headers=manager.headers)).status == 200
+    await host.close()
+    assert (await (await client.get(hls)).text()).rstrip().endswith("#EXT-X-ENDLIST")

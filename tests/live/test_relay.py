@@ -155,7 +155,7 @@ async def test_nothing_leaks_after_twenty_viewers_come_and_go(broadcasts: Broadc
     finally:
         await host.close()
     await broadcasts.end(episode)
-    assert broadcasts.open_connections() == 0 and not broadcasts.on_air(episode)
+    assert broadcasts.open_connections() == 0 and not broadcasts.carries(episode)
 
 
 async def test_an_h264_host_reaches_viewers_in_h264_and_a_vp8_only_viewer_is_told(broadcasts: Broadcasts) -> None:

@@ -11,8 +11,8 @@ from aiohttp import web
 from shopcast.core.errors import NotFound, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
-from shopcast.live.broadcasts import MAX_SDP_BYTES
 from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.offers import MAX_SDP_BYTES
 from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
 from shopcast.web.openapi import plain_operation
@@ -41,43 +41,44 @@ def _created(answer: str, location: str) -> web.Response:
 
 
 async def publish(request: web.Request) -> web.Response:
-    """The host starts (or resumes) sending: the episode goes live."""
+    """The host starts (or resumes) sending; the episode goes live once their connection is up."""
     resources = request.app[RESOURCES]
-    broadcasts = resources.broadcasts
     episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
     offer = await _offer(request)
     async with resources.database.transaction() as session:
         await live.check_publisher(session, actor=actor, episode_id=episode_id)
-    started = await broadcasts.publish(episode_id, offer, identity=actor.id if actor else None)
-    try:
+
+    async def go_live() -> None:
         async with resources.database.transaction() as session:
             await live.go_live(
                 session, actor=actor, episode_id=episode_id, now=resources.clock.now(), bus=resources.bus
             )
-    except Exception:
-        await broadcasts.end(episode_id)
-        raise
+
+    started = await resources.broadcasts.publish(
+        episode_id, offer, identity=actor.id if actor else None, on_connected=go_live
+    )
     return _created(started.answer, f"/live/{episode_id}/whip/{started.id}")
 
 
 async def stop_publishing(request: web.Request) -> web.Response:
-    """The host's WHIP client hangs up: the show ends."""
+    """The host's WHIP client hangs up: a live show ends; a session that never went live just closes."""
     resources = request.app[RESOURCES]
     broadcasts = resources.broadcasts
     episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
     async with resources.database.transaction() as session:
-        await live.check_publisher(session, actor=actor, episode_id=episode_id)
+        episode = await live.check_publisher(session, actor=actor, episode_id=episode_id)
     if not broadcasts.is_publisher(episode_id, request.match_info["session"]):
         raise NotFound("no such publishing session")
-    async with resources.database.transaction() as session:
-        await live.change_status(
-            session,
-            actor=actor,
-            episode_id=episode_id,
-            to=EpisodeStatus.ENDED,
-            now=resources.clock.now(),
-            bus=resources.bus,
-        )
+    if episode.status == EpisodeStatus.LIVE:
+        async with resources.database.transaction() as session:
+            await live.change_status(
+                session,
+                actor=actor,
+                episode_id=episode_id,
+                to=EpisodeStatus.ENDED,
+                now=resources.clock.now(),
+                bus=resources.bus,
+            )
     await broadcasts.end(episode_id)
     return web.Response(status=200)
 

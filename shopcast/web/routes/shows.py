@@ -179,4 +179,4 @@ async def broadcast_status(call: Call, episode_id: uuid.UUID) -> BroadcastOut:
     stats = call.resources.broadcasts.stats(episode_id)
     if stats is None:
         return BroadcastOut(on_air=False, publisher_connected=False, viewers=0)
-    return BroadcastOut(on_air=True, publisher_connected=stats.publisher_connected, viewers=stats.viewers)
+    return BroadcastOut(on_air=stats.on_air, publisher_connected=stats.publisher_connected, viewers=stats.viewers)
