@@ -44,7 +44,17 @@ async def test_links_from_viewers_are_refused_unless_allowed(join: Join, room: R
         "/api/v1/brands/acme/chat-rules", json={"allowed_link_domains": ["acme.example"]}, headers=room.manager.headers
     )
     assert await send(lea, room.episode_id, "same as https://shop.acme.example/dress?")
-    await refused(lea, "chat:send", {"episode_id": room.episode_id, "text": "https://evil.example"}, 422)
+    # The domain itself and its subdomains, never a name that merely ends the same way.
+    tom = await join("Tom")  # a fresh allowance of events
+    assert await send(tom, room.episode_id, "or acme.example/dress")
+    for text in (
+        "https://evil.example",
+        "https://evilacme.example/dress",
+        "see notacme.example",
+        "acme.example.evil.io",
+    ):
+        error = await refused(tom, "chat:send", {"episode_id": room.episode_id, "text": text}, 422)
+        assert "links are not allowed" in error["detail"]
 
 
 async def test_slow_mode_lets_each_viewer_write_once_per_period(join: Join, room: Room, clock: SettableClock) -> None:
@@ -138,6 +148,24 @@ async def test_a_banned_guest_leaves_the_room_and_cannot_come_back_as_the_same_g
     lifted = await client.delete(f"/api/v1/brands/acme/chat-bans/{ban['id']}", headers=room.moderator.headers)
     assert lifted.status == 204
     assert (await lea.call("join", {"episode_id": room.episode_id}))["ok"]
+
+
+async def test_a_ban_holds_in_its_own_brand_only(join: Join, room: Room, client: Any, factory: Factory) -> None:
+    lea, moderator = await join("Lea"), await join(room.moderator)
+    message = await send(lea, room.episode_id, "buy my stuff instead")
+    assert (await moderator.call("chat:ban", {"episode_id": room.episode_id, "message_id": message["id"]}))["ok"]
+    await factory.brand("globex")
+    globex = await factory.staff("globex", Role.MANAGER)
+    show = await factory.show("globex", globex, title="Globex Friday")
+    elsewhere = (await factory.episodes(show["id"], globex))[0]["id"]
+
+    ack = await lea.call("join", {"episode_id": elsewhere})
+    assert ack["ok"], ack
+    assert (await send(lea, elsewhere, "hello Globex"))["text"] == "hello Globex"
+    bans = await client.get("/api/v1/brands/globex/chat-bans", headers=globex.headers)
+    assert await bans.json() == []
+    error = await refused(lea, "join", {"episode_id": room.episode_id}, 403)
+    assert error["detail"] == "you are banned from this brand's chats"
 
 
 async def test_a_shadow_banned_viewer_sees_their_messages_and_nobody_else_does(

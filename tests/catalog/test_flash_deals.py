@@ -1,0 +1,151 @@
+"""Flash deals as the host runs them and viewers live them: stopped early, ended by an unpin, units
+given back from carts, prices that are no discount, and pins outside the live refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.catalog.conftest import Shop, refused
+from tests.chat.conftest import Join
+
+CART = "/api/v1/brands/acme/cart/items"
+
+
+async def _add(viewer: Any, shop: Shop, size: str = "S", quantity: int = 1) -> dict[str, Any]:
+    ack = await viewer.call(
+        "cart:add", {"episode_id": shop.episode_id, "variant_id": shop.variant(size)["id"], "quantity": quantity}
+    )
+    assert ack["ok"], ack
+    return ack["cart"]
+
+
+async def _start_deal(shop: Shop, **deal: int) -> Any:
+    return await shop.client.post(
+        f"/api/v1/episodes/{shop.episode_id}/pin/deal",
+        json={"price": 2990, "quantity": 5, "seconds": 60, **deal},
+        headers=shop.room.host.headers,
+    )
+
+
+def _headers(viewer: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {viewer.token}"}
+
+
+async def test_the_host_stops_a_deal_and_the_regular_price_is_back(shop: Shop, join: Join) -> None:
+    lea, zoe = await join("Lea"), await join("Zoe")
+    pinned = await shop.pin()
+    assert (await _start_deal(shop)).status == 201
+    assert (await _add(lea, shop))["items"][0]["unit_price"] == 2990
+
+    response = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
+    assert response.status == 200, await response.text()
+    stopped = await response.json()
+    assert stopped["id"] == pinned["id"] and stopped["hidden_at"] is None  # the product stays pinned
+    assert {k: stopped["deal"][k] for k in ("active", "ended_reason", "remaining")} == {
+        "active": False,
+        "ended_reason": "stopped",
+        "remaining": 4,
+    }
+    for viewer in (lea, zoe):
+        ended = await viewer.wait_for("deal:ended", pin_id=pinned["id"])
+        assert (ended["reason"], ended["price"]) == ("stopped", 4990)
+    late = (await join("Max")).ack["snapshot"]["pin"]
+    assert (late["id"], late["deal"]["active"], late["deal"]["ended_reason"]) == (pinned["id"], False, "stopped")
+
+    # Normal selling again: the regular price, stock taken as usual; Lea keeps the price she got.
+    assert (await _add(zoe, shop))["items"][0]["unit_price"] == 4990
+    assert await shop.stock("S") == 3
+    assert (await shop.cart(_headers(lea)))["items"][0]["unit_price"] == 2990
+    again = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
+    await refused(again, 409, "no flash deal is running")
+
+
+async def test_unpinning_during_a_deal_ends_it_for_everyone(shop: Shop, join: Join) -> None:
+    lea = await join("Lea")
+    pinned = await shop.pin()
+    assert (await _start_deal(shop)).status == 201
+    hidden = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin", headers=shop.room.host.headers)
+    assert hidden.status == 204, await hidden.text()
+
+    ended = await lea.wait_for("deal:ended", pin_id=pinned["id"])
+    assert (ended["reason"], ended["price"]) == ("stopped", 4990)
+    await lea.wait_for("pin:hidden", pin_id=pinned["id"])
+    assert [e for e, _ in lea.log if e in ("deal:ended", "pin:hidden")] == ["deal:ended", "pin:hidden"]
+    assert (await join("Max")).ack["snapshot"]["pin"] is None
+    (shown,) = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
+    assert (shown["deal"]["active"], shown["deal"]["ended_reason"]) == (False, "stopped")
+
+    # Pinned again, the product sells at its regular price: the old deal does not come back.
+    await shop.pin()
+    assert (await _add(lea, shop))["items"][0]["unit_price"] == 4990
+    await refused(await _start_deal(shop, price=4990), 422, "a deal must be below the regular price (4990)")
+
+
+async def test_units_taken_out_of_a_cart_go_back_to_the_deal(shop: Shop, join: Join) -> None:
+    lea, max_, zoe = await join("Lea"), await join("Max"), await join("Zoe")
+    await shop.pin()
+    assert (await _start_deal(shop, quantity=3)).status == 201
+    line = (await _add(lea, shop, quantity=2))["items"][0]
+    assert (line["unit_price"], line["deal_quantity"]) == (2990, 2)
+    assert (await zoe.wait_for("deal:changed"))["remaining"] == 1
+
+    fewer = await shop.client.patch(f"{CART}/{line['id']}", json={"quantity": 1}, headers=_headers(lea))
+    assert fewer.status == 200, await fewer.text()
+    assert (await zoe.wait_for("deal:changed"))["remaining"] == 2
+    gone = await shop.client.delete(f"{CART}/{line['id']}", headers=_headers(lea))
+    assert gone.status == 200, await gone.text()
+    assert (await zoe.wait_for("deal:changed"))["remaining"] == 3
+
+    # Every unit given back sells again at the deal price, to someone else.
+    bought = (await _add(max_, shop, quantity=3))["items"][0]
+    assert (bought["unit_price"], bought["deal_quantity"], bought["line_total"]) == (2990, 3, 8970)
+    assert (await zoe.wait_for("deal:ended"))["reason"] == "sold_out"
+
+
+async def test_a_deal_price_must_be_a_discount_on_every_variant(shop: Shop) -> None:
+    await shop.pin()
+    for price, status, reason in [
+        (4990, 422, "price: a deal must be below the regular price (4990)"),
+        (5990, 422, "price: a deal must be below the regular price (4990)"),
+        (-100, 422, "price"),
+    ]:
+        await refused(await _start_deal(shop, price=price), status, reason)
+    # A size sold cheaper than the product: the deal must beat that price too.
+    cheaper = {"variants": [{"sku": "DRESS-S", "options": {"size": "S"}, "stock": 5, "price": 3990}]}
+    changed = await shop.client.patch(
+        f"/api/v1/products/{shop.product['id']}", json=cheaper, headers=shop.room.manager.headers
+    )
+    assert changed.status == 200, await changed.text()
+    await refused(await _start_deal(shop, price=3990), 422, "price: a deal must be below the regular price (3990)")
+    pin = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
+    assert [p["deal"] for p in pin] == [None]  # nothing started on the way
+    assert (await _start_deal(shop, price=3980)).status == 201
+
+
+async def test_pins_and_deals_are_refused_outside_the_live(shop: Shop, join: Join) -> None:
+    lea = await join("Lea")
+    await shop.pin()
+    ended = await shop.client.post(f"/api/v1/episodes/{shop.episode_id}/end", headers=shop.room.host.headers)
+    assert ended.status == 200, await ended.text()
+    await lea.settle()
+    heard = len(lea.log)
+    host = shop.room.host.headers
+    path = f"/api/v1/episodes/{shop.episode_id}/pin"
+    for response in (
+        await shop.client.post(path, json={"product_id": shop.product["id"]}, headers=host),
+        await shop.client.delete(path, headers=host),
+        await _start_deal(shop),
+        await shop.client.delete(f"{path}/deal", headers=host),
+    ):
+        await refused(response, 409, "the episode is ended: pins are shown during the live")
+    await lea.settle()
+    assert [event for event, _ in lea.log[heard:] if event.startswith(("pin:", "deal:"))] == []
+
+    # Before the live too: an episode still scheduled.
+    show = await shop.factory.show("acme", shop.room.manager, title="Sunday Preview")
+    upcoming = (await shop.factory.episodes(show["id"], shop.room.manager))[0]
+    assert upcoming["status"] == "scheduled"
+    response = await shop.client.post(
+        f"/api/v1/episodes/{upcoming['id']}/pin", json={"product_id": shop.product["id"]}, headers=host
+    )
+    await refused(response, 409, "the episode is scheduled: pins are shown during the live")
