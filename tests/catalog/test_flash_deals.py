@@ -3,6 +3,7 @@ given back from carts, prices that are no discount, and pins outside the live re
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.catalog.conftest import Shop, refused
@@ -100,6 +101,30 @@ async def test_units_taken_out_of_a_cart_go_back_to_the_deal(shop: Shop, join: J
     bought = (await _add(max_, shop, quantity=3))["items"][0]
     assert (bought["unit_price"], bought["deal_quantity"], bought["line_total"]) == (2990, 3, 8970)
     assert (await zoe.wait_for("deal:ended"))["reason"] == "sold_out"
+    deal = (await join("Ann")).ack["snapshot"]["pin"]["deal"]
+    assert (deal["remaining"], deal["active"], deal["ended_reason"]) == (0, False, "sold_out")
+
+
+async def test_many_taps_at_once_claim_exactly_the_deal_quantity(shop: Shop) -> None:
+    more = {"variants": [{"sku": "DRESS-S", "options": {"size": "S"}, "stock": 30}]}
+    changed = await shop.client.patch(
+        f"/api/v1/products/{shop.product['id']}", json=more, headers=shop.room.manager.headers
+    )
+    assert changed.status == 200, await changed.text()
+    await shop.pin()
+    assert (await _start_deal(shop, quantity=5)).status == 201
+    buyers = [await shop.guest(f"Buyer{n}") for n in range(20)]
+
+    async def tap(headers: dict[str, str]) -> int:
+        response = await shop.add(headers, "S")
+        assert response.status == 201, await response.text()
+        return (await response.json())["items"][0]["unit_price"]
+
+    prices = await asyncio.gather(*(tap(headers) for headers in buyers))
+    assert sorted(prices) == [2990] * 5 + [4990] * 15
+    assert await shop.stock("S") == 10
+    (pin,) = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
+    assert (pin["deal"]["remaining"], pin["deal"]["ended_reason"]) == (0, "sold_out")
 
 
 async def test_a_deal_price_must_be_a_discount_on_every_variant(shop: Shop) -> None:
