@@ -38,13 +38,15 @@ async def test_text_stays_text_and_bad_messages_get_a_reason(join: Join, room: R
     lea = await join("Lea")
     markup = await send(lea, room.episode_id, "<img src=x onerror=alert(1)> <b>nice</b>")
     assert markup["text"] == "<img src=x onerror=alert(1)> <b>nice</b>"  # stored and sent as plain text
-    cleaned = await send(lea, room.episode_id, "  hi\u0000\u202e there\n\n\n\nyou  ")
+    # Control, format and private-use characters go; line breaks stay.
+    cleaned = await send(lea, room.episode_id, "  hi\u0000\u202e\ue000 there\n\n\n\nyou  ")
     assert cleaned["text"] == "hi there\n\nyou"
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"text": "x" * 501}, 422, "at most 500"),
         ({"text": "   "}, 422, "text"),
         ({"text": "hi", "reply_to": str(uuid.uuid4())}, 422, "not in this chat"),
         ({"text": 42}, 422, "text"),
+        ({"text": "half an emoji \ud83d"}, 422, "text: Input should be a valid string"),
     ]
     for fields, status, reason in cases:
         ack = await lea.call("chat:send", {"episode_id": room.episode_id, **fields})

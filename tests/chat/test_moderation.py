@@ -21,12 +21,13 @@ async def refused(viewer: Any, event: str, data: dict[str, Any], status: int, re
 
 
 async def test_banned_words_are_masked_or_refused_as_the_brand_chooses(join: Join, room: Room, client: Any) -> None:
-    rules = {"banned_words": ["Scam", "knock off"], "banned_words_action": "mask"}
+    rules = {"banned_words": ["Scam", "knock off", "knock"], "banned_words_action": "mask"}
     response = await client.put("/api/v1/brands/acme/chat-rules", json=rules, headers=room.manager.headers)
     assert response.status == 200, await response.text()
+    assert (await response.json())["banned_words"] == ["knock", "knock off", "scam"]
     lea = await join("Lea")
     masked = await send(lea, room.episode_id, "this is a SCAM, a knock off! scampi is fine")
-    assert masked["text"] == "this is a ****, a *********! scampi is fine"
+    assert masked["text"] == "this is a ****, a *********! scampi is fine"  # the longest phrase whole
     await client.put(
         "/api/v1/brands/acme/chat-rules", json={**rules, "banned_words_action": "reject"}, headers=room.manager.headers
     )
@@ -58,6 +59,13 @@ async def test_links_from_viewers_are_refused_unless_allowed(join: Join, room: R
         "acme.example.evil.io",
     ):
         await refused(tom, "chat:send", {"episode_id": room.episode_id, "text": text}, 422, "links are not allowed")
+    # A brand may let every link through.
+    rules = {"allow_links": True, "allowed_link_domains": ["acme.example"]}
+    response = await client.put("/api/v1/brands/acme/chat-rules", json=rules, headers=room.manager.headers)
+    assert (await response.json())["allow_links"] is True
+    assert (await send(lea, room.episode_id, "https://anywhere.example.org/x"))[
+        "text"
+    ] == "https://anywhere.example.org/x"
 
 
 async def test_slow_mode_lets_each_viewer_write_once_per_period(join: Join, room: Room, clock: SettableClock) -> None:
