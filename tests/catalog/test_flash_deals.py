@@ -60,6 +60,14 @@ async def test_the_host_stops_a_deal_and_the_regular_price_is_back(shop: Shop, j
     again = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
     await refused(again, 409, "no flash deal is running")
 
+    # A unit given back after the end is back in stock, not in the ended deal.
+    line = (await shop.cart(_headers(lea)))["items"][0]
+    told = len(zoe.events("deal:changed"))
+    assert (await shop.client.delete(f"{CART}/{line['id']}", headers=_headers(lea))).status == 200
+    await zoe.wait_for("stock:changed", variant_id=shop.variant("S")["id"], stock=4)
+    await zoe.settle()
+    assert zoe.events("deal:changed")[told:] == []
+
 
 async def test_unpinning_during_a_deal_ends_it_for_everyone(shop: Shop, join: Join) -> None:
     lea = await join("Lea")
@@ -174,3 +182,43 @@ async def test_pins_and_deals_are_refused_outside_the_live(shop: Shop, join: Joi
         f"/api/v1/episodes/{upcoming['id']}/pin", json={"product_id": shop.product["id"]}, headers=host
     )
     await refused(response, 409, "the episode is scheduled: pins are shown during the live")
+
+
+async def test_a_deal_counts_its_own_units_only(shop: Shop, join: Join) -> None:
+    """Another brand's deal running at the same time loses nothing when units are claimed or given back here."""
+    rival = await shop.rival()
+    host = await shop.factory.staff(rival.slug, "host")
+    show = await shop.factory.show(rival.slug, rival.manager)
+    episode = (await shop.factory.episodes(show["id"], rival.manager))[0]["id"]
+    assert (await shop.client.post(f"/api/v1/episodes/{episode}/start", headers=host.headers)).status == 200
+    more = {"variants": [{"sku": "COAT-M", "stock": 10}]}
+    changed = await shop.client.patch(
+        f"/api/v1/products/{rival.product['id']}", json=more, headers=rival.manager.headers
+    )
+    assert changed.status == 200, await changed.text()
+    pinned = await shop.client.post(
+        f"/api/v1/episodes/{episode}/pin", json={"product_id": rival.product["id"]}, headers=host.headers
+    )
+    assert pinned.status == 201, await pinned.text()
+    deal = {"price": 9900, "quantity": 5, "seconds": 60}
+    started = await shop.client.post(f"/api/v1/episodes/{episode}/pin/deal", json=deal, headers=host.headers)
+    assert started.status == 201, await started.text()
+    tom = await shop.guest("Tom")
+    coat = {"variant_id": rival.product["variants"][0]["id"], "episode_id": episode}
+    bought = await shop.client.post(f"/api/v1/brands/{rival.slug}/cart/items", json=coat, headers=tom)
+    assert (await bought.json())["items"][0]["unit_price"] == 9900
+
+    async def rival_left() -> int:
+        (pin,) = await (await shop.client.get(f"/api/v1/public/episodes/{episode}/pins")).json()
+        return pin["deal"]["remaining"]
+
+    assert await rival_left() == 4
+    lea = await join("Lea")
+    await shop.pin()
+    assert (await _start_deal(shop)).status == 201
+    line = (await _add(lea, shop))["items"][0]
+    assert line["unit_price"] == 2990
+    assert await rival_left() == 4
+    assert (await shop.client.delete(f"{CART}/{line['id']}", headers=_headers(lea))).status == 200
+    assert await rival_left() == 4
+    await lea.wait_for("deal:changed", remaining=5)
