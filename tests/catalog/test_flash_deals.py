@@ -135,6 +135,17 @@ async def test_many_taps_at_once_claim_exactly_the_deal_quantity(shop: Shop) -> 
     assert (pin["deal"]["remaining"], pin["deal"]["ended_reason"]) == (0, "sold_out")
 
 
+async def test_asking_for_more_than_the_deal_has_left_gets_the_regular_price(shop: Shop, join: Join) -> None:
+    lea, max_ = await join("Lea"), await join("Max")
+    await shop.pin()
+    assert (await _start_deal(shop, quantity=3)).status == 201
+    assert (await _add(lea, shop, quantity=2))["items"][0]["unit_price"] == 2990
+    line = (await _add(max_, shop, quantity=2))["items"][0]
+    assert (line["unit_price"], line["deal_quantity"], line["line_total"]) == (4990, 0, 9980)
+    (pin,) = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
+    assert (pin["deal"]["remaining"], pin["deal"]["active"]) == (1, True)  # still there for one more
+
+
 async def test_a_deal_price_must_be_a_discount_on_every_variant(shop: Shop) -> None:
     await shop.pin()
     for price, status, reason in [
@@ -222,3 +233,7 @@ async def test_a_deal_counts_its_own_units_only(shop: Shop, join: Join) -> None:
     assert (await shop.client.delete(f"{CART}/{line['id']}", headers=_headers(lea))).status == 200
     assert await rival_left() == 4
     await lea.wait_for("deal:changed", remaining=5)
+    stopped = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
+    assert stopped.status == 200, await stopped.text()
+    (pin,) = await (await shop.client.get(f"/api/v1/public/episodes/{episode}/pins")).json()
+    assert (pin["deal"]["active"], pin["deal"]["ended_reason"], pin["deal"]["remaining"]) == (True, None, 4)
