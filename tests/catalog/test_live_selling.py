@@ -114,6 +114,8 @@ async def test_a_deal_ends_when_its_countdown_reaches_zero(shop: Shop, join: Joi
     clock.advance(seconds=10)
     ended = await viewer.wait_for("deal:ended")  # the shop's clock notices within a second
     assert ended["reason"] == "time"
+    late = (await join("Max")).ack["snapshot"]["pin"]["deal"]
+    assert (late["active"], late["ended_reason"], late["remaining"]) == (False, "time", 50)
     added = await _add(viewer, shop, "S")
     assert added["cart"]["items"][0]["unit_price"] == 4990
 
