@@ -58,7 +58,7 @@ async def test_the_host_stops_a_deal_and_the_regular_price_is_back(shop: Shop, j
     assert await shop.stock("S") == 3
     assert (await shop.cart(_headers(lea)))["items"][0]["unit_price"] == 2990
     again = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
-    await refused(again, 409, "no flash deal is running")
+    assert (await refused(again, 409, "no flash deal"))["detail"] == "no flash deal is running"
 
     # A unit given back after the end is back in stock, not in the ended deal.
     line = (await shop.cart(_headers(lea)))["items"][0]
@@ -81,6 +81,13 @@ async def test_unpinning_during_a_deal_ends_it_for_everyone(shop: Shop, join: Jo
     await lea.wait_for("pin:hidden", pin_id=pinned["id"])
     assert [e for e, _ in lea.log if e in ("deal:ended", "pin:hidden")] == ["deal:ended", "pin:hidden"]
     assert (await join("Max")).ack["snapshot"]["pin"] is None
+    host, path = shop.room.host.headers, f"/api/v1/episodes/{shop.episode_id}/pin"
+    for response, reason in [
+        (await shop.client.delete(path, headers=host), "nothing is pinned"),
+        (await shop.client.delete(f"{path}/deal", headers=host), "no flash deal is running"),
+        (await _start_deal(shop), "pin a product first: the deal is on the pinned product"),
+    ]:
+        assert (await refused(response, 409, reason))["detail"] == reason
     (shown,) = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
     assert (shown["deal"]["active"], shown["deal"]["ended_reason"]) == (False, "stopped")
 
@@ -181,7 +188,8 @@ async def test_pins_and_deals_are_refused_outside_the_live(shop: Shop, join: Joi
         await _start_deal(shop),
         await shop.client.delete(f"{path}/deal", headers=host),
     ):
-        await refused(response, 409, "the episode is ended: pins are shown during the live")
+        body = await refused(response, 409, "pins are shown during the live")
+        assert body["detail"] == "the episode is ended: pins are shown during the live"
     await lea.settle()
     assert [event for event, _ in lea.log[heard:] if event.startswith(("pin:", "deal:"))] == []
 
