@@ -97,6 +97,37 @@ async def test_unpinning_during_a_deal_ends_it_for_everyone(shop: Shop, join: Jo
     await refused(await _start_deal(shop, price=4990), 422, "a deal must be below the regular price (4990)")
 
 
+async def test_a_second_deal_on_the_same_product_is_pinned_afresh(shop: Shop, join: Join, clock: Any) -> None:
+    """The replay's history keeps each deal with its own times and units."""
+    lea = await join("Lea")
+    first = await shop.pin()
+    assert (await _start_deal(shop, quantity=2)).status == 201
+    await _add(lea, shop)
+    clock.advance(seconds=30)
+    stopped = await shop.client.delete(f"/api/v1/episodes/{shop.episode_id}/pin/deal", headers=shop.room.host.headers)
+    assert stopped.status == 200, await stopped.text()
+    clock.advance(seconds=30)
+    response = await _start_deal(shop, price=3490, quantity=4)
+    assert response.status == 201, await response.text()
+    second = await response.json()
+    assert second["id"] != first["id"] and second["product"]["id"] == shop.product["id"]
+    assert (second["deal"]["price"], second["deal"]["remaining"], second["deal"]["active"]) == (3490, 4, True)
+    assert (await lea.wait_for("pin:shown", id=second["id"]))["deal"]["price"] == 3490
+    assert (await lea.wait_for("deal:started", id=second["id"]))["deal"]["remaining"] == 4
+    await lea.wait_for("pin:hidden", pin_id=first["id"])
+
+    history = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
+    assert [(p["id"], p["shown_at"], p["hidden_at"]) for p in history] == [
+        (first["id"], "2026-09-20T10:00:00Z", "2026-09-20T10:01:00Z"),
+        (second["id"], "2026-09-20T10:01:00Z", None),
+    ]
+    assert [(p["deal"]["price"], p["deal"]["remaining"], p["deal"]["ended_reason"]) for p in history] == [
+        (2990, 1, "stopped"),
+        (3490, 4, None),
+    ]
+    assert (await _add(await join("Max"), shop))["items"][0]["unit_price"] == 3490
+
+
 async def test_units_taken_out_of_a_cart_go_back_to_the_deal(shop: Shop, join: Join) -> None:
     lea, max_, zoe = await join("Lea"), await join("Max"), await join("Zoe")
     await shop.pin()
