@@ -115,6 +115,7 @@ async def test_a_second_deal_on_the_same_product_is_pinned_afresh(shop: Shop, jo
     assert (await lea.wait_for("pin:shown", id=second["id"]))["deal"]["price"] == 3490
     assert (await lea.wait_for("deal:started", id=second["id"]))["deal"]["remaining"] == 4
     await lea.wait_for("pin:hidden", pin_id=first["id"])
+    assert [shown["id"] for shown in lea.events("pin:shown")] == [first["id"], second["id"]]
 
     history = await (await shop.client.get(f"/api/v1/public/episodes/{shop.episode_id}/pins")).json()
     assert [(p["id"], p["shown_at"], p["hidden_at"]) for p in history] == [
