@@ -126,7 +126,10 @@ async def test_a_second_deal_on_the_same_product_is_pinned_afresh(shop: Shop, jo
         (2990, 1, "stopped"),
         (3490, 4, None),
     ]
-    assert (await _add(await join("Max"), shop))["items"][0]["unit_price"] == 3490
+    max_ = await join("Max")
+    deal = max_.ack["snapshot"]["pin"]["deal"]
+    assert (deal["price"], deal["remaining"], deal["active"]) == (3490, 4, True)
+    assert (await _add(max_, shop))["items"][0]["unit_price"] == 3490
 
 
 async def test_units_taken_out_of_a_cart_go_back_to_the_deal(shop: Shop, join: Join) -> None:
@@ -224,6 +227,7 @@ async def test_pins_and_deals_are_refused_outside_the_live(shop: Shop, join: Joi
         assert body["detail"] == "the episode is ended: pins are shown during the live"
     await lea.settle()
     assert [event for event, _ in lea.log[heard:] if event.startswith(("pin:", "deal:"))] == []
+    assert (await join("Max")).ack["snapshot"]["pin"] is None  # the live is over
 
     # Before the live too: an episode still scheduled.
     show = await shop.factory.show("acme", shop.room.manager, title="Sunday Preview")
@@ -277,3 +281,26 @@ async def test_a_deal_counts_its_own_units_only(shop: Shop, join: Join) -> None:
     assert stopped.status == 200, await stopped.text()
     (pin,) = await (await shop.client.get(f"/api/v1/public/episodes/{episode}/pins")).json()
     assert (pin["deal"]["active"], pin["deal"]["ended_reason"], pin["deal"]["remaining"]) == (True, None, 4)
+
+
+async def test_only_the_brands_hosts_and_managers_pin_and_run_deals(shop: Shop, join: Join) -> None:
+    await shop.pin()
+    path = f"/api/v1/episodes/{shop.episode_id}/pin"
+    viewer = await shop.guest("Lea")
+    for headers, reason in [
+        (shop.room.moderator.headers, "this needs the manager or host role; you are moderator"),
+        (viewer, "guests cannot do this: sign in with a staff account"),
+        ({}, "this needs a bearer token: sign in first"),
+    ]:
+        status = 401 if not headers else 403
+        for response in (
+            await shop.client.post(path, json={"product_id": shop.product["id"]}, headers=headers),
+            await shop.client.delete(path, headers=headers),
+            await shop.client.post(f"{path}/deal", json={"price": 2990, "quantity": 5, "seconds": 60}, headers=headers),
+            await shop.client.delete(f"{path}/deal", headers=headers),
+        ):
+            assert (await refused(response, status, reason))["detail"] == reason
+    manager = await shop.client.post(
+        f"{path}/deal", json={"price": 2990, "quantity": 5, "seconds": 60}, headers=shop.room.manager.headers
+    )
+    assert manager.status == 201, await manager.text()
