@@ -8,7 +8,7 @@ BUNDLE := shopcast/web/static/dist/manager.js
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint browser-tests unit-tests setup frontend chromium clean
+.PHONY: run test lint browser-tests unit-tests setup frontend chromium clean mutants
 
 ## Serve Shopcast with demo data on the embedded default (SQLite, in-process bus).
 run: setup frontend
@@ -26,6 +26,18 @@ browser-tests: setup frontend chromium
 
 unit-tests: setup
 	$(PY) -m pytest -m "not browser" --ignore=tests/e2e
+
+## Mutation testing (docs/mutants.md), not part of `make test`: each module in MUTATE in turn, niced,
+## with PostgreSQL and Redis running as for the tests. `make mutants MUTATE=shopcast.catalog.deals` for one.
+MUTATE ?= shopcast.catalog.stock shopcast.catalog.deals shopcast.catalog.lineup shopcast.chat.service \
+	shopcast.chat.text shopcast.catalog.orders shopcast.core.security shopcast.core.bus
+mutants: $(VENV)/.mutants
+	set -e; for module in $(MUTATE); do nice -n 10 $(VENV)/bin/mutmut run --max-children 2 "$$module.*"; done
+	$(VENV)/bin/mutmut results
+
+$(VENV)/.mutants: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --editable '.[dev,mutants]'
+	touch $@
 
 setup: $(VENV)/.installed
 
@@ -48,4 +60,4 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 clean:
-	rm -rf $(VENV) node_modules shopcast/web/static/dist test-results
+	rm -rf $(VENV) node_modules shopcast/web/static/dist test-results mutants

@@ -247,6 +247,20 @@ async def test_units_coming_back_are_on_sale_again_at_once(shop: Shop) -> None:
     assert await shop.stock("M") == 0
 
 
+async def test_sold_out_from_memory_never_crosses_brands(shop: Shop) -> None:
+    """The "sold out" a process remembers for a second is the brand's own: asked through another
+    brand, the same variant is not there at all, and its name is not told."""
+    lea = await shop.guest("Lea")
+    rival = await shop.rival()
+    size_l = shop.variant("L")["id"]
+    await refused(await shop.add(lea, "L"), 409, "sold out: Linen dress (L)")  # now remembered
+    response = await shop.client.post(
+        f"/api/v1/brands/{rival.slug}/cart/items", json={"variant_id": size_l}, headers=lea
+    )
+    body = await refused(response, 404, f"no variant {size_l} in this brand")
+    assert "Linen dress" not in body["detail"]
+
+
 async def test_a_viewer_sending_too_many_cart_changes_is_slowed_down_alone(shop: Shop) -> None:
     lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
     for _ in range(60):  # a script, not a person: every change counts, refused ones too

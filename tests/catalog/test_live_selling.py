@@ -35,9 +35,8 @@ async def test_the_last_piece_goes_to_one_viewer_and_everyone_sees_it_sold_out(s
         gone = await viewer.wait_for("stock:changed", variant_id=shop.variant("M")["id"], stock=0)
         assert gone["sold_out"] is False  # size S is still there
     too_late = await _add(lea, shop, "M")
-    assert too_late["ok"] is False
-    assert too_late["error"]["status"] == 409
-    assert "sold out" in too_late["error"]["detail"] and "Linen dress (M)" in too_late["error"]["detail"]
+    assert (too_late["ok"], too_late["error"]["status"]) == (False, 409), too_late
+    assert too_late["error"]["detail"] == "sold out: Linen dress (M)"
 
     # A late joiner's snapshot has the pin with the stock as it is now.
     late = await join("Zoe")
@@ -115,6 +114,8 @@ async def test_a_deal_ends_when_its_countdown_reaches_zero(shop: Shop, join: Joi
     clock.advance(seconds=10)
     ended = await viewer.wait_for("deal:ended")  # the shop's clock notices within a second
     assert ended["reason"] == "time"
+    late = (await join("Max")).ack["snapshot"]["pin"]["deal"]
+    assert (late["active"], late["ended_reason"], late["remaining"]) == (False, "time", 50)
     added = await _add(viewer, shop, "S")
     assert added["cart"]["items"][0]["unit_price"] == 4990
 
@@ -124,7 +125,8 @@ async def test_an_expired_hold_goes_back_on_sale_for_everyone(shop: Shop, join: 
     await shop.pin()
     assert (await lea.call("cart:add", {**_request(shop, "M"), "quantity": 3}))["ok"]
     await max_.wait_for("stock:changed", stock=0)
-    assert (await _add(max_, shop, "M"))["ok"] is False
+    gone = await _add(max_, shop, "M")
+    assert (gone["ok"], gone["error"]["status"], gone["error"]["detail"]) == (False, 409, "sold out: Linen dress (M)")
 
     clock.advance(minutes=10)
     back = await max_.wait_for("stock:changed", variant_id=shop.variant("M")["id"], stock=3)
@@ -145,11 +147,14 @@ async def test_adding_needs_a_name_and_a_joined_room(shop: Shop, join: Join, cli
     try:
         assert (await anonymous.call("join", {"episode_id": shop.episode_id}))["ok"]
         refused = await _add(anonymous, shop, "S")
-        assert refused["error"]["status"] == 401
+        assert refused["error"]["status"] == 401, refused
+        assert refused["error"]["detail"] == "join as a guest or sign in to buy"
     finally:
         await anonymous.sio.disconnect()
     stranger = await join("Lea", episode_id=shop.episode_id)
     await stranger.call("leave", {"episode_id": shop.episode_id})
-    assert (await _add(stranger, shop, "S"))["error"]["status"] == 409
+    left = await _add(stranger, shop, "S")
+    assert (left["error"]["status"], left["error"]["detail"]) == (409, "join the episode first")
     wrong = await stranger.call("cart:add", {"episode_id": shop.episode_id, "variant_id": "nope"})
-    assert wrong["ok"] is False
+    assert (wrong["ok"], wrong["error"]["status"]) == (False, 422), wrong
+    assert wrong["error"]["detail"].startswith("variant_id: Input should be a valid UUID")

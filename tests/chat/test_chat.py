@@ -38,13 +38,15 @@ async def test_text_stays_text_and_bad_messages_get_a_reason(join: Join, room: R
     lea = await join("Lea")
     markup = await send(lea, room.episode_id, "<img src=x onerror=alert(1)> <b>nice</b>")
     assert markup["text"] == "<img src=x onerror=alert(1)> <b>nice</b>"  # stored and sent as plain text
-    cleaned = await send(lea, room.episode_id, "  hi\u0000\u202e there\n\n\n\nyou  ")
+    # Control, format and private-use characters go; line breaks stay.
+    cleaned = await send(lea, room.episode_id, "  hi\u0000\u202e\ue000 there\n\n\n\nyou  ")
     assert cleaned["text"] == "hi there\n\nyou"
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"text": "x" * 501}, 422, "at most 500"),
         ({"text": "   "}, 422, "text"),
         ({"text": "hi", "reply_to": str(uuid.uuid4())}, 422, "not in this chat"),
         ({"text": 42}, 422, "text"),
+        ({"text": "half an emoji \ud83d"}, 422, "text: Input should be a valid string"),
     ]
     for fields, status, reason in cases:
         ack = await lea.call("chat:send", {"episode_id": room.episode_id, **fields})
@@ -59,7 +61,7 @@ async def test_events_for_a_room_not_joined_are_refused(join: Join, room: Room, 
     assert ack["error"]["status"] == 409 and "join the episode first" in ack["error"]["detail"]
     assert (await lea.call("leave", {"episode_id": room.episode_id}))["ok"]
     ack = await lea.call("chat:send", {"episode_id": room.episode_id, "text": "still here?"})
-    assert ack["error"]["status"] == 409
+    assert ack["error"]["status"] == 409 and ack["error"]["detail"] == "join the episode first", ack
 
 
 async def test_the_chat_closes_when_the_show_has_ended(join: Join, room: Room, client: Any) -> None:
@@ -77,7 +79,8 @@ async def test_questions_queue_for_the_host_until_answered(join: Join, room: Roo
     queue = (await join(room.moderator)).ack["snapshot"]["questions"]
     assert [q["id"] for q in queue] == [question["id"]]
     refused = await lea.call("chat:answer", {"episode_id": room.episode_id, "message_id": question["id"]})
-    assert refused["error"]["status"] == 403
+    assert refused["error"]["status"] == 403, refused
+    assert refused["error"]["detail"] == "guests cannot do this: sign in with a staff account"
     assert (await host.call("chat:answer", {"episode_id": room.episode_id, "message_id": question["id"]}))["ok"]
     assert (await lea.wait_for("chat:answered"))["message_id"] == question["id"]
     assert (await join("Zoe")).ack["snapshot"]["questions"] == []
@@ -94,7 +97,7 @@ async def test_reactions_are_counted_together_and_kept(join: Join, room: Room, c
         for emoji, count in tally["counts"].items():
             seen[emoji] = seen.get(emoji, 0) + count
     bad = await lea.call("chat:react", {"episode_id": room.episode_id, "emoji": "💩"})
-    assert bad["error"]["status"] == 422
+    assert bad["error"]["status"] == 422 and bad["error"]["detail"].startswith("emoji: "), bad
     await client.app[TALLIES].save()
     assert (await join("Zoe")).ack["snapshot"]["reactions"] == {"🔥": 2, "❤️": 1}
 
@@ -105,6 +108,7 @@ async def test_each_connection_has_an_event_allowance(join: Join, room: Room) ->
     refused = [a for a in acks if not a["ok"]]
     assert refused, "a burst of 15 must go over the allowance of 10"
     assert refused[0]["error"]["status"] == 429 and refused[0]["error"]["retry_after"] >= 1
+    assert refused[0]["error"]["detail"].startswith("too many events: slow down")
 
 
 async def test_the_replay_history_is_public_and_in_order(join: Join, room: Room, client: Any) -> None:

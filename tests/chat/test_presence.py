@@ -37,3 +37,4 @@ async def test_watch_time_counts_from_join_to_leave(join: Join, room: Room, clie
     assert audience["viewers_now"] >= 1
     as_guest = await client.get(room.path("/audience"), headers={"Authorization": f"Bearer {lea.token}"})
     assert as_guest.status == 403
+    assert (await as_guest.json())["detail"] == "guests cannot do this: sign in with a staff account"

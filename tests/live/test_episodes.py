@@ -51,6 +51,7 @@ async def test_cancelling_one_episode_hides_it_from_viewers_only(client, factory
     assert len(public) == len(staff_view) - 1
     again = await client.post(f"/api/v1/episodes/{target['id']}/cancel", headers=manager.headers)
     assert again.status == 409
+    assert (await again.json())["detail"] == "cannot make a cancelled episode cancelled: the episode is cancelled"
 
 
 async def test_a_one_off_episode_joins_the_show(client, factory: Factory, planned) -> None:
@@ -157,6 +158,8 @@ async def test_two_hosts_pressing_go_live_together_make_one_live_episode(client,
         client.post(f"/api/v1/episodes/{episode_id}/start", headers=host.headers),
     )
     assert sorted(r.status for r in responses) == [200, 409]
+    (lost,) = [r for r in responses if r.status == 409]
+    assert (await lost.json())["detail"] == "cannot make a live episode live: the episode is already live"
 
 
 async def test_an_aired_episode_cannot_be_moved(client, planned) -> None:
@@ -183,8 +186,13 @@ async def test_viewers_see_the_brands_coming_episodes_soonest_first(client, fact
         ("Tuesday Night Live", "2026-09-22T19:00:00+02:00"),
         ("Morning Coffee", "2026-09-28T09:00:00+02:00"),
     ]
-    assert (await client.get("/api/v1/public/brands/nobody/episodes")).status == 404
-    assert (await client.get("/api/v1/public/brands/acme/episodes?limit=0")).status == 422
+    unknown = await client.get("/api/v1/public/brands/nobody/episodes")
+    assert (unknown.status, (await unknown.json())["detail"]) == (404, "no brand 'nobody'")
+    too_few = await client.get("/api/v1/public/brands/acme/episodes?limit=0")
+    assert (too_few.status, (await too_few.json())["detail"]) == (
+        422,
+        "limit: Input should be greater than or equal to 1",
+    )
     show = await (await client.get(f"/api/v1/public/shows/{planned['show']['id']}")).json()
     assert show["brand_slug"] == "acme" and show["calendar_path"].endswith("/calendar.ics")
 

@@ -56,7 +56,8 @@ async def test_the_show_is_on_hls_while_live_and_stays_as_the_replay(client, fac
     show = await factory.show("acme", manager)
     episode_id = (await factory.episodes(show["id"], manager))[0]["id"]
     hls = f"/live/{episode_id}/hls/index.m3u8"
-    assert (await client.get(hls)).status == 404
+    before = await client.get(hls)
+    assert (before.status, (await before.json())["detail"]) == (404, "no HLS for this episode yet")
 
     host = peer()
     response = await client.post(
@@ -94,8 +95,9 @@ async def test_the_show_is_on_hls_while_live_and_stays_as_the_replay(client, fac
 async def test_only_hls_files_are_served(client) -> None:
     for name in ("..%2F..%2Fsecret_key", "index.m3u8.bak", "seg1.ts", "secret_key"):
         response = await client.get(f"/live/6f1c3a8e-0000-4000-8000-000000000000/hls/{name}")
-        assert response.status == 404
-    assert (await client.get("/live/not-an-id/hls/index.m3u8")).status == 404
+        assert (response.status, (await response.json())["detail"]) == (404, "no such HLS file"), name
+    response = await client.get("/live/not-an-id/hls/index.m3u8")
+    assert (response.status, (await response.json())["detail"]) == (404, "no such episode")
 
 
 async def test_a_host_without_a_microphone_is_live_with_video_only(client, factory: Factory) -> None:
