@@ -10,7 +10,7 @@ import pytest
 from tests.chat.conftest import Join, Room, join, room  # noqa: F401  (the live room's fixtures)
 from tests.factories import Factory, Staff
 
-__all__ = ["DELIVERY", "Join", "Rival", "Shop", "refused"]
+__all__ = ["DELIVERY", "Join", "Rival", "Shop"]
 
 DRESS = {
     "handle": "linen-dress",
@@ -33,14 +33,6 @@ COMMERCE = {
     "tax_rate_percent": 20,
     "tax_included": True,
 }
-
-
-async def refused(response: Any, status: int, reason: str) -> dict[str, Any]:
-    """The problem a refused request got: its status, and its detail naming the reason."""
-    body = await response.json()
-    assert response.status == status, body
-    assert reason in body["detail"], body
-    return body
 
 
 DELIVERY = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.catalog.conftest import Shop, refused
+from tests.catalog.conftest import Shop
 from tests.conftest import SettableClock
+from tests.problems import refused
 
 CART = "/api/v1/brands/acme/cart/items"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.catalog.conftest import DELIVERY, Shop, refused
+from tests.catalog.conftest import DELIVERY, Shop
 from tests.conftest import SettableClock
+from tests.problems import refused
 
 PICKUP = {"method": "pickup", "store_id": "paris-1"}
 

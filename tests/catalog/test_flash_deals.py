@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.catalog.conftest import Shop, refused
+from tests.catalog.conftest import Shop
 from tests.chat.conftest import Join
+from tests.problems import refused
 
 CART = "/api/v1/brands/acme/cart/items"
 

@@ -12,8 +12,9 @@ import pytest
 
 from shopcast.cli import main
 from shopcast.core.settings import Settings
-from tests.catalog.conftest import Shop, refused
+from tests.catalog.conftest import Shop
 from tests.conftest import SECRET
+from tests.problems import refused
 
 FEED = "\n".join(
     [

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from tests.catalog.conftest import DELIVERY, Shop, refused
+from tests.catalog.conftest import DELIVERY, Shop
 from tests.conftest import SettableClock
+from tests.problems import refused
 
 SHOP_URL = "https://shop.example.com/checkout?lang=fr"
 

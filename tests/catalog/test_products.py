@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.catalog.conftest import Join, Shop, refused
+from tests.catalog.conftest import Join, Shop
+from tests.problems import refused
 
 COAT = {
     "title": "Wool coat",

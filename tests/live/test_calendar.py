@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from shopcast.core.security import Role
 from tests.factories import Factory, Staff
+from tests.problems import refused
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -104,8 +105,7 @@ async def test_cancelled_moved_and_one_off_episodes_show_up_right(client, factor
 async def test_the_feed_is_public_and_unknown_shows_are_404(client, show) -> None:
     assert (await client.get(show["calendar_path"])).status == 200
     response = await client.get("/api/v1/public/shows/6f1c3a8e-0000-4000-8000-000000000000/calendar.ics")
-    assert response.status == 404
-    assert response.content_type == "application/problem+json"
+    await refused(response, 404, "no show 6f1c3a8e-0000-4000-8000-000000000000")
 
 
 async def test_a_series_end_is_in_utc_and_the_feed_ends_where_the_episodes_do(client, factory: Factory, show) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from shopcast.core.security import Role
 from tests.factories import Factory, Staff
+from tests.problems import refused
 
 
 @pytest.fixture
@@ -132,10 +133,10 @@ async def test_a_moderator_cannot_be_the_default_host(client, factory: Factory, 
     moderator = await factory.staff("acme", Role.MODERATOR)
     host = await factory.staff("acme", Role.HOST)
     body = {"title": "S", "time_zone": "Europe/Paris", "first_episode_at": "2026-09-22T19:00"}
-    refused = await client.post(
+    response = await client.post(
         "/api/v1/brands/acme/shows", json={**body, "default_host_id": str(moderator.id)}, headers=manager.headers
     )
-    assert refused.status == 422
+    await refused(response, 422, "the host must be a host or manager of this brand")
     show = await factory.show("acme", manager, default_host_id=str(host.id))
     episodes = await factory.episodes(show["id"], manager)
     assert {e["host_id"] for e in episodes} == {str(host.id)}
@@ -226,9 +227,10 @@ async def test_a_show_read_long_after_it_began_can_be_sent_back(
 
 
 async def test_unknown_and_malformed_show_ids_are_404(client, manager: Staff) -> None:
-    for path in ("/api/v1/shows/0b7e2d7a-3f7e-4f57-9a52-3a3f0f0f0f0f", "/api/v1/shows/not-an-id"):
+    for path, reason in [
+        ("/api/v1/shows/0b7e2d7a-3f7e-4f57-9a52-3a3f0f0f0f0f", "no show 0b7e2d7a-3f7e-4f57-9a52-3a3f0f0f0f0f"),
+        ("/api/v1/shows/not-an-id", "'not-an-id' is not an id"),
+        ("/api/v1/public/shows/12345/calendar.ics", "'12345' is not an id"),
+    ]:
         response = await client.get(path, headers=manager.headers)
-        assert response.status == 404
-        assert (await response.json())["title"] == "Not found"
-    response = await client.get("/api/v1/public/shows/12345/calendar.ics")
-    assert response.status == 404
+        assert (await refused(response, 404, reason))["title"] == "Not found"

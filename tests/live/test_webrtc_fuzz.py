@@ -307,7 +307,8 @@ async def test_mutated_offers_get_201_or_a_reason_and_leave_nothing_behind(
         raise AssertionError(
             f"not back to the start after {response.status}: {Holdings.now(client)} (before: {baseline}); "
             f"scheduled: {await status_of(client, stage['scheduled'])}, "
-            f"{await broadcast_of(client, host, stage['scheduled'])}; live: {await broadcast_of(client, host, stage['live'])}"
+            f"{await broadcast_of(client, host, stage['scheduled'])}; "
+            f"live: {await broadcast_of(client, host, stage['live'])}"
         ) from None
     gc.collect()  # an exception nobody retrieved is logged when its task is collected
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
