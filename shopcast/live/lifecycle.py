@@ -34,8 +34,10 @@ def check_transition(current: EpisodeStatus, to: EpisodeStatus) -> None:
     """Raise 409 with the reason when `current` cannot become `to`."""
     if to in ALLOWED[current]:
         return
-    reason = _WHY.get((current, to), f"the episode is {current.value}")
-    raise Conflict(f"cannot make a {current.value} episode {to.value}: {reason}")
+    already = "already " if current == to else ""
+    reason = _WHY.get((current, to), f"the episode is {already}{current.value}")
+    article = "an" if current.value[0] in "aeiou" else "a"
+    raise Conflict(f"cannot make {article} {current.value} episode {to.value}: {reason}")
 
 
 def is_editable(status: EpisodeStatus) -> bool:
