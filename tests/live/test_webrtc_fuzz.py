@@ -8,7 +8,7 @@ process. A forgotten peer connection keeps UDP sockets, a forgotten packager a t
 follower a task: each fails the case.
 
 25 cases per backend in the normal suite (well under a minute); for a longer search run e.g.
-`SHOPCAST_FUZZ_EXAMPLES=400 .venv/bin/python -m pytest tests/live/test_webrtc_fuzz.py`.
+`SHOPCAST_FUZZ_SCALE=16 .venv/bin/python -m pytest tests/live/test_webrtc_fuzz.py` (tests/fuzzing.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import gc
 import itertools
 import logging
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -33,6 +32,7 @@ from shopcast.web.app import create_app
 from shopcast.web.context import RESOURCES
 from tests.conftest import SettableClock, make_settings
 from tests.factories import Factory
+from tests.fuzzing import examples
 from tests.live.broadcasting import SDP, Holdings, broadcast_of, go_live, status_of, weekly_show
 from tests.live.webrtc_peers import Viewer, peer, publisher_offer
 
@@ -251,7 +251,7 @@ async def settled(client: Any, stage: dict[str, Any], baseline: Holdings) -> boo
 
 
 @settings(
-    max_examples=int(os.environ.get("SHOPCAST_FUZZ_EXAMPLES", "25")),
+    max_examples=examples(25),
     deadline=None,
     database=None,
     # A case that leaks spoils the ones after it: report the first failure as it was, unshrunk.

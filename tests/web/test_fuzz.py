@@ -26,9 +26,10 @@ from schemathesis.engine import events, from_schema
 
 from tests.catalog.conftest import COMMERCE, DRESS
 from tests.factories import Factory, Staff
+from tests.fuzzing import examples
 
 # Each operation gets this many generated requests per run, besides the coverage phase's.
-EXAMPLES = 3
+EXAMPLES = examples(3)  # per operation
 SEED = 14
 
 # The video routes take an SDP offer as text.

@@ -30,9 +30,10 @@ from shopcast.core.settings import Settings
 from shopcast.web.sockets import _ROOM_EVENTS, CLIENT_EVENTS, MAX_PAYLOAD_BYTES, JoinRequest, RoomRequest
 from tests.chat.conftest import Join, Room, join, room  # noqa: F401  (the live room's fixtures)
 from tests.conftest import make_settings
+from tests.fuzzing import examples
 from tests.live_room import Viewer, send
 
-EXAMPLES = 300
+EXAMPLES = examples(300)
 ROOM_EVENTS = {  # what the room may tell everyone after an accepted client event (docs/api.md)
     "chat:message", "chat:deleted", "chat:answered", "chat:pinned", "chat:unpinned", "chat:slow-mode",
     "chat:viewer-removed", "chat:reactions", "presence:count", "sales:bought", "stock:changed",
