@@ -26,6 +26,7 @@ from shopcast.chat.schemas import (
 from shopcast.chat.text import TextRules, apply_rules, clean
 from shopcast.core.bus import Bus
 from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from shopcast.core.ratelimit import whole_seconds
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
@@ -265,7 +266,7 @@ async def _check_slow_mode(session: AsyncSession, *, episode_id: uuid.UUID, chat
     wait = room.slow_mode_seconds - (now - last).total_seconds()
     if wait > 0:
         raise TooManyRequests(
-            f"slow mode: one message every {room.slow_mode_seconds} s; you can write again in {max(1, round(wait))} s",
+            f"slow mode: one message every {room.slow_mode_seconds} s; you can write again in {whole_seconds(wait)} s",
             retry_after=wait,
         )
 

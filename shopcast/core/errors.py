@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -54,5 +55,6 @@ class TooManyRequests(ShopcastError):
     status, slug, title = 429, "too-many-requests", "Slow down"
 
     def __init__(self, detail: str, *, retry_after: float) -> None:
-        super().__init__(detail, extra={"retry_after": max(1, round(retry_after))})
-        self.retry_after = max(1, round(retry_after))
+        # Rounded up: a client that waits what it is told must get in (the millisecond is float slack).
+        self.retry_after = max(1, math.ceil(retry_after - 0.001))
+        super().__init__(detail, extra={"retry_after": self.retry_after})
