@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -94,6 +96,7 @@ async def test_late_joiners_ask_the_host_for_a_keyframe_at_most_once_a_second(br
     viewers = [Viewer(peer()) for _ in range(4)]
     try:
         asked_before = broadcasts.stats(episode).keyframes_asked_of_publisher
+        started = time.monotonic()
         for viewer in viewers:
             await viewer.accept((await broadcasts.watch(episode, await viewer.offer())).answer)
         # Every late joiner starts on a keyframe (a VP8 decoder cannot start on a delta frame)...
@@ -101,9 +104,11 @@ async def test_late_joiners_ask_the_host_for_a_keyframe_at_most_once_a_second(br
             (first,) = await viewer.frames("video", 1)
             assert first.width == 640
         stats = broadcasts.stats(episode)
-        # ...yet four joins within a second cost the host at most two keyframes.
+        elapsed = time.monotonic() - started
+        # ...yet the host is asked at most once a second however many join: one ask at the first
+        # join, then at most one per second that passed (on a loaded machine the joins spread out).
         assert stats.keyframe_requests >= 4
-        assert stats.keyframes_asked_of_publisher - asked_before <= 2
+        assert stats.keyframes_asked_of_publisher - asked_before <= 1 + math.floor(elapsed)
     finally:
         for viewer in viewers:
             await viewer.pc.close()
