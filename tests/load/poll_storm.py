@@ -1,0 +1,475 @@
+"""Poll storm benchmark: thousands of viewers of one live room vote in a poll, then enter a giveaway.
+
+    .venv/bin/python -m tests.load.poll_storm [--viewers 1000,5000] [--spread 10] [--guests nicknamed|nameless]
+                                              [--patience 60]
+
+Every row starts its own processes, all on 127.0.0.1: one app process (`tests/load/room_server.py`:
+`shopcast demo` with SQLite and the in-process bus, guest sign-ins unlimited since every viewer
+signs in from 127.0.0.1) and 1-4 load-client processes (`tests/load/poll_voters.py`) holding the
+viewers on raw WebSockets, each with a guest token of its own. The demo's host puts the first
+episode live and, over HTTP, opens a four-option poll; every viewer votes once (`poll:vote`) at its
+own moment of the spread; the host closes the poll and reads the stored tally. Then the manager
+prepares a giveaway, the host opens it, every viewer enters (`giveaway:enter`), the host closes it
+and draws; the proof is fetched as anyone would and checked offline with
+`shopcast giveaway verify --proof FILE`. This parent times the phases, reads CPU time from /proc
+and prints the tables. docs/benchmarks.md says what each column means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.load.harness import (
+    Child,
+    RunFailed,
+    cpu_seconds,
+    machine,
+    machine_busy_seconds,
+    markdown_table,
+    raise_file_limit,
+    split,
+    wait_for_quiet,
+)
+from tests.load.poll_voters import child_main
+from tests.load.room_fanout import Server, figure, quantiles
+
+VIEWERS_PER_PROCESS = 1250
+MAX_PROCESSES = 4
+# Every viewer signs in as a guest from 127.0.0.1: the per-address guest limit would stop the 31st.
+SETTINGS = {"SHOPCAST_GUEST_MAX_PER_WINDOW": "1000000"}
+PASSWORD = "shopcast-demo"  # the demo's staff accounts (shopcast/demo.py)
+OPTIONS = ("Sand", "Sage", "Ink", "Rust")
+WINNERS = 3
+LEAD_SECONDS = 1.0  # from the command to the first vote or entry
+ACK_WAIT = 30.0  # after the spread, how long acks may still come
+SETTLE_SECONDS = 10.0  # after the last ack, how long the final count may take to reach the viewers
+DISTURBED = 0.5  # cores other work may use during a phase before its row is marked
+PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
+
+
+@dataclass
+class Storm:
+    """One event every viewer sent once (`poll:vote` or `giveaway:enter`) and what came of it."""
+
+    sent: int = 0
+    ok: int = 0
+    refused: Counter[str] = field(default_factory=Counter)  # why, for those acked with an error
+    no_ack: int = 0
+    ack_ms: Counter[int] = field(default_factory=Counter)
+    ok_by_choice: Counter[str] = field(default_factory=Counter)
+    sent_by_choice: Counter[str] = field(default_factory=Counter)
+    entry_ids: set[str] = field(default_factory=set)
+    counts_per_s: tuple[float, float] = (math.nan, math.nan)  # the watcher's counts (tallies, entries) a second
+    viewers_exact: int = 0  # viewers whose last count equals the acked events
+    settled_ms: float = math.nan  # from the last ack to the watcher's count matching, ms
+    server_cpu: float = math.nan  # from opening to settling
+    clients_cpu: float = math.nan
+    other_cpu: float = math.nan
+    seconds: float = math.nan
+    opened_ms: float = math.nan  # from the open request to the last viewer hearing it opened
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.ok
+
+
+@dataclass
+class Result:
+    viewers: int
+    note: str = ""
+    join_seconds: float = math.nan
+    join_cpu: float = math.nan
+    disconnected: int = 0
+    poll: Storm = field(default_factory=Storm)
+    stored: dict[str, int] | None = None  # option id -> votes, as the host reads them after the close
+    labels: dict[str, str] = field(default_factory=dict)  # option id -> label
+    viewer_tally: dict[str, int] | None = None  # the watcher's last `poll:tally`
+    giveaway: Storm = field(default_factory=Storm)
+    draw_ms: float = math.nan
+    reveal_ms: float = math.nan  # from the draw request to the last viewer hearing `giveaway:drawn`
+    drawn_heard: int = 0
+    proof_bytes: int = 0
+    eligible: int = 0
+    in_proof: int = 0  # acked entry IDs found among the proof's eligible ones
+    winners: int = 0
+    verify_seconds: float = math.nan
+    verify_exit: int | None = None
+    verify_says: str = ""
+
+    @property
+    def exact(self) -> bool:
+        return self.stored is not None and Counter(self.stored) == self.poll.ok_by_choice
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def log_in(server: Server, role: str) -> str:
+    answer = server.api("POST", "/api/v1/auth/login", {"email": f"{role}@demo.shopcast.test", "password": PASSWORD})
+    return str(answer["token"])
+
+
+def per_second(times: list[float], start: float, end: float) -> tuple[float, float]:
+    """The most arrivals in one of the whole seconds counted from `start`, and the mean per second over
+    [start, end]."""
+    most = max(Counter(math.floor(t - start) for t in times if t >= start).values(), default=0)
+    within = sum(1 for t in times if start <= t <= end)
+    return float(most), within / max(end - start, 1e-9)
+
+
+class Run:
+    """One row: the server, its load clients, and the steps of the storm."""
+
+    def __init__(self, viewers: int, spread: float, folder: Path, progress: Callable[[str], None]) -> None:
+        self.result = Result(viewers)
+        self.viewers, self.spread, self.folder, self.progress = viewers, spread, folder, progress
+        self.server: Server | None = None
+        self.children: list[Child] = []
+
+    def start(self, nameless: bool) -> None:
+        """The server with the episode live, and the load-client processes."""
+        self.server = Server("shopcast", self.folder, SETTINGS)
+        self.episode_id = self.server.episode_id()
+        self.host, self.manager = log_in(self.server, "host"), log_in(self.server, "manager")
+        self.server.api("POST", f"/api/v1/episodes/{self.episode_id}/start", token=self.host)
+        processes = min(MAX_PROCESSES, math.ceil(self.viewers / VIEWERS_PER_PROCESS))
+        lifetime = 300 + self.viewers / 10 + 4 * self.spread
+        context = multiprocessing.get_context("spawn")
+        for index in range(processes):
+            args = (self.server.port, self.episode_id, index, processes, nameless, os.getpid(), lifetime)
+            self.children.append(Child(context, "load-client", child_main, *args))
+        for child in self.children:
+            child.wait_ready(30)
+
+    def end(self) -> None:
+        for child in self.children:
+            child.end()
+        if self.server is not None:
+            self.server.end()
+
+    def cpu(self) -> tuple[float, float, float]:
+        return (
+            cpu_seconds(self.server.process.pid),
+            sum(child.cpu_seconds() for child in self.children),
+            machine_busy_seconds(),
+        )
+
+    def ask(self, name: str, *args: Any, timeout: float = 60) -> list[Any]:
+        """Every load-client process's answer to one command, asked of all at once."""
+        for child in self.children:
+            child.send(name, *args)
+        return [child.receive(name, timeout) for child in self.children]
+
+    def connect(self) -> None:
+        result = self.result
+        self.progress(f"signing in and joining {self.viewers} viewers in {len(self.children)} process(es)")
+        began, cpu = time.monotonic(), cpu_seconds(self.server.process.pid)
+        shares = split(self.viewers, len(self.children))
+        for child, share in zip(self.children, shares, strict=True):
+            child.send("connect_all", share)
+        for child in self.children:
+            child.receive("connect_all", 120 + self.viewers / 5)
+        result.join_seconds = time.monotonic() - began
+        result.join_cpu = cpu_seconds(self.server.process.pid) - cpu
+        self.progress(f"{self.viewers} viewers in the room after {result.join_seconds:.0f} s")
+
+    def storm(self, storm: Storm, event: str, counted: str, *args: Any) -> None:
+        """Every viewer sends `event` once over the spread; wait for every ack, then for the viewers' count
+        (`counted`: "last_voters" or "last_entries") to reach the acked events."""
+        start = time.monotonic() + LEAD_SECONDS
+        command = "vote" if event == "poll:vote" else "enter"
+        self.ask(command, start, self.spread, self.viewers, *args)
+        deadline = start + self.spread + ACK_WAIT
+        time.sleep(max(0.0, start + self.spread - time.monotonic()))
+        while sum(self.ask("waiting", event)) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        acked_at = time.monotonic()
+        outcomes = self.ask("outcomes", event, timeout=120)
+        for outcome in outcomes:
+            for why, choice, ms, entry_id in zip(
+                outcome["outcome"], outcome["choice"], outcome["ack_ms"], outcome["entry_ids"], strict=True
+            ):
+                storm.sent += 1
+                storm.sent_by_choice[str(choice)] += 1
+                if ms >= 0:
+                    storm.ack_ms[round(ms)] += 1
+                if why == "ok":
+                    storm.ok += 1
+                    storm.ok_by_choice[str(choice)] += 1
+                    if entry_id is not None:
+                        storm.entry_ids.add(entry_id)
+                elif why in ("no ack", "not sent"):
+                    storm.no_ack += 1
+                else:
+                    storm.refused[why] += 1
+        settle = time.monotonic() + SETTLE_SECONDS
+        while (exact := sum(self.ask("exact", counted, storm.ok))) < self.viewers and time.monotonic() < settle:
+            time.sleep(0.1)
+        if exact == self.viewers:
+            storm.settled_ms = 1000 * (time.monotonic() - acked_at)
+        storm.viewers_exact = exact
+        heard = self.ask("heard")
+        times_key = "tally_times_us" if event == "poll:vote" else "entries_times_us"
+        times = [us / 1e6 for us in heard[0][times_key]]
+        storm.counts_per_s = per_second(times, start, start + self.spread)
+        self.result.disconnected = max(self.result.disconnected, sum(h["disconnected"] for h in heard))
+
+    def measured(self, storm: Storm, before: tuple[float, float, float], began: float) -> None:
+        after = self.cpu()
+        storm.seconds = time.monotonic() - began
+        storm.server_cpu = after[0] - before[0]
+        storm.clients_cpu = after[1] - before[1]
+        storm.other_cpu = after[2] - before[2] - storm.server_cpu - storm.clients_cpu
+
+    def heard_last(self, event: str, since: float) -> tuple[int, float]:
+        """How many viewers heard `event`, and how long after `since` the last of them did (ms)."""
+        heard = self.ask("heard")
+        count = sum(h["heard"].get(event, 0) for h in heard)
+        last = max((h["last_heard_us"].get(event, 0) for h in heard), default=0) / 1e6
+        return count, 1000 * (last - since) if last else math.nan
+
+    def wait_heard(self, event: str, since: float) -> tuple[int, float]:
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while (heard := self.heard_last(event, since))[0] < self.viewers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return heard
+
+    def poll(self) -> None:
+        result, poll = self.result, self.result.poll
+        body = {
+            "question": "Which colour should I try on next?",
+            "options": [{"label": label} for label in OPTIONS],
+            "multiple": False,
+            "allow_change": False,
+            "duration_seconds": None,
+            "quiz": False,
+        }
+        created = self.server.api("POST", f"/api/v1/episodes/{self.episode_id}/polls", body, token=self.host)
+        poll_id = str(created["id"])
+        result.labels = {str(option["id"]): option["label"] for option in created["options"]}
+        self.progress(f"poll open; {self.viewers} votes over {self.spread:g} s")
+        before, began = self.cpu(), time.monotonic()
+        self.server.api("POST", f"/api/v1/polls/{poll_id}/open", token=self.host)
+        self.storm(poll, "poll:vote", "last_voters", poll_id, list(result.labels))
+        self.measured(poll, before, began)
+        heard, poll.opened_ms = self.heard_last("poll:opened", began)
+        last = self.children[0].call("heard")["last_tally"]
+        result.viewer_tally = last.get("votes") if isinstance(last, dict) else None
+        self.server.api("POST", f"/api/v1/polls/{poll_id}/close", token=self.host)
+        polls = self.server.api("GET", f"/api/v1/episodes/{self.episode_id}/polls", token=self.host)
+        stored = next(p for p in polls if str(p["id"]) == poll_id)
+        result.stored = stored_votes(stored)
+        self.progress(
+            f"{poll.ok} of {poll.sent} votes acked, {heard} viewers heard the poll open; stored {result.stored}"
+        )
+
+    def giveaway(self) -> None:
+        result, giveaway = self.result, self.result.giveaway
+        body = {
+            "prize": {"title": "Linen wrap dress", "picture_url": None, "value": {"amount": 8900, "currency": "EUR"}},
+            "winners": WINNERS,
+            "rules": "One entry per viewer. Be in the room at the draw.",
+            "entry": "button",
+            "eligibility": {"present_at_draw": True, "min_watch_minutes": 0, "bought_during_show": False},
+        }
+        created = self.server.api("POST", f"/api/v1/episodes/{self.episode_id}/giveaways", body, token=self.manager)
+        giveaway_id = str(created["id"])
+        self.progress(f"giveaway open; {self.viewers} entries over {self.spread:g} s")
+        before, began = self.cpu(), time.monotonic()
+        self.server.api("POST", f"/api/v1/giveaways/{giveaway_id}/open", token=self.host)
+        self.storm(giveaway, "giveaway:enter", "last_entries", giveaway_id)
+        self.measured(giveaway, before, began)
+        _, giveaway.opened_ms = self.heard_last("giveaway:opened", began)
+        self.server.api("POST", f"/api/v1/giveaways/{giveaway_id}/close", token=self.host)
+        drawing = time.monotonic()
+        self.server.api("POST", f"/api/v1/giveaways/{giveaway_id}/draw", token=self.host)
+        result.draw_ms = 1000 * (time.monotonic() - drawing)
+        result.drawn_heard, result.reveal_ms = self.wait_heard("giveaway:drawn", drawing)
+        status, proof = self.server.request("GET", f"/api/v1/public/giveaways/{giveaway_id}/proof")
+        if status != 200:
+            raise RunFailed(f"the proof got {status}: {proof[:300].decode(errors='replace')}")
+        result.proof_bytes = len(proof)
+        rounds = json.loads(proof)["rounds"]
+        eligible = set(rounds[0]["eligible_entry_ids"]) if rounds else set()
+        result.eligible, result.winners = len(eligible), len(rounds[0]["winners"]) if rounds else 0
+        result.in_proof = len(giveaway.entry_ids & eligible)
+        path = self.folder / "proof.json"
+        path.write_bytes(proof)
+        self.verify(path)
+        self.progress(
+            f"{giveaway.ok} of {giveaway.sent} entries acked, {result.eligible} eligible, "
+            f"drawn in {result.draw_ms:.0f} ms, proof {result.proof_bytes} bytes, verify: {result.verify_says}"
+        )
+
+    def verify(self, path: Path) -> None:
+        """`shopcast giveaway verify` as anyone would run it: a fresh process with no settings, no server."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPCAST_")}
+        began = time.monotonic()
+        command = [sys.executable, "-m", "shopcast", "giveaway", "verify", "--proof", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=path.parent)
+        self.result.verify_seconds = time.monotonic() - began
+        self.result.verify_exit = done.returncode
+        said = (done.stdout.strip() or done.stderr.strip()).splitlines()
+        self.result.verify_says = said[-1][:120] if said else ""
+
+
+def stored_votes(poll: dict[str, Any]) -> dict[str, int] | None:
+    """The votes per option in the staff view of a closed poll."""
+    for holder in (poll.get("result"), poll.get("tally"), poll):
+        if isinstance(holder, dict) and isinstance(holder.get("votes"), dict):
+            return {str(option): int(n) for option, n in holder["votes"].items()}
+    return None
+
+
+def run_once(viewers: int, spread: float, nameless: bool, progress: Callable[[str], None]) -> Result:
+    with tempfile.TemporaryDirectory(prefix="poll-storm-") as folder:
+        run = Run(viewers, spread, Path(folder), progress)
+        try:
+            run.start(nameless)
+            run.connect()
+            run.poll()
+            run.giveaway()
+        except Exception as exc:  # the API answering otherwise than expected included: the row says why
+            traceback.print_exc()
+            run.result.note = f"failed: {type(exc).__name__}: {exc}"[:300]
+        finally:
+            run.end()
+        return run.result
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+
+def pair(values: tuple[float, float], digits: int = 1) -> str:
+    return f"{figure(values[0], digits)} / {figure(values[1], digits)}"
+
+
+def tally_check(r: Result) -> str:
+    if r.stored is None:
+        return "not read"
+    return "exact" if r.exact else f"differs: {r.stored} vs {dict(r.poll.ok_by_choice)}"
+
+
+def cpu_share(storm: Storm) -> str:
+    return f"{figure(storm.server_cpu, 1)} ({figure(100 * storm.server_cpu / storm.seconds)}%)"
+
+
+Column = tuple[str, Callable[[Result], str]]
+POLL: list[Column] = [
+    ("votes sent", lambda r: f"{r.poll.sent:,}"),
+    ("acked", lambda r: f"{r.poll.ok:,}"),
+    ("lost", lambda r: f"{r.poll.lost:,}"),
+    ("stored tally vs acked votes", tally_check),
+    ("vote ack p50 / p99, ms", lambda r: quantiles(r.poll.ack_ms)),
+    ("poll:tally a second, max / mean", lambda r: pair(r.poll.counts_per_s)),
+    ("viewers with the exact final tally", lambda r: f"{r.poll.viewers_exact:,}"),
+    ("final tally at every viewer after the last ack, ms", lambda r: figure(r.poll.settled_ms)),
+    ("server CPU-s (% of a core)", lambda r: cpu_share(r.poll)),
+]
+GIVEAWAY: list[Column] = [
+    ("entries acked / sent", lambda r: f"{r.giveaway.ok:,} / {r.giveaway.sent:,}"),
+    ("entry ack p50 / p99, ms", lambda r: quantiles(r.giveaway.ack_ms)),
+    ("giveaway:entries a second, max / mean", lambda r: pair(r.giveaway.counts_per_s)),
+    ("eligible in proof (acked among them)", lambda r: f"{r.eligible:,} ({r.in_proof:,})"),
+    ("draw, ms", lambda r: figure(r.draw_ms)),
+    ("reveal heard by all, ms", lambda r: figure(r.reveal_ms) if r.drawn_heard >= r.viewers else "-"),
+    ("proof, bytes", lambda r: f"{r.proof_bytes:,}"),
+    ("verify, s", lambda r: f"{figure(r.verify_seconds, 2)} ({'ok' if r.verify_exit == 0 else r.verify_exit})"),
+    ("server CPU-s (% of a core)", lambda r: cpu_share(r.giveaway)),
+]
+MORE: list[Column] = [
+    ("joins/s", lambda r: figure(r.viewers / r.join_seconds)),
+    ("server CPU ms per join", lambda r: figure(1000 * r.join_cpu / r.viewers, 1)),
+    ("poll:opened heard by all, ms", lambda r: figure(r.poll.opened_ms)),
+    (
+        "server CPU ms per vote / entry",
+        lambda r: pair(
+            (1000 * r.poll.server_cpu / max(r.poll.sent, 1), 1000 * r.giveaway.server_cpu / max(r.giveaway.sent, 1))
+        ),
+    ),
+    ("load clients CPU, % of a core", lambda r: figure(100 * r.poll.clients_cpu / r.poll.seconds)),
+    (
+        "other work, % of a core",
+        lambda r: figure(100 * max(r.poll.other_cpu / r.poll.seconds, r.giveaway.other_cpu / r.giveaway.seconds)),
+    ),
+    ("disconnected", lambda r: f"{r.disconnected}"),
+]
+
+
+def disturbed(r: Result) -> bool:
+    return any(s.other_cpu / s.seconds > DISTURBED for s in (r.poll, r.giveaway) if s.seconds > 0)
+
+
+def table(columns: list[Column], results: list[Result]) -> str:
+    rows = []
+    for r in results:
+        cells = ["failed (see above)"] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns]
+        rows.append([f"{r.viewers:,}" + (" *" if disturbed(r) else ""), *cells])
+    return markdown_table(["viewers", *(name for name, _ in columns)], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--viewers", default="5000", help="viewer counts, comma separated (default 5000)")
+    parser.add_argument("--spread", type=float, default=10, help="seconds over which every viewer votes (default 10)")
+    parser.add_argument("--guests", choices=["nicknamed", "nameless"], default="nicknamed", help="the viewers' guests")
+    parser.add_argument("--patience", type=float, default=60, help="seconds to wait for a quiet machine (default 60)")
+    options = parser.parse_args()
+    counts = sorted({int(n) for n in options.viewers.split(",")})
+    if min(counts) < 2 or max(counts) > 10_000 or not 1 <= options.spread <= 60:
+        parser.error("viewers must be 2-10000 and spread 1-60")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
+    raise_file_limit()
+    try:
+        run_all(counts, options.spread, options.guests == "nameless", options.patience)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def run_all(counts: list[int], spread: float, nameless: bool, patience: float) -> None:
+    began = time.monotonic()
+    guests = "nameless" if nameless else "nicknamed"
+    print(f"Poll storm on 127.0.0.1, {guests} guests, votes over {spread:g} s: {machine(*PACKAGES)}", flush=True)
+    results: list[Result] = []
+    for count in counts:
+
+        def progress(message: str, count: int = count) -> None:
+            print(f"  [{time.monotonic() - began:5.0f} s] {count} viewers: {message}", file=sys.stderr)
+
+        waited = time.monotonic()
+        wait_for_quiet(progress, patience)
+        patience = max(0.0, patience - (time.monotonic() - waited))
+        result = run_once(count, spread, nameless, progress)
+        results.append(result)
+        for storm in (result.poll, result.giveaway):
+            for why, times in storm.refused.items():
+                print(f"  {times} refused: {why}", flush=True)
+        if result.note:
+            print(f"  {count} viewers: {result.note}", flush=True)
+            break
+    for columns in (POLL, GIVEAWAY, MORE):
+        print()
+        print(table(columns, results))
+    if any(disturbed(r) for r in results):
+        print(f"\n* other work on the machine used more than {DISTURBED * 100:.0f}% of a core during a phase")
+    print(f"\n{len(results)} rows in {time.monotonic() - began:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
