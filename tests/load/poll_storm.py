@@ -92,6 +92,7 @@ class Storm:
 class Result:
     viewers: int
     note: str = ""
+    done: set[str] = field(default_factory=set)  # the parts that ran to their end: "join", "poll", "giveaway"
     join_seconds: float = math.nan
     join_cpu: float = math.nan
     disconnected: int = 0
@@ -341,9 +342,9 @@ def run_once(viewers: int, spread: float, nameless: bool, progress: Callable[[st
         run = Run(viewers, spread, Path(folder), progress)
         try:
             run.start(nameless)
-            run.connect()
-            run.poll()
-            run.giveaway()
+            for part, step in (("join", run.connect), ("poll", run.poll), ("giveaway", run.giveaway)):
+                step()
+                run.result.done.add(part)
         except Exception as exc:  # the API answering otherwise than expected included: the row says why
             traceback.print_exc()
             run.result.note = f"failed: {type(exc).__name__}: {exc}"[:300]
@@ -415,10 +416,12 @@ def disturbed(r: Result) -> bool:
     return any(s.other_cpu / s.seconds > DISTURBED for s in (r.poll, r.giveaway) if s.seconds > 0)
 
 
-def table(columns: list[Column], results: list[Result]) -> str:
+def table(columns: list[Column], results: list[Result], part: str) -> str:
+    """One row per run; a run that failed before the end of `part` says so instead."""
     rows = []
     for r in results:
-        cells = ["failed (see above)"] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns]
+        failed = part not in r.done
+        cells = ["failed (see above)"] + ["-"] * (len(columns) - 1) if failed else [cell(r) for _, cell in columns]
         rows.append([f"{r.viewers:,}" + (" *" if disturbed(r) else ""), *cells])
     return markdown_table(["viewers", *(name for name, _ in columns)], rows)
 
@@ -463,9 +466,9 @@ def run_all(counts: list[int], spread: float, nameless: bool, patience: float) -
         if result.note:
             print(f"  {count} viewers: {result.note}", flush=True)
             break
-    for columns in (POLL, GIVEAWAY, MORE):
+    for columns, part in ((POLL, "poll"), (GIVEAWAY, "giveaway"), (MORE, "join")):
         print()
-        print(table(columns, results))
+        print(table(columns, results, part))
     if any(disturbed(r) for r in results):
         print(f"\n* other work on the machine used more than {DISTURBED * 100:.0f}% of a core during a phase")
     print(f"\n{len(results)} rows in {time.monotonic() - began:.0f} s", flush=True)
