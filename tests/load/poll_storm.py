@@ -12,7 +12,7 @@ own moment of the spread; the host closes the poll and reads the stored tally. T
 prepares a giveaway, the host opens it, every viewer enters (`giveaway:enter`), the host closes it
 and draws; the proof is fetched as anyone would and checked offline with
 `shopcast giveaway verify --proof FILE`. This parent times the phases, reads CPU time from /proc
-and prints the tables. docs/benchmarks.md says what each column means.
+and prints the tables (`tests/load/poll_tables.py`). docs/benchmarks.md says what each column means.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,13 @@ from tests.load.harness import (
     cpu_seconds,
     machine,
     machine_busy_seconds,
-    markdown_table,
     raise_file_limit,
     split,
     wait_for_quiet,
 )
+from tests.load.poll_tables import DISTURBED, GIVEAWAY, MORE, POLL, Result, Storm, disturbed, table
 from tests.load.poll_voters import child_main
-from tests.load.room_fanout import Server, figure, quantiles
+from tests.load.room_fanout import Server
 
 VIEWERS_PER_PROCESS = 1250
 MAX_PROCESSES = 4
@@ -59,69 +58,7 @@ WINNERS = 3
 LEAD_SECONDS = 1.0  # from the command to the first vote or entry
 ACK_WAIT = 60.0  # after the spread, how long acks may still come: an event unacked by then counts as lost
 SETTLE_SECONDS = 10.0  # after the last ack, how long the final count may take to reach the viewers
-DISTURBED = 0.5  # cores other work may use during a phase before its row is marked
 PACKAGES = ("python-socketio", "python-engineio", "aiohttp")
-
-
-@dataclass
-class Storm:
-    """One event every viewer sent once (`poll:vote` or `giveaway:enter`) and what came of it."""
-
-    sent: int = 0
-    ok: int = 0
-    refused: Counter[str] = field(default_factory=Counter)  # why, for those acked with an error
-    no_ack: int = 0
-    ack_ms: Counter[int] = field(default_factory=Counter)
-    ok_by_choice: Counter[str] = field(default_factory=Counter)
-    sent_by_choice: Counter[str] = field(default_factory=Counter)
-    entry_ids: set[str] = field(default_factory=set)
-    counts_per_s: tuple[float, float] = (math.nan, math.nan)  # the watcher's counts (tallies, entries) a second
-    viewers_exact: int = 0  # viewers whose last count equals the acked events
-    settled_ms: float = math.nan  # from the last ack to the watcher's count matching, ms
-    server_cpu: float = math.nan  # from opening to settling
-    clients_cpu: float = math.nan
-    other_cpu: float = math.nan
-    seconds: float = math.nan
-    opened_ms: float = math.nan  # from the open request to the last viewer hearing it opened
-
-    @property
-    def lost(self) -> int:
-        return self.sent - self.ok
-
-
-@dataclass
-class Result:
-    viewers: int
-    note: str = ""
-    done: set[str] = field(default_factory=set)  # the parts that ran to their end: "join", "poll", "giveaway"
-    join_seconds: float = math.nan
-    join_cpu: float = math.nan
-    disconnected: int = 0
-    poll: Storm = field(default_factory=Storm)
-    stored: dict[str, int] | None = None  # option id -> votes, as the host reads them after the close
-    labels: dict[str, str] = field(default_factory=dict)  # option id -> label
-    viewer_tally: dict[str, int] | None = None  # the watcher's last `poll:tally`
-    giveaway: Storm = field(default_factory=Storm)
-    draw_ms: float = math.nan
-    reveal_ms: float = math.nan  # from the draw request to the last viewer hearing `giveaway:drawn`
-    drawn_heard: int = 0
-    proof_bytes: int = 0
-    eligible: int = 0
-    in_proof: int = 0  # acked entry IDs found among the proof's eligible ones
-    winners: int = 0
-    verify_seconds: float = math.nan  # the command's wall time
-    start_up_seconds: float = math.nan  # `shopcast --help`'s: the interpreter and the CLI's imports
-    verify_exit: int | None = None
-    verify_says: str = ""
-
-    @property
-    def exact(self) -> bool:
-        """The stored votes per option are the votes sent, each of them acked."""
-        poll = self.poll
-        return self.stored is not None and Counter(self.stored) == poll.ok_by_choice == poll.sent_by_choice
-
-
-# --- the run -------------------------------------------------------------------------------------
 
 
 def log_in(server: Server, role: str) -> str:
@@ -273,8 +210,6 @@ class Run:
         self.storm(poll, "poll:vote", "last_voters", poll_id, list(result.labels))
         self.measured(poll, before, began)
         heard, poll.opened_ms = self.heard_last("poll:opened", began)
-        last = self.children[0].call("heard")["last_tally"]
-        result.viewer_tally = last.get("votes") if isinstance(last, dict) else None
         self.server.api("POST", f"/api/v1/polls/{poll_id}/close", token=self.host)
         polls = self.server.api("GET", f"/api/v1/episodes/{self.episode_id}/polls", token=self.host)
         stored = next(p for p in polls if str(p["id"]) == poll_id)
@@ -362,84 +297,6 @@ def run_once(viewers: int, spread: float, nameless: bool, progress: Callable[[st
         finally:
             run.end()
         return run.result
-
-
-# --- the tables ----------------------------------------------------------------------------------
-
-
-def pair(values: tuple[float, float], digits: int = 1) -> str:
-    return f"{figure(values[0], digits)} / {figure(values[1], digits)}"
-
-
-def tally_check(r: Result) -> str:
-    if r.stored is None:
-        return "not read"
-    return "exact" if r.exact else f"stored {sum(r.stored.values()):,}, acked {r.poll.ok:,}, sent {r.poll.sent:,}"
-
-
-def cpu_share(storm: Storm) -> str:
-    return f"{figure(storm.server_cpu, 1)} ({figure(100 * storm.server_cpu / storm.seconds)}%)"
-
-
-def verified(r: Result) -> str:
-    said = "ok" if r.verify_exit == 0 else f"exit {r.verify_exit}"
-    return f"{figure(r.verify_seconds, 2)} ({figure(r.start_up_seconds, 2)}), {said}"
-
-
-Column = tuple[str, Callable[[Result], str]]
-POLL: list[Column] = [
-    ("votes sent", lambda r: f"{r.poll.sent:,}"),
-    ("acked", lambda r: f"{r.poll.ok:,}"),
-    ("lost", lambda r: f"{r.poll.lost:,}"),
-    ("stored tally vs votes sent", tally_check),
-    ("vote ack p50 / p99, ms", lambda r: quantiles(r.poll.ack_ms)),
-    ("poll:tally a second, max / mean", lambda r: pair(r.poll.counts_per_s)),
-    ("viewers with the exact final tally", lambda r: f"{r.poll.viewers_exact:,}"),
-    ("final tally at every viewer after the last ack, ms", lambda r: figure(r.poll.settled_ms)),
-    ("server CPU-s (% of a core)", lambda r: cpu_share(r.poll)),
-]
-GIVEAWAY: list[Column] = [
-    ("entries acked / sent", lambda r: f"{r.giveaway.ok:,} / {r.giveaway.sent:,}"),
-    ("entry ack p50 / p99, ms", lambda r: quantiles(r.giveaway.ack_ms)),
-    ("giveaway:entries a second, max / mean", lambda r: pair(r.giveaway.counts_per_s)),
-    ("eligible in proof (acked among them)", lambda r: f"{r.eligible:,} ({r.in_proof:,})"),
-    ("draw, ms", lambda r: figure(r.draw_ms)),
-    ("reveal heard by all, ms", lambda r: figure(r.reveal_ms) if r.drawn_heard >= r.viewers else "-"),
-    ("proof, bytes", lambda r: f"{r.proof_bytes:,}"),
-    ("verify (start-up alone), s", verified),
-    ("server CPU-s (% of a core)", lambda r: cpu_share(r.giveaway)),
-]
-MORE: list[Column] = [
-    ("joins/s", lambda r: figure(r.viewers / r.join_seconds)),
-    ("server CPU ms per join", lambda r: figure(1000 * r.join_cpu / r.viewers, 1)),
-    ("poll:opened heard by all, ms", lambda r: figure(r.poll.opened_ms)),
-    (
-        "server CPU ms per vote / entry",
-        lambda r: pair(
-            (1000 * r.poll.server_cpu / max(r.poll.sent, 1), 1000 * r.giveaway.server_cpu / max(r.giveaway.sent, 1))
-        ),
-    ),
-    ("load clients CPU, % of a core", lambda r: figure(100 * r.poll.clients_cpu / r.poll.seconds)),
-    (
-        "other work, % of a core",
-        lambda r: figure(100 * max(r.poll.other_cpu / r.poll.seconds, r.giveaway.other_cpu / r.giveaway.seconds)),
-    ),
-    ("disconnected", lambda r: f"{r.disconnected}"),
-]
-
-
-def disturbed(r: Result) -> bool:
-    return any(s.other_cpu / s.seconds > DISTURBED for s in (r.poll, r.giveaway) if s.seconds > 0)
-
-
-def table(columns: list[Column], results: list[Result], part: str) -> str:
-    """One row per run; a run that failed before the end of `part` says so instead."""
-    rows = []
-    for r in results:
-        failed = part not in r.done
-        cells = ["failed (see above)"] + ["-"] * (len(columns) - 1) if failed else [cell(r) for _, cell in columns]
-        rows.append([f"{r.viewers:,}" + (" *" if disturbed(r) else ""), *cells])
-    return markdown_table(["viewers", *(name for name, _ in columns)], rows)
 
 
 def main() -> None:

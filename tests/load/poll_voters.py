@@ -3,7 +3,7 @@
 They are the room fan-out's raw viewers (`room_clients`), each with a guest token of its own, since
 a viewer without one cannot vote or enter. A viewer notes the poll and giveaway events it hears;
 the process's first viewer (its *watcher*) also notes when each `poll:tally` and
-`giveaway:entries` arrived and the last tally in full. On the parent's word every viewer sends one
+`giveaway:entries` arrived. On the parent's word every viewer sends one
 event (`poll:vote`, `giveaway:enter`) at its own moment of a spread, and times its ack.
 """
 
@@ -39,7 +39,6 @@ class Heard(Tally):
         self.last_heard_us: dict[str, int] = {}  # event -> when the last of them heard it
         self.tally_times_us: list[int] = []  # the watcher's `poll:tally` arrivals
         self.entries_times_us: list[int] = []  # the watcher's `giveaway:entries` arrivals
-        self.last_tally: Any = None  # the watcher's last `poll:tally`, parsed
 
 
 class Voter(Viewer):
@@ -48,19 +47,16 @@ class Voter(Viewer):
     def __init__(self, port: int, episode_id: str, heard: Heard, token: str | None, watcher: bool) -> None:
         super().__init__(port, episode_id, heard, token)
         self.watcher = watcher
-        self.tallies = 0  # `poll:tally` events heard
-        self.last_voters = -1  # the voters of the last one
+        self.last_voters = -1  # the voters of the last `poll:tally`
         self.last_entries = -1  # the entries of the last `giveaway:entries`
 
     def event(self, payload: bytes, now_us: int) -> None:
         heard = self.tally
         if payload.startswith(b'42["poll:tally"'):
-            self.tallies += 1
             found = VOTERS.search(payload)
             self.last_voters = int(found[1]) if found is not None else -1
             if self.watcher:
                 heard.tally_times_us.append(now_us)
-                heard.last_tally = orjson.loads(payload[2:])[1]
         elif payload.startswith(b'42["giveaway:entries"'):
             found = ENTRIES.search(payload)
             self.last_entries = int(found[1]) if found is not None else -1
@@ -118,10 +114,8 @@ class Voters(Clients):
             "last_heard_us": self.tally.last_heard_us,
             "last_voters": Counter(v.last_voters for v in viewers),
             "last_entries": Counter(v.last_entries for v in viewers),
-            "tallies": Counter(v.tallies for v in viewers),
             "tally_times_us": self.tally.tally_times_us,
             "entries_times_us": self.tally.entries_times_us,
-            "last_tally": self.tally.last_tally,
             "disconnected": self.tally.disconnected,
         }
 
