@@ -1,12 +1,13 @@
 """Poll storm benchmark: thousands of viewers of one live room vote in a poll, then enter a giveaway.
 
-    .venv/bin/python -m tests.load.poll_storm [--viewers 1000,5000] [--spread 10] [--guests nameless|nicknamed]
-                                              [--patience 60]
+    .venv/bin/python -m tests.load.poll_storm [--viewers 1000,5000] [--database sqlite,postgresql] [--spread 10]
+                                              [--guests nameless|nicknamed] [--patience 60]
 
 Every row starts its own processes, all on 127.0.0.1: one app process (`tests/load/room_server.py`:
-`shopcast demo` with SQLite and the in-process bus, guest sign-ins unlimited since every viewer
-signs in from 127.0.0.1) and 1-4 load-client processes (`tests/load/poll_voters.py`) holding the
-viewers on raw WebSockets, each with a guest token of its own. The demo's host puts the first
+`shopcast demo` with the in-process bus, on SQLite in a temporary folder or on a PostgreSQL database
+of the run's own, guest sign-ins unlimited since every viewer signs in from 127.0.0.1) and 1-4
+load-client processes (`tests/load/poll_voters.py`) holding the viewers on raw WebSockets, each with
+a guest token of its own. The demo's host puts the first
 episode live and, over HTTP, opens a four-option poll; every viewer votes once (`poll:vote`) at its
 own moment of the spread; the host closes the poll and reads the stored tally. Then the manager
 prepares a giveaway, the host opens it, every viewer enters (`giveaway:enter`), the host closes it
@@ -18,6 +19,7 @@ and prints the tables (`tests/load/poll_tables.py`). docs/benchmarks.md says wha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import math
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.load.flash_shop import postgres_database
 from tests.load.harness import (
     Child,
     RunFailed,
@@ -83,9 +86,9 @@ class Run:
         self.server: Server | None = None
         self.children: list[Child] = []
 
-    def start(self, nameless: bool) -> None:
+    def start(self, nameless: bool, settings: dict[str, str]) -> None:
         """The server with the episode live, and the load-client processes."""
-        self.server = Server("shopcast", self.folder, SETTINGS)
+        self.server = Server("shopcast", self.folder, settings)
         self.episode_id = self.server.episode_id()
         self.host, self.manager = log_in(self.server, "host"), log_in(self.server, "manager")
         self.server.api("POST", f"/api/v1/episodes/{self.episode_id}/start", token=self.host)
@@ -283,11 +286,17 @@ def stored_votes(poll: dict[str, Any]) -> dict[str, int] | None:
     return None
 
 
-def run_once(viewers: int, spread: float, nameless: bool, progress: Callable[[str], None]) -> Result:
-    with tempfile.TemporaryDirectory(prefix="poll-storm-") as folder:
+def run_once(viewers: int, spread: float, nameless: bool, database: str, progress: Callable[[str], None]) -> Result:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="poll-storm-"))
         run = Run(viewers, spread, Path(folder), progress)
+        run.result.database = database
         try:
-            run.start(nameless)
+            settings = dict(SETTINGS)
+            if database == "postgresql":
+                url = stack.enter_context(postgres_database(f"shopcast_bench_{os.getpid()}_storm_{viewers}"))
+                settings["SHOPCAST_DATABASE_URL"] = url.replace("postgresql://", "postgresql+asyncpg://")
+            run.start(nameless, settings)
             for part, step in (("join", run.connect), ("poll", run.poll), ("giveaway", run.giveaway)):
                 step()
                 run.result.done.add(part)
@@ -302,6 +311,12 @@ def run_once(viewers: int, spread: float, nameless: bool, progress: Callable[[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--viewers", default="5000", help="viewer counts, comma separated (default 5000)")
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="sqlite (a temporary folder), postgresql (a database of the run's own on 127.0.0.1), or both: "
+        "sqlite,postgresql",
+    )
     parser.add_argument("--spread", type=float, default=10, help="seconds over which every viewer votes (default 10)")
     parser.add_argument(
         "--guests",
@@ -312,38 +327,45 @@ def main() -> None:
     parser.add_argument("--patience", type=float, default=60, help="seconds to wait for a quiet machine (default 60)")
     options = parser.parse_args()
     counts = sorted({int(n) for n in options.viewers.split(",")})
+    databases = [name.strip() for name in options.database.split(",")]
     if min(counts) < 2 or max(counts) > 10_000 or not 1 <= options.spread <= 60:
         parser.error("viewers must be 2-10000 and spread 1-60")
+    if not databases or any(name not in ("sqlite", "postgresql") for name in databases):
+        parser.error("database: sqlite, postgresql or both")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
     raise_file_limit()
     try:
-        run_all(counts, options.spread, options.guests == "nameless", options.patience)
+        run_all(counts, databases, options.spread, options.guests == "nameless", options.patience)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
 
 
-def run_all(counts: list[int], spread: float, nameless: bool, patience: float) -> None:
+def run_all(counts: list[int], databases: list[str], spread: float, nameless: bool, patience: float) -> None:
     began = time.monotonic()
     guests = "nameless" if nameless else "nicknamed"
     print(f"Poll storm on 127.0.0.1, {guests} guests, votes over {spread:g} s: {machine(*PACKAGES)}", flush=True)
     results: list[Result] = []
+    stopped: set[str] = set()  # databases whose smaller room failed
     for count in counts:
+        for database in databases:
+            if database in stopped:
+                continue
 
-        def progress(message: str, count: int = count) -> None:
-            print(f"  [{time.monotonic() - began:5.0f} s] {count} viewers: {message}", file=sys.stderr)
+            def progress(message: str, count: int = count, database: str = database) -> None:
+                print(f"  [{time.monotonic() - began:5.0f} s] {database} x {count}: {message}", file=sys.stderr)
 
-        waited = time.monotonic()
-        wait_for_quiet(progress, patience)
-        patience = max(0.0, patience - (time.monotonic() - waited))
-        result = run_once(count, spread, nameless, progress)
-        results.append(result)
-        for storm in (result.poll, result.giveaway):
-            for why, times in storm.refused.items():
-                print(f"  {times} refused: {why}", flush=True)
-        if result.note:
-            print(f"  {count} viewers: {result.note}", flush=True)
-            break
+            waited = time.monotonic()
+            wait_for_quiet(progress, patience)
+            patience = max(0.0, patience - (time.monotonic() - waited))
+            result = run_once(count, spread, nameless, database, progress)
+            results.append(result)
+            for storm in (result.poll, result.giveaway):
+                for why, times in storm.refused.items():
+                    print(f"  {times} refused: {why}", flush=True)
+            if result.note:
+                print(f"  {database} x {count}: {result.note}", flush=True)
+                stopped.add(database)
     for columns, part in ((POLL, "poll"), (GIVEAWAY, "giveaway"), (MORE, "join")):
         print()
         print(table(columns, results, part))

@@ -42,6 +42,7 @@ class Storm:
 @dataclass
 class Result:
     viewers: int
+    database: str = "sqlite"
     note: str = ""
     done: set[str] = field(default_factory=set)  # the parts that ran to their end: "join", "poll", "giveaway"
     join_seconds: float = math.nan
@@ -144,5 +145,5 @@ def table(columns: list[Column], results: list[Result], part: str) -> str:
     for r in results:
         failed = part not in r.done
         cells = ["failed (see above)"] + ["-"] * (len(columns) - 1) if failed else [cell(r) for _, cell in columns]
-        rows.append([f"{r.viewers:,}" + (" *" if disturbed(r) else ""), *cells])
-    return markdown_table(["viewers", *(name for name, _ in columns)], rows)
+        rows.append([r.database + (" *" if disturbed(r) else ""), f"{r.viewers:,}", *cells])
+    return markdown_table(["database", "viewers", *(name for name, _ in columns)], rows)

@@ -74,10 +74,10 @@ class Server:
             "SHOPCAST_DATA_DIR": str(folder / "data"),
             "SHOPCAST_SECRET_KEY": secrets.token_urlsafe(48),
             "SHOPCAST_HOST": "127.0.0.1",
-            **(settings or {}),
         }
         env.pop("SHOPCAST_DATABASE_URL", None)
         env.pop("SHOPCAST_REDIS_URL", None)
+        env.update(settings or {})
         command = [sys.executable, "-m", "tests.load.room_server", "--port", str(self.port), "--delivery", delivery]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
