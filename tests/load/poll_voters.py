@@ -96,7 +96,7 @@ class Voters(Clients):
         return Voter(self.port, self.episode_id, self.tally, token, watcher=self.made == 1)
 
     def guest(self, number: int) -> dict[str, Any]:
-        return {} if self.nameless else {"nickname": f"Viewer {number * self.processes + self.index}"}
+        return {} if self.nameless else {"nickname": f"Viewer {self.number(number)}"}
 
     def number(self, local: int) -> int:
         """A viewer's number among every process's: the processes' viewers interleave."""
@@ -176,7 +176,7 @@ class Voters(Clients):
         return outcome.count("no ack") + outcome.count("not sent")
 
     async def outcomes(self, event: str) -> dict[str, Any]:
-        """Per viewer: [outcome, choice, ack ms, the ack's data when it was not a plain ok]."""
+        """Per viewer: the outcome ("ok", "no ack" or the refusal), the choice, the ack's ms, the entry ID."""
         for task in self.tasks:
             if task.done():
                 task.result()  # a failure to send is the parent's to see
