@@ -21,7 +21,10 @@ from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 log = logging.getLogger(__name__)
 TALLY_SECONDS = 0.25
 """The shortest time between two `poll:tally` of one poll, over every process (four a second)."""
-CLOSE_EVERY_TICKS = 4
+TICK_SECONDS = 0.05
+"""How often a process looks for a turn to tell its untold tallies: finer than `TALLY_SECONDS`, so
+turns are not missed by a hair and a tally waits at most a tick after its turn."""
+CLOSE_EVERY_TICKS = 20
 """Polls past their countdown are closed every this many ticks (once a second)."""
 
 
@@ -67,7 +70,7 @@ class PollClock:
     async def _run(self) -> None:
         ticks = 0
         while True:
-            await asyncio.sleep(TALLY_SECONDS)
+            await asyncio.sleep(TICK_SECONDS)
             ticks += 1
             try:
                 if ticks % CLOSE_EVERY_TICKS == 0:
