@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+from tests.live_room import Viewer
 from tests.polls.conftest import VIEWERS, Join, Polls, Room, vote
 
 
@@ -78,3 +79,47 @@ async def test_a_quiz_reveals_its_answer_and_the_share_who_got_it_at_close(
     assert closed["result"]["correct_share"] == 0.75
     public = await (await client.get(f"/api/v1/public/polls/{poll['id']}")).json()
     assert public["result"] == closed["result"]
+
+
+async def test_votes_racing_the_close_are_either_in_the_result_or_refused(join: Join, room: Room, polls: Polls) -> None:
+    poll = await polls.open()
+    viewers = [await join(f"Racer {n}") for n in range(60)]
+    calls = [
+        asyncio.ensure_future(v.call("poll:vote", vote(room.episode_id, poll, n % 3))) for n, v in enumerate(viewers)
+    ]
+    await asyncio.sleep(0.05)  # some votes in, some on their way
+    closed = await polls.close(poll["id"])
+    acks = await asyncio.gather(*calls)
+    taken = [n for n, ack in enumerate(acks) if ack["ok"]]
+    for ack in acks:
+        assert ack["ok"] or (ack["error"]["status"], ack["error"]["detail"]) == (409, "the poll is closed"), ack
+    expected = {o["id"]: sum(1 for n in taken if n % 3 == i) for i, o in enumerate(poll["options"])}
+    assert closed["result"]["votes"] == expected and closed["result"]["voters"] == len(taken)
+    assert (await polls.listed())[0]["tally"] == {"votes": expected, "voters": len(taken)}
+
+
+async def test_two_taps_at_once_count_once(join: Join, room: Room, polls: Polls, client: Any) -> None:
+    lea = await join("Lea")
+    second_tab = Viewer()  # Lea again, on another connection
+    await second_tab.connect(client, lea.token)
+    try:
+        assert (await second_tab.call("join", {"episode_id": room.episode_id}))["ok"]
+        poll = await polls.open(allow_change=False)
+        taps = [
+            lea.call("poll:vote", vote(room.episode_id, poll, 0)),
+            second_tab.call("poll:vote", vote(room.episode_id, poll, 1)),
+        ]
+        acks = await asyncio.gather(*taps)
+    finally:
+        await second_tab.sio.disconnect()
+    assert sorted(ack["ok"] for ack in acks) == [False, True], acks
+    refused = next(ack for ack in acks if not ack["ok"])
+    assert refused["error"]["status"] == 409 and refused["error"]["detail"] == "you already voted"
+    assert (await polls.listed())[0]["tally"]["voters"] == 1
+
+
+async def test_two_opens_at_once_open_one_poll(room: Room, polls: Polls) -> None:
+    drafts = [await polls.create(question=f"Poll {n}?") for n in range(2)]
+    responses = await asyncio.gather(*(polls.act(d["id"], "open") for d in drafts))
+    assert sorted(r.status for r in responses) == [200, 409]
+    assert sorted(p["status"] for p in await polls.listed()) == ["draft", "open"]
