@@ -1,14 +1,9 @@
-"""Polls of an episode: drafts prepared ahead, one open at a time during the live, one vote per
-viewer identity, tallies counted from the stored votes, and the result kept at close.
-
-A vote and a close never cross: a vote holds the poll's row shared (PostgreSQL) and checks the poll
-is still open after writing (SQLite's write lock is then held), while a close changes the row and
-counts in the same transaction, so the stored result is exactly the votes stored."""
+"""Polls of an episode: drafts prepared ahead, one open at a time during the live, and the result
+kept at close, counted in the closing transaction from the stored votes (polls.votes)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,15 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopcast.catalog import lineup
 from shopcast.catalog.schemas import ProductCard
 from shopcast.core.bus import Bus
-from shopcast.core.db import insert_ignoring_duplicates
-from shopcast.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.security import Principal, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.service import STAFF
+from shopcast.polls import votes
 from shopcast.polls.events import POLL_CLOSED, POLL_OPENED, PollClosed, PollOpened
-from shopcast.polls.models import Poll, PollChoice, PollOption, PollVote
+from shopcast.polls.models import Poll, PollOption
 from shopcast.polls.schemas import (
     Money,
     OptionOut,
@@ -40,7 +35,6 @@ from shopcast.polls.schemas import (
     PublicPollView,
     RoomPoll,
     Tally,
-    VoteOut,
 )
 
 RESULT_SHOWN_SECONDS = 60  # a closed poll stays in the join snapshot this long, for late joiners
@@ -57,17 +51,6 @@ async def _load(session: AsyncSession, poll_id: uuid.UUID, *, lock: bool = False
     if poll is None:
         raise NotFound(f"no poll {poll_id}")
     return poll
-
-
-async def _options(session: AsyncSession, poll_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[PollOption]]:
-    found: dict[uuid.UUID, list[PollOption]] = {p: [] for p in poll_ids}
-    if poll_ids:
-        rows = await session.scalars(
-            select(PollOption).where(PollOption.poll_id.in_(poll_ids)).order_by(PollOption.poll_id, PollOption.position)
-        )
-        for option in rows:
-            found[option.poll_id].append(option)
-    return found
 
 
 def _product(card: ProductCard) -> OptionProduct:
@@ -118,24 +101,14 @@ def _result(poll: Poll, options: list[PollOption]) -> PollResult | None:
     )
 
 
-async def count_votes(session: AsyncSession, poll_id: uuid.UUID, options: list[PollOption]) -> Tally:
-    """The poll's tally from the stored votes."""
-    rows = await session.execute(
-        select(PollChoice.option_id, func.count()).where(PollChoice.poll_id == poll_id).group_by(PollChoice.option_id)
-    )
-    counted = {option_id: int(n) for option_id, n in rows}
-    voters = await session.scalar(select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll_id))
-    return Tally(votes={str(o.id): counted.get(o.id, 0) for o in options}, voters=int(voters or 0))
-
-
 async def _tally(session: AsyncSession, poll: Poll, options: list[PollOption]) -> Tally:
     if poll.result is not None:
         return Tally(votes=poll.result["votes"], voters=poll.result["voters"])
-    return await count_votes(session, poll.id, options)
+    return await votes.count_votes(session, poll.id, options)
 
 
 async def _staff_out(session: AsyncSession, polls: list[Poll], episode_id: uuid.UUID) -> list[PollOut]:
-    options = await _options(session, [p.id for p in polls])
+    options = await votes.options_of(session, [p.id for p in polls])
     products = await _shown_products(session, episode_id) if polls else {}
     return [
         PollOut(
@@ -164,7 +137,7 @@ async def public_poll(session: AsyncSession, *, poll_id: uuid.UUID) -> PublicPol
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.status == "draft":
         raise NotFound(f"no poll {poll_id}")
-    options = (await _options(session, [poll.id]))[poll.id]
+    options = (await votes.options_of(session, [poll.id]))[poll.id]
     products = await _shown_products(session, poll.episode_id)
     return PublicPollView(**_public(poll, options, products), result=_result(poll, options))
 
@@ -185,16 +158,12 @@ async def room_poll(
     )
     if poll is None:
         return None
-    options = (await _options(session, [poll.id]))[poll.id]
-    mine = await session.scalar(
-        select(PollVote.option_ids).where(
-            PollVote.poll_id == poll.id, PollVote.voter_kind == voter_kind, PollVote.voter_id == voter_id
-        )
-    )
+    options = (await votes.options_of(session, [poll.id]))[poll.id]
+    mine = await votes.my_vote(session, poll_id=poll.id, voter_kind=voter_kind, voter_id=voter_id)
     return RoomPoll(
         **_public(poll, options, await _shown_products(session, episode_id)),
         tally=await _tally(session, poll, options),
-        my_vote=[uuid.UUID(o) for o in mine] if mine is not None else None,
+        my_vote=mine,
         result=_result(poll, options),
     )
 
@@ -260,7 +229,7 @@ async def update_poll(
 ) -> PollOut:
     """Change a draft; options given replace all of them."""
     poll = await _draft(session, actor, poll_id)
-    options = (await _options(session, [poll.id]))[poll.id]
+    options = (await votes.options_of(session, [poll.id]))[poll.id]
     current = {
         "question": poll.question,
         "options": [{"label": o.label, "product_id": o.product_id} for o in options],
@@ -345,31 +314,17 @@ async def _close(session: AsyncSession, poll_id: uuid.UUID, *, now: datetime, bu
         return False
     poll = await _load(session, poll_id)
     await session.refresh(poll)
-    options = (await _options(session, [poll.id]))[poll.id]
-    tally = await count_votes(session, poll.id, options)
+    options = (await votes.options_of(session, [poll.id]))[poll.id]
+    tally = await votes.count_votes(session, poll.id, options)
     share = None
     if poll.quiz and tally.voters:
-        share = await _right(session, poll.id, _correct(options)) / tally.voters
+        share = await votes.right_voters(session, poll.id, _correct(options)) / tally.voters
     poll.result = {"votes": tally.votes, "voters": tally.voters, "correct_share": share}
     await session.flush()
     products = await _shown_products(session, poll.episode_id)
     event = PollClosed(poll=public_poll_of(poll, options, products), result=_result(poll, options))  # type: ignore[arg-type]
     tell_room(session, bus, poll.episode_id, POLL_CLOSED, event.model_dump(mode="json"))
     return True
-
-
-async def _right(session: AsyncSession, poll_id: uuid.UUID, correct: list[uuid.UUID]) -> int:
-    """Voters who picked exactly the right options."""
-    per_voter = (
-        select(PollChoice.voter_kind, PollChoice.voter_id)
-        .where(PollChoice.poll_id == poll_id)
-        .group_by(PollChoice.voter_kind, PollChoice.voter_id)
-        .having(
-            func.count() == len(correct),
-            func.sum(case((PollChoice.option_id.in_(correct), 1), else_=0)) == len(correct),
-        )
-    )
-    return int(await session.scalar(select(func.count()).select_from(per_voter.subquery())) or 0)
 
 
 async def close_poll(
@@ -404,71 +359,3 @@ async def close_due(session: AsyncSession, *, now: datetime, bus: Bus) -> int:
     for poll_id in closing:
         closed += await _close(session, poll_id, now=now, bus=bus)
     return closed
-
-
-async def vote(
-    session: AsyncSession,
-    *,
-    episode_id: uuid.UUID,
-    poll_id: uuid.UUID,
-    voter_kind: str,
-    voter_id: uuid.UUID,
-    option_ids: list[uuid.UUID],
-    now: datetime,
-) -> VoteOut:
-    """Record a viewer identity's vote, or change it where the poll allows."""
-    if voter_kind not in ("user", "guest"):
-        raise Unauthorized("join as a guest or sign in to vote")
-    # Held shared until commit (PostgreSQL): a close waits for the votes under way, and the votes
-    # after it see it closed.
-    poll = await session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update(read=True))
-    if poll is None or poll.episode_id != episode_id or poll.status == "draft":
-        raise NotFound(f"no poll {poll_id} in this episode")
-    if poll.status != "open" or (poll.closes_at is not None and poll.closes_at <= now):
-        raise Conflict("the poll is closed")
-    options = {o.id for o in (await _options(session, [poll.id]))[poll.id]}
-    if len(set(option_ids)) != len(option_ids):
-        raise InvalidInput("option_ids: each option once")
-    unknown = [str(o) for o in option_ids if o not in options]
-    if unknown:
-        raise InvalidInput(f"option_ids: not options of this poll: {', '.join(unknown)}")
-    if not poll.multiple and len(option_ids) != 1:
-        raise InvalidInput("option_ids: this poll takes one option")
-    voter = (PollVote.poll_id == poll_id, PollVote.voter_kind == voter_kind, PollVote.voter_id == voter_id)
-    chosen = [str(o) for o in option_ids]
-    first = await session.scalar(
-        insert_ignoring_duplicates(session, PollVote.__table__)
-        .values(poll_id=poll_id, voter_kind=voter_kind, voter_id=voter_id, option_ids=chosen, voted_at=now)
-        .returning(PollVote.poll_id)
-    )
-    if first is None:
-        if not poll.allow_change:
-            raise Conflict("you already voted")
-        await session.execute(
-            update(PollVote)
-            .where(*voter)
-            .values(option_ids=chosen, changed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        await session.execute(
-            delete(PollChoice).where(
-                PollChoice.poll_id == poll_id, PollChoice.voter_kind == voter_kind, PollChoice.voter_id == voter_id
-            )
-        )
-    await session.execute(
-        PollChoice.__table__.insert(),
-        [{"poll_id": poll_id, "voter_kind": voter_kind, "voter_id": voter_id, "option_id": o} for o in option_ids],
-    )
-    # Read again after writing (SQLite's write lock is held now): a close that came first wins.
-    still = await session.scalar(select(Poll.status).where(Poll.id == poll_id))
-    if still != "open":
-        raise Conflict("the poll is closed")
-    return VoteOut(poll_id=poll_id, option_ids=option_ids)
-
-
-async def open_tally(session: AsyncSession, *, poll_id: uuid.UUID) -> Tally | None:
-    """The tally of a poll still open (None once closed: `poll:closed` has the final one)."""
-    poll = await session.get(Poll, poll_id)
-    if poll is None or poll.status != "open":
-        return None
-    return await count_votes(session, poll_id, (await _options(session, [poll_id]))[poll_id])

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from shopcast.live.events import episode_room
 from shopcast.polls import service as polls
+from shopcast.polls import votes
 from shopcast.polls.events import POLL_TALLY, PollTallied
 from shopcast.web.context import Resources
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
@@ -38,7 +39,7 @@ async def vote(call: RoomCall, request: VoteRequest) -> dict[str, Any]:
     res = call.resources
     who = call.membership.chatter
     async with res.database.transaction() as session:
-        vote = await polls.vote(
+        vote = await votes.vote(
             session,
             episode_id=request.episode_id,
             poll_id=request.poll_id,
@@ -93,7 +94,7 @@ class PollClock:
             del self._untold[poll_id]
             try:
                 async with res.database.transaction() as session:
-                    tally = await polls.open_tally(session, poll_id=poll_id)
+                    tally = await votes.open_tally(session, poll_id=poll_id)
                 if tally is not None:
                     told = PollTallied(poll_id=poll_id, votes=tally.votes, voters=tally.voters)
                     await res.bus.signal(episode_room(episode_id), POLL_TALLY, told.model_dump(mode="json"))

@@ -123,3 +123,14 @@ async def test_two_opens_at_once_open_one_poll(room: Room, polls: Polls) -> None
     responses = await asyncio.gather(*(polls.act(d["id"], "open") for d in drafts))
     assert sorted(r.status for r in responses) == [200, 409]
     assert sorted(p["status"] for p in await polls.listed()) == ["draft", "open"]
+
+
+async def test_a_multiple_choice_quiz_counts_right_only_the_exact_answer(join: Join, room: Room, polls: Polls) -> None:
+    players = [await join(f"Player {n}") for n in range(4)]
+    poll = await polls.open(quiz=True, multiple=True, correct_options=[0, 2])
+    # Exactly right, right plus a wrong one, half right, and right in another order.
+    for player, picks in zip(players, [(0, 2), (0, 1, 2), (2,), (2, 0)], strict=True):
+        assert (await player.call("poll:vote", vote(room.episode_id, poll, *picks)))["ok"]
+    closed = await polls.close(poll["id"])
+    assert sorted(closed["result"]["correct_option_ids"]) == sorted([poll["options"][i]["id"] for i in (0, 2)])
+    assert closed["result"]["correct_share"] == 0.5 and closed["result"]["voters"] == 4
