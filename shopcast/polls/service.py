@@ -342,8 +342,11 @@ async def close_poll(
 async def close_due(session: AsyncSession, *, now: datetime, bus: Bus) -> int:
     """Close the polls whose countdown is over, or whose live has ended (safe on every process at
     once); how many this call closed."""
+    # In id order: processes closing the same polls at once lock them in the same order.
     candidates = list(
-        await session.execute(select(Poll.id, Poll.episode_id, Poll.closes_at).where(Poll.status == "open"))
+        await session.execute(
+            select(Poll.id, Poll.episode_id, Poll.closes_at).where(Poll.status == "open").order_by(Poll.id)
+        )
     )
     if not candidates:
         return 0
