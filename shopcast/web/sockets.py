@@ -27,6 +27,7 @@ from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
+from shopcast.contests import service as giveaways
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
@@ -181,7 +182,10 @@ def install(app: web.Application) -> None:
         app[TALLIES].start()
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
+        entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
+        entry_counter.start()
         yield
+        await entry_counter.close()
         await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
@@ -329,11 +333,13 @@ def install(app: web.Application) -> None:
             )
             pin = await lineup.current_pin(session, episode_id=request.episode_id, now=now)
             sold = await lineup.bought(session, request.episode_id)
+            giveaway = await giveaways.snapshot(session, episode_id=request.episode_id, chatter=membership.chatter)
         snapshot = {
             "episode": shown.model_dump(mode="json"),
             "viewers": tallies.viewers(room),
             "pin": pin.model_dump(mode="json") if pin is not None else None,
             "bought": sum(sold.values()),
+            "giveaway": giveaway.model_dump(mode="json") if giveaway is not None else None,
         }
         return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
 
@@ -386,4 +392,5 @@ async def _principal(resources: Resources, token: str) -> Principal:
 # The chat's and the shop's events declare themselves with `room_event` (imported last: they use
 # this module).
 from shopcast.web import chat_events as _chat_events  # noqa: E402, F401
+from shopcast.web import giveaway_events as _giveaway_events  # noqa: E402
 from shopcast.web import shop_events as _shop_events  # noqa: E402

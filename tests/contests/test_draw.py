@@ -100,12 +100,12 @@ def test_a_true_proof_verifies() -> None:
 
 
 def test_a_tampered_proof_fails_and_says_what_differs() -> None:
-    good = proof(new_seed(), ENTRIES, 2)
-    changed_entry = {
-        **good,
-        "rounds": [{**good["rounds"][0], "eligible_entry_ids": sorted([*ENTRIES[1:], str(uuid.uuid4())])}],
-    }
-    other_seed = {**good, "seed": new_seed()}
+    good = proof("ab" * 32, ENTRIES, 2)
+    winner = good["rounds"][0]["winners"][0]
+    in_its_place = [e[:-1] + "f" if e == winner else e for e in ENTRIES]  # a winner's id changed, same order
+    assert winner[-1] != "f" and in_its_place == sorted(in_its_place)
+    changed_entry = {**good, "rounds": [{**good["rounds"][0], "eligible_entry_ids": in_its_place}]}
+    other_seed = {**good, "seed": "cd" * 32}
     loser = next(e for e in ENTRIES if e not in good["rounds"][0]["winners"])
     swapped = {**good, "rounds": [{**good["rounds"][0], "winners": [loser, good["rounds"][0]["winners"][1]]}]}
     unsorted = {**good, "rounds": [{**good["rounds"][0], "eligible_entry_ids": ENTRIES[::-1]}]}

@@ -44,7 +44,7 @@ class Seeded:
 
 @pytest.fixture
 async def seeded(client: TestClient, factory: Factory) -> Seeded:
-    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings and an order."""
+    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings, an order and a giveaway."""
     await factory.brand("acme")
     manager = await factory.staff("acme", "manager")
     show = await factory.show("acme", manager)
@@ -63,12 +63,19 @@ async def seeded(client: TestClient, factory: Factory) -> Seeded:
         headers={**buyer, "Idempotency-Key": "seeded-order"},
     )
     assert order.status == 201, await order.text()
+    giveaway = await client.post(
+        f"/api/v1/episodes/{episodes[0]['id']}/giveaways",
+        json={"prize": {"title": "A scarf", "value": {"amount": 8900, "currency": "EUR"}}},
+        headers=headers,
+    )
+    assert giveaway.status == 201, await giveaway.text()
     ids = {
         "brand_slug": ["acme"],
         "show_id": [show["id"]],
         "episode_id": [e["id"] for e in episodes[:3]],
         "product_id": [product["id"]],
         "order_id": [(await order.json())["id"]],
+        "giveaway_id": [(await giveaway.json())["id"]],
     }
     return Seeded(manager, ids)
 

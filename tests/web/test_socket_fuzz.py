@@ -37,6 +37,7 @@ EXAMPLES = examples(300)
 ROOM_EVENTS = {  # what the room may tell everyone after an accepted client event (docs/api.md)
     "chat:message", "chat:deleted", "chat:answered", "chat:pinned", "chat:unpinned", "chat:slow-mode",
     "chat:viewer-removed", "chat:reactions", "presence:count", "sales:bought", "stock:changed",
+    "giveaway:entries",
 }  # fmt: skip
 MODELS: dict[str, type[RoomRequest]] = {
     "join": JoinRequest,
@@ -124,6 +125,7 @@ def good_values(name: str, live: Room, known: dict[str, str]) -> st.SearchStrate
         "message_id": st.one_of(st.just(known["message_id"]), ids),
         "reply_to": st.one_of(st.none(), st.just(known["message_id"]), ids),
         "variant_id": ids,
+        "giveaway_id": st.one_of(st.just(known["giveaway_id"]), ids),
         "emoji": st.sampled_from(REACTIONS),
         "text": st.text(alphabet=CHARACTERS, min_size=1, max_size=80),
         "reason": st.text(alphabet=CHARACTERS, max_size=40),
@@ -221,6 +223,17 @@ async def call(sender: Viewer, event: str, arguments: Any) -> Any:
     return await sender.call_raw(raw)
 
 
+async def open_giveaway(client: Any, live: Room) -> str:
+    """A giveaway taking entries in the room, for `giveaway:enter` to reach."""
+    body = {"prize": {"title": "A scarf", "value": {"amount": 8900, "currency": "EUR"}}}
+    made = await client.post(f"/api/v1/episodes/{live.episode_id}/giveaways", json=body, headers=live.manager.headers)
+    assert made.status == 201, await made.text()
+    giveaway_id = (await made.json())["id"]
+    opened = await client.post(f"/api/v1/giveaways/{giveaway_id}/open", headers=live.host.headers)
+    assert opened.status == 200, await opened.text()
+    return giveaway_id
+
+
 # --- the property -------------------------------------------------------------------------------
 
 
@@ -231,7 +244,10 @@ async def test_no_client_event_breaks_the_connection_or_reaches_anyone_else(
     failures: Failures,
 ) -> None:
     bystander = await join("Bystander")  # writes the message that moderators may act on
-    known = {"message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"]}
+    known = {
+        "message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"],
+        "giveaway_id": await open_giveaway(client, room),
+    }
     witness = await join("Witness")
     senders = {"guest": await join("Lea"), "moderator": await join(room.moderator), "anonymous": Viewer()}
     await senders["anonymous"].connect(client, None)
