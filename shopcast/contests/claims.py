@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.catalog.commerce import pickup_store, settings_of
 from shopcast.catalog.schemas import PickupStore
+from shopcast.contests.entries import entry_of
 from shopcast.contests.models import Giveaway, GiveawayEntry, GiveawayWinner
 from shopcast.contests.schemas import ClaimIn, ClaimOut, MyGiveaway
 from shopcast.contests.service import claim_status, load_giveaway
@@ -29,13 +30,7 @@ async def _visible(session: AsyncSession, giveaway_id: uuid.UUID) -> Giveaway:
 async def _mine(
     session: AsyncSession, giveaway: Giveaway, actor: Principal
 ) -> tuple[GiveawayEntry | None, GiveawayWinner | None]:
-    entry = await session.scalar(
-        select(GiveawayEntry).where(
-            GiveawayEntry.giveaway_id == giveaway.id,
-            GiveawayEntry.viewer_kind == actor.kind,
-            GiveawayEntry.viewer_id == actor.id,
-        )
-    )
+    entry = await entry_of(session, giveaway.id, (actor.kind, actor.id))
     if entry is None:
         return None, None
     winner = await session.scalar(select(GiveawayWinner).where(GiveawayWinner.entry_id == entry.id))

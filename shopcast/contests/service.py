@@ -17,17 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopcast.catalog import lineup
 from shopcast.chat import audience
 from shopcast.chat import service as chat
-from shopcast.chat.identity import Chatter
 from shopcast.contests import draw, events
 from shopcast.contests.models import Giveaway, GiveawayEntry, GiveawayRound, GiveawayWinner
 from shopcast.contests.schemas import (
-    Drawn,
     DrawnWinner,
     Eligibility,
-    EntryOut,
     GiveawayIn,
     GiveawayPatch,
-    GiveawaySnapshot,
     Prize,
     PrizeValue,
     Proof,
@@ -37,17 +33,13 @@ from shopcast.contests.schemas import (
     WinnerOut,
 )
 from shopcast.core.bus import Bus
-from shopcast.core.db import insert_ignoring_duplicates
-from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 from shopcast.live.service import ON_AIR, STAFF
-
-Viewer = tuple[str, uuid.UUID]
-
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -98,7 +90,7 @@ def claim_status(winner: GiveawayWinner, now: datetime) -> str:
     return "expired" if winner.redrawn_in is not None or now >= winner.claim_deadline else "pending"
 
 
-async def _winners(session: AsyncSession, giveaway_id: uuid.UUID) -> list[tuple[GiveawayWinner, str]]:
+async def winners_of(session: AsyncSession, giveaway_id: uuid.UUID) -> list[tuple[GiveawayWinner, str]]:
     """Every winner of the giveaway with the entrant's name, in the order drawn."""
     rows = await session.execute(
         select(GiveawayWinner, GiveawayEntry.viewer_name)
@@ -129,7 +121,7 @@ async def staff_out(session: AsyncSession, giveaway: Giveaway, *, now: datetime)
                 claimed_at=w.claimed_at,
                 claim=w.claim,
             )
-            for w, name in await _winners(session, giveaway.id)
+            for w, name in await winners_of(session, giveaway.id)
         ],
     )
 
@@ -361,7 +353,7 @@ async def redraw(
     giveaway, _ = await _on_air(session, actor, giveaway_id)
     if giveaway.status != "drawn":
         raise Conflict(f"this giveaway is {giveaway.status}: it has no winner to replace yet")
-    winners = [w for w, _ in await _winners(session, giveaway.id)]
+    winners = [w for w, _ in await winners_of(session, giveaway.id)]
     lapsed = [w for w in winners if claim_status(w, now) == "expired" and w.redrawn_in is None]
     if not lapsed:
         raise Conflict("no prize is past its claim deadline unclaimed: nothing to redraw")
@@ -401,7 +393,7 @@ async def proof(session: AsyncSession, *, giveaway_id: uuid.UUID) -> Proof:
             select(GiveawayRound).where(GiveawayRound.giveaway_id == giveaway.id).order_by(GiveawayRound.round)
         )
     )
-    winners = [w for w, _ in await _winners(session, giveaway.id)]
+    winners = [w for w, _ in await winners_of(session, giveaway.id)]
     return Proof(
         giveaway_id=giveaway.id,
         commitment=giveaway.commitment,
@@ -417,122 +409,3 @@ async def proof(session: AsyncSession, *, giveaway_id: uuid.UUID) -> Proof:
             for r in rounds
         ],
     )
-
-
-# --- the room --------------------------------------------------------------------------------
-
-
-async def _current(session: AsyncSession, episode_id: uuid.UUID) -> Giveaway | None:
-    """The episode's giveaway to show: the open one, else the last one opened."""
-    return await session.scalar(
-        select(Giveaway)
-        .where(Giveaway.episode_id == episode_id, Giveaway.status != "draft")
-        .order_by((Giveaway.status == "open").desc(), Giveaway.opened_at.desc())
-        .limit(1)
-    )
-
-
-async def _entry_of(session: AsyncSession, giveaway_id: uuid.UUID, viewer: Viewer) -> GiveawayEntry | None:
-    return await session.scalar(
-        select(GiveawayEntry).where(
-            GiveawayEntry.giveaway_id == giveaway_id,
-            GiveawayEntry.viewer_kind == viewer[0],
-            GiveawayEntry.viewer_id == viewer[1],
-        )
-    )
-
-
-async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter) -> GiveawaySnapshot | None:
-    """The giveaway a viewer joining now sees, with their own entry id and the winners once drawn."""
-    giveaway = await _current(session, episode_id)
-    if giveaway is None:
-        return None
-    mine = None if chatter.is_anonymous else await _entry_of(session, giveaway.id, (chatter.kind, chatter.id))
-    drawn = None
-    if giveaway.status == "drawn" and giveaway.seed is not None:
-        winners = await _winners(session, giveaway.id)
-        drawn = Drawn(
-            round=max(w.round for w, _ in winners),
-            seed=giveaway.seed,
-            winners=[DrawnWinner(entry_id=w.entry_id, name=name) for w, name in winners if w.redrawn_in is None],
-        )
-    public = public_out(giveaway, await entry_count(session, giveaway.id))
-    return GiveawaySnapshot(**public.model_dump(), my_entry_id=mine.id if mine else None, drawn=drawn)
-
-
-async def enter(
-    session: AsyncSession, *, episode_id: uuid.UUID, giveaway_id: uuid.UUID, chatter: Chatter, now: datetime
-) -> EntryOut:
-    """Enter the viewer (account or guest) in an open giveaway of the episode, once."""
-    giveaway = await session.get(Giveaway, giveaway_id)
-    if giveaway is None or giveaway.episode_id != episode_id or giveaway.status == "draft":
-        raise NotFound(f"no giveaway {giveaway_id} in this episode")
-    if chatter.is_anonymous:
-        raise Unauthorized("join as a guest or sign in to enter (POST /api/v1/auth/guest), then connect with its token")
-    if chatter.is_staff:
-        raise Forbidden("the brand's staff cannot enter its giveaways")
-    if giveaway.status != "open":
-        raise Conflict("entries are closed for this giveaway")
-    restrictions = await chat.restrictions_of(session, brand_id=giveaway.brand_id, chatter=chatter, now=now)
-    chat.refuse_restricted(restrictions, now=now, action="enter giveaways")
-    entry = await _add_entry(session, giveaway, chatter, now)
-    if entry is None:
-        raise Conflict("you already entered this giveaway")
-    return entry
-
-
-async def _add_entry(session: AsyncSession, giveaway: Giveaway, chatter: Chatter, now: datetime) -> EntryOut | None:
-    """The new entry, or None when the viewer had one (two taps at once make one entry)."""
-    entry_id = await session.scalar(
-        insert_ignoring_duplicates(session, GiveawayEntry.__table__)
-        .values(
-            id=uuid.uuid4(),
-            giveaway_id=giveaway.id,
-            viewer_kind=chatter.kind,
-            viewer_id=chatter.id,
-            viewer_name=chatter.name[:80],
-            created_at=now,
-        )
-        .returning(GiveawayEntry.__table__.c.id)
-    )
-    return None if entry_id is None else EntryOut(id=entry_id, giveaway_id=giveaway.id)
-
-
-def is_keyword(text: str, keyword: str) -> bool:
-    return text.strip().casefold() == keyword.strip().casefold()
-
-
-async def enter_by_keyword(
-    session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, text: str, now: datetime
-) -> EntryOut | None:
-    """The viewer's entry when a chat message is the open giveaway's keyword (made now or before)."""
-    if chatter.is_anonymous or chatter.is_staff:
-        return None
-    giveaway = await session.scalar(
-        select(Giveaway).where(
-            Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword"
-        )
-    )
-    if giveaway is None or giveaway.keyword is None or not is_keyword(text, giveaway.keyword):
-        return None
-    # The message got through: the sender is neither banned nor timed out.
-    entry = await _add_entry(session, giveaway, chatter, now)
-    if entry is None:
-        found = await _entry_of(session, giveaway.id, (chatter.kind, chatter.id))
-        entry = EntryOut(id=found.id, giveaway_id=giveaway.id) if found is not None else None
-    return entry
-
-
-async def open_entry_counts(
-    session: AsyncSession, *, episode_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
-    """For each of these episodes with a giveaway taking entries: (its id, its entries so far)."""
-    if not episode_ids:
-        return {}
-    rows = await session.execute(
-        select(Giveaway.episode_id, Giveaway.id, func.count(GiveawayEntry.id))
-        .outerjoin(GiveawayEntry, GiveawayEntry.giveaway_id == Giveaway.id)
-        .where(Giveaway.episode_id.in_(episode_ids), Giveaway.status == "open")
-        .group_by(Giveaway.episode_id, Giveaway.id)
-    )
-    return {episode_id: (giveaway_id, int(count)) for episode_id, giveaway_id, count in rows}

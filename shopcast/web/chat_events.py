@@ -10,7 +10,7 @@ from pydantic import Field
 
 from shopcast.chat import service as chat
 from shopcast.chat.schemas import MessageText, Reaction, Reason
-from shopcast.contests import service as giveaways
+from shopcast.contests import entries as giveaways
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 
 T = TypeVar("T")

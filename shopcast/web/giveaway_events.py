@@ -9,7 +9,7 @@ import logging
 import uuid
 from typing import Any
 
-from shopcast.contests import service as giveaways
+from shopcast.contests import entries as giveaways
 from shopcast.contests.events import GIVEAWAY_ENTRIES, GiveawayEntries
 from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import Resources

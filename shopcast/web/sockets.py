@@ -27,7 +27,7 @@ from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
-from shopcast.contests import service as giveaways
+from shopcast.contests import entries as giveaways
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
