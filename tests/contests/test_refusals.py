@@ -3,6 +3,7 @@ leaves nothing half-written; every action is authorised by role and brand, on HT
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -240,3 +241,18 @@ async def test_managers_run_a_giveaway_on_air_too_and_other_brands_staff_enter_a
         assert response.status == 200, await response.text()
     listed = await client.get(room.path("/giveaways"), headers=room.moderator.headers)
     assert [g["status"] for g in await listed.json()] == ["drawn"]
+
+
+async def test_two_taps_at_once_make_one_entry_and_two_draws_at_once_one_draw(
+    giveaways: Giveaways, join: Join, room: Room, client: Any
+) -> None:
+    lea = await join("Lea")
+    giveaway = await giveaways.opened()
+    acks = await asyncio.gather(*(lea.call("giveaway:enter", entering(room, giveaway)) for _ in range(4)))
+    assert sorted(a["ok"] for a in acks) == [False, False, False, True], acks
+    assert {a["error"]["status"] for a in acks if not a["ok"]} == {409}
+    await giveaways.done(giveaway, "close")
+    draws = await asyncio.gather(giveaways.act(giveaway, "draw"), giveaways.act(giveaway, "draw", room.manager))
+    assert sorted(r.status for r in draws) == [200, 409]
+    assert len((await giveaways.proof(giveaway))["rounds"]) == 1
+    assert (await giveaways.staff_view(giveaway))["entries"] == 1
