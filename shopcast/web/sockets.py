@@ -3,7 +3,8 @@ snapshot (or exactly the events they missed); room events come from the bus with
 
 This module holds the connection's life (connect, join, leave, disconnect) and the rules every
 client event goes through (`room_event`: rate limit, validation, joined room, ack); the chat's
-events are in web/chat_events.py, the shop's in web/shop_events.py. Delivery to many clients is rooms.LiveRooms' job.
+events are in web/chat_events.py, the shop's in web/shop_events.py, giveaways' in
+web/giveaway_events.py. Delivery to many clients is rooms.LiveRooms' job.
 """
 
 from __future__ import annotations
@@ -389,8 +390,8 @@ async def _principal(resources: Resources, token: str) -> Principal:
         return await accounts.load_principal(session, user_id=claims.subject)
 
 
-# The chat's and the shop's events declare themselves with `room_event` (imported last: they use
-# this module).
+# The chat's, the shop's and giveaways' events declare themselves with `room_event` (imported last:
+# they use this module).
 from shopcast.web import chat_events as _chat_events  # noqa: E402, F401
 from shopcast.web import giveaway_events as _giveaway_events  # noqa: E402
 from shopcast.web import shop_events as _shop_events  # noqa: E402
