@@ -99,7 +99,9 @@ class WinnerOut(BaseModel):
     claim_deadline: datetime
     status: ClaimStatus
     claimed_at: datetime | None
-    claim: dict[str, object] | None = Field(description="What the winner sent: email, delivery or pickup store.")
+    claim: dict[str, object] | None = Field(
+        description="What the winner sent: email, delivery or pickup store (shown to managers only)."
+    )
 
 
 class StaffGiveaway(PublicGiveaway):

@@ -101,7 +101,11 @@ async def winners_of(session: AsyncSession, giveaway_id: uuid.UUID) -> list[tupl
     return [(winner, name) for winner, name in rows]
 
 
-async def staff_out(session: AsyncSession, giveaway: Giveaway, *, now: datetime) -> StaffGiveaway:
+async def staff_out(
+    session: AsyncSession, giveaway: Giveaway, *, actor: Principal | None, now: datetime
+) -> StaffGiveaway:
+    """The giveaway as its brand's staff see it; what winners sent to claim (addresses) only managers."""
+    claims = actor is not None and actor.roles.get(giveaway.brand_id) == Role.MANAGER
     public = public_out(giveaway, await entry_count(session, giveaway.id))
     return StaffGiveaway(
         **public.model_dump(),
@@ -119,7 +123,7 @@ async def staff_out(session: AsyncSession, giveaway: Giveaway, *, now: datetime)
                 claim_deadline=w.claim_deadline,
                 status=claim_status(w, now),  # type: ignore[arg-type]
                 claimed_at=w.claimed_at,
-                claim=w.claim,
+                claim=w.claim if claims else None,
             )
             for w, name in await winners_of(session, giveaway.id)
         ],
@@ -135,7 +139,7 @@ async def list_giveaways(
     found = await session.scalars(
         select(Giveaway).where(Giveaway.episode_id == episode_id).order_by(Giveaway.created_at, Giveaway.id)
     )
-    return [await staff_out(session, g, now=now) for g in found]
+    return [await staff_out(session, g, actor=actor, now=now) for g in found]
 
 
 # --- drafts ----------------------------------------------------------------------------------
@@ -170,7 +174,7 @@ async def create_giveaway(
     _apply(giveaway, data)
     session.add(giveaway)
     await session.flush()
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 async def _draft(session: AsyncSession, actor: Principal | None, giveaway_id: uuid.UUID) -> Giveaway:
@@ -194,7 +198,7 @@ async def update_giveaway(
     except ValueError as exc:  # a keyword entry left without its keyword
         raise InvalidInput("keyword: a keyword entry needs its keyword") from exc
     giveaway.updated_at = now
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 async def delete_giveaway(session: AsyncSession, *, actor: Principal | None, giveaway_id: uuid.UUID) -> None:
@@ -235,7 +239,7 @@ async def open_giveaway(
     await session.flush()
     shown = events.GiveawayOpened(giveaway=public_out(giveaway, 0))
     tell_room(session, bus, episode.id, events.GIVEAWAY_OPENED, shown.model_dump(mode="json"))
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 async def close_giveaway(
@@ -256,7 +260,7 @@ async def close_giveaway(
     await session.refresh(giveaway)
     shown = events.GiveawayClosed(giveaway_id=giveaway.id, entries=await entry_count(session, giveaway.id))
     tell_room(session, bus, giveaway.episode_id, events.GIVEAWAY_CLOSED, shown.model_dump(mode="json"))
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 async def eligible_entries(session: AsyncSession, giveaway: Giveaway, episode: Episode, *, now: datetime) -> list[str]:
@@ -343,7 +347,7 @@ async def draw_winners(
     await session.refresh(giveaway)
     picked = await _record_round(session, giveaway, round=0, prizes=giveaway.winners, eligible=eligible, now=now)
     await _tell_drawn(session, bus, giveaway, round=0, picked=picked, eligible=len(eligible))
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 async def redraw(
@@ -377,7 +381,7 @@ async def redraw(
     giveaway.updated_at = now
     for winner in lapsed:
         await session.refresh(winner)
-    return await staff_out(session, giveaway, now=now)
+    return await staff_out(session, giveaway, actor=actor, now=now)
 
 
 # --- the public proof ------------------------------------------------------------------------

@@ -74,8 +74,9 @@ class Giveaways:
         assert ack["entry"]["giveaway_id"] == giveaway["id"]
         return ack["entry"]["id"]
 
-    async def staff_view(self, giveaway: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.get(self.room.path("/giveaways"), headers=self.room.host.headers)
+    async def staff_view(self, giveaway: dict[str, Any], who: Staff | None = None) -> dict[str, Any]:
+        """The giveaway in the episode's list, as its manager (unless told) sees it."""
+        response = await self.client.get(self.room.path("/giveaways"), headers=(who or self.room.manager).headers)
         assert response.status == 200, await response.text()
         return next(g for g in await response.json() if g["id"] == giveaway["id"])
 

@@ -139,6 +139,13 @@ async def test_a_prize_is_claimed_once(giveaways: Giveaways, join: Join, room: R
     again = await giveaways.claim(lea, giveaway, email="other@example.com", pickup_store_id="paris-1")
     await refused(again, 409, "you already claimed this prize")
     assert (await giveaways.me(lea, giveaway))["claim"]["claim"]["email"] == "winner@example.com"
+    for who, sees in (
+        (room.manager, {"email": "winner@example.com", "delivery": None, "pickup_store_id": "paris-1"}),
+        (room.host, None),
+        (room.moderator, None),
+    ):
+        (winner,) = (await giveaways.staff_view(giveaway, who))["drawn_winners"]
+        assert winner["status"] == "claimed" and winner["claim"] == sees  # addresses: managers only
 
 
 async def test_drafts_change_until_opened_and_one_giveaway_takes_entries_at_a_time(
