@@ -107,7 +107,8 @@ async def test_entry_counts_reach_the_room_at_most_twice_a_second_and_end_exact(
     elapsed = time.monotonic() - started
     counts = [e["entries"] for e in watcher.events("giveaway:entries")]
     assert counts == sorted(counts) and counts[-1] == 12
-    assert len(counts) <= 2 * elapsed + 2, (counts, elapsed)
+    # At most one count per half second since the burst began, plus the one told when it opened.
+    assert len(counts) <= 2 * elapsed + 3, (counts, elapsed)
 
 
 async def test_a_winner_claims_and_an_unclaimed_prize_is_redrawn_verifiably(
