@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.contests.conftest import Giveaways, Join, Room, Shop, bearer
 from tests.live_room import Viewer, send
+from tests.problems import refused
 
 NOBODY_PRESENT = {"present_at_draw": False}
 
@@ -109,3 +110,20 @@ async def test_a_time_out_over_by_the_draw_no_longer_excludes(
     assert (await moderator.call("chat:timeout", data))["ok"]
     clock.advance(minutes=5, seconds=1)
     assert await drawn_from(giveaways, giveaway) == [entry]
+
+
+async def test_two_tabs_at_once_count_their_time_once(
+    giveaways: Giveaways, join: Join, room: Room, client: Any, clock: Any
+) -> None:
+    lea = await join("Lea")
+    other_tab = Viewer()
+    await other_tab.connect(client, lea.token)
+    try:
+        assert (await other_tab.call("join", {"episode_id": room.episode_id}))["ok"]
+        giveaway = await giveaways.opened(eligibility={"present_at_draw": True, "min_watch_minutes": 10})
+        await giveaways.enter(lea, giveaway)
+        clock.advance(minutes=6)  # 6 minutes in two tabs: 6 minutes watched, not 12
+        await giveaways.done(giveaway, "close")
+        await refused(await giveaways.act(giveaway, "draw"), 409, "no eligible entry")
+    finally:
+        await other_tab.sio.disconnect()
