@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.load.flash_shop import postgres_database
+from tests.load.flash_shop import EXCEPTION, postgres_database
 from tests.load.harness import (
     Child,
     RunFailed,
@@ -106,6 +106,8 @@ class Run:
             child.end()
         if self.server is not None:
             self.server.end()
+            log = self.server.log.read_text(errors="replace")
+            self.result.server_errors.update(m[1][:200] for m in EXCEPTION.finditer(log))
 
     def cpu(self) -> tuple[float, float, float]:
         return (
@@ -360,9 +362,11 @@ def run_all(counts: list[int], databases: list[str], spread: float, nameless: bo
             patience = max(0.0, patience - (time.monotonic() - waited))
             result = run_once(count, spread, nameless, database, progress)
             results.append(result)
-            for storm in (result.poll, result.giveaway):
+            for storm, event in ((result.poll, "poll:vote"), (result.giveaway, "giveaway:enter")):
                 for why, times in storm.refused.items():
-                    print(f"  {times} refused: {why}", flush=True)
+                    print(f"  {database} x {count}: {times} {event} refused: {why}", flush=True)
+            for error, times in result.server_errors.items():
+                print(f"  {database} x {count}: the server logged {times} x {error}", flush=True)
             if result.note:
                 print(f"  {database} x {count}: {result.note}", flush=True)
                 stopped.add(database)

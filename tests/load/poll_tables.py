@@ -45,6 +45,7 @@ class Result:
     database: str = "sqlite"
     note: str = ""
     done: set[str] = field(default_factory=set)  # the parts that ran to their end: "join", "poll", "giveaway"
+    server_errors: Counter[str] = field(default_factory=Counter)  # the exceptions the server logged
     join_seconds: float = math.nan
     join_cpu: float = math.nan
     disconnected: int = 0
