@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.chat.test_two_nodes import Node, api, node_environment, nodes, open_episode  # noqa: F401  (two processes)
+from tests.chat.test_two_nodes import Node, api, nodes, open_episode  # noqa: F401  (two processes)
 from tests.contests.conftest import SCARF
 from tests.live_room import Viewer
 

@@ -9,7 +9,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.chat.test_two_nodes import Node, api, node_environment, nodes, open_episode  # noqa: F401  (the two processes)
+from tests.chat.test_two_nodes import Node, api, nodes, open_episode  # noqa: F401  (the two processes)
 from tests.live_room import Viewer
 from tests.polls.conftest import VIEWERS, vote
 
