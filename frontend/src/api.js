@@ -51,7 +51,8 @@ const part = encodeURIComponent;
 
 export const api = {
   logIn: (email, password) => request("POST", "/api/v1/auth/login", { email, password }),
-  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", { nickname }),
+  /** With the guest's own token in use, names that guest (same id); without a nickname, a nameless guest. */
+  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", nickname ? { nickname } : {}),
   me: () => request("GET", "/api/v1/me"),
   members: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/members`),
   shows: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/shows`),

@@ -478,7 +478,7 @@ function showClosed(view, title, text) {
 
 const cart = setUpCart();
 const pinCard = setUpPinCard({
-  readyToBuy: () => chat.readyToBuy(),
+  readyToBuy: () => chat.ready(),
   onAdded: (fresh) => cart.update(fresh),
   onOpenCart: () => cart.open(),
   onStock: (change) => cart.stockChanged(change),
