@@ -16,9 +16,16 @@ const REPLAY_MESSAGES = 300;
 
 /**
  * Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends.
- * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's).
+ * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's,
+ * polls' and giveaways'); `onSentAck(ack)` gets the ack of each message this viewer sent.
  */
-export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}, onRoomEvent = () => {} }) {
+export function setUpChat({
+  episodeId,
+  onEpisodeEvent,
+  onRoomSnapshot = () => {},
+  onRoomEvent = () => {},
+  onSentAck = () => {},
+}) {
   const ui = byTestIds([
     "chat",
     "chat-status",
@@ -45,6 +52,7 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
 
   const { chat, composer, form } = chatPanel({
     room: () => room,
+    onSent: (_message, ack) => onSentAck(ack),
     decorate: (node, message) => {
       node.append(
         el("button", {
