@@ -260,6 +260,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl }) {
     );
     card.reveal.append(...after);
     card.reveal.setAttribute("data-revealed", "");
+    if (won && animate) after[1].scrollIntoView({ block: "nearest" }); // the claim button, in sight
   }
 
   function drawEvent(data, redraw) {
