@@ -19,7 +19,7 @@ const TEXT = {
   button: "Enter button",
   commitment: "Commitment",
   claim: { pending: "Not claimed yet", claimed: "Claimed", expired: "Not claimed in time" },
-  until: (at) => `until ${new Date(at).toLocaleString()}`,
+  until: (at) => `until ${new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`,
   round: (r) => (r === 0 ? "" : ` (redraw ${r})`),
   aViewer: "A viewer",
   proof: "Proof",

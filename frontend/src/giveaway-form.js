@@ -51,7 +51,7 @@ export function giveawayForm({ onSubmit, currency = "EUR" }) {
   const entryChoice = (value, label, checked = false) =>
     el(
       "label",
-      { class: "check" },
+      { class: "choice" },
       el("input", { type: "radio", name: "entry", value, checked, "data-testid": `giveaway-entry-${value}` }),
       ` ${label}`,
     );

@@ -36,6 +36,8 @@ const REFRESH_ON = new Set([
   "giveaway:redrawn",
 ]);
 
+const CLAIMS_EVERY_MS = 20_000; // claims come in over HTTP, not through the room: look again now and then
+
 const POLL_ACTIONS = {
   draft: [
     [TEXT.open, "open", "button-primary"],
@@ -65,6 +67,7 @@ export function setUpStudioGames({ episodeId }) {
   let polls = [];
   let giveaways = [];
   let loads = 0;
+  let claimsTimer = 0;
 
   const form = pollForm({
     testId: "new-poll-form",
@@ -120,6 +123,9 @@ export function setUpStudioGames({ episodeId }) {
       ),
     );
     show(ui.studioGiveawaysEmpty, giveaways.length === 0);
+    clearTimeout(claimsTimer);
+    const waiting = giveaways.some((g) => (g.drawn_winners ?? []).some((w) => w.status === "pending"));
+    if (waiting) claimsTimer = setTimeout(load, CLAIMS_EVERY_MS);
   }
 
   async function act(button, call, action) {
