@@ -261,6 +261,20 @@ export function setUpChat({
       if (!room || !(await room.whenJoined())) throw new Error("the live room cannot be reached. Try again.");
       return room;
     },
+    /**
+     * Put `text` in the box to write in, for the viewer to send (a giveaway's keyword); a viewer
+     * without a nickname is asked for one first, and finds the text there once they have one.
+     */
+    suggest(text) {
+      composer.input.value = text;
+      if (token && name) {
+        composer.input.focus();
+        composer.input.scrollIntoView({ block: "nearest" });
+      } else {
+        ui.nicknameForm.elements.nickname.focus();
+        ui.nicknameForm.scrollIntoView({ block: "nearest" });
+      }
+    },
     /** The token in use (a guest's, or the tab's staff sign-in), or null while only watching. */
     get token() {
       return token;

@@ -22,6 +22,7 @@ const TEXT = {
   enter: "Enter the giveaway",
   entering: "Entering…",
   keyword: ["Type ", " in the chat to enter"],
+  typeIt: "Write it in the chat",
   entered: "You're in! Your entry ID:",
   notEntered: "You did not enter this one.",
   closed: "Entries are closed: the draw is coming.",
@@ -45,9 +46,10 @@ const randomId = () => Array.from({ length: 8 }, () => "0123456789abcdef"[Math.f
 /**
  * Sets up the giveaway card in [data-testid=giveaway-slot]. `ready()` resolves with the joined
  * LiveRoom once the viewer has a token (a nameless guest is made on the first entry); `onAttention(urgent)`
- * says the card has news; `proofUrl(giveaway)` is where the page shows the draw's proof.
+ * says the card has news; `proofUrl(giveaway)` is where the page shows the draw's proof;
+ * `onKeyword(keyword)` puts a keyword entry's word in the chat's box.
  */
-export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl }) {
+export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onKeyword = () => {} }) {
   const slot = byTestId("giveaway-slot");
   let giveaway = null; // PublicGiveaway on screen
   let myEntry = null; // this viewer's entry id
@@ -154,6 +156,13 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl }) {
           el("strong", { text: giveaway.keyword ?? "" }),
           TEXT.keyword[1],
         ),
+        el("button", {
+          type: "button",
+          class: "button button-small",
+          "data-testid": "giveaway-type-keyword",
+          text: TEXT.typeIt,
+          onclick: () => onKeyword(giveaway.keyword ?? ""),
+        }),
       );
     } else if (giveaway.status === "open") {
       parts.push(

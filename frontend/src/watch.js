@@ -501,6 +501,7 @@ const giveawayCard = setUpGiveawayCard({
   ready: () => chat.ready(),
   onAttention: (urgent) => overlay.attention("giveaway", { urgent }),
   proofUrl,
+  onKeyword: (keyword) => chat.suggest(keyword),
 });
 const cards = [pinCard, pollCard, giveawayCard];
 
