@@ -48,7 +48,10 @@ const sortedAndUnique = (ids) => ids.every((id, i) => i === 0 || ids[i - 1] < id
 export async function checkProof(proof) {
   const checks = [];
   if (!proof.seed) return [{ what: "The seed is revealed at the draw: nothing to check yet.", ok: null }];
-  checks.push({ what: "The seed's SHA-256 is the commitment published before entries opened", ok: (await sha256Hex(proof.seed)) === proof.commitment });
+  checks.push({
+    what: "The seed's SHA-256 is the commitment published before entries opened",
+    ok: (await sha256Hex(proof.seed)) === proof.commitment,
+  });
   checks.push({ what: `The algorithm is ${ALGORITHM}`, ok: proof.algorithm === ALGORITHM });
   const earlier = new Set();
   let first = null;

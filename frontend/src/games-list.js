@@ -28,6 +28,7 @@ const TEXT = {
 };
 
 const percent = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
+const priceOf = (product) => money(product.price.amount, product.price.currency);
 
 function actionButtons(item, actions, onAction) {
   return el(
@@ -65,7 +66,7 @@ export function pollRow(poll, { actions, onAction }) {
           "li",
           { "data-option-id": option.id },
           el("span", { text: option.label }),
-          option.product ? el("span", { class: "hint", text: ` ${money(option.product.price.amount, option.product.price.currency)}` }) : null,
+          option.product ? el("span", { class: "hint", text: ` ${priceOf(option.product)}` }) : null,
           el("span", { class: "game-row-count", "data-testid": "staff-poll-count" }),
         ),
       ),
@@ -124,12 +125,32 @@ export function giveawayRow(giveaway, { actions, onAction, proofHref, claims = f
       "data-giveaway-id": giveaway.id,
       "data-status": giveaway.status,
     },
-    el("p", { class: "game-row-title", "data-testid": "staff-giveaway-prize" }, prize.title, el("span", { class: "hint", text: ` · ${money(prize.value.amount, prize.value.currency)}` })),
+    el(
+      "p",
+      { class: "game-row-title", "data-testid": "staff-giveaway-prize" },
+      prize.title,
+      el("span", { class: "hint", text: ` · ${money(prize.value.amount, prize.value.currency)}` }),
+    ),
     el("p", { class: "hint", text: facts.join(" · ") }),
-    el("p", { class: "game-row-total", "data-testid": "staff-giveaway-entries", text: TEXT.entries(giveaway.entries ?? 0) }),
-    giveaway.commitment ? el("p", { class: "hint" }, `${TEXT.commitment} `, el("code", { class: "entry-id", text: giveaway.commitment })) : null,
+    el("p", {
+      class: "game-row-total",
+      "data-testid": "staff-giveaway-entries",
+      text: TEXT.entries(giveaway.entries ?? 0),
+    }),
+    giveaway.commitment
+      ? el("p", { class: "hint" }, `${TEXT.commitment} `, el("code", { class: "entry-id", text: giveaway.commitment }))
+      : null,
     winners.length ? el("ol", { class: "game-winners", "data-testid": "staff-winners" }, ...winners) : null,
-    giveaway.seed ? el("a", { class: "link", href: proofHref, target: "_blank", rel: "noopener", "data-testid": "staff-proof-link", text: TEXT.proof }) : null,
+    giveaway.seed
+      ? el("a", {
+          class: "link",
+          href: proofHref,
+          target: "_blank",
+          rel: "noopener",
+          "data-testid": "staff-proof-link",
+          text: TEXT.proof,
+        })
+      : null,
     actionButtons(giveaway, actions, onAction),
   );
 }

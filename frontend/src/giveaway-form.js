@@ -63,7 +63,12 @@ export function giveawayForm({ onSubmit, currency = "EUR" }) {
     { class: "giveaway-form", "data-testid": "giveaway-form", novalidate: true },
     field("title", TEXT.prize, fields.title),
     field("picture", TEXT.picture, fields.picture),
-    el("div", { class: "field-row" }, field("value", TEXT.value, fields.value), field("currency", TEXT.currency, fields.currency)),
+    el(
+      "div",
+      { class: "field-row" },
+      field("value", TEXT.value, fields.value),
+      field("currency", TEXT.currency, fields.currency),
+    ),
     field("winners", TEXT.winners, fields.winners),
     field("rules", TEXT.rules, fields.rules),
     el(

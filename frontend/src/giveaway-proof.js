@@ -52,14 +52,19 @@ export function setUpProofs(root) {
     const checks = el("ul", { class: "proof-checks", "data-testid": "proof-checks" });
     article.replaceChildren(
       el("h3", { text: TEXT.title }),
-      el("dl", { class: "proof-facts" },
+      el(
+        "dl",
+        { class: "proof-facts" },
         el("dt", { text: TEXT.commitment }),
-        el("dd", {}, el("code", { class: "proof-hash", "data-testid": "proof-commitment", text: proof.commitment ?? "" })),
+        el("dd", {}, el("code", { "data-testid": "proof-commitment", text: proof.commitment ?? "" })),
         el("dt", { text: TEXT.seed }),
-        el("dd", {}, el("code", { class: "proof-hash", "data-testid": "proof-seed", text: proof.seed ?? "—" })),
+        el("dd", {}, el("code", { "data-testid": "proof-seed", text: proof.seed ?? "—" })),
       ),
       ...proof.rounds.map((round) => roundView(round, mine)),
-      proof.seed ? el("p", { class: "proof-checked", text: canCheck() ? TEXT.checked : TEXT.cannotCheck }) : el("p", { class: "hint", text: TEXT.notDrawn }),
+      el("p", {
+        class: proof.seed ? "proof-checked" : "hint",
+        text: proof.seed ? (canCheck() ? TEXT.checked : TEXT.cannotCheck) : TEXT.notDrawn,
+      }),
       checks,
       el("h4", { text: TEXT.yourself }),
       el(
@@ -91,7 +96,12 @@ export function setUpProofs(root) {
       "section",
       { class: "proof-round", "data-testid": "proof-round" },
       el("h4", { text: TEXT.round(round.round) }),
-      el("p", { class: "proof-winners" }, `${TEXT.winners}: `, ...round.winners.flatMap((id, i) => [i ? ", " : "", el("code", { text: id })])),
+      el(
+        "p",
+        { class: "proof-winners" },
+        `${TEXT.winners}: `,
+        ...round.winners.flatMap((id, i) => [i ? ", " : "", el("code", { text: id })]),
+      ),
       note ? el("p", { class: "proof-yours", "data-testid": "proof-yours", text: note }) : null,
       el(
         "details",
@@ -107,7 +117,12 @@ export function setUpProofs(root) {
     show(giveawayId, { focus = false } = {}) {
       let article = shown.get(giveawayId);
       if (!article) {
-        article = el("article", { class: "proof", id: `proof-${giveawayId}`, "data-testid": "proof", "data-giveaway-id": giveawayId });
+        article = el("article", {
+          class: "proof",
+          id: `proof-${giveawayId}`,
+          "data-testid": "proof",
+          "data-giveaway-id": giveawayId,
+        });
         shown.set(giveawayId, article);
         root.append(article);
       }

@@ -35,7 +35,7 @@ export function savedSession() {
   return unexpired(sessionStorage, SESSION_KEY);
 }
 
-/** This browser's guest viewer `{token, expires_at, name, id}` if it has not expired, else null (name "" for a nameless guest). */
+/** This browser's guest `{token, expires_at, name, id}` if it has not expired, else null (name "": nameless). */
 export function savedGuest() {
   return unexpired(localStorage, GUEST_KEY);
 }

@@ -6,9 +6,9 @@
 
 import { api, sentence } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
+import { rememberEntry } from "./entries.js";
 import { money } from "./format.js";
 import { productImage } from "./product.js";
-import { rememberEntry } from "./entries.js";
 
 const TEXT = {
   kicker: "🎁 Giveaway",
@@ -91,6 +91,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
       error: el("p", { class: "game-error", role: "alert", "data-testid": "giveaway-error" }),
     };
     const value = prize.value ? TEXT.worth(money(prize.value.amount, prize.value.currency)) : "";
+    const facts = [value, TEXT.winners(giveaway.winners)].filter(Boolean).join(" · ");
     card.root.append(
       el("header", { class: "game-head" }, el("span", { class: "game-kicker", text: TEXT.kicker }), card.entries),
       el(
@@ -101,10 +102,12 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
           "div",
           {},
           el("h2", { class: "game-title", "data-testid": "giveaway-prize", text: prize.title }),
-          el("p", { class: "giveaway-facts", text: [value, TEXT.winners(giveaway.winners)].filter(Boolean).join(" · ") }),
+          el("p", { class: "giveaway-facts", text: facts }),
         ),
       ),
-      rules.length ? el("p", { class: "giveaway-eligibility", "data-testid": "giveaway-eligibility", text: rules.join(" · ") }) : null,
+      rules.length
+        ? el("p", { class: "giveaway-eligibility", "data-testid": "giveaway-eligibility", text: rules.join(" · ") })
+        : null,
       giveaway.rules
         ? el(
             "details",
@@ -295,7 +298,11 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
       if (myEntry) rememberEntry(next.episode_id, next.id, myEntry);
       const before = drawn;
       drawn = next.drawn
-        ? { round: next.drawn.round, winners: next.drawn.winners.map((w) => ({ ...w, entry_id: String(w.entry_id) })), redraw: next.drawn.round > 0 }
+        ? {
+            round: next.drawn.round,
+            winners: next.drawn.winners.map((w) => ({ ...w, entry_id: String(w.entry_id) })),
+            redraw: next.drawn.round > 0,
+          }
         : null;
       setGiveaway(next);
       if (drawn && (!same || before?.round !== drawn.round)) showDrawn({ animate: false });
