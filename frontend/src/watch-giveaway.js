@@ -32,6 +32,7 @@ const TEXT = {
   drawing: "Drawing…",
   drawn: "The winners",
   redrawn: "Redraw: the new winners",
+  among: (n) => ` · drawn among ${n.toLocaleString()} eligible ${n === 1 ? "entry" : "entries"}`,
   aViewer: "A viewer",
   won: "You won! 🎉",
   claim: "Claim your prize",
@@ -53,7 +54,8 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
   const slot = byTestId("giveaway-slot");
   let giveaway = null; // PublicGiveaway on screen
   let myEntry = null; // this viewer's entry id
-  let drawn = null; // {round, winners: [{entry_id, name}], redraw}
+  let drawn = null; // {round, winners: [{entry_id, name}], redraw, eligible?}
+  let wonEarlier = false; // this viewer won a round before a redraw (which tells only its own winners)
   let entering = false;
   let card = null;
   let reveal = 0; // bumps with each reveal, so an old animation stops
@@ -234,7 +236,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
       }
       list.replaceChildren();
     }
-    title.textContent = drawn.redraw ? TEXT.redrawn : TEXT.drawn;
+    title.textContent = (drawn.redraw ? TEXT.redrawn : TEXT.drawn) + (drawn.eligible ? TEXT.among(drawn.eligible) : "");
     for (const winner of drawn.winners) {
       const mine = winner.entry_id === myEntry;
       list.append(
@@ -250,7 +252,8 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
         if (attempt !== reveal) return;
       }
     }
-    const won = drawn.winners.some((w) => w.entry_id === myEntry);
+    const won = wonEarlier || drawn.winners.some((w) => w.entry_id === myEntry);
+    wonEarlier = won;
     const after = [];
     if (won) {
       after.push(
@@ -279,7 +282,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
     if (!giveaway || giveaway.id !== data.giveaway_id) return;
     giveaway = { ...giveaway, status: "drawn" };
     const winners = (data.winners ?? []).map((w) => ({ entry_id: String(w.entry_id), name: w.name }));
-    drawn = { round: data.round, winners, redraw };
+    drawn = { round: data.round, winners, redraw, eligible: data.eligible };
     render();
     onAttention(true);
     showDrawn({ animate: true });
@@ -294,6 +297,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
         return;
       }
       const same = giveaway?.id === next.id;
+      if (!same) wonEarlier = false;
       myEntry = next.my_entry_id ? String(next.my_entry_id) : same ? myEntry : null;
       if (myEntry) rememberEntry(next.episode_id, next.id, myEntry);
       const before = drawn;
@@ -312,6 +316,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
         case "giveaway:opened":
           myEntry = null;
           drawn = null;
+          wonEarlier = false;
           setGiveaway(data.giveaway);
           onAttention(true);
           break;
