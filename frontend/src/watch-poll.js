@@ -144,7 +144,7 @@ export function setUpPollCard({ ready, onAttention = () => {} }) {
     for (const button of card.options.querySelectorAll("button")) {
       const id = button.dataset.optionId;
       const mine = voted && myVote.includes(id);
-      const chosen = poll.multiple && !voted ? picked.has(id) : mine;
+      const chosen = picked.size > 0 ? picked.has(id) : mine; // while changing several answers: the new pick
       button.disabled = !canVote;
       button.setAttribute("aria-pressed", String(chosen));
       button.toggleAttribute("data-mine", mine);
