@@ -11,6 +11,7 @@ from shopcast.catalog import events as shop_events
 from shopcast.cli import _parser
 from shopcast.core.settings import Settings
 from shopcast.live import events
+from shopcast.polls import events as poll_events
 from shopcast.web.app import APIS
 from shopcast.web.routes.system import api_document
 from shopcast.web.sockets import CLIENT_EVENTS
@@ -35,9 +36,12 @@ def test_every_route_is_documented(method: str, path: str) -> None:
 
 
 SHOP_EVENTS = [value for name, value in vars(shop_events).items() if name.isupper()]
+POLL_EVENTS = [value for name, value in vars(poll_events).items() if name.isupper()]
 
 
-@pytest.mark.parametrize("event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS, *SHOP_EVENTS]))
+@pytest.mark.parametrize(
+    "event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS, *SHOP_EVENTS, *POLL_EVENTS])
+)
 def test_every_event_is_documented(event: str) -> None:
     assert f"`{event}`" in API
 

@@ -19,7 +19,8 @@ def metadata() -> MetaData:
     import shopcast.accounts.models
     import shopcast.catalog.models
     import shopcast.chat.models
-    import shopcast.live.models  # noqa: F401
+    import shopcast.live.models
+    import shopcast.polls.models  # noqa: F401
     from shopcast.core.db import Base
 
     return Base.metadata

@@ -1,9 +1,11 @@
 """Rate limits on the app's clock: fixed windows (in memory for one process, in Redis when
-processes share the load) and per-connection token buckets."""
+processes share the load) and per-connection token buckets; and throttles, which let passing state
+(a live tally) out at most once per period across processes."""
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -99,3 +101,39 @@ class TokenBucket:
             self._tokens -= 1
             return None
         return (1 - self._tokens) / self._rate
+
+
+class Throttle(Protocol):
+    async def take(self, key: str, seconds: float) -> bool:
+        """True at most once per `seconds` for `key`, over every process sharing the throttle."""
+        ...
+
+
+class MemoryThrottle:
+    """One process: on the event loop's monotonic time (passing state such as tallies runs on real
+    time, whatever the app's clock says)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    async def take(self, key: str, seconds: float) -> bool:
+        now = time.monotonic()
+        if len(self._last) > 10_000:
+            self._last = {k: v for k, v in self._last.items() if now - v < 3600}
+        last = self._last.get(key)
+        if last is not None and now - last < seconds:
+            return False
+        self._last[key] = now
+        return True
+
+
+class RedisThrottle:
+    """Every process: whoever sets the key first in each period takes it (Redis expires it)."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "shopcast:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def take(self, key: str, seconds: float) -> bool:
+        name = f"{self._prefix}throttle:{key}"
+        return bool(await self._redis.set(name, b"1", nx=True, px=max(1, round(seconds * 1000))))

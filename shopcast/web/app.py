@@ -17,7 +17,14 @@ from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
 from shopcast.core.presence import LocalPresence, Presence, RedisPresence
-from shopcast.core.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from shopcast.core.ratelimit import (
+    MemoryRateLimiter,
+    MemoryThrottle,
+    RateLimiter,
+    RedisRateLimiter,
+    RedisThrottle,
+    Throttle,
+)
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
 from shopcast.live import service as live
@@ -26,10 +33,10 @@ from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.web import middleware, openapi, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
-from shopcast.web.routes import auth, catalog, chat, media, public, shop, shows, system
+from shopcast.web.routes import auth, catalog, chat, media, polls, public, shop, shows, system
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
-APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api]
+APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api, polls.api]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -77,14 +84,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     bus: Bus
     limiter: RateLimiter
     presence: Presence
+    throttle: Throttle
     if redis is not None:
         bus = RedisBus(redis, prefix=settings.redis_prefix, log_size=settings.bus_log_size)
         limiter = RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
         presence = RedisPresence(redis, prefix=settings.redis_prefix)
+        throttle = RedisThrottle(redis, prefix=settings.redis_prefix)
     else:
         bus = InProcessBus(log_size=settings.bus_log_size)
         limiter = MemoryRateLimiter(clock)
         presence = LocalPresence()
+        throttle = MemoryThrottle()
     signer = TokenSigner(
         settings.signing_key(),
         clock=clock,
@@ -108,7 +118,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
     )
-    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts, presence)
+    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle)
     recovery = None
     if redis is None:
         # One process: a show still marked live was left on air by a restart of this very process.

@@ -10,7 +10,7 @@ from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
 from shopcast.core.presence import Presence
-from shopcast.core.ratelimit import RateLimiter
+from shopcast.core.ratelimit import RateLimiter, Throttle
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
 from shopcast.live.broadcasts import Broadcasts
@@ -26,6 +26,7 @@ class Resources:
     signer: TokenSigner
     broadcasts: Broadcasts
     presence: Presence
+    throttle: Throttle
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -3,7 +3,8 @@ snapshot (or exactly the events they missed); room events come from the bus with
 
 This module holds the connection's life (connect, join, leave, disconnect) and the rules every
 client event goes through (`room_event`: rate limit, validation, joined room, ack); the chat's
-events are in web/chat_events.py, the shop's in web/shop_events.py. Delivery to many clients is rooms.LiveRooms' job.
+events are in web/chat_events.py, the shop's in web/shop_events.py, the polls' in
+web/poll_events.py. Delivery to many clients is rooms.LiveRooms' job.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
+from shopcast.polls import service as polls
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
 from shopcast.web.packets import TOO_DEEP, RoomPacket
@@ -86,6 +88,7 @@ class RoomCall:
     membership: Membership
     resources: Resources
     tallies: RoomTallies
+    app: web.Application
 
     @property
     def actor(self) -> Principal | None:
@@ -181,7 +184,10 @@ def install(app: web.Application) -> None:
         app[TALLIES].start()
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
+        app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
+        poll_clock.start()
         yield
+        await poll_clock.close()
         await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
@@ -329,11 +335,19 @@ def install(app: web.Application) -> None:
             )
             pin = await lineup.current_pin(session, episode_id=request.episode_id, now=now)
             sold = await lineup.bought(session, request.episode_id)
+            poll = await polls.room_poll(
+                session,
+                episode_id=request.episode_id,
+                voter_kind=membership.chatter.kind,
+                voter_id=membership.chatter.id,
+                now=now,
+            )
         snapshot = {
             "episode": shown.model_dump(mode="json"),
             "viewers": tallies.viewers(room),
             "pin": pin.model_dump(mode="json") if pin is not None else None,
             "bought": sum(sold.values()),
+            "poll": poll.model_dump(mode="json") if poll is not None else None,
         }
         return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
 
@@ -362,7 +376,7 @@ def install(app: web.Application) -> None:
             membership = connection.rooms.get(request.episode_id)
             if membership is None:
                 await why_not_in_room(connection, request.episode_id)
-            call = RoomCall(sid, connection, membership, resources(), app[TALLIES])
+            call = RoomCall(sid, connection, membership, resources(), app[TALLIES], app)
             return {"ok": True, **(await handler(call, request) or {})}
 
         sio.on(name, acked(on_event))
@@ -383,7 +397,8 @@ async def _principal(resources: Resources, token: str) -> Principal:
         return await accounts.load_principal(session, user_id=claims.subject)
 
 
-# The chat's and the shop's events declare themselves with `room_event` (imported last: they use
-# this module).
+# The chat's, the shop's and the polls' events declare themselves with `room_event` (imported last:
+# they use this module).
 from shopcast.web import chat_events as _chat_events  # noqa: E402, F401
+from shopcast.web import poll_events as _poll_events  # noqa: E402
 from shopcast.web import shop_events as _shop_events  # noqa: E402

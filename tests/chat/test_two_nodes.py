@@ -42,12 +42,19 @@ class Node:
 
 
 @pytest.fixture
+def node_environment() -> dict[str, str]:
+    """Settings of the test's own for both processes (a module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def nodes(
     tmp_path: Path,
     sqlite_template: Path,
     postgres_server: PostgresServer,
     redis_only_url: str,
     redis_prefix: str,
+    node_environment: dict[str, str],
 ) -> AsyncIterator[list[Node]]:
     """Two app processes on one PostgreSQL database and one Redis."""
     env = {
@@ -60,6 +67,7 @@ async def nodes(
         "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
         "SHOPCAST_CHAT_EVENTS_PER_SECOND": "100",
         "SHOPCAST_CHAT_EVENT_BURST": "100",
+        **node_environment,
     }
     for role in ("manager", "moderator"):
         await shopcast(

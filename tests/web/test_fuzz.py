@@ -44,7 +44,8 @@ class Seeded:
 
 @pytest.fixture
 async def seeded(client: TestClient, factory: Factory) -> Seeded:
-    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings and an order."""
+    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings, an order and a
+    draft poll."""
     await factory.brand("acme")
     manager = await factory.staff("acme", "manager")
     show = await factory.show("acme", manager)
@@ -63,12 +64,19 @@ async def seeded(client: TestClient, factory: Factory) -> Seeded:
         headers={**buyer, "Idempotency-Key": "seeded-order"},
     )
     assert order.status == 201, await order.text()
+    poll = await client.post(
+        f"/api/v1/episodes/{episodes[0]['id']}/polls",
+        json={"question": "Which one?", "options": [{"label": "a"}, {"label": "b"}]},
+        headers=headers,
+    )
+    assert poll.status == 201, await poll.text()
     ids = {
         "brand_slug": ["acme"],
         "show_id": [show["id"]],
         "episode_id": [e["id"] for e in episodes[:3]],
         "product_id": [product["id"]],
         "order_id": [(await order.json())["id"]],
+        "poll_id": [(await poll.json())["id"]],
     }
     return Seeded(manager, ids)
 

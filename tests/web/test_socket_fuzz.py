@@ -36,8 +36,9 @@ from tests.live_room import Viewer, send
 EXAMPLES = examples(300)
 ROOM_EVENTS = {  # what the room may tell everyone after an accepted client event (docs/api.md)
     "chat:message", "chat:deleted", "chat:answered", "chat:pinned", "chat:unpinned", "chat:slow-mode",
-    "chat:viewer-removed", "chat:reactions", "presence:count", "sales:bought", "stock:changed",
+    "chat:viewer-removed", "chat:reactions", "presence:count", "sales:bought", "stock:changed", "poll:tally",
 }  # fmt: skip
+POLL = {"question": "Which one?", "options": [{"label": "a"}, {"label": "b"}, {"label": "c"}], "multiple": True}
 MODELS: dict[str, type[RoomRequest]] = {
     "join": JoinRequest,
     "leave": RoomRequest,
@@ -115,7 +116,7 @@ class Deep:
 DEEP = st.builds(Deep, st.integers(1, 5000), st.sampled_from(["list", "dict"]))
 
 
-def good_values(name: str, live: Room, known: dict[str, str]) -> st.SearchStrategy[Any]:
+def good_values(name: str, live: Room, known: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values a field of a client event takes when the client means well (some still refused)."""
     ids = st.uuids().map(str)
     by_name: dict[str, st.SearchStrategy[Any]] = {
@@ -131,6 +132,8 @@ def good_values(name: str, live: Room, known: dict[str, str]) -> st.SearchStrate
         "minutes": st.integers(1, 1440),
         "seconds": st.integers(0, 300),
         "quantity": st.integers(1, 20),
+        "poll_id": st.one_of(st.just(known["poll_id"]), st.just(known["poll_id"]), ids),
+        "option_ids": st.lists(st.one_of(st.sampled_from(known["option_ids"]), ids), max_size=4),
     }
     return by_name.get(name, st.integers(0, 10))
 
@@ -147,7 +150,7 @@ def bad_values(name: str, live: Room) -> st.SearchStrategy[Any]:
     return st.one_of(by_name.get(name, numbers), LEAF, JSON, DEEP)
 
 
-def payloads(event: str, live: Room, known: dict[str, str]) -> st.SearchStrategy[Any]:
+def payloads(event: str, live: Room, known: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Mostly the event's fields, right or with one of them wrong or missing; sometimes anything."""
     model = MODELS.get(event)
     fields = list(model.model_fields) if model is not None else ["episode_id"]
@@ -163,7 +166,7 @@ def payloads(event: str, live: Room, known: dict[str, str]) -> st.SearchStrategy
     return weighted((4, good), (4, good.flatmap(spoiled)), (1, anything))
 
 
-def sends(live: Room, known: dict[str, str]) -> st.SearchStrategy[tuple[str, Any]]:
+def sends(live: Room, known: dict[str, Any]) -> st.SearchStrategy[tuple[str, Any]]:
     """(event, arguments): no argument (None), one, or several (a tuple)."""
     unknown = st.text(min_size=1, max_size=20).filter(
         lambda name: name not in ("connect", "connect_error", "disconnect", "__disconnect_final")
@@ -231,7 +234,11 @@ async def test_no_client_event_breaks_the_connection_or_reaches_anyone_else(
     failures: Failures,
 ) -> None:
     bystander = await join("Bystander")  # writes the message that moderators may act on
-    known = {"message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"]}
+    known: dict[str, Any] = {"message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"]}
+    poll = await client.post(room.path("/polls"), json=POLL, headers=room.host.headers)
+    known["poll_id"] = (await poll.json())["id"]
+    assert (await client.post(f"/api/v1/polls/{known['poll_id']}/open", headers=room.host.headers)).status == 200
+    known["option_ids"] = [o["id"] for o in (await poll.json())["options"]]
     witness = await join("Witness")
     senders = {"guest": await join("Lea"), "moderator": await join(room.moderator), "anonymous": Viewer()}
     await senders["anonymous"].connect(client, None)
