@@ -1,4 +1,4 @@
-"""The `shopcast` command: serve, demo, db upgrade, user add, token, catalog import."""
+"""The `shopcast` command: serve, demo, db upgrade, user add, token, catalog import, giveaway verify."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Never
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shopcast import demo as demo_data
@@ -19,6 +20,7 @@ from shopcast.accounts import service as accounts
 from shopcast.accounts.schemas import Email, Slug
 from shopcast.catalog import feed
 from shopcast.catalog.schemas import ImportIn
+from shopcast.contests import draw
 from shopcast.core import migrate
 from shopcast.core.clock import SystemClock
 from shopcast.core.db import Database, create_engine
@@ -74,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument("file", metavar="FILE", help="the feed: .csv or .json")
     feed.add_argument("--brand", required=True, help="brand slug")
     feed.add_argument("--format", choices=["csv", "json"], help="default: from the file's extension")
+
+    giveaway = commands.add_parser("giveaway", help="giveaways' draws")
+    giveaway_commands = giveaway.add_subparsers(
+        dest="giveaway_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    verify = giveaway_commands.add_parser(
+        "verify", help="check a draw's proof offline (from GET /api/v1/public/giveaways/{id}/proof); exit 1 if not"
+    )
+    verify.add_argument("--proof", required=True, metavar="FILE", help="the proof, as JSON")
     return parser
 
 
@@ -82,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        if args.command == "giveaway":  # offline: no settings, no database
+            return _verify_proof(Path(args.proof))
         settings = Settings()
         if args.command in ("serve", "demo"):
             return _serve(settings, args)
@@ -193,6 +206,25 @@ async def _import_catalog(database: Database, args: argparse.Namespace, now: dat
     for error in report.errors:
         print(f"  line {error.line}: {error.reason}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _verify_proof(path: Path) -> int:
+    try:
+        proof = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise CliError(f"{path}: not JSON ({exc})") from None
+    verdict = draw.verify(proof)
+    giveaway = proof.get("giveaway_id", "?") if isinstance(proof, dict) else "?"
+    print(f"giveaway {giveaway}, {draw.ALGORITHM}")
+    for line in verdict.checked:
+        print(f"  ok        {line}")
+    for line in verdict.problems:
+        print(f"  MISMATCH  {line}")
+    if verdict.ok:
+        print("the draw matches its proof: the winners follow from the committed seed and the eligible entries")
+        return 0
+    print("the draw does NOT match its proof", file=sys.stderr)
+    return 1
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -259,3 +259,10 @@ async def factory(client: TestClient, database: Database, clock: SettableClock) 
     from tests.factories import Factory
 
     return Factory(client, database, clock.now())
+
+
+@pytest.fixture
+def node_environment() -> dict[str, str]:
+    """Settings of a test's own for the app processes it starts (tests/chat/test_two_nodes.py); a module may
+    override this fixture."""
+    return {}

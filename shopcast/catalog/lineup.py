@@ -95,6 +95,24 @@ async def bought(session: AsyncSession, episode_id: uuid.UUID) -> dict[uuid.UUID
     return {product_id: int(units) for product_id, units in rows}
 
 
+async def buyers(
+    session: AsyncSession, *, episode_id: uuid.UUID, since: datetime, until: datetime
+) -> set[tuple[str, uuid.UUID]]:
+    """(kind, id) of every buyer with an order from the episode placed between `since` and `until` (not cancelled)."""
+    rows = await session.execute(
+        select(Order.buyer_kind, Order.buyer_id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            OrderLine.episode_id == episode_id,
+            Order.status != "cancelled",
+            Order.created_at >= since,
+            Order.created_at <= until,
+        )
+        .distinct()
+    )
+    return {(kind, buyer_id) for kind, buyer_id in rows}
+
+
 # --- pins ------------------------------------------------------------------------------------
 
 

@@ -55,6 +55,38 @@ async def audience(
     )
 
 
+async def present_viewers(session: AsyncSession, *, episode_id: uuid.UUID) -> set[tuple[str, uuid.UUID]]:
+    """(kind, id) of every viewer in the episode's room now (a watch session still open)."""
+    query = select(WatchSession.viewer_kind, WatchSession.viewer_id).where(
+        WatchSession.episode_id == episode_id, WatchSession.left_at.is_(None)
+    )
+    return {(kind, viewer_id) for kind, viewer_id in await session.execute(query)}
+
+
+async def watch_seconds_by_viewer(
+    session: AsyncSession, *, episode_id: uuid.UUID, now: datetime
+) -> dict[tuple[str, uuid.UUID], float]:
+    """Time each viewer spent in the episode's room (open sessions count to now; two tabs at once count once)."""
+    rows = await session.execute(
+        select(WatchSession.viewer_kind, WatchSession.viewer_id, WatchSession.joined_at, WatchSession.left_at)
+        .where(WatchSession.episode_id == episode_id)
+        .order_by(WatchSession.joined_at)
+    )
+    spans: dict[tuple[str, uuid.UUID], list[tuple[datetime, datetime]]] = {}
+    for kind, viewer_id, joined, left in rows:
+        spans.setdefault((kind, viewer_id), []).append((joined, max(joined, left or now)))
+    watched = {}
+    for viewer, intervals in spans.items():
+        total, end = 0.0, None
+        for start, stop in intervals:  # sorted by start: add what each adds past the last end
+            begin = start if end is None else max(start, end)
+            if stop > begin:
+                total += (stop - begin).total_seconds()
+            end = stop if end is None else max(end, stop)
+        watched[viewer] = total
+    return watched
+
+
 async def add_reactions(session: AsyncSession, *, episode_id: uuid.UUID, counts: dict[str, int]) -> None:
     """Add counted reactions to the episode's totals."""
     for emoji, count in counts.items():

@@ -142,6 +142,26 @@ def _banned(ban: ChatRestriction) -> Forbidden:
     return Forbidden(f"{detail}: {ban.reason}" if ban.reason else detail)
 
 
+def refuse_restricted(restrictions: dict[str, ChatRestriction], *, now: datetime, action: str) -> None:
+    """403 with the reason for a banned or timed-out viewer (`action`: what they may do again later)."""
+    if "ban" in restrictions:
+        raise _banned(restrictions["ban"])
+    if "timeout" in restrictions:
+        until = restrictions["timeout"].until
+        left = max(1, round((until - now).total_seconds() / 60)) if until else 0
+        raise Forbidden(f"you are timed out: you can {action} again in {left} min", extra={"until": until})
+
+
+async def restricted_viewers(
+    session: AsyncSession, *, brand_id: uuid.UUID, now: datetime
+) -> set[tuple[str, uuid.UUID]]:
+    """(kind, id) of every viewer banned or timed out in the brand's chats now."""
+    query = select(ChatRestriction.viewer_kind, ChatRestriction.viewer_id).where(
+        ChatRestriction.brand_id == brand_id, ChatRestriction.kind.in_(("ban", "timeout")), *_active(now)
+    )
+    return {(kind, viewer_id) for kind, viewer_id in await session.execute(query)}
+
+
 async def check_may_join(session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
     """403 with the ban's reason for a viewer banned from the brand's chats."""
     ban = (await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now)).get("ban")
@@ -216,12 +236,7 @@ async def send_message(
         )
     episode = await open_episode(session, episode_id)
     restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
-    if "ban" in restrictions:
-        raise _banned(restrictions["ban"])
-    if "timeout" in restrictions:
-        until = restrictions["timeout"].until
-        left = max(1, round((until - now).total_seconds() / 60)) if until else 0
-        raise Forbidden(f"you are timed out: you can write again in {left} min", extra={"until": until})
+    refuse_restricted(restrictions, now=now, action="write")
     if not chatter.is_staff:
         await _check_slow_mode(session, episode_id=episode.id, chatter=chatter, now=now)
     text = apply_rules(clean(text), await text_rules(session, episode.brand_id), staff=chatter.is_staff)

@@ -19,6 +19,7 @@ def metadata() -> MetaData:
     import shopcast.accounts.models
     import shopcast.catalog.models
     import shopcast.chat.models
+    import shopcast.contests.models
     import shopcast.live.models
     import shopcast.polls.models  # noqa: F401
     from shopcast.core.db import Base

@@ -33,10 +33,10 @@ from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.web import middleware, openapi, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
-from shopcast.web.routes import auth, catalog, chat, media, polls, public, shop, shows, system
+from shopcast.web.routes import auth, catalog, chat, giveaways, media, polls, public, shop, shows, system
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
-APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api, polls.api]
+APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api, polls.api, giveaways.api]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from shopcast.chat import service as chat
 from shopcast.chat.schemas import MessageText, Reaction, Reason
+from shopcast.contests import entries as giveaways
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 
 T = TypeVar("T")
@@ -61,6 +62,12 @@ async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
             now=call.now(),
             bus=res.bus,
         )
+        # The open giveaway's keyword, as a message, is also an entry.
+        entry = await giveaways.enter_by_keyword(
+            session, episode_id=request.episode_id, chatter=call.membership.chatter, text=request.text, now=call.now()
+        )
+    if entry is not None:
+        return {"message": message.model_dump(mode="json"), "entry": entry.model_dump(mode="json")}
     return {"message": message.model_dump(mode="json")}
 
 

@@ -4,7 +4,7 @@ snapshot (or exactly the events they missed); room events come from the bus with
 This module holds the connection's life (connect, join, leave, disconnect) and the rules every
 client event goes through (`room_event`: rate limit, validation, joined room, ack); the chat's
 events are in web/chat_events.py, the shop's in web/shop_events.py, the polls' in
-web/poll_events.py. Delivery to many clients is rooms.LiveRooms' job.
+web/poll_events.py, giveaways' in web/giveaway_events.py. Delivery to many clients is rooms.LiveRooms' job.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
+from shopcast.contests import entries as giveaways
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
@@ -186,7 +187,10 @@ def install(app: web.Application) -> None:
         shop_clock.start()
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
         poll_clock.start()
+        entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
+        entry_counter.start()
         yield
+        await entry_counter.close()
         await poll_clock.close()
         await shop_clock.close()
         await app[TALLIES].close()
@@ -342,12 +346,14 @@ def install(app: web.Application) -> None:
                 voter_id=membership.chatter.id,
                 now=now,
             )
+            giveaway = await giveaways.snapshot(session, episode_id=request.episode_id, chatter=membership.chatter)
         snapshot = {
             "episode": shown.model_dump(mode="json"),
             "viewers": tallies.viewers(room),
             "pin": pin.model_dump(mode="json") if pin is not None else None,
             "bought": sum(sold.values()),
             "poll": poll.model_dump(mode="json") if poll is not None else None,
+            "giveaway": giveaway.model_dump(mode="json") if giveaway is not None else None,
         }
         return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
 
@@ -397,8 +403,9 @@ async def _principal(resources: Resources, token: str) -> Principal:
         return await accounts.load_principal(session, user_id=claims.subject)
 
 
-# The chat's, the shop's and the polls' events declare themselves with `room_event` (imported last:
-# they use this module).
+# The chat's, the shop's, the polls' and giveaways' events declare themselves with `room_event`
+# (imported last: they use this module).
 from shopcast.web import chat_events as _chat_events  # noqa: E402, F401
+from shopcast.web import giveaway_events as _giveaway_events  # noqa: E402
 from shopcast.web import poll_events as _poll_events  # noqa: E402
 from shopcast.web import shop_events as _shop_events  # noqa: E402

@@ -42,12 +42,6 @@ class Node:
 
 
 @pytest.fixture
-def node_environment() -> dict[str, str]:
-    """Settings of the test's own for both processes (a module may override this fixture)."""
-    return {}
-
-
-@pytest.fixture
 async def nodes(
     tmp_path: Path,
     sqlite_template: Path,

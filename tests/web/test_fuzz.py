@@ -44,8 +44,8 @@ class Seeded:
 
 @pytest.fixture
 async def seeded(client: TestClient, factory: Factory) -> Seeded:
-    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings, an order and a
-    draft poll."""
+    """Brand "acme" with a weekly show and its episodes, a product, its commerce settings, an order, a
+    draft poll and a giveaway."""
     await factory.brand("acme")
     manager = await factory.staff("acme", "manager")
     show = await factory.show("acme", manager)
@@ -70,6 +70,12 @@ async def seeded(client: TestClient, factory: Factory) -> Seeded:
         headers=headers,
     )
     assert poll.status == 201, await poll.text()
+    giveaway = await client.post(
+        f"/api/v1/episodes/{episodes[0]['id']}/giveaways",
+        json={"prize": {"title": "A scarf", "value": {"amount": 8900, "currency": "EUR"}}},
+        headers=headers,
+    )
+    assert giveaway.status == 201, await giveaway.text()
     ids = {
         "brand_slug": ["acme"],
         "show_id": [show["id"]],
@@ -77,6 +83,7 @@ async def seeded(client: TestClient, factory: Factory) -> Seeded:
         "product_id": [product["id"]],
         "order_id": [(await order.json())["id"]],
         "poll_id": [(await poll.json())["id"]],
+        "giveaway_id": [(await giveaway.json())["id"]],
     }
     return Seeded(manager, ids)
 

@@ -37,6 +37,7 @@ EXAMPLES = examples(300)
 ROOM_EVENTS = {  # what the room may tell everyone after an accepted client event (docs/api.md)
     "chat:message", "chat:deleted", "chat:answered", "chat:pinned", "chat:unpinned", "chat:slow-mode",
     "chat:viewer-removed", "chat:reactions", "presence:count", "sales:bought", "stock:changed", "poll:tally",
+    "giveaway:entries",
 }  # fmt: skip
 POLL = {"question": "Which one?", "options": [{"label": "a"}, {"label": "b"}, {"label": "c"}], "multiple": True}
 MODELS: dict[str, type[RoomRequest]] = {
@@ -125,6 +126,7 @@ def good_values(name: str, live: Room, known: dict[str, Any]) -> st.SearchStrate
         "message_id": st.one_of(st.just(known["message_id"]), ids),
         "reply_to": st.one_of(st.none(), st.just(known["message_id"]), ids),
         "variant_id": ids,
+        "giveaway_id": st.one_of(st.just(known["giveaway_id"]), ids),
         "emoji": st.sampled_from(REACTIONS),
         "text": st.text(alphabet=CHARACTERS, min_size=1, max_size=80),
         "reason": st.text(alphabet=CHARACTERS, max_size=40),
@@ -224,6 +226,17 @@ async def call(sender: Viewer, event: str, arguments: Any) -> Any:
     return await sender.call_raw(raw)
 
 
+async def open_giveaway(client: Any, live: Room) -> str:
+    """A giveaway taking entries in the room, for `giveaway:enter` to reach."""
+    body = {"prize": {"title": "A scarf", "value": {"amount": 8900, "currency": "EUR"}}}
+    made = await client.post(f"/api/v1/episodes/{live.episode_id}/giveaways", json=body, headers=live.manager.headers)
+    assert made.status == 201, await made.text()
+    giveaway_id = (await made.json())["id"]
+    opened = await client.post(f"/api/v1/giveaways/{giveaway_id}/open", headers=live.host.headers)
+    assert opened.status == 200, await opened.text()
+    return giveaway_id
+
+
 # --- the property -------------------------------------------------------------------------------
 
 
@@ -234,7 +247,10 @@ async def test_no_client_event_breaks_the_connection_or_reaches_anyone_else(
     failures: Failures,
 ) -> None:
     bystander = await join("Bystander")  # writes the message that moderators may act on
-    known: dict[str, Any] = {"message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"]}
+    known: dict[str, Any] = {
+        "message_id": (await send(bystander, room.episode_id, "a message to moderate"))["id"],
+        "giveaway_id": await open_giveaway(client, room),
+    }
     poll = await client.post(room.path("/polls"), json=POLL, headers=room.host.headers)
     known["poll_id"] = (await poll.json())["id"]
     assert (await client.post(f"/api/v1/polls/{known['poll_id']}/open", headers=room.host.headers)).status == 200

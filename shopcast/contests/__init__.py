@@ -1,0 +1,1 @@
+"""Giveaways: entries, eligibility, the verifiable draw, winners and their claims."""

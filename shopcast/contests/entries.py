@@ -1,0 +1,136 @@
+"""Entering a giveaway in the live room (the player's button or the chat keyword), and what the room
+shows of it: the join snapshot and the entry counts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shopcast.chat import service as chat
+from shopcast.chat.identity import Chatter
+from shopcast.contests.models import Giveaway, GiveawayEntry
+from shopcast.contests.schemas import Drawn, DrawnWinner, EntryOut, GiveawaySnapshot
+from shopcast.contests.service import entry_count, public_out, winners_of
+from shopcast.core.db import insert_ignoring_duplicates
+from shopcast.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+Viewer = tuple[str, uuid.UUID]
+
+
+async def _current(session: AsyncSession, episode_id: uuid.UUID) -> Giveaway | None:
+    """The episode's giveaway to show: the open one, else the last one opened."""
+    return await session.scalar(
+        select(Giveaway)
+        .where(Giveaway.episode_id == episode_id, Giveaway.status != "draft")
+        .order_by((Giveaway.status == "open").desc(), Giveaway.opened_at.desc())
+        .limit(1)
+    )
+
+
+async def entry_of(session: AsyncSession, giveaway_id: uuid.UUID, viewer: Viewer) -> GiveawayEntry | None:
+    return await session.scalar(
+        select(GiveawayEntry).where(
+            GiveawayEntry.giveaway_id == giveaway_id,
+            GiveawayEntry.viewer_kind == viewer[0],
+            GiveawayEntry.viewer_id == viewer[1],
+        )
+    )
+
+
+async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter) -> GiveawaySnapshot | None:
+    """The giveaway a viewer joining now sees, with their own entry id and the winners once drawn."""
+    giveaway = await _current(session, episode_id)
+    if giveaway is None:
+        return None
+    mine = None if chatter.is_anonymous else await entry_of(session, giveaway.id, (chatter.kind, chatter.id))
+    drawn = None
+    if giveaway.status == "drawn" and giveaway.seed is not None:
+        winners = await winners_of(session, giveaway.id)
+        drawn = Drawn(
+            round=max(w.round for w, _ in winners),
+            seed=giveaway.seed,
+            winners=[DrawnWinner(entry_id=w.entry_id, name=name) for w, name in winners if w.redrawn_in is None],
+        )
+    public = public_out(giveaway, await entry_count(session, giveaway.id))
+    return GiveawaySnapshot(**public.model_dump(), my_entry_id=mine.id if mine else None, drawn=drawn)
+
+
+async def enter(
+    session: AsyncSession, *, episode_id: uuid.UUID, giveaway_id: uuid.UUID, chatter: Chatter, now: datetime
+) -> EntryOut:
+    """Enter the viewer (account or guest) in an open giveaway of the episode, once."""
+    giveaway = await session.get(Giveaway, giveaway_id)
+    if giveaway is None or giveaway.episode_id != episode_id or giveaway.status == "draft":
+        raise NotFound(f"no giveaway {giveaway_id} in this episode")
+    if chatter.is_anonymous:
+        raise Unauthorized("join as a guest or sign in to enter (POST /api/v1/auth/guest), then connect with its token")
+    if chatter.is_staff:
+        raise Forbidden("the brand's staff cannot enter its giveaways")
+    if giveaway.status != "open":
+        raise Conflict("entries are closed for this giveaway")
+    restrictions = await chat.restrictions_of(session, brand_id=giveaway.brand_id, chatter=chatter, now=now)
+    chat.refuse_restricted(restrictions, now=now, action="enter giveaways")
+    entry = await _add_entry(session, giveaway, chatter, now)
+    if entry is None:
+        raise Conflict("you already entered this giveaway")
+    return entry
+
+
+async def _add_entry(session: AsyncSession, giveaway: Giveaway, chatter: Chatter, now: datetime) -> EntryOut | None:
+    """The new entry, or None when the viewer had one (two taps at once make one entry)."""
+    entry_id = await session.scalar(
+        insert_ignoring_duplicates(session, GiveawayEntry.__table__)
+        .values(
+            id=uuid.uuid4(),
+            giveaway_id=giveaway.id,
+            viewer_kind=chatter.kind,
+            viewer_id=chatter.id,
+            viewer_name=chatter.name[:80],
+            created_at=now,
+        )
+        .returning(GiveawayEntry.__table__.c.id)
+    )
+    return None if entry_id is None else EntryOut(id=entry_id, giveaway_id=giveaway.id)
+
+
+def is_keyword(text: str, keyword: str) -> bool:
+    return text.strip().casefold() == keyword.strip().casefold()
+
+
+async def enter_by_keyword(
+    session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, text: str, now: datetime
+) -> EntryOut | None:
+    """The viewer's entry when a chat message is the open giveaway's keyword (made now or before)."""
+    if chatter.is_anonymous or chatter.is_staff:
+        return None
+    giveaway = await session.scalar(
+        select(Giveaway).where(
+            Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword"
+        )
+    )
+    if giveaway is None or giveaway.keyword is None or not is_keyword(text, giveaway.keyword):
+        return None
+    # The message got through: the sender is neither banned nor timed out.
+    entry = await _add_entry(session, giveaway, chatter, now)
+    if entry is None:
+        found = await entry_of(session, giveaway.id, (chatter.kind, chatter.id))
+        entry = EntryOut(id=found.id, giveaway_id=giveaway.id) if found is not None else None
+    return entry
+
+
+async def open_entry_counts(
+    session: AsyncSession, *, episode_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, int]]:
+    """For each of these episodes with a giveaway taking entries: (its id, its entries so far)."""
+    if not episode_ids:
+        return {}
+    rows = await session.execute(
+        select(Giveaway.episode_id, Giveaway.id, func.count(GiveawayEntry.id))
+        .outerjoin(GiveawayEntry, GiveawayEntry.giveaway_id == Giveaway.id)
+        .where(Giveaway.episode_id.in_(episode_ids), Giveaway.status == "open")
+        .group_by(Giveaway.episode_id, Giveaway.id)
+    )
+    return {episode_id: (giveaway_id, int(count)) for episode_id, giveaway_id, count in rows}

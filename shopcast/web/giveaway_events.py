@@ -1,0 +1,81 @@
+"""Giveaways in the live room: `giveaway:enter` from the player's button, and the entry count told
+to each process's viewers at most twice a second (read from the database, so exact across processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+from shopcast.contests import entries as giveaways
+from shopcast.contests.events import GIVEAWAY_ENTRIES, GiveawayEntries
+from shopcast.live.events import episode_room, room_episode
+from shopcast.web.context import Resources
+from shopcast.web.rooms import LiveRooms
+from shopcast.web.sockets import RoomCall, RoomRequest, room_event
+
+log = logging.getLogger(__name__)
+ENTRIES_INTERVAL = 0.5  # at most two counts a second per giveaway
+
+
+class EnterRequest(RoomRequest):
+    giveaway_id: uuid.UUID
+
+
+@room_event("giveaway:enter", EnterRequest)
+async def enter(call: RoomCall, request: EnterRequest) -> dict[str, Any]:
+    res = call.resources
+    async with res.database.transaction() as session:
+        entry = await giveaways.enter(
+            session,
+            episode_id=request.episode_id,
+            giveaway_id=request.giveaway_id,
+            chatter=call.membership.chatter,
+            now=call.now(),
+        )
+    return {"entry": entry.model_dump(mode="json")}
+
+
+class EntryCounter:
+    """Every ENTRIES_INTERVAL, on every process: the entries of each open giveaway in a room this
+    process has viewers in, told to them when it changed."""
+
+    def __init__(self, resources: Resources, rooms: LiveRooms) -> None:
+        self._resources = resources
+        self._rooms = rooms
+        self._told: dict[str, tuple[uuid.UUID, int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="giveaway-entries")
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(ENTRIES_INTERVAL)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("could not count the giveaways' entries; trying again")
+
+    async def tick(self) -> None:
+        rooms = [r for r in self._rooms.rooms() if self._rooms.members(r)]
+        for room in set(self._told) - set(rooms):
+            del self._told[room]
+        if not rooms:
+            return
+        async with self._resources.database.transaction() as session:
+            counts = await giveaways.open_entry_counts(session, episode_ids=[room_episode(r) for r in rooms])
+        for episode_id, (giveaway_id, entries) in counts.items():
+            room = episode_room(episode_id)
+            if self._told.get(room) != (giveaway_id, entries):
+                self._told[room] = (giveaway_id, entries)
+                shown = GiveawayEntries(giveaway_id=giveaway_id, entries=entries)
+                await self._rooms.emit_state(room, GIVEAWAY_ENTRIES, shown.model_dump(mode="json"))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
