@@ -1,7 +1,8 @@
 """Polls and giveaways in real browsers: a viewer on a phone votes in a quiz the host writes on the spot
 and enters a giveaway, both without picking a nickname; the host closes the quiz and draws the winner in
 the studio; the viewer sees the right answer, the reveal, "You won!", their entry ID in the proof their
-own browser checked, and claims the prize. Before the show, the manager prepares a poll and a giveaway.
+own browser checked, and claims the prize; then enters a keyword giveaway from the chat after picking a
+nickname. Before the show, the manager prepares a poll and a giveaway.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ async def test_a_viewer_votes_enters_and_sees_the_draw_they_can_check(
         # The manager prepared a giveaway for this episode.
         manager = await StaffApi.sign_in(http, "manager@demo.shopcast.test")
         giveaway = await manager.call("POST", f"/api/v1/episodes/{episode_id}/giveaways", GIVEAWAY, expect=201)
+        by_keyword = await manager.call(
+            "POST",
+            f"/api/v1/episodes/{episode_id}/giveaways",
+            {
+                **GIVEAWAY,
+                "prize": {**GIVEAWAY["prize"], "title": "Leather tote"},
+                "entry": "keyword",
+                "keyword": "TOTE",
+            },
+            expect=201,
+        )
 
         await open_studio(studio, live_server, episode_id)
         await go_live(studio, episode_id)
@@ -135,8 +147,26 @@ async def test_a_viewer_votes_enters_and_sees_the_draw_they_can_check(
         await expect(claim.get_by_test_id("claim-status")).to_contain_text("Your claim is sent")
         await claim.screenshot(path=results_dir / "claim-mobile.png")
         staff = await manager.call("GET", f"/api/v1/episodes/{episode_id}/giveaways")
-        assert [w["status"] for w in staff[0]["drawn_winners"]] == ["claimed"]
+        drawn = next(g for g in staff if g["id"] == giveaway["id"])
+        assert [w["status"] for w in drawn["drawn_winners"]] == ["claimed"]
         await studio.screenshot(path=results_dir / "studio-polls-giveaways.png", full_page=True)
+
+        # A second giveaway is entered by typing its keyword in the chat: the card offers to write it,
+        # the viewer picks a nickname (the same guest, now named) and sends it; the card shows the entry.
+        await viewer.bring_to_front()
+        keyword_row = studio.locator(f'[data-testid=staff-giveaway][data-giveaway-id="{by_keyword["id"]}"]')
+        await keyword_row.get_by_role("button", name="Open entries").click()
+        await expect(card).to_have_attribute("data-giveaway-id", by_keyword["id"])
+        await expect(card.get_by_test_id("giveaway-keyword")).to_have_text("Type TOTE in the chat to enter")
+        await card.get_by_role("button", name="Write it in the chat").click()
+        await expect(viewer.get_by_label("Pick a nickname to chat")).to_be_focused()
+        await viewer.get_by_label("Pick a nickname to chat").fill("Ada")
+        await viewer.get_by_role("button", name="Join the chat").click()
+        await expect(viewer.get_by_test_id("chatting-as")).to_have_text("Chatting as Ada")
+        await expect(viewer.get_by_test_id("chat-input")).to_have_value("TOTE")
+        await viewer.get_by_role("button", name="Send", exact=True).click()
+        await expect(card.get_by_test_id("giveaway-entry-id")).to_have_text(re.compile(f"^{UUID}$"))
+        await expect(keyword_row.get_by_test_id("staff-giveaway-entries")).to_have_text("1 entry")
 
     studio_console.assert_clean()
     viewer_console.assert_clean()
