@@ -17,6 +17,7 @@ await build({
     "frontend/src/manager.js",
     "frontend/src/studio.js",
     "frontend/src/watch.js",
+    "frontend/src/claim.js",
     // Pages without a script of their own (the "not found" page) use the shared look alone.
     "frontend/src/base.css",
   ],

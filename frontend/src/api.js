@@ -51,12 +51,14 @@ const part = encodeURIComponent;
 
 export const api = {
   logIn: (email, password) => request("POST", "/api/v1/auth/login", { email, password }),
-  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", { nickname }),
+  /** With the guest's own token in use, names that guest (same id); without a nickname, a nameless guest. */
+  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", nickname ? { nickname } : {}),
   me: () => request("GET", "/api/v1/me"),
   members: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/members`),
   shows: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/shows`),
   createShow: (brandSlug, show) => request("POST", `/api/v1/brands/${part(brandSlug)}/shows`, show),
-  episodes: (showId) => request("GET", `/api/v1/shows/${part(showId)}/episodes`),
+  episodes: (showId, includePast = false) =>
+    request("GET", `/api/v1/shows/${part(showId)}/episodes${includePast ? "?include_past=true" : ""}`),
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
@@ -89,6 +91,22 @@ export const api = {
   /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
   placeOrder: (brandSlug, order, key) =>
     request("POST", `/api/v1/brands/${part(brandSlug)}/orders`, order, { "Idempotency-Key": key }),
+
+  // Polls and giveaways (docs/api.md, "Polls" and "Giveaways").
+  polls: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/polls`),
+  createPoll: (episodeId, poll) => request("POST", `/api/v1/episodes/${part(episodeId)}/polls`, poll),
+  deletePoll: (pollId) => request("DELETE", `/api/v1/polls/${part(pollId)}`),
+  /** `action`: "open" or "close". */
+  pollAction: (pollId, action) => request("POST", `/api/v1/polls/${part(pollId)}/${action}`),
+  giveaways: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/giveaways`),
+  createGiveaway: (episodeId, giveaway) =>
+    request("POST", `/api/v1/episodes/${part(episodeId)}/giveaways`, giveaway),
+  deleteGiveaway: (giveawayId) => request("DELETE", `/api/v1/giveaways/${part(giveawayId)}`),
+  /** `action`: "open", "close", "draw" or "redraw". */
+  giveawayAction: (giveawayId, action) => request("POST", `/api/v1/giveaways/${part(giveawayId)}/${action}`),
+  myGiveaway: (giveawayId) => request("GET", `/api/v1/giveaways/${part(giveawayId)}/me`),
+  claimPrize: (giveawayId, claim) => request("POST", `/api/v1/giveaways/${part(giveawayId)}/claim`, claim),
+  proof: (giveawayId) => request("GET", `/api/v1/public/giveaways/${part(giveawayId)}/proof`),
 };
 
 /** The bearer token in use, for the calls that are not JSON (WHIP). */

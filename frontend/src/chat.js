@@ -251,7 +251,7 @@ export class Composer {
       if (this.question) this.question.checked = false;
       this.setReply(null);
       this.showError("");
-      this.onSent(ack.message);
+      this.onSent(ack.message, ack);
       if (this.slowed && this.slowSeconds > 0) this.wait(this.slowSeconds, "Slow mode");
     } else {
       this.refused(ack.error);
@@ -364,7 +364,8 @@ export class Composer {
 /**
  * The message list and the box to write in of a page's chat panel (the markup of the partials
  * chat-messages and chat-composer): `decorate` adds controls to each message, `room` gives the
- * LiveRoom in use, `onSent(message)` gets the ack's message (also shown in the list).
+ * LiveRoom in use, `onSent(message, ack)` gets the ack's message (also shown in the list) and the
+ * whole ack (a keyword that entered a giveaway adds `entry`).
  */
 export function chatPanel({ decorate, room, onSent = () => {} }) {
   const ui = byTestIds(["chat-messages", "chat-empty", "chat-jump", "chat-error", "chat-cooldown", "chat-form"]);
@@ -382,9 +383,9 @@ export function chatPanel({ decorate, room, onSent = () => {} }) {
     cooldown: ui.chatCooldown,
     replyBox: byTestIds(["reply-preview"], ui.chatForm).replyPreview,
     room,
-    onSent: (message) => {
+    onSent: (message, ack) => {
       chat.add(message);
-      onSent(message);
+      onSent(message, ack);
     },
   });
   return { chat, composer, form: ui.chatForm };

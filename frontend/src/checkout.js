@@ -5,6 +5,7 @@
 import { ApiError, api, messageOf } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { money } from "./format.js";
+import { countries, homeCountry } from "./countries.js";
 import { webUrl } from "./product.js";
 
 const PAYMENTS = {
@@ -320,36 +321,4 @@ function newKey() {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-// Codes that name a region but not a country one delivers to.
-const NOT_COUNTRIES = new Set(["EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"]);
-
-/** [code, name] of every country the browser can name, sorted by name in the reader's language. */
-function countries() {
-  let names;
-  try {
-    names = new Intl.DisplayNames(undefined, { type: "region", fallback: "none" });
-  } catch {
-    return [["FR", "France"]];
-  }
-  const found = [];
-  const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  for (const a of letters) {
-    for (const b of letters) {
-      const code = a + b;
-      const name = NOT_COUNTRIES.has(code) ? undefined : names.of(code);
-      if (name && name !== code) found.push([code, name]);
-    }
-  }
-  return found.sort((x, y) => x[1].localeCompare(y[1]));
-}
-
-/** The reader's country from the browser's language ("en-GB" → GB), else France. */
-function homeCountry() {
-  try {
-    return new Intl.Locale(navigator.language).maximize().region || "FR";
-  } catch {
-    return "FR";
-  }
 }

@@ -9,10 +9,11 @@ const STATUS_LABELS = { scheduled: "Scheduled", live: "Live now", ended: "Ended"
 /**
  * Fill `list` with one row per episode.
  * `cancel(episode)` resolves with the cancelled episode; rows are only offered it when `canCancel`.
- * `canPresent` adds a link to each coming episode's studio.
+ * `canPresent` adds a link to each coming episode's studio; `onGames(episode)`, when given, a button to
+ * its polls and giveaways.
  */
-export function renderEpisodes(list, episodes, { show, canCancel, canPresent, cancel, notify }) {
-  const options = { show, canCancel, canPresent, cancel, notify };
+export function renderEpisodes(list, episodes, { show, canCancel, canPresent, cancel, notify, onGames = null }) {
+  const options = { show, canCancel, canPresent, cancel, notify, onGames };
   list.replaceChildren(...episodes.map((episode) => episodeRow(episode, options)));
 }
 
@@ -54,8 +55,19 @@ function episodeRow(episode, options) {
 }
 
 /** The host's studio (for those who can present) and the viewers' page, while there is something to see. */
-function episodeLinks(episode, { canPresent }) {
+function episodeLinks(episode, { canPresent, onGames }) {
   const links = [];
+  if (onGames && episode.status !== "cancelled") {
+    links.push(
+      el("button", {
+        type: "button",
+        class: "link",
+        "data-testid": "games-button",
+        text: "Polls & giveaways",
+        onclick: () => onGames(episode),
+      }),
+    );
+  }
   if (canPresent && (episode.status === "scheduled" || episode.status === "live")) {
     links.push(el("a", { class: "link", href: `/studio/${episode.id}`, "data-testid": "studio-link", text: "Studio" }));
   }

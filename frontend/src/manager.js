@@ -6,6 +6,7 @@ import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
 import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
+import { setUpManagerGames } from "./manager-games.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpShowForm } from "./show-form.js";
@@ -40,9 +41,10 @@ const ui = byTestIds([
   "episode-list",
   "episodes-loading",
   "no-episodes",
+  "past-episodes",
 ]);
 
-const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0 };
+const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0, includePast: false };
 
 const isManager = () => state.membership?.role === "manager";
 const canPresent = () => ["manager", "host"].includes(state.membership?.role);
@@ -191,9 +193,18 @@ function renderShowList() {
   );
 }
 
+const games = setUpManagerGames();
+
+ui.pastEpisodes.addEventListener("click", () => {
+  state.includePast = !state.includePast;
+  ui.pastEpisodes.setAttribute("aria-pressed", String(state.includePast));
+  if (state.selectedShowId) selectShow(state.selectedShowId);
+});
+
 async function selectShow(showId) {
   const selected = state.shows.find((s) => s.id === showId);
   if (!selected) return;
+  if (showId !== state.selectedShowId) games.close();
   const load = ++state.loads;
   state.selectedShowId = showId;
   showForm.close();
@@ -204,7 +215,7 @@ async function selectShow(showId) {
   show(ui.episodesLoading);
   ui.episodeList.setAttribute("aria-busy", "true");
   try {
-    const episodes = await api.episodes(showId);
+    const episodes = await api.episodes(showId, state.includePast);
     if (load !== state.loads) return;
     renderEpisodes(ui.episodeList, episodes, {
       show: selected,
@@ -212,6 +223,7 @@ async function selectShow(showId) {
       canPresent: canPresent(),
       cancel: (episode) => api.cancelEpisode(episode.id),
       notify,
+      onGames: isManager() ? (episode) => games.open(episode, selected) : null,
     });
     show(ui.noEpisodes, episodes.length === 0);
   } catch (error) {

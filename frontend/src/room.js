@@ -5,7 +5,7 @@
 import { io } from "socket.io-client";
 
 // Passing state: these carry the room's latest seq (not a new one), so they never show a gap.
-const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought"]);
+const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought", "poll:tally", "giveaway:entries"]);
 const ACK_TIMEOUT_MS = 10_000;
 const REJOIN_AFTER_MS = 2_000;
 const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
@@ -24,7 +24,8 @@ const OFFLINE = {
  * Opens the room of `episodeId` with `token` (null to only watch) and calls, in the room's order:
  * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
  * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
- * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`, `sales:bought`);
+ * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`, `sales:bought`,
+ *   `poll:tally`, `giveaway:entries`);
  * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting",
  *   "refused" (the token was refused; detail is the reason) or "denied" (the join was refused; detail
  *   is the ack's error).

@@ -1,7 +1,7 @@
 // Sign-ins: staff (manager page, studio) keep their token for this browser tab only; a guest viewer's
 // nickname and token stay in this browser, so a reload keeps the same chat identity.
 
-import { api, messageOf, useToken } from "./api.js";
+import { ApiError, api, messageOf, useToken } from "./api.js";
 import { show } from "./dom.js";
 
 const SESSION_KEY = "shopcast.session";
@@ -35,16 +35,32 @@ export function savedSession() {
   return unexpired(sessionStorage, SESSION_KEY);
 }
 
-/** This browser's guest viewer `{token, expires_at, name}` if it has not expired, else null. */
+/** This browser's guest `{token, expires_at, name, id}` if it has not expired, else null (name "": nameless). */
 export function savedGuest() {
   return unexpired(localStorage, GUEST_KEY);
 }
 
-/** Become a guest viewer with `nickname`; refusals (a too short name, too many guests) throw ApiError. */
-export async function joinAsGuest(nickname) {
-  const result = await api.joinAsGuest(nickname);
-  const guest = { token: result.token, expires_at: result.expires_at, name: result.me.name };
+/**
+ * Become a guest viewer with `nickname`, or a nameless one (null: votes, enters and buys, cannot chat).
+ * A guest of this browser who picks a nickname stays the same guest (their votes and entries stay
+ * theirs). Refusals (a too short name, too many guests) throw ApiError.
+ */
+export async function joinAsGuest(nickname = null) {
+  const saved = savedGuest();
+  let result;
+  try {
+    useToken(saved?.token ?? null);
+    result = await api.joinAsGuest(nickname);
+  } catch (error) {
+    // A token the server no longer takes (its key changed): a new guest instead.
+    if (!(error instanceof ApiError && error.status === 401 && saved)) throw error;
+    forgetGuest();
+    useToken(null);
+    result = await api.joinAsGuest(nickname);
+  }
+  const guest = { token: result.token, expires_at: result.expires_at, name: result.me.name, id: result.me.id };
   localStorage.setItem(GUEST_KEY, JSON.stringify(guest));
+  useToken(guest.token);
   return guest;
 }
 

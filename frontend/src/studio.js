@@ -1,5 +1,6 @@
 // The host's studio (/studio/{episode_id}): camera preview and pickers, go live over WHIP, end the show;
-// under it the products to pin (studio-shop.js) and the chat to moderate (studio-chat.js).
+// under it the products to pin (studio-shop.js), the polls and giveaways (studio-games.js) and the chat
+// to moderate (studio-chat.js).
 
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
@@ -7,6 +8,7 @@ import { byTestIds, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpStudioChat } from "./studio-chat.js";
+import { setUpStudioGames } from "./studio-games.js";
 import { setUpStudioShop } from "./studio-shop.js";
 import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
@@ -441,11 +443,18 @@ const EXPIRED = "Your sign-in has expired. Please sign in again.";
 onUnauthorized(() => showSignIn(EXPIRED));
 
 const shop = setUpStudioShop({ episodeId });
+const games = setUpStudioGames({ episodeId });
 const chat = setUpStudioChat({
   episodeId,
   onSignInRefused: () => showSignIn(EXPIRED),
-  onRoomSnapshot: (snapshot) => shop.snapshot(snapshot),
-  onRoomEvent: (event, data) => shop.event(event, data),
+  onRoomSnapshot: (snapshot) => {
+    shop.snapshot(snapshot);
+    games.snapshot(snapshot);
+  },
+  onRoomEvent: (event, data) => {
+    shop.event(event, data);
+    games.event(event, data);
+  },
 });
 
 setUpSignIn({

@@ -1,8 +1,9 @@
 // The viewers' chat beside the show: messages, replies, "ask the host", the pinned message,
 // reactions and the viewer count, from the episode's live room. Watching needs no sign-in (the room
 // is joined without a token: read, react, be counted); writing needs a nickname (a guest token), or
-// the staff sign-in of this tab. Buying needs a token too: a viewer without one becomes a guest with
-// a default nickname the first time they add to the cart.
+// the staff sign-in of this tab. Buying, voting and entering a giveaway need a token too: a viewer
+// without one becomes a nameless guest the first time, silently, and picking a nickname later names
+// that same guest.
 
 import { api, messageOf, sentence, useToken as useApiToken } from "./api.js";
 import { chatPanel, renderPinned } from "./chat.js";
@@ -12,13 +13,19 @@ import { LiveRoom, STATUS_TEXT } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
 
 const REPLAY_MESSAGES = 300;
-const SHOPPER_NICKNAME = "Shopper";
 
 /**
  * Sets up the chat panel of the watch page; `onEpisodeEvent()` runs when the show starts or ends.
- * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's).
+ * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's,
+ * polls' and giveaways'); `onSentAck(ack)` gets the ack of each message this viewer sent.
  */
-export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}, onRoomEvent = () => {} }) {
+export function setUpChat({
+  episodeId,
+  onEpisodeEvent,
+  onRoomSnapshot = () => {},
+  onRoomEvent = () => {},
+  onSentAck = () => {},
+}) {
   const ui = byTestIds([
     "chat",
     "chat-status",
@@ -36,7 +43,8 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
   ]);
 
   let room = null;
-  let token = null; // null: watching without a nickname
+  let token = null; // null: watching only
+  let name = ""; // "" with a token: a nameless guest (votes, enters, buys; picks a nickname to chat)
   let you = null;
   let removed = false;
   let episodeOpen = true; // the chat takes messages before and during the show
@@ -44,6 +52,7 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
 
   const { chat, composer, form } = chatPanel({
     room: () => room,
+    onSent: (_message, ack) => onSentAck(ack),
     decorate: (node, message) => {
       node.append(
         el("button", {
@@ -89,8 +98,8 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
   /** Which of the nickname form, the box to write in, or neither. */
   function renderForms() {
     const open = episodeOpen && !removed;
-    show(form, open && Boolean(token));
-    show(ui.nicknameForm, open && !token);
+    show(form, open && Boolean(token && name));
+    show(ui.nicknameForm, open && !(token && name));
     show(ui.chatClosed, !episodeOpen && !removed);
     ui.chat.toggleAttribute("data-closed", !episodeOpen);
   }
@@ -200,8 +209,9 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
   };
 
   /** Chat as `name` with `value` (or watch only, with null); the open room connects again with it. */
-  function useToken(value, name) {
+  function useToken(value, chatName) {
     token = value;
+    name = value ? chatName : "";
     useApiToken(value);
     ui.chattingAs.textContent = name ? `Chatting as ${name}` : "";
     room?.reconnectWith(token);
@@ -239,16 +249,35 @@ export function setUpChat({ episodeId, onEpisodeEvent, onRoomSnapshot = () => {}
     },
     setEpisodeStatus,
     /**
-     * Resolves once the room is joined with a token that may buy; a viewer without one becomes a guest
-     * now. Throws ApiError when the guest token is refused, or an Error when the room cannot be joined.
+     * Resolves with the room once it is joined with a token (to buy, vote or enter); a viewer without
+     * one becomes a nameless guest now. Throws ApiError when the guest token is refused, or an Error
+     * when the room cannot be joined.
      */
-    async readyToBuy() {
+    async ready() {
       if (!token) {
-        const guest = await joinAsGuest(SHOPPER_NICKNAME);
+        const guest = await joinAsGuest(null);
         useToken(guest.token, guest.name);
       }
       if (!room || !(await room.whenJoined())) throw new Error("the live room cannot be reached. Try again.");
       return room;
+    },
+    /**
+     * Put `text` in the box to write in, for the viewer to send (a giveaway's keyword); a viewer
+     * without a nickname is asked for one first, and finds the text there once they have one.
+     */
+    suggest(text) {
+      composer.input.value = text;
+      if (token && name) {
+        composer.input.focus();
+        composer.input.scrollIntoView({ block: "nearest" });
+      } else {
+        ui.nicknameForm.elements.nickname.focus();
+        ui.nicknameForm.scrollIntoView({ block: "nearest" });
+      }
+    },
+    /** The token in use (a guest's, or the tab's staff sign-in), or null while only watching. */
+    get token() {
+      return token;
     },
     /** No chat for an episode that does not exist. */
     close() {

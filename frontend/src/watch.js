@@ -5,9 +5,14 @@ import "./watch.css";
 import { ApiError, api, messageOf } from "./api.js";
 import { byTestIds, show } from "./dom.js";
 import { episodeTime } from "./format.js";
+import { entriesOf } from "./entries.js";
+import { setUpProofs } from "./giveaway-proof.js";
 import { setUpCart } from "./watch-cart.js";
 import { setUpChat } from "./watch-chat.js";
+import { setUpGiveawayCard } from "./watch-giveaway.js";
+import { setUpOverlay } from "./watch-overlay.js";
 import { setUpPinCard } from "./watch-pin.js";
+import { setUpPollCard } from "./watch-poll.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
@@ -38,6 +43,7 @@ const ui = byTestIds([
   "episode-time",
   "episode-host",
   "transport-note",
+  "proofs",
 ]);
 
 const STATUS_LABELS = { scheduled: "Coming up", live: "Live", ended: "Ended", cancelled: "Cancelled" };
@@ -471,25 +477,55 @@ function showClosed(view, title, text) {
     ui.episodeTitle.textContent = title;
     chat.close();
   }
-  pinCard.close();
+  for (const card of cards) card.close();
 }
 
-// --- shopping: the pinned product over the video, the cart and checkout in a drawer ---------
+// --- over the video: the pinned product, the poll and the giveaway; the cart in a drawer -------
 
+const overlay = setUpOverlay();
 const cart = setUpCart();
 const pinCard = setUpPinCard({
-  readyToBuy: () => chat.readyToBuy(),
+  readyToBuy: () => chat.ready(),
   onAdded: (fresh) => cart.update(fresh),
   onOpenCart: () => cart.open(),
   onStock: (change) => cart.stockChanged(change),
 });
 
+const pollCard = setUpPollCard({
+  ready: () => chat.ready(),
+  onAttention: (urgent) => overlay.attention("poll", { urgent }),
+});
+const proofs = setUpProofs(ui.proofs);
+const proofUrl = (giveaway) => `#proof-${giveaway.id}`;
+const giveawayCard = setUpGiveawayCard({
+  ready: () => chat.ready(),
+  onAttention: (urgent) => overlay.attention("giveaway", { urgent }),
+  proofUrl,
+  onKeyword: (keyword) => chat.suggest(keyword),
+});
+const cards = [pinCard, pollCard, giveawayCard];
+
+/** The proofs this page can show: the one a link asks for, and the draws this browser entered. */
+function showProofs() {
+  for (const entry of entriesOf(episodeId)) proofs.show(entry.giveaway_id);
+  const asked = /^#proof-([0-9a-f-]{36})$/i.exec(window.location.hash);
+  if (asked) proofs.show(asked[1].toLowerCase(), { focus: true });
+}
+window.addEventListener("hashchange", showProofs);
+
 // The room also says at once when the show starts or ends: no need to wait for the next poll.
 const chat = setUpChat({
   episodeId,
   onEpisodeEvent: refresh,
-  onRoomSnapshot: (snapshot) => pinCard.snapshot(snapshot),
-  onRoomEvent: (event, data) => pinCard.event(event, data),
+  onRoomSnapshot: (snapshot) => {
+    for (const card of cards) card.snapshot(snapshot);
+    if (snapshot.giveaway?.drawn) proofs.show(snapshot.giveaway.id);
+  },
+  onRoomEvent: (event, data) => {
+    for (const card of cards) card.event(event, data);
+    if (event === "giveaway:drawn" || event === "giveaway:redrawn") proofs.show(data.giveaway_id);
+  },
+  onSentAck: (ack) => giveawayCard.chatAck(ack),
 });
 
 window.addEventListener("pagehide", () => stopPlayer({ hangUp: true }));
@@ -516,8 +552,12 @@ window.shopcastWatch = {
   get room() {
     return chat.room;
   },
+  get overlay() {
+    return overlay.front;
+  },
 };
 
 message("Loading…");
 keepPolling(true);
 refresh();
+showProofs();

@@ -34,7 +34,11 @@ class LoginRequest(BaseModel):
 
 
 class GuestRequest(BaseModel):
-    nickname: Nickname = Field(description="The name shown next to the viewer's chat messages.")
+    nickname: Nickname | None = Field(
+        None,
+        description="The name shown next to the viewer's chat messages. Without one, a nameless guest: "
+        "votes, enters giveaways, reacts and buys, but cannot chat until they pick one.",
+    )
 
 
 class BrandOut(BaseModel):

@@ -147,15 +147,27 @@ async def log_in(
 
 
 async def join_as_guest(
-    *, nickname: str, signer: TokenSigner, limiter: RateLimiter, max_per_window: int, window_seconds: int, client: str
+    *,
+    nickname: str | None,
+    actor: Principal | None,
+    signer: TokenSigner,
+    limiter: RateLimiter,
+    max_per_window: int,
+    window_seconds: int,
+    client: str,
 ) -> TokenOut:
-    """Give a viewer who has only a nickname a guest token: no account needed to watch, chat or buy."""
-    await enforce(
-        limiter, f"guest:{client}", limit=max_per_window, window_seconds=window_seconds, what="guest sign-ins"
-    )
-    guest_id = new_id()
-    issued = signer.issue("guest", guest_id, nickname)
-    return TokenOut(token=issued.token, expires_at=issued.expires_at, me=Me(kind="guest", id=guest_id, name=nickname))
+    """Give a viewer a guest token, with a nickname or none yet; a guest's own token keeps their id."""
+    if actor is not None and actor.is_guest:
+        # The same viewer picking (or changing) their nickname: their votes, entries, cart and any
+        # restriction stay theirs. Nobody new is made, so it does not count against the limit.
+        guest_id, name = actor.id, nickname if nickname is not None else actor.name
+    else:
+        await enforce(
+            limiter, f"guest:{client}", limit=max_per_window, window_seconds=window_seconds, what="guest sign-ins"
+        )
+        guest_id, name = new_id(), nickname or ""
+    issued = signer.issue("guest", guest_id, name)
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, me=Me(kind="guest", id=guest_id, name=name))
 
 
 async def list_members(session: AsyncSession, *, actor: Principal | None, brand_slug: str) -> list[MemberOut]:

@@ -230,6 +230,10 @@ async def send_message(
     """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told."""
     if chatter.is_anonymous:
         raise Unauthorized("choose a nickname to chat (POST /api/v1/auth/guest), then connect with its token")
+    if not chatter.name:
+        raise Forbidden(
+            "pick a nickname first: send it to POST /api/v1/auth/guest with your token, then connect with the new one"
+        )
     episode = await open_episode(session, episode_id)
     restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
     refuse_restricted(restrictions, now=now, action="write")

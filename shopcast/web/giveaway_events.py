@@ -3,9 +3,6 @@ to each process's viewers at most twice a second (read from the database, so exa
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from typing import Any
 
@@ -15,8 +12,8 @@ from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import Resources
 from shopcast.web.rooms import LiveRooms
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
+from shopcast.web.ticker import Ticker
 
-log = logging.getLogger(__name__)
 ENTRIES_INTERVAL = 0.5  # at most two counts a second per giveaway
 
 
@@ -46,18 +43,10 @@ class EntryCounter:
         self._resources = resources
         self._rooms = rooms
         self._told: dict[str, tuple[uuid.UUID, int]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Ticker("the giveaways' entry counts", ENTRIES_INTERVAL, self.tick)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="giveaway-entries")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(ENTRIES_INTERVAL)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("could not count the giveaways' entries; trying again")
+        self._ticker.start()
 
     async def tick(self) -> None:
         rooms = [r for r in self._rooms.rooms() if self._rooms.members(r)]
@@ -75,7 +64,4 @@ class EntryCounter:
                 await self._rooms.emit_state(room, GIVEAWAY_ENTRIES, shown.model_dump(mode="json"))
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await self._ticker.close()

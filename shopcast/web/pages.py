@@ -41,12 +41,12 @@ def _page(name: str) -> Handler:
     return serve
 
 
-def _episode_page(name: str) -> Handler:
-    """A page about one episode; an id that cannot be one gets the "not found" page."""
+def _item_page(name: str, key: str = "episode_id") -> Handler:
+    """A page about one thing (an episode, a giveaway); an id that cannot be one gets the "not found" page."""
 
     async def serve(request: web.Request) -> web.Response:
         try:
-            uuid.UUID(request.match_info["episode_id"])
+            uuid.UUID(request.match_info[key])
         except ValueError:
             return _html("not-found.html", status=404)
         return _html(name)
@@ -61,7 +61,8 @@ async def home(_request: web.Request) -> web.Response:
 def install(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
-    app.router.add_get("/studio/{episode_id}", _episode_page("studio.html"), name="studio")
-    app.router.add_get("/watch/{episode_id}", _episode_page("watch.html"), name="watch")
+    app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
+    app.router.add_get("/watch/{episode_id}", _item_page("watch.html"), name="watch")
+    app.router.add_get("/claim/{giveaway_id}", _item_page("claim.html", "giveaway_id"), name="claim")
     STATIC.mkdir(exist_ok=True)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

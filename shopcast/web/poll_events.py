@@ -3,9 +3,6 @@ most four times a second per poll across processes, and polls closed when their 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from typing import Any
 
@@ -18,8 +15,8 @@ from shopcast.polls import votes
 from shopcast.polls.events import POLL_TALLY, PollTallied
 from shopcast.web.context import Resources
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
+from shopcast.web.ticker import Ticker
 
-log = logging.getLogger(__name__)
 TALLY_SECONDS = 0.25
 """The shortest time between two `poll:tally` of one poll, over every process (four a second)."""
 TICK_SECONDS = 0.05
@@ -60,25 +57,20 @@ class PollClock:
     def __init__(self, resources: Resources) -> None:
         self._resources = resources
         self._untold: dict[uuid.UUID, uuid.UUID] = {}  # poll -> episode, voted on here since last told
-        self._task: asyncio.Task[None] | None = None
+        self._ticks = 0
+        self._ticker = Ticker("the polls' clock", TICK_SECONDS, self.tick)
 
     def voted(self, episode_id: uuid.UUID, poll_id: uuid.UUID) -> None:
         self._untold[poll_id] = episode_id
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="poll-clock")
+        self._ticker.start()
 
-    async def _run(self) -> None:
-        ticks = 0
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            ticks += 1
-            try:
-                if ticks % CLOSE_EVERY_TICKS == 0:
-                    await self.close_due()
-                await self.tell_tallies()
-            except Exception:
-                log.exception("the polls' clock failed; trying again")
+    async def tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % CLOSE_EVERY_TICKS == 0:
+            await self.close_due()
+        await self.tell_tallies()
 
     async def close_due(self) -> None:
         res = self._resources
@@ -103,10 +95,7 @@ class PollClock:
                 raise
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await self._ticker.close()
 
 
 POLL_CLOCK = web.AppKey("poll_clock", PollClock)

@@ -3,9 +3,6 @@ the shop's clock: holds released, deals ended at zero, "N bought" told at most o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from typing import Any
 
@@ -20,8 +17,8 @@ from shopcast.live.events import room_episode
 from shopcast.web.context import Resources
 from shopcast.web.rooms import LiveRooms
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
+from shopcast.web.ticker import Ticker
 
-log = logging.getLogger(__name__)
 SHOP_TICK_SECONDS = 1.0
 
 
@@ -58,18 +55,10 @@ class ShopClock:
         self._resources = resources
         self._rooms = rooms
         self._told: dict[str, dict[str, int]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._ticker = Ticker("the shop's clock", SHOP_TICK_SECONDS, self.tick)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="shop-clock")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(SHOP_TICK_SECONDS)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("the shop's clock failed; trying again")
+        self._ticker.start()
 
     async def tick(self) -> None:
         res = self._resources
@@ -98,7 +87,4 @@ class ShopClock:
                 )
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await self._ticker.close()

@@ -157,11 +157,48 @@ async def test_a_viewer_gets_a_guest_token_with_just_a_nickname(client) -> None:
 
 @pytest.mark.parametrize(
     ("nickname", "reason"),
-    [("", "at least 2"), ("x" * 40, "at most 32"), ("bad\u0007bell", "control characters"), (None, "string")],
+    [("", "at least 2"), ("x" * 40, "at most 32"), ("bad\u0007bell", "control characters"), (7, "string")],
 )
 async def test_bad_nicknames_are_refused_with_a_reason(client, nickname: object, reason: str) -> None:
     response = await client.post("/api/v1/auth/guest", json={"nickname": nickname})
     await refused(response, 422, reason)
+
+
+async def test_a_nameless_guest_picks_a_nickname_later_and_stays_the_same_guest(client) -> None:
+    nameless = await client.post("/api/v1/auth/guest", json={})
+    assert nameless.status == 201
+    first = (await nameless.json())["me"]
+    assert first == {"kind": "guest", "id": first["id"], "name": "", "memberships": []}
+    token = (await nameless.json())["token"]
+    named = await client.post(
+        "/api/v1/auth/guest", json={"nickname": " Léa "}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert named.status == 201
+    body = await named.json()
+    assert body["me"] == {**first, "name": "Léa"}
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert await me.json() == {**first, "name": "Léa"}
+    # Renewed without a nickname, the guest keeps the one they picked.
+    again = await client.post("/api/v1/auth/guest", json={}, headers={"Authorization": f"Bearer {body['token']}"})
+    assert (await again.json())["me"] == {**first, "name": "Léa"}
+
+
+async def test_naming_a_guest_makes_nobody_new_so_the_limit_does_not_count_it(
+    aiohttp_client: Any, tmp_path: Path, backend: dict[str, Any], clock: SettableClock
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(tmp_path, guest_max_per_window=1, **backend), clock=clock))
+    token = (await (await client.post("/api/v1/auth/guest", json={})).json())["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers=headers)).status == 201
+    await refused(await client.post("/api/v1/auth/guest", json={"nickname": "Tom"}), 429, "guest sign-ins")
+
+
+async def test_a_staff_token_does_not_name_the_staff_account_as_a_guest(client, factory: Factory) -> None:
+    await factory.brand()
+    staff = await factory.staff("acme", "host")
+    response = await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers=staff.headers)
+    me = (await response.json())["me"]
+    assert response.status == 201 and me["kind"] == "guest" and me["id"] != str(staff.id)
 
 
 async def test_guests_cannot_do_staff_things(client, factory: Factory) -> None:

@@ -45,8 +45,12 @@ async def join(client: Any, factory: Factory, room: Room) -> AsyncIterator[Join]
     """Connect someone (a guest by nickname, or staff) and join the room; returns the client."""
     made: list[Viewer] = []
 
-    async def connect(who: str | Staff = "Lea", *, episode_id: str | None = None, **options: Any) -> Viewer:
-        token = who.token if isinstance(who, Staff) else (await factory.guest(who))["Authorization"][7:]
+    async def connect(
+        who: str | Staff | None = "Lea", *, episode_id: str | None = None, token: str | None = None, **options: Any
+    ) -> Viewer:
+        """`who`: a nickname, staff, or None for a nameless guest; `token`: connect with this one instead."""
+        if token is None:
+            token = who.token if isinstance(who, Staff) else (await factory.guest(who))["Authorization"][7:]
         viewer = Viewer(**options)
         made.append(viewer)
         await viewer.connect(client, token)

@@ -22,6 +22,23 @@ async def test_a_message_reaches_everyone_in_the_room_with_its_seq(join: Join, r
     assert [m["text"] for m in late.ack["snapshot"]["chat"]] == ["Which size for 1.70 m?"]
 
 
+async def test_a_nameless_guest_reacts_but_picks_a_nickname_before_chatting(
+    join: Join, room: Room, client: Any
+) -> None:
+    nameless = await join(None)
+    you = nameless.ack["snapshot"]["you"]
+    assert (await nameless.call("chat:react", {"episode_id": room.episode_id, "emoji": "🔥"}))["ok"]
+    refused = await nameless.call("chat:send", {"episode_id": room.episode_id, "text": "hello"})
+    assert refused["error"]["status"] == 403, refused
+    assert refused["error"]["detail"].startswith("pick a nickname first"), refused
+    headers = {"Authorization": f"Bearer {nameless.token}"}
+    named = await (await client.post("/api/v1/auth/guest", json={"nickname": "Lea"}, headers=headers)).json()
+    lea = await join(token=named["token"])
+    assert lea.ack["snapshot"]["you"]["ref"] == you["ref"]  # the same viewer, now with a name
+    sent = await send(lea, room.episode_id, "hello")
+    assert sent["author"] == {"ref": you["ref"], "name": "Lea", "role": "viewer"}
+
+
 async def test_staff_messages_are_marked_and_replies_quote_the_message(join: Join, room: Room) -> None:
     lea, host = await join("Lea"), await join(room.host)
     question = await send(lea, room.episode_id, "Is the blue one lined?")

@@ -79,7 +79,7 @@ async def test_errors_are_problem_json_with_a_reason(client) -> None:
             415,
             "application/json",
         ),
-        (client.post("/api/v1/auth/guest", json={"nick": "x"}), 422, "nickname: Field required"),
+        (client.post("/api/v1/auth/guest", json={"nickname": 5}), 422, "nickname: Input should be a valid string"),
         (client.post("/api/v1/auth/guest", json=["a"]), 422, "Input should be a valid dictionary"),
     ]
     for request, status, reason in cases:
@@ -125,6 +125,17 @@ async def test_pages_carry_security_headers(aiohttp_client: Any, tmp_path: Path)
     assert home.status == 302 and home.headers["Location"] == "/manage"
     api = await client.get("/healthz")
     assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_claim_page_is_served_for_a_giveaway_id_and_not_found_otherwise(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(tmp_path)))
+    page = await client.get("/claim/4b6f8c1e-8a55-4a1f-9a43-0d0b7f2f8e21")
+    assert page.status == 200 and "Claim your prize" in await page.text()
+    assert "/static/dist/claim.js" in await page.text()
+    missing = await client.get("/claim/not-an-id")
+    assert missing.status == 404 and "There is no such page" in await missing.text()
 
 
 async def guest_from(client: Any, *forwarded_for: str) -> int:

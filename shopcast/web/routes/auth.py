@@ -33,7 +33,7 @@ async def log_in(call: Call, body: LoginRequest) -> TokenOut:
 @api.route(
     "POST",
     "/api/v1/auth/guest",
-    summary="Get a guest viewer token with a nickname",
+    summary="Get a guest viewer token, with a nickname or without one yet (send the guest's token to name it)",
     tag="auth",
     response=TokenOut,
     status=201,
@@ -43,6 +43,7 @@ async def join_as_guest(call: Call, body: GuestRequest) -> TokenOut:
     settings = call.resources.settings
     return await accounts.join_as_guest(
         nickname=body.nickname,
+        actor=call.actor,
         signer=call.resources.signer,
         limiter=call.resources.limiter,
         max_per_window=settings.guest_max_per_window,

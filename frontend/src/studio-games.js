@@ -1,0 +1,174 @@
+// The studio's polls and giveaways: those the manager prepared for this episode and a poll written on
+// the spot, with open, close and draw in one tap, the live vote and entry counts, and the winners with
+// their claims. The buttons are HTTP calls; what viewers see comes back through the room (poll:*,
+// giveaway:*), which also keeps the counts here live.
+
+import { api, messageOf } from "./api.js";
+import { byTestIds, show } from "./dom.js";
+import { giveawayRow, pollRow, updateEntries, updatePollRow } from "./games-list.js";
+import { pollForm } from "./poll-form.js";
+
+const TEXT = {
+  open: "Open",
+  close: "Close",
+  delete: "Delete",
+  openEntries: "Open entries",
+  closeEntries: "Close entries",
+  draw: "Draw the winners",
+  redraw: "Redraw unclaimed prizes",
+  openNow: "Open it now",
+  saveForLater: "Save for later",
+  done: {
+    open: "Open: viewers see it now.",
+    close: "Closed.",
+    delete: "Deleted.",
+    draw: "Drawn: viewers see the winners now.",
+    redraw: "Redrawn: viewers see the new winners.",
+  },
+  failed: (what) => `The lists could not be loaded: ${what}`,
+};
+const REFRESH_ON = new Set([
+  "poll:opened",
+  "poll:closed",
+  "giveaway:opened",
+  "giveaway:closed",
+  "giveaway:drawn",
+  "giveaway:redrawn",
+]);
+
+const CLAIMS_EVERY_MS = 20_000; // claims come in over HTTP, not through the room: look again now and then
+
+const POLL_ACTIONS = {
+  draft: [
+    [TEXT.open, "open", "button-primary"],
+    [TEXT.delete, "delete", "button-danger-quiet"],
+  ],
+  open: [[TEXT.close, "close", "button-primary"]],
+  closed: [],
+};
+const GIVEAWAY_ACTIONS = {
+  draft: [[TEXT.openEntries, "open", "button-primary"]],
+  open: [[TEXT.closeEntries, "close", "button-primary"]],
+  closed: [[TEXT.draw, "draw", "button-primary"]],
+  drawn: [[TEXT.redraw, "redraw"]],
+};
+
+/** Sets up the studio's panel of polls and giveaways for `episodeId`. */
+export function setUpStudioGames({ episodeId }) {
+  const ui = byTestIds([
+    "studio-games",
+    "games-notice",
+    "studio-polls",
+    "studio-polls-empty",
+    "studio-poll-form",
+    "studio-giveaways",
+    "studio-giveaways-empty",
+  ]);
+  let polls = [];
+  let giveaways = [];
+  let loads = 0;
+  let claimsTimer = 0;
+
+  const form = pollForm({
+    testId: "new-poll-form",
+    submits: [
+      [TEXT.openNow, "open"],
+      [TEXT.saveForLater, "draft"],
+    ],
+    onSubmit: async (body, how) => {
+      const poll = await api.createPoll(episodeId, body);
+      if (how === "open") await api.pollAction(poll.id, "open");
+      notice(how === "open" ? TEXT.done.open : "");
+      await load();
+    },
+  });
+  ui.studioPollForm.append(form.form);
+
+  function notice(text, kind = "ok") {
+    ui.gamesNotice.textContent = text;
+    ui.gamesNotice.dataset.kind = kind;
+  }
+
+  async function load() {
+    const attempt = ++loads;
+    show(ui.studioGames);
+    try {
+      const [nextPolls, nextGiveaways, lineup] = await Promise.all([
+        api.polls(episodeId),
+        api.giveaways(episodeId),
+        api.lineup(episodeId).catch(() => []),
+      ]);
+      if (attempt !== loads) return;
+      polls = nextPolls;
+      giveaways = nextGiveaways;
+      form.setProducts(lineup);
+      render();
+    } catch (error) {
+      if (attempt === loads) notice(TEXT.failed(messageOf(error)), "error");
+    }
+  }
+
+  function render() {
+    ui.studioPolls.replaceChildren(
+      ...polls.map((poll) => pollRow(poll, { actions: POLL_ACTIONS[poll.status] ?? [], onAction: pollAction })),
+    );
+    show(ui.studioPollsEmpty, polls.length === 0);
+    ui.studioGiveaways.replaceChildren(
+      ...giveaways.map((giveaway) =>
+        giveawayRow(giveaway, {
+          actions: GIVEAWAY_ACTIONS[giveaway.status] ?? [],
+          onAction: giveawayAction,
+          proofHref: `/watch/${encodeURIComponent(episodeId)}#proof-${giveaway.id}`,
+        }),
+      ),
+    );
+    show(ui.studioGiveawaysEmpty, giveaways.length === 0);
+    clearTimeout(claimsTimer);
+    const waiting = giveaways.some((g) => (g.drawn_winners ?? []).some((w) => w.status === "pending"));
+    if (waiting) claimsTimer = setTimeout(load, CLAIMS_EVERY_MS);
+  }
+
+  async function act(button, call, action) {
+    button.disabled = true;
+    notice("");
+    try {
+      await call();
+      notice(TEXT.done[action] ?? "");
+    } catch (error) {
+      notice(messageOf(error), "error");
+    } finally {
+      button.disabled = false;
+    }
+    await load();
+  }
+
+  function pollAction(poll, action, button) {
+    const call = action === "delete" ? () => api.deletePoll(poll.id) : () => api.pollAction(poll.id, action);
+    return act(button, call, action);
+  }
+
+  function giveawayAction(giveaway, action, button) {
+    return act(button, () => api.giveawayAction(giveaway.id, action), action);
+  }
+
+  const rowOf = (list, attribute, id) => list.querySelector(`[${attribute}="${CSS.escape(String(id))}"]`);
+
+  return {
+    load,
+    snapshot() {
+      load();
+    },
+    event(event, data) {
+      if (REFRESH_ON.has(event)) {
+        load();
+      } else if (event === "poll:tally") {
+        const poll = polls.find((p) => p.id === data.poll_id);
+        const row = rowOf(ui.studioPolls, "data-poll-id", data.poll_id);
+        if (poll && row) updatePollRow(row, poll, data);
+      } else if (event === "giveaway:entries") {
+        const row = rowOf(ui.studioGiveaways, "data-giveaway-id", data.giveaway_id);
+        if (row) updateEntries(row, data.entries);
+      }
+    },
+  };
+}
