@@ -107,6 +107,8 @@ export const api = {
   myGiveaway: (giveawayId) => request("GET", `/api/v1/giveaways/${part(giveawayId)}/me`),
   claimPrize: (giveawayId, claim) => request("POST", `/api/v1/giveaways/${part(giveawayId)}/claim`, claim),
   proof: (giveawayId) => request("GET", `/api/v1/public/giveaways/${part(giveawayId)}/proof`),
+  /** The episode's giveaways that opened, for anyone: after the show, the replay lists their proofs. */
+  episodeGiveaways: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/giveaways`),
 };
 
 /** The bearer token in use, for the calls that are not JSON (WHIP). */

@@ -9,7 +9,9 @@ import { canCheck, checkProof } from "./draw.js";
 import { entryIn } from "./entries.js";
 
 const TEXT = {
+  heading: "The giveaways' draws",
   title: "Check the draw",
+  titleOf: (prize) => `Check the draw: ${prize}`,
   commitment: "Commitment (published when entries opened)",
   seed: "Seed (revealed at the draw)",
   round: (r) => (r === 0 ? "The draw" : `Redraw ${r}`),
@@ -38,6 +40,7 @@ const mark = (ok) => (ok === null ? "•" : ok ? "✓" : "✗");
 /** Shows the proofs of the giveaways asked for in `root` (a section of the page). */
 export function setUpProofs(root) {
   const shown = new Map(); // giveaway id -> its <article>
+  const prizes = new Map(); // giveaway id -> its prize's title, once known
 
   async function render(giveawayId, article) {
     let proof;
@@ -51,7 +54,10 @@ export function setUpProofs(root) {
     const url = `/api/v1/public/giveaways/${encodeURIComponent(giveawayId)}/proof`;
     const checks = el("ul", { class: "proof-checks", "data-testid": "proof-checks" });
     article.replaceChildren(
-      el("h3", { text: TEXT.title }),
+      el("h3", {
+        "data-testid": "proof-title",
+        text: prizes.has(giveawayId) ? TEXT.titleOf(prizes.get(giveawayId)) : TEXT.title,
+      }),
       el(
         "dl",
         { class: "proof-facts" },
@@ -113,8 +119,10 @@ export function setUpProofs(root) {
   }
 
   return {
-    /** Show (or refresh) the proof of `giveawayId`; `focus` scrolls to it. */
-    show(giveawayId, { focus = false } = {}) {
+    /** Show (or refresh) the proof of `giveawayId`; `focus` scrolls to it; `prize` names it. */
+    show(giveawayId, { focus = false, prize = null } = {}) {
+      if (prize) prizes.set(giveawayId, prize);
+      if (!shown.size) root.prepend(el("h2", { class: "proofs-heading", text: TEXT.heading }));
       let article = shown.get(giveawayId);
       if (!article) {
         article = el("article", {

@@ -71,6 +71,8 @@ const state = {
   stalled: false,
   brandSlug: null,
   findingBrand: false,
+  drawsListed: false, // after the show: every drawn giveaway's proof is on the page
+  drawsTries: 0,
 };
 
 function message(text) {
@@ -142,6 +144,7 @@ function apply(episode) {
       break;
     case "ended":
       if (state.view !== "ended" && state.view !== "replay") showEnd();
+      showDrawnProofs();
       break;
     case "cancelled":
       showClosed("cancelled", "This episode was cancelled", "It will not take place. See you at the next one!");
@@ -512,6 +515,21 @@ function showProofs() {
   if (asked) proofs.show(asked[1].toLowerCase(), { focus: true });
 }
 window.addEventListener("hashchange", showProofs);
+
+/** After the show, every draw's proof, for any visitor (entered or not): the episode's drawn giveaways. */
+async function showDrawnProofs() {
+  if (state.drawsListed) return;
+  state.drawsListed = true;
+  try {
+    for (const giveaway of await api.episodeGiveaways(episodeId)) {
+      if (giveaway.status === "drawn") proofs.show(giveaway.id, { prize: giveaway.prize.title });
+    }
+  } catch {
+    // The status poll has stopped with the show: ask again a little later, a few times.
+    state.drawsListed = false;
+    if (++state.drawsTries < 4) setTimeout(showDrawnProofs, POLL_EVERY_MS);
+  }
+}
 
 // The room also says at once when the show starts or ends: no need to wait for the next poll.
 const chat = setUpChat({

@@ -76,6 +76,15 @@ class PublicGiveaway(BaseModel):
     entries: int
 
 
+class EpisodeGiveaway(PublicGiveaway):
+    """A giveaway once it opened, as anyone may see it after the show: no names, only counts and the seed."""
+
+    seed: str | None = Field(description="Revealed at the draw; null before.")
+    rounds: int = Field(description="Rounds drawn: 1 after the draw, one more for each redraw; 0 before the draw.")
+    opened_at: datetime | None
+    drawn_at: datetime | None
+
+
 class DrawnWinner(BaseModel):
     entry_id: uuid.UUID
     name: str = Field(description="The winner's nickname or account name; empty if none.")

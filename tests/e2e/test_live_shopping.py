@@ -47,9 +47,15 @@ class StaffApi:
 
 
 async def video_playing(page: Page) -> bool:
-    return await page.evaluate(
-        "() => { const v = document.querySelector('[data-testid=video]'); return !v.paused && !v.ended; }"
+    """The show plays where the viewer can see it. Chrome pauses a muted video scrolled off a phone's
+    screen, and plays it again once it is back in view: a click that scrolled the page must not
+    count as the show stopping."""
+    await page.evaluate("() => document.querySelector('[data-testid=video]').scrollIntoView({block: 'nearest'})")
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('[data-testid=video]'); return !v.paused && !v.ended; }",
+        timeout=10_000,
     )
+    return True
 
 
 async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(

@@ -2,7 +2,8 @@
 and enters a giveaway, both without picking a nickname; the host closes the quiz and draws the winner in
 the studio; the viewer sees the right answer, the reveal, "You won!", their entry ID in the proof their
 own browser checked, and claims the prize; then enters a keyword giveaway from the chat after picking a
-nickname. Before the show, the manager prepares a poll and a giveaway.
+nickname. After the show, a visitor who never entered finds the draw's proof on the episode's page,
+checked by their browser. Before the show, the manager prepares a poll and a giveaway.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shopcast import demo
 
 from .conftest import BrowserPage, ConsoleWatch, LiveServer, OpenContext, coming_episodes, sign_in, watched_page
 from .test_live_shopping import PHONE, StaffApi
-from .test_live_video import go_live, open_studio, wait_for_frames
+from .test_live_video import end_show, go_live, open_studio, wait_for_frames
 
 pytestmark = pytest.mark.browser
 
@@ -168,9 +169,37 @@ async def test_a_viewer_votes_enters_and_sees_the_draw_they_can_check(
         await expect(card.get_by_test_id("giveaway-entry-id")).to_have_text(re.compile(f"^{UUID}$"))
         await expect(keyword_row.get_by_test_id("staff-giveaway-entries")).to_have_text("1 entry")
 
+        # The show ends. A visitor who never entered opens the episode's page afterwards: under the
+        # episode, the draw's proof, checked by their own browser, with how to check it yourself.
+        hls = f"/live/{episode_id}/hls/index.m3u8"
+        viewer_console.expect_http_error(404, hls)
+        await end_show(studio)
+        visitor_page = await watched_page(await open_context("visitor", viewport=PHONE, is_mobile=True, has_touch=True))
+        visitor, visitor_console = visitor_page.page, visitor_page.console
+        visitor_console.expect_http_error(404, hls)
+        await visitor.goto(f"{live_server.url}/watch/{episode_id}")
+        await expect(visitor.get_by_test_id("player")).to_have_attribute("data-state", re.compile("^(ended|replay)$"))
+        listed = visitor.get_by_test_id("proof")
+        await expect(listed).to_have_count(1)  # the keyword giveaway was never drawn: no proof yet
+        await expect(listed).to_have_attribute("data-giveaway-id", giveaway["id"])
+        await expect(listed.get_by_test_id("proof-title")).to_have_text("Check the draw: Cashmere scarf")
+        await expect(listed).to_have_attribute("data-checked", "ok")
+        await expect(listed.get_by_test_id("proof-seed")).to_have_text(public["seed"])
+        await expect(listed.get_by_test_id("proof-commitment")).to_have_text(public["commitment"])
+        await expect(listed.get_by_test_id("proof-eligible")).to_contain_text(entry_id)
+        await expect(listed.get_by_test_id("proof-yours")).to_have_count(0)
+        checks = listed.get_by_test_id("proof-checks").locator("li")
+        await expect(checks.first).to_be_visible()
+        assert set(await checks.evaluate_all("(items) => items.map((li) => li.dataset.ok)")) == {"true"}
+        await expect(listed.get_by_role("heading", name="Check it yourself")).to_be_visible()
+        await expect(listed).to_contain_text("shopcast giveaway verify --proof proof.json")
+        await expect(listed.get_by_test_id("proof-download")).to_be_visible()
+        await visitor.screenshot(path=results_dir / "watch-replay-proof-mobile.png", full_page=True)
+
     studio_console.assert_clean()
     viewer_console.assert_clean()
     claim_console.assert_clean()
+    visitor_console.assert_clean()
 
 
 async def test_a_manager_prepares_a_poll_and_a_giveaway_for_an_episode(

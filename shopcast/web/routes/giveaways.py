@@ -1,5 +1,6 @@
 """Giveaways over HTTP: the manager's drafts, the host's open/close/draw/redraw, the winner's claim,
-and the public proof anyone can check with `shopcast giveaway verify`."""
+the public proof anyone can check with `shopcast giveaway verify`, and the list of an episode's
+giveaways the replay page shows the proofs of."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from shopcast.contests import claims
+from shopcast.contests import public as public_giveaways
 from shopcast.contests import service as giveaways
-from shopcast.contests.schemas import ClaimIn, GiveawayIn, GiveawayPatch, MyGiveaway, Proof, StaffGiveaway
+from shopcast.contests.schemas import (
+    ClaimIn,
+    EpisodeGiveaway,
+    GiveawayIn,
+    GiveawayPatch,
+    MyGiveaway,
+    Proof,
+    StaffGiveaway,
+)
 from shopcast.web.api import Api, Call
 
 api = Api()
@@ -163,3 +173,14 @@ async def claim_prize(call: Call, giveaway_id: uuid.UUID, body: ClaimIn) -> MyGi
 )
 async def giveaway_proof(call: Call, giveaway_id: uuid.UUID) -> Proof:
     return await giveaways.proof(call.session, giveaway_id=giveaway_id)
+
+
+@api.route(
+    "GET",
+    "/api/v1/public/episodes/{episode_id}/giveaways",
+    summary="The episode's giveaways that opened, with their commitment and, once drawn, their seed (anyone)",
+    tag="giveaways",
+    response=list[EpisodeGiveaway],
+)
+async def episode_giveaways(call: Call, episode_id: uuid.UUID) -> list[EpisodeGiveaway]:
+    return await public_giveaways.episode_giveaways(call.session, episode_id=episode_id)
