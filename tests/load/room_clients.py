@@ -39,6 +39,7 @@ MESSAGE = re.compile(rb'"text":"bench (\d+) (\d+)"')
 SEQ = re.compile(rb'"seq":(\d+)}\]$')
 MAX_MS = 60_000  # latencies are counted per millisecond up to here
 CONNECTING_AT_ONCE = 50
+SIGNING_UP_AT_ONCE = 10
 
 
 class Tally:
@@ -111,13 +112,7 @@ class Viewer(asyncio.Protocol):
 
     def _packet(self, payload: bytes, now_us: int) -> None:
         if payload.startswith(b"42"):
-            if payload.startswith(b'42["chat:message"'):
-                found = SEQ.search(payload)
-                seq = int(found[1]) if found is not None else 0
-                if seq <= self.last_seq:
-                    self.tally.out_of_order += 1
-                self.last_seq = max(self.last_seq, seq)
-                self.tally.heard(payload, now_us)
+            self.event(payload, now_us)
         elif payload == b"2":
             self.send(b"3")
         elif payload.startswith(b"43"):
@@ -136,6 +131,16 @@ class Viewer(asyncio.Protocol):
             self.send(b"40" + (orjson.dumps({"token": self.token}) if self.token else b""))
         elif payload.startswith(b"44"):
             self._fail(payload[:300].decode())
+
+    def event(self, payload: bytes, now_us: int) -> None:
+        """A room event (`42[...]`) read at `now_us`: this viewer counts the benchmark's chat messages."""
+        if payload.startswith(b'42["chat:message"'):
+            found = SEQ.search(payload)
+            seq = int(found[1]) if found is not None else 0
+            if seq <= self.last_seq:
+                self.tally.out_of_order += 1
+            self.last_seq = max(self.last_seq, seq)
+            self.tally.heard(payload, now_us)
 
     def _fail(self, why: str) -> None:
         if not self.joined.done():
@@ -173,9 +178,7 @@ class Clients:
 
         async def one(token: str | None) -> Viewer:
             async with gate:
-                _, viewer = await loop.create_connection(
-                    lambda: Viewer(self.port, self.episode_id, self.tally, token), "127.0.0.1", self.port
-                )
+                _, viewer = await loop.create_connection(lambda: self.viewer(token), "127.0.0.1", self.port)
                 async with asyncio.timeout(60):
                     await viewer.joined
                 return viewer
@@ -185,14 +188,25 @@ class Clients:
         self.senders += joined[:senders]
         return len(self.viewers)
 
+    def viewer(self, token: str | None) -> Viewer:
+        """A new viewer's protocol (the poll storm's viewers are a subclass)."""
+        return Viewer(self.port, self.episode_id, self.tally, token)
+
+    def guest(self, number: int) -> dict[str, Any]:
+        """The body of guest number `number`'s `POST /api/v1/auth/guest`."""
+        return {"nickname": f"Sender {number}"}
+
     async def _guest_tokens(self, count: int) -> list[str]:
-        tokens = []
+        gate = asyncio.Semaphore(SIGNING_UP_AT_ONCE)
         async with aiohttp.ClientSession(f"http://127.0.0.1:{self.port}") as http:
-            for i in range(count):
-                async with http.post("/api/v1/auth/guest", json={"nickname": f"Sender {i}"}) as response:
-                    response.raise_for_status()
-                    tokens.append((await response.json())["token"])
-        return tokens
+
+            async def one(number: int) -> str:
+                async with gate, http.post("/api/v1/auth/guest", json=self.guest(number)) as response:
+                    if response.status != 201:
+                        raise RuntimeError(f"guest sign-in got {response.status}: {(await response.text())[:200]}")
+                    return str((await response.json())["token"])
+
+            return await asyncio.gather(*(one(number) for number in range(count)))
 
     async def received(self) -> int:
         return self.tally.received

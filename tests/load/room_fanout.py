@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -64,7 +65,8 @@ def rss_bytes(pid: int) -> int:
 class Server:
     """The app in its own process, with its log in the run's folder."""
 
-    def __init__(self, delivery: str, folder: Path) -> None:
+    def __init__(self, delivery: str, folder: Path, settings: dict[str, str] | None = None) -> None:
+        """`settings`: more SHOPCAST_* variables for the app (a benchmark's raised limits)."""
         self.port = free_port()
         self.log = folder / "server.log"
         env = {
@@ -75,6 +77,7 @@ class Server:
         }
         env.pop("SHOPCAST_DATABASE_URL", None)
         env.pop("SHOPCAST_REDIS_URL", None)
+        env.update(settings or {})
         command = [sys.executable, "-m", "tests.load.room_server", "--port", str(self.port), "--delivery", delivery]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
@@ -89,6 +92,24 @@ class Server:
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
             return json.load(response)
+
+    def request(self, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, bytes]:
+        """The status and body of one HTTP request to the app, errors included."""
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def api(self, method: str, path: str, body: Any = None, token: str = "") -> Any:
+        """The JSON answer of a request that must succeed."""
+        status, answer = self.request(method, path, body, token)
+        if status >= 300:
+            raise RunFailed(f"{method} {path} got {status}: {answer[:300].decode(errors='replace')}")
+        return json.loads(answer) if answer else None
 
     def episode_id(self) -> str:
         return str(self.get("/api/v1/public/brands/maison-lumiere/episodes")[0]["id"])
