@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
+
+from shopcast.core.errors import Busy
 
 # Stable constraint names, so Alembic migrations read the same on both databases.
 NAMING_CONVENTION = {
@@ -49,12 +52,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys, WAL and a busy timeout. PostgreSQL keeps
-    `pool_size` connections and no more: a connection opened for a burst and closed after it costs
-    the server a new backend process each time, which is slower than waiting for a free one."""
+def create_engine(url: str, *, pool_size: int = 5, pool_timeout: float = 30) -> AsyncEngine:
+    """An async engine; SQLite gets foreign keys, WAL and a busy timeout. It keeps `pool_size`
+    connections and no more (a PostgreSQL connection opened for a burst and closed after it costs
+    the server a new backend process each time, which is slower than waiting for a free one); a
+    transaction that waits `pool_timeout` seconds for one is refused as busy (`Database.transaction`)."""
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -65,10 +70,11 @@ def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0, pool_timeout=30)
+    return create_async_engine(url, pool_pre_ping=True, **pool)
 
 
 AfterCommit = Callable[[], Awaitable[Any]]
+BUSY_RETRY_SECONDS = 5
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
@@ -89,8 +95,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed if the block succeeds, rolled back otherwise."""
         async with self.sessions() as session:
-            async with session.begin():
-                yield session
+            try:
+                async with session.begin():
+                    yield session
+            except PoolTimeout:
+                # Every connection stayed busy for the pool's whole wait (a rush beyond what the
+                # database keeps up with): the client is told to come back, not that we crashed.
+                raise Busy("the server is busy: try again in a few seconds", retry_after=BUSY_RETRY_SECONDS) from None
             for action in session.info.pop("after_commit", []):
                 await action()
 

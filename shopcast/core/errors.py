@@ -58,3 +58,12 @@ class TooManyRequests(ShopcastError):
         # Rounded up: a client that waits what it is told must get in (the millisecond is float slack).
         self.retry_after = max(1, math.ceil(retry_after - 0.001))
         super().__init__(detail, extra={"retry_after": self.retry_after})
+
+
+class Busy(ShopcastError):
+    """The server has more work than it can take just now (no database connection came free)."""
+
+    status, slug, title = 503, "busy", "Busy, try again shortly"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         20,
         ge=1,
         le=500,
-        description="PostgreSQL connections each app process keeps open; past them a request waits for one. "
+        description="Database connections each app process keeps open; past them a request waits for one "
+        "(30 s at most, then it is refused with 503 and Retry-After). "
         "Keep processes x pool size below the server's max_connections.",
     )
     redis_url: str | None = Field(None, description="redis://… to link several app processes; default: in-process bus.")
