@@ -20,8 +20,9 @@ import asyncpg
 import pytest
 import redis as redis_sync
 from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
 
-from shopcast.core import migrate
+from shopcast.core import migrate, security
 from shopcast.core.db import Database, create_engine
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
@@ -266,3 +267,14 @@ def node_environment() -> dict[str, str]:
     """Settings of a test's own for the app processes it starts (tests/chat/test_two_nodes.py); a module may
     override this fixture."""
     return {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[None]:
+    """Argon2 at its real cost takes about 0.15 s a hash or a check, and the suite signs in thousands
+    of staff: the tests hash with the lightest argon2id parameters, through the same code."""
+    light = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", light)
+        patch.setattr(security, "_DUMMY_HASH", light.hash("shopcast-no-such-user"))
+        yield
