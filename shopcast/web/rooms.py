@@ -130,7 +130,7 @@ class LiveRooms:
             await self._sio.enter_room(sid, room)
             yield entry
         finally:
-            # Released on the loop's next turn: after the ack, which is queued for the client as
+            # Released on the loop's next iteration, after the ack, which is queued for the client as
             # the handler returns. Flushes until then still wait in `entry.held`, in order.
             asyncio.get_running_loop().call_soon(self._release, state, sid, entry)
 

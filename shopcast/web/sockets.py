@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Never, TypeVar
 
 import socketio
 from aiohttp import web
@@ -365,7 +365,7 @@ def install(app: web.Application) -> None:
         await leave_room(sid, connection, request.episode_id)
         return {"ok": True}
 
-    async def why_not_in_room(connection: Connection, episode_id: uuid.UUID) -> NoReturn:
+    async def why_not_in_room(connection: Connection, episode_id: uuid.UUID) -> Never:
         removed = connection.removed.get(episode_id)
         if removed is not None:  # the ban's reason, while it holds
             res = resources()
