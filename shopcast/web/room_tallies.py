@@ -6,8 +6,6 @@ and never through the room's log: a count is worth nothing once the next one is 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -19,6 +17,7 @@ from shopcast.core.db import Database
 from shopcast.core.presence import Presence
 from shopcast.live.events import episode_room
 from shopcast.web.rooms import LiveRooms
+from shopcast.web.ticker import Ticker
 
 log = logging.getLogger(__name__)
 PRESENCE_INTERVAL = 1.0
@@ -35,13 +34,15 @@ class RoomTallies:
         self._viewers: dict[str, int] = {}
         self._reactions: dict[uuid.UUID, Counter[str]] = {}  # to tell the room
         self._unsaved: dict[uuid.UUID, Counter[str]] = {}  # to add to the stored totals
-        self._tasks: list[asyncio.Task[None]] = []
+        self._reaction_ticks = 0
+        self._tickers = [
+            Ticker("counting the rooms' viewers", PRESENCE_INTERVAL, self._count_viewers),
+            Ticker("telling the rooms' reactions", REACTIONS_INTERVAL, self._tell_reactions),
+        ]
 
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._count_viewers(), name="room-presence"),
-            asyncio.create_task(self._tell_reactions(), name="room-reactions"),
-        ]
+        for ticker in self._tickers:
+            ticker.start()
 
     def viewers(self, room: str) -> int:
         """The room's viewer count as last heard across processes (at least this process's own)."""
@@ -61,34 +62,25 @@ class RoomTallies:
         return Counter(self._unsaved.get(episode_id, {}))
 
     async def _count_viewers(self) -> None:
-        while True:
-            await asyncio.sleep(PRESENCE_INTERVAL)
-            try:
-                counts = {room: self._rooms.members(room) for room in self._rooms.rooms()}
-                totals = await self._presence.report(counts)
-            except Exception:
-                log.exception("could not count the rooms' viewers; trying again")
-                continue
-            for room, total in totals.items():
-                if self._viewers.get(room) != total:
-                    self._viewers[room] = total
-                    await self._rooms.emit_state(room, PRESENCE_COUNT, {"viewers": total})
-            for room in set(self._viewers) - set(totals):
-                del self._viewers[room]
+        counts = {room: self._rooms.members(room) for room in self._rooms.rooms()}
+        totals = await self._presence.report(counts)
+        for room, total in totals.items():
+            if self._viewers.get(room) != total:
+                self._viewers[room] = total
+                await self._rooms.emit_state(room, PRESENCE_COUNT, {"viewers": total})
+        for room in set(self._viewers) - set(totals):
+            del self._viewers[room]
 
     async def _tell_reactions(self) -> None:
-        ticks = 0
-        while True:
-            await asyncio.sleep(REACTIONS_INTERVAL)
-            ticks += 1
-            pending, self._reactions = self._reactions, {}
-            for episode_id, counts in pending.items():
-                try:
-                    await self._bus.signal(episode_room(episode_id), CHAT_REACTIONS, {"counts": dict(counts)})
-                except Exception:
-                    log.exception("could not send reactions to the room")
-            if ticks % SAVE_EVERY == 0:
-                await self.save()
+        self._reaction_ticks += 1
+        pending, self._reactions = self._reactions, {}
+        for episode_id, counts in pending.items():
+            try:
+                await self._bus.signal(episode_room(episode_id), CHAT_REACTIONS, {"counts": dict(counts)})
+            except Exception:
+                log.exception("could not send reactions to the room")
+        if self._reaction_ticks % SAVE_EVERY == 0:
+            await self.save()
 
     async def save(self) -> None:
         """Add the reactions counted here to the stored totals (kept for later on failure)."""
@@ -102,8 +94,6 @@ class RoomTallies:
                 self._unsaved.setdefault(episode_id, Counter()).update(counts)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for ticker in self._tickers:
+            await ticker.close()
         await self.save()

@@ -1,5 +1,6 @@
 """A task that does one step every few seconds for the app's lifetime, logging a failed step and
-going on: the shop's clock, the polls' clock and the giveaways' entry counts each run on one."""
+going on: the shop's clock, the polls' clock, the giveaways' entry counts, and the rooms' viewer
+counts and reactions each run on one."""
 
 from __future__ import annotations
 
