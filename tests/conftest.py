@@ -120,7 +120,21 @@ async def _admin(sql: str, dsn: str = POSTGRES_DSN) -> None:
 
 async def _empty_postgres(url: str) -> None:
     tables = [t.name for t in migrate.metadata().sorted_tables]
-    await _admin(f"TRUNCATE {', '.join(tables)} CASCADE", url.replace("+asyncpg", ""))
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
+    try:
+        # A connection a previous test left in a transaction would make TRUNCATE wait for ever:
+        # fail in seconds instead, naming what holds the tables.
+        await connection.execute("SET lock_timeout = '20s'")
+        try:
+            await connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        except asyncpg.LockNotAvailableError as exc:
+            holders = await connection.fetch(
+                "SELECT pid, state, xact_start, left(query, 200) AS query FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            raise RuntimeError(f"emptying the test database waited 20 s for: {[dict(h) for h in holders]}") from exc
+    finally:
+        await connection.close()
 
 
 async def fresh_database(kind: str, tmp_path: Path, sqlite_template: Path, postgres_server: PostgresServer) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -119,21 +120,33 @@ async def restrictions_of(
     session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime
 ) -> dict[str, ChatRestriction]:
     """The viewer's restrictions in force in the brand, by kind (staff are never restricted)."""
-    if chatter.is_staff:
+    found = await restrictions_of_many(session, brand_id=brand_id, chatters=[chatter], now=now)
+    return found.get((chatter.kind, chatter.id), {})
+
+
+async def restrictions_of_many(
+    session: AsyncSession, *, brand_id: uuid.UUID, chatters: Sequence[Chatter], now: datetime
+) -> dict[tuple[str, uuid.UUID], dict[str, ChatRestriction]]:
+    """`restrictions_of` for several viewers in one query: (kind, id) -> their restrictions, for
+    those who have any."""
+    viewers = {(c.kind, c.id) for c in chatters if not c.is_staff}
+    if not viewers:
         return {}
-    query = select(ChatRestriction).where(
-        ChatRestriction.brand_id == brand_id,
-        ChatRestriction.viewer_kind == chatter.kind,
-        ChatRestriction.viewer_id == chatter.id,
-        *_active(now),
-    )
-    found: dict[str, ChatRestriction] = {}
+    if len(viewers) == 1:  # a join's question: plain equalities, the index's own shape
+        ((kind, viewer_id),) = viewers
+        who = (ChatRestriction.viewer_kind == kind, ChatRestriction.viewer_id == viewer_id)
+    else:
+        who = (tuple_(ChatRestriction.viewer_kind, ChatRestriction.viewer_id).in_(viewers),)
+    query = select(ChatRestriction).where(ChatRestriction.brand_id == brand_id, *who, *_active(now))
+    found: dict[tuple[str, uuid.UUID], dict[str, ChatRestriction]] = {}
     for restriction in await session.scalars(query):
-        current = found.get(restriction.kind)
+        theirs = found.setdefault((restriction.viewer_kind, restriction.viewer_id), {})
+        current = theirs.get(restriction.kind)
+        # The longest of each kind (None: until lifted).
         if current is None or (
             current.until is not None and (restriction.until is None or restriction.until > current.until)
         ):
-            found[restriction.kind] = restriction
+            theirs[restriction.kind] = restriction
     return found
 
 

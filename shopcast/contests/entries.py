@@ -4,7 +4,9 @@ shows of it: the join snapshot and the entry counts."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +17,7 @@ from shopcast.contests.models import Giveaway, GiveawayEntry
 from shopcast.contests.schemas import Drawn, DrawnWinner, EntryOut, GiveawaySnapshot
 from shopcast.contests.service import entry_count, public_out, winners_of
 from shopcast.core.db import insert_ignoring_duplicates
-from shopcast.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from shopcast.core.errors import Conflict, Forbidden, NotFound, ShopcastError, Unauthorized
 
 Viewer = tuple[str, uuid.UUID]
 
@@ -58,39 +60,65 @@ async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Cha
     return GiveawaySnapshot(**public.model_dump(), my_entry_id=mine.id if mine else None, drawn=drawn)
 
 
-async def enter(
-    session: AsyncSession, *, episode_id: uuid.UUID, giveaway_id: uuid.UUID, chatter: Chatter, now: datetime
-) -> EntryOut:
-    """Enter the viewer (account or guest) in an open giveaway of the episode, once."""
+async def enter_many(
+    session: AsyncSession,
+    *,
+    episode_id: uuid.UUID,
+    giveaway_id: uuid.UUID,
+    chatters: Sequence[Chatter],
+    now: datetime,
+) -> list[EntryOut | ShopcastError]:
+    """Enter different viewers (accounts or guests) in an open giveaway of the episode, once each:
+    for each, the entry or the reason it alone is refused. A few statements for the whole batch."""
     giveaway = await session.get(Giveaway, giveaway_id)
     if giveaway is None or giveaway.episode_id != episode_id or giveaway.status == "draft":
         raise NotFound(f"no giveaway {giveaway_id} in this episode")
-    if chatter.is_anonymous:
-        raise Unauthorized("join as a guest or sign in to enter (POST /api/v1/auth/guest), then connect with its token")
-    if chatter.is_staff:
-        raise Forbidden("the brand's staff cannot enter its giveaways")
-    if giveaway.status != "open":
-        raise Conflict("entries are closed for this giveaway")
-    restrictions = await chat.restrictions_of(session, brand_id=giveaway.brand_id, chatter=chatter, now=now)
-    chat.refuse_restricted(restrictions, now=now, action="enter giveaways")
-    entry = await _add_entry(session, giveaway, chatter, now)
-    if entry is None:
-        raise Conflict("you already entered this giveaway")
-    return entry
+    restrictions = await chat.restrictions_of_many(session, brand_id=giveaway.brand_id, chatters=chatters, now=now)
+    results: list[EntryOut | ShopcastError] = []
+    for chatter in chatters:
+        try:
+            if chatter.is_anonymous:
+                raise Unauthorized(
+                    "join as a guest or sign in to enter (POST /api/v1/auth/guest), then connect with its token"
+                )
+            if chatter.is_staff:
+                raise Forbidden("the brand's staff cannot enter its giveaways")
+            if giveaway.status != "open":
+                raise Conflict("entries are closed for this giveaway")
+            chat.refuse_restricted(restrictions.get((chatter.kind, chatter.id), {}), now=now, action="enter giveaways")
+            results.append(EntryOut(id=uuid.uuid4(), giveaway_id=giveaway.id))
+        except ShopcastError as refused:
+            results.append(refused)
+    wanted = [(c, r) for c, r in zip(chatters, results, strict=True) if isinstance(r, EntryOut)]
+    if wanted:
+        added = set(
+            await session.scalars(
+                insert_ignoring_duplicates(session, GiveawayEntry.__table__).returning(GiveawayEntry.__table__.c.id),
+                [_entry_row(giveaway, chatter, entry.id, now) for chatter, entry in wanted],
+            )
+        )
+        for i, result in enumerate(results):
+            if isinstance(result, EntryOut) and result.id not in added:
+                results[i] = Conflict("you already entered this giveaway")
+    return results
+
+
+def _entry_row(giveaway: Giveaway, chatter: Chatter, entry_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "giveaway_id": giveaway.id,
+        "viewer_kind": chatter.kind,
+        "viewer_id": chatter.id,
+        "viewer_name": chatter.name[:80],
+        "created_at": now,
+    }
 
 
 async def _add_entry(session: AsyncSession, giveaway: Giveaway, chatter: Chatter, now: datetime) -> EntryOut | None:
     """The new entry, or None when the viewer had one (two taps at once make one entry)."""
     entry_id = await session.scalar(
         insert_ignoring_duplicates(session, GiveawayEntry.__table__)
-        .values(
-            id=uuid.uuid4(),
-            giveaway_id=giveaway.id,
-            viewer_kind=chatter.kind,
-            viewer_id=chatter.id,
-            viewer_name=chatter.name[:80],
-            created_at=now,
-        )
+        .values(**_entry_row(giveaway, chatter, uuid.uuid4(), now))
         .returning(GiveawayEntry.__table__.c.id)
     )
     return None if entry_id is None else EntryOut(id=entry_id, giveaway_id=giveaway.id)

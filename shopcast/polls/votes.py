@@ -1,4 +1,5 @@
-"""Votes: one per viewer identity, counted per option for the tallies and the result.
+"""Votes: one per viewer identity, counted per option for the tallies and the result; written in
+batches (`cast`), since a room's viewers vote together.
 
 A vote and a close never cross: a vote holds the poll's row shared (PostgreSQL) and checks the poll
 is still open after writing (SQLite's write lock is then held), while a close changes the row and
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.core.db import insert_ignoring_duplicates
-from shopcast.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shopcast.core.errors import Conflict, InvalidInput, NotFound, ShopcastError, Unauthorized
 from shopcast.polls.models import Poll, PollChoice, PollOption, PollVote
 from shopcast.polls.schemas import Tally, VoteOut
 
@@ -67,19 +69,21 @@ async def my_vote(
     return [uuid.UUID(o) for o in mine] if mine is not None else None
 
 
-async def vote(
-    session: AsyncSession,
-    *,
-    episode_id: uuid.UUID,
-    poll_id: uuid.UUID,
-    voter_kind: str,
-    voter_id: uuid.UUID,
-    option_ids: list[uuid.UUID],
-    now: datetime,
-) -> VoteOut:
-    """Record a viewer identity's vote, or change it where the poll allows."""
-    if voter_kind not in ("user", "guest"):
-        raise Unauthorized("join as a guest or sign in to vote")
+@dataclass(frozen=True)
+class Ballot:
+    """What one viewer identity picked."""
+
+    voter_kind: str
+    voter_id: uuid.UUID
+    option_ids: list[uuid.UUID]
+
+
+async def cast(
+    session: AsyncSession, *, episode_id: uuid.UUID, poll_id: uuid.UUID, ballots: Sequence[Ballot], now: datetime
+) -> list[VoteOut | ShopcastError]:
+    """Record the ballots of different identities in one poll (or change them where the poll
+    allows): for each, its vote or the reason it alone is refused. A poll that is not open refuses
+    them all (raised). A few statements for the whole batch, however many ballots."""
     # Held shared until commit (PostgreSQL): a close waits for the votes under way, and the votes
     # after it see it closed.
     poll = await session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update(read=True))
@@ -88,43 +92,91 @@ async def vote(
     if poll.status != "open" or (poll.closes_at is not None and poll.closes_at <= now):
         raise Conflict("the poll is closed")
     options = {o.id for o in (await options_of(session, [poll.id]))[poll.id]}
-    if len(set(option_ids)) != len(option_ids):
-        raise InvalidInput("option_ids: each option once")
-    unknown = [str(o) for o in option_ids if o not in options]
-    if unknown:
-        raise InvalidInput(f"option_ids: not options of this poll: {', '.join(unknown)}")
-    if not poll.multiple and len(option_ids) != 1:
-        raise InvalidInput("option_ids: this poll takes one option")
-    voter = (PollVote.poll_id == poll_id, PollVote.voter_kind == voter_kind, PollVote.voter_id == voter_id)
-    chosen = [str(o) for o in option_ids]
-    first = await session.scalar(
-        insert_ignoring_duplicates(session, PollVote.__table__)
-        .values(poll_id=poll_id, voter_kind=voter_kind, voter_id=voter_id, option_ids=chosen, voted_at=now)
-        .returning(PollVote.poll_id)
-    )
-    if first is None:
-        if not poll.allow_change:
-            raise Conflict("you already voted")
-        await session.execute(
-            update(PollVote)
-            .where(*voter)
-            .values(option_ids=chosen, changed_at=now)
-            .execution_options(synchronize_session=False)
+    results: list[VoteOut | ShopcastError] = []
+    for ballot in ballots:
+        try:
+            _check(ballot, options, multiple=poll.multiple)
+            results.append(VoteOut(poll_id=poll_id, option_ids=ballot.option_ids))
+        except ShopcastError as refused:
+            results.append(refused)
+    valid = [b for b, r in zip(ballots, results, strict=True) if isinstance(r, VoteOut)]
+    if not valid:
+        return results
+    first = {
+        (kind, voter_id)
+        for kind, voter_id in await session.execute(
+            insert_ignoring_duplicates(session, PollVote.__table__).returning(
+                PollVote.__table__.c.voter_kind, PollVote.__table__.c.voter_id
+            ),
+            [
+                {
+                    "poll_id": poll_id,
+                    "voter_kind": b.voter_kind,
+                    "voter_id": b.voter_id,
+                    "option_ids": [str(o) for o in b.option_ids],
+                    "voted_at": now,
+                }
+                for b in valid
+            ],
         )
+    }
+    again = [b for b in valid if (b.voter_kind, b.voter_id) not in first]
+    if again and not poll.allow_change:
+        refused = {(b.voter_kind, b.voter_id) for b in again}
+        for i, ballot in enumerate(ballots):
+            if (ballot.voter_kind, ballot.voter_id) in refused and isinstance(results[i], VoteOut):
+                results[i] = Conflict("you already voted")
+        valid = [b for b in valid if (b.voter_kind, b.voter_id) not in refused]
+    elif again:
+        await _replace(session, poll_id, again, now)
+    if valid:
         await session.execute(
-            delete(PollChoice).where(
-                PollChoice.poll_id == poll_id, PollChoice.voter_kind == voter_kind, PollChoice.voter_id == voter_id
-            )
+            PollChoice.__table__.insert(),
+            [
+                {"poll_id": poll_id, "voter_kind": b.voter_kind, "voter_id": b.voter_id, "option_id": o}
+                for b in valid
+                for o in b.option_ids
+            ],
         )
-    await session.execute(
-        PollChoice.__table__.insert(),
-        [{"poll_id": poll_id, "voter_kind": voter_kind, "voter_id": voter_id, "option_id": o} for o in option_ids],
-    )
     # Read again after writing (SQLite's write lock is held now): a close that came first wins.
     still = await session.scalar(select(Poll.status).where(Poll.id == poll_id))
     if still != "open":
         raise Conflict("the poll is closed")
-    return VoteOut(poll_id=poll_id, option_ids=option_ids)
+    return results
+
+
+def _check(ballot: Ballot, options: set[uuid.UUID], *, multiple: bool) -> None:
+    if ballot.voter_kind not in ("user", "guest"):
+        raise Unauthorized("join as a guest or sign in to vote")
+    if len(set(ballot.option_ids)) != len(ballot.option_ids):
+        raise InvalidInput("option_ids: each option once")
+    unknown = [str(o) for o in ballot.option_ids if o not in options]
+    if unknown:
+        raise InvalidInput(f"option_ids: not options of this poll: {', '.join(unknown)}")
+    if not multiple and len(ballot.option_ids) != 1:
+        raise InvalidInput("option_ids: this poll takes one option")
+
+
+async def _replace(session: AsyncSession, poll_id: uuid.UUID, ballots: list[Ballot], now: datetime) -> None:
+    """Changed votes: the new options stored, the old choices removed (the new ones follow)."""
+    votes, choices = PollVote.__table__, PollChoice.__table__
+    same_voter = (
+        votes.c.poll_id == poll_id,
+        votes.c.voter_kind == bindparam("kind"),
+        votes.c.voter_id == bindparam("voter"),
+    )
+    await session.execute(
+        votes.update().where(*same_voter).values(option_ids=bindparam("chosen"), changed_at=now),
+        [{"kind": b.voter_kind, "voter": b.voter_id, "chosen": [str(o) for o in b.option_ids]} for b in ballots],
+    )
+    await session.execute(
+        choices.delete().where(
+            choices.c.poll_id == poll_id,
+            choices.c.voter_kind == bindparam("kind"),
+            choices.c.voter_id == bindparam("voter"),
+        ),
+        [{"kind": b.voter_kind, "voter": b.voter_id} for b in ballots],
+    )
 
 
 async def open_tally(session: AsyncSession, *, poll_id: uuid.UUID) -> Tally | None:

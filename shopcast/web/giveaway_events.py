@@ -1,13 +1,21 @@
-"""Giveaways in the live room: `giveaway:enter` from the player's button, and the entry count told
-to each process's viewers at most twice a second (read from the database, so exact across processes)."""
+"""Giveaways in the live room: `giveaway:enter` from the player's button (the entries arriving
+together written together), and the entry count told to each process's viewers at most twice a
+second (read from the database, so exact across processes)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from aiohttp import web
+
+from shopcast.chat.identity import Chatter
 from shopcast.contests import entries as giveaways
 from shopcast.contests.events import GIVEAWAY_ENTRIES, GiveawayEntries
+from shopcast.contests.schemas import EntryOut
+from shopcast.core.errors import ShopcastError
+from shopcast.core.group_commit import GroupCommit
 from shopcast.live.events import episode_room, room_episode
 from shopcast.web.context import Resources
 from shopcast.web.rooms import LiveRooms
@@ -23,16 +31,29 @@ class EnterRequest(RoomRequest):
 
 @room_event("giveaway:enter", EnterRequest)
 async def enter(call: RoomCall, request: EnterRequest) -> dict[str, Any]:
-    res = call.resources
-    async with res.database.transaction() as session:
-        entry = await giveaways.enter(
-            session,
-            episode_id=request.episode_id,
-            giveaway_id=request.giveaway_id,
-            chatter=call.membership.chatter,
-            now=call.now(),
-        )
+    who = call.membership.chatter
+    giveaway = (request.episode_id, request.giveaway_id)
+    entry = await call.app[ENTRIES].submit(giveaway, (who.kind, who.id), who)
     return {"entry": entry.model_dump(mode="json")}
+
+
+Giveaway = tuple[uuid.UUID, uuid.UUID]  # (episode, giveaway)
+
+
+def entry_writer(resources: Resources) -> GroupCommit[Giveaway, Chatter, EntryOut]:
+    """Entries arriving together written together, one transaction per giveaway and batch."""
+
+    async def write(giveaway: Giveaway, chatters: Sequence[Chatter]) -> list[EntryOut | ShopcastError]:
+        episode_id, giveaway_id = giveaway
+        async with resources.database.transaction() as session:
+            return await giveaways.enter_many(
+                session, episode_id=episode_id, giveaway_id=giveaway_id, chatters=chatters, now=resources.clock.now()
+            )
+
+    return GroupCommit("giveaway entries", write)
+
+
+ENTRIES = web.AppKey("giveaway_entries", GroupCommit[Giveaway, Chatter, EntryOut])
 
 
 class EntryCounter:

@@ -1,18 +1,23 @@
-"""Polls in the live room: `poll:vote`, and the polls' clock on every process: live tallies told at
-most four times a second per poll across processes, and polls closed when their countdown ends."""
+"""Polls in the live room: `poll:vote` (the votes arriving together written together), and the polls'
+clock on every process: live tallies told at most four times a second per poll across processes,
+and polls closed when their countdown ends."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from pydantic import Field
 
+from shopcast.core.errors import ShopcastError
+from shopcast.core.group_commit import GroupCommit
 from shopcast.live.events import episode_room
 from shopcast.polls import service as polls
 from shopcast.polls import votes
 from shopcast.polls.events import POLL_TALLY, PollTallied
+from shopcast.polls.schemas import VoteOut
 from shopcast.web.context import Resources
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 from shopcast.web.ticker import Ticker
@@ -33,19 +38,10 @@ class VoteRequest(RoomRequest):
 
 @room_event("poll:vote", VoteRequest)
 async def vote(call: RoomCall, request: VoteRequest) -> dict[str, Any]:
-    res = call.resources
     who = call.membership.chatter
-    async with res.database.transaction() as session:
-        vote = await votes.vote(
-            session,
-            episode_id=request.episode_id,
-            poll_id=request.poll_id,
-            voter_kind=who.kind,
-            voter_id=who.id,
-            option_ids=request.option_ids,
-            now=call.now(),
-        )
-    call.app[POLL_CLOCK].voted(request.episode_id, request.poll_id)  # committed: the next tally counts it
+    ballot = votes.Ballot(voter_kind=who.kind, voter_id=who.id, option_ids=request.option_ids)
+    poll = (request.episode_id, request.poll_id)
+    vote = await call.app[POLL_CLOCK].ballots.submit(poll, (who.kind, who.id), ballot)
     return {"vote": vote.model_dump(mode="json")}
 
 
@@ -59,6 +55,21 @@ class PollClock:
         self._untold: dict[uuid.UUID, uuid.UUID] = {}  # poll -> episode, voted on here since last told
         self._ticks = 0
         self._ticker = Ticker("the polls' clock", TICK_SECONDS, self.tick)
+        self.ballots: GroupCommit[tuple[uuid.UUID, uuid.UUID], votes.Ballot, VoteOut] = GroupCommit(
+            "poll votes", self._cast
+        )
+
+    async def _cast(
+        self, poll: tuple[uuid.UUID, uuid.UUID], ballots: Sequence[votes.Ballot]
+    ) -> list[VoteOut | ShopcastError]:
+        episode_id, poll_id = poll
+        res = self._resources
+        async with res.database.transaction() as session:
+            cast = await votes.cast(
+                session, episode_id=episode_id, poll_id=poll_id, ballots=ballots, now=res.clock.now()
+            )
+        self.voted(episode_id, poll_id)  # committed: the next tally counts them
+        return cast
 
     def voted(self, episode_id: uuid.UUID, poll_id: uuid.UUID) -> None:
         self._untold[poll_id] = episode_id
@@ -95,6 +106,7 @@ class PollClock:
                 raise
 
     async def close(self) -> None:
+        await self.ballots.close()
         await self._ticker.close()
 
 

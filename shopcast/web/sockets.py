@@ -187,9 +187,11 @@ def install(app: web.Application) -> None:
         shop_clock.start()
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
         poll_clock.start()
+        app[_giveaway_events.ENTRIES] = entries = _giveaway_events.entry_writer(res)
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         yield
+        await entries.close()
         await entry_counter.close()
         await poll_clock.close()
         await shop_clock.close()

@@ -53,6 +53,29 @@ async def test_banned_and_timed_out_viewers_cannot_enter(giveaways: Giveaways, j
     assert (await giveaways.staff_view(giveaway))["entries"] == 0
 
 
+async def test_a_crowd_entering_at_once_is_entered_once_each_and_the_refused_alone_are_refused(
+    giveaways: Giveaways, join: Join, room: Room
+) -> None:
+    # Entries arriving together are written together: a timed-out viewer's or the host's tap must
+    # not refuse the others sent with it, and two taps of one viewer make one entry.
+    crowd = [await join(f"Viewer {n}") for n in range(12)]
+    lea, moderator, host = await join("Lea"), await join(room.moderator), await join(room.host)
+    giveaway = await giveaways.opened()
+    spam = await send(lea, room.episode_id, "spam")
+    data = {"episode_id": room.episode_id, "message_id": spam["id"], "minutes": 5}
+    assert (await moderator.call("chat:timeout", data))["ok"]
+    tappers = [v for v in crowd for _ in range(2)] + [lea, host]
+    acks = await asyncio.gather(*(v.call("giveaway:enter", entering(room, giveaway)) for v in tappers))
+    for n in range(len(crowd)):
+        pair = acks[2 * n : 2 * n + 2]
+        assert sorted(a["ok"] for a in pair) == [False, True], pair
+        assert next(a for a in pair if not a["ok"])["error"]["detail"] == "you already entered this giveaway"
+    assert acks[-2]["error"]["detail"] == "you are timed out: you can enter giveaways again in 5 min", acks[-2]
+    assert acks[-1]["error"]["detail"] == "the brand's staff cannot enter its giveaways", acks[-1]
+    entry_ids = {a["entry"]["id"] for a in acks if a["ok"]}
+    assert len(entry_ids) == len(crowd) and (await giveaways.staff_view(giveaway))["entries"] == len(crowd)
+
+
 async def test_entering_needs_a_token_the_right_episode_and_an_open_giveaway(
     giveaways: Giveaways, join: Join, room: Room, client: Any, factory: Factory
 ) -> None:

@@ -134,3 +134,31 @@ async def test_a_multiple_choice_quiz_counts_right_only_the_exact_answer(join: J
     closed = await polls.close(poll["id"])
     assert sorted(closed["result"]["correct_option_ids"]) == sorted([poll["options"][i]["id"] for i in (0, 2)])
     assert closed["result"]["correct_share"] == 0.5 and closed["result"]["voters"] == 4
+
+
+async def test_a_crowd_voting_at_once_counts_its_good_votes_and_changes_and_refuses_the_bad_alone(
+    join: Join, room: Room, polls: Polls
+) -> None:
+    # Votes arriving together are written together: one viewer's bad vote must not refuse the
+    # others sent with it, and a viewer changing their vote twice at once ends with the last one.
+    crowd = [await join(f"Viewer {n}") for n in range(24)]
+    poll = await polls.open(allow_change=True)
+    episode, options = room.episode_id, [o["id"] for o in poll["options"]]
+    bad = {**vote(episode, poll, 0), "option_ids": [options[0], options[0]]}
+    firsts = await asyncio.gather(
+        *(v.call("poll:vote", bad if n % 6 == 5 else vote(episode, poll, n % 3)) for n, v in enumerate(crowd))
+    )
+    for n, ack in enumerate(firsts):
+        if n % 6 == 5:
+            assert not ack["ok"] and ack["error"]["detail"] == "option_ids: each option once", ack
+        else:
+            assert ack["ok"] and ack["vote"]["option_ids"] == [options[n % 3]], ack
+    # Everyone who voted moves to the next option, sending it twice at once (two taps).
+    voted = [(n, v) for n, v in enumerate(crowd) if n % 6 != 5]
+    changes = await asyncio.gather(
+        *(v.call("poll:vote", vote(episode, poll, (n + 1) % 3)) for n, v in voted for _ in range(2))
+    )
+    assert all(ack["ok"] for ack in changes), changes
+    closed = await polls.close(poll["id"])
+    expected = {o: sum(1 for n, _ in voted if (n + 1) % 3 == i) for i, o in enumerate(options)}
+    assert closed["result"]["votes"] == expected and closed["result"]["voters"] == len(voted)
