@@ -37,6 +37,7 @@ from shopcast.live import public as live
 from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
 from shopcast.polls import service as polls
+from shopcast.web.collector import CollectorPolicy
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.middleware import origin_allowed
 from shopcast.web.packets import TOO_DEEP, RoomPacket
@@ -188,10 +189,13 @@ def install(app: web.Application) -> None:
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
         poll_clock.start()
         app[_giveaway_events.ENTRIES] = entries = _giveaway_events.entry_writer(res)
+        collector = CollectorPolicy(lambda: connections.keys())
+        collector.start()
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         yield
         await entries.close()
+        await collector.close()
         await entry_counter.close()
         await poll_clock.close()
         await shop_clock.close()

@@ -182,6 +182,9 @@ class Run:
         storm.server_cpu = after[0] - before[0]
         storm.clients_cpu = after[1] - before[1]
         storm.other_cpu = after[2] - before[2] - storm.server_cpu - storm.clients_cpu
+        # Both processes read the same monotonic clock: the collections that fell in this step.
+        collections = self.server.get("/bench/delivery")["full_collections"]
+        storm.gc_pauses = [seconds for at, seconds in collections if began <= at <= began + storm.seconds]
 
     def heard_last(self, event: str, since: float) -> tuple[int, float]:
         """How many viewers heard `event`, and how long after `since` the last of them did (ms)."""

@@ -33,6 +33,7 @@ class Storm:
     other_cpu: float = math.nan
     seconds: float = math.nan
     opened_ms: float = math.nan  # from the open request to the last viewer hearing it opened
+    gc_pauses: list[float] = field(default_factory=list)  # the server's full collections meanwhile, s
 
     @property
     def lost(self) -> int:
@@ -132,8 +133,13 @@ MORE: list[Column] = [
         "other work, % of a core",
         lambda r: figure(100 * max(r.poll.other_cpu / r.poll.seconds, r.giveaway.other_cpu / r.giveaway.seconds)),
     ),
+    ("full GC pauses in votes / entries: count, longest ms", lambda r: f"{pauses(r.poll)} / {pauses(r.giveaway)}"),
     ("disconnected", lambda r: f"{r.disconnected}"),
 ]
+
+
+def pauses(storm: Storm) -> str:
+    return f"{len(storm.gc_pauses)}, {1000 * max(storm.gc_pauses, default=0):.0f}"
 
 
 def disturbed(r: Result) -> bool:
