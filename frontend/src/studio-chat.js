@@ -17,13 +17,19 @@ const secondsText = (seconds) => (seconds === 0 ? "Off" : seconds >= 60 ? `${sec
 /**
  * Sets up the studio's chat for `episodeId`. `onSignInRefused(reason)` runs when the server no longer
  * takes the token (it expired): the studio asks to sign in again, then calls `reconnect(token)`.
- * The room's other events go to `onRoomSnapshot(snapshot)` and `onRoomEvent(event, data)` (the shop's).
+ * The room's viewer count goes to `onViewers(count)`, its other events to `onRoomSnapshot(snapshot)` and
+ * `onRoomEvent(event, data)` (the shop's and the games').
  */
-export function setUpStudioChat({ episodeId, onSignInRefused, onRoomSnapshot = () => {}, onRoomEvent = () => {} }) {
+export function setUpStudioChat({
+  episodeId,
+  onSignInRefused,
+  onViewers = () => {},
+  onRoomSnapshot = () => {},
+  onRoomEvent = () => {},
+}) {
   const ui = byTestIds([
     "studio-room",
     "chat-status",
-    "room-viewers",
     "pinned",
     "moderation-notice",
     "questions",
@@ -246,11 +252,6 @@ export function setUpStudioChat({ episodeId, onSignInRefused, onRoomSnapshot = (
     }
   });
 
-  function renderViewers(count) {
-    ui.roomViewers.textContent = `${count.toLocaleString()} in the room`;
-    show(ui.roomViewers);
-  }
-
   // --- the room ----------------------------------------------------------------------------
 
   const handlers = {
@@ -260,7 +261,7 @@ export function setUpStudioChat({ episodeId, onSignInRefused, onRoomSnapshot = (
       for (const id of [...questions.keys()]) removeQuestion(id);
       for (const question of snapshot.questions || []) addQuestion(question);
       renderSlowMode(snapshot.slow_mode_seconds ?? 0);
-      renderViewers(snapshot.viewers ?? 0);
+      onViewers(snapshot.viewers ?? 0);
       onRoomSnapshot(snapshot);
     },
     onEvent(event, data) {
@@ -291,7 +292,7 @@ export function setUpStudioChat({ episodeId, onSignInRefused, onRoomSnapshot = (
       }
     },
     onState(event, data) {
-      if (event === "presence:count") renderViewers(data.viewers);
+      if (event === "presence:count") onViewers(data.viewers);
       else if (event === "chat:reactions") floatCounts(ui.reactionLayer, data.counts);
       else onRoomEvent(event, data);
     },

@@ -13,7 +13,7 @@ import { setUpStudioShop } from "./studio-shop.js";
 import { exchangeSdp, peerConfiguration } from "./webrtc.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
-const VIEWERS_EVERY_MS = 2500;
+const BROADCAST_EVERY_MS = 2500;
 const RECOVERY_WAIT_MS = 4000; // a "disconnected" connection often comes back by itself
 const MAX_RETRIES = 12;
 
@@ -65,7 +65,7 @@ const state = {
   retries: 0,
   retryTimer: 0,
   recoveryTimer: 0,
-  viewersTimer: 0,
+  broadcastTimer: 0,
 };
 
 const publishing = () => ["connecting", "live", "reconnecting"].includes(state.phase);
@@ -103,7 +103,7 @@ function renderControls() {
   const canEnd = onAir || (state.phase === "idle" && status === "live");
   show(ui.endShow, canEnd && ui.endConfirm.hidden);
   if (!canEnd) show(ui.endConfirm, false);
-  show(ui.viewers, onAir);
+  show(ui.viewers, onAir || status === "live"); // the audience, whoever's camera is on air
   show(ui.signOut, !publishing());
   show(ui.devices, state.phase !== "ended");
   ui.cameraSelect.disabled = !hasCamera;
@@ -275,7 +275,7 @@ async function publish() {
 /** The server puts the episode live once this connection is up, not at the answer: so does the studio. */
 function onAir() {
   if (state.episode.status !== "live") renderEpisode({ ...state.episode, status: "live" });
-  watchViewers();
+  watchBroadcast();
 }
 
 function onConnectionState(pc) {
@@ -353,12 +353,11 @@ function closeConnection() {
 
 // --- the audience and the end --------------------------------------------------------------
 
-function watchViewers() {
-  clearInterval(state.viewersTimer);
+function watchBroadcast() {
+  clearInterval(state.broadcastTimer);
   const poll = async () => {
     try {
       const status = await api.broadcast(episodeId);
-      renderViewers(status.viewers);
       // Not on air (ended elsewhere?), or just gone live (the server may answer a moment after the
       // studio connects): the episode's status says which.
       if (!status.on_air || state.episode?.status !== "live") await refreshEpisode();
@@ -367,7 +366,7 @@ function watchViewers() {
     }
   };
   poll();
-  state.viewersTimer = setInterval(poll, VIEWERS_EVERY_MS);
+  state.broadcastTimer = setInterval(poll, BROADCAST_EVERY_MS);
 }
 
 /** Reads the episode again; ends the studio if the show is over. Returns "open" or "over". */
@@ -391,7 +390,7 @@ async function refreshEpisode() {
 }
 
 function showEnded(detail) {
-  clearInterval(state.viewersTimer);
+  clearInterval(state.broadcastTimer);
   clearTimeout(state.retryTimer);
   closeConnection();
   stopCamera();
@@ -447,6 +446,7 @@ const games = setUpStudioGames({ episodeId });
 const chat = setUpStudioChat({
   episodeId,
   onSignInRefused: () => showSignIn(EXPIRED),
+  onViewers: renderViewers,
   onRoomSnapshot: (snapshot) => {
     shop.snapshot(snapshot);
     games.snapshot(snapshot);
@@ -465,7 +465,7 @@ setUpSignIn({
 });
 
 ui.signOut.addEventListener("click", () => {
-  clearInterval(state.viewersTimer);
+  clearInterval(state.broadcastTimer);
   chat.close();
   stopCamera();
   state.stream = null;
@@ -513,7 +513,7 @@ async function enterStudio(me) {
     return;
   }
   setPhase("idle");
-  if (episode.status === "live") watchViewers();
+  if (episode.status === "live") watchBroadcast();
   await startCamera();
 }
 

@@ -77,7 +77,10 @@ class ModerationEntryOut(BaseModel):
 
 
 class AudienceOut(BaseModel):
-    viewers_now: int = Field(description="Connections in the live room now, across every app process.")
+    viewers_now: int = Field(
+        description="Viewers watching now, as the player and the studio show them: distinct accounts and guests"
+        " (and connections without a token), the brand's staff not counted, across every app process."
+    )
     unique_viewers: int = Field(description="Distinct viewers (accounts or guests) who joined the room.")
     watch_seconds: int = Field(description="Time spent in the room by all viewers together.")
     average_watch_seconds: int

@@ -140,7 +140,10 @@ class BroadcastOut(BaseModel):
         "(false while the first connection is still being made)."
     )
     publisher_connected: bool = Field(description="The host's connection is up (false during a reconnect).")
-    viewers: int = Field(description="WebRTC (WHEP) viewers connected to this process (not those still connecting).")
+    viewers: int = Field(
+        description="WebRTC (WHEP) video connections to this process (not those still connecting): the relay's"
+        " figure; the audience is /audience's viewers_now."
+    )
 
 
 class IceServerOut(BaseModel):

@@ -1,5 +1,9 @@
 """The live room's passing state: viewer counts across processes (1 Hz) and reactions (4 Hz).
 
+The viewer count has one definition everywhere (the player, the studio, `/audience`): distinct
+viewers watching now, each account or guest once however many tabs it has open, each anonymous
+connection once, the brand's staff not counted; summed over the processes.
+
 Both go to clients as state events with the room's latest seq (see rooms.LiveRooms.emit_state)
 and never through the room's log: a count is worth nothing once the next one is out.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 from shopcast.chat import audience
 from shopcast.chat.events import CHAT_REACTIONS, PRESENCE_COUNT
@@ -26,8 +31,11 @@ SAVE_EVERY = 20  # reaction ticks between saves of the totals (5 s)
 
 
 class RoomTallies:
-    def __init__(self, rooms: LiveRooms, presence: Presence, bus: Bus, database: Database) -> None:
+    def __init__(
+        self, rooms: LiveRooms, audience: Callable[[str], int], presence: Presence, bus: Bus, database: Database
+    ) -> None:
         self._rooms = rooms
+        self._audience = audience  # a room's viewers on this process
         self._presence = presence
         self._bus = bus
         self._database = database
@@ -46,7 +54,7 @@ class RoomTallies:
 
     def viewers(self, room: str) -> int:
         """The room's viewer count as last heard across processes (at least this process's own)."""
-        return max(self._viewers.get(room, 0), self._rooms.members(room))
+        return max(self._viewers.get(room, 0), self._audience(room))
 
     async def viewers_now(self, room: str) -> int:
         """The room's viewer count across processes, also where this process has no viewer in it."""
@@ -62,7 +70,7 @@ class RoomTallies:
         return Counter(self._unsaved.get(episode_id, {}))
 
     async def _count_viewers(self) -> None:
-        counts = {room: self._rooms.members(room) for room in self._rooms.rooms()}
+        counts = {room: self._audience(room) for room in self._rooms.rooms()}
         totals = await self._presence.report(counts)
         for room, total in totals.items():
             if self._viewers.get(room) != total:

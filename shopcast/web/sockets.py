@@ -182,7 +182,7 @@ def install(app: web.Application) -> None:
         # open while the rooms stop following it.
         res = app[RESOURCES]
         app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
-        app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
+        app[TALLIES] = RoomTallies(app[LIVE_ROOMS], audience_here, res.presence, res.bus, res.database)
         app[TALLIES].start()
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
@@ -214,6 +214,17 @@ def install(app: web.Application) -> None:
             await sio.disconnect(sid)
 
     app.on_shutdown.append(say_goodbye)
+
+    def audience_here(room: str) -> int:
+        """The room's distinct viewers on this process (room_tallies says who counts)."""
+        episode_id = room_episode(room)
+        viewers = set()
+        for sid in app[LIVE_ROOMS].member_sids(room):
+            connection = connections.get(sid)
+            membership = connection.rooms.get(episode_id) if connection is not None else None
+            if membership is not None and not membership.chatter.is_staff:
+                viewers.add((membership.chatter.kind, membership.chatter.id))
+        return len(viewers)
 
     async def stop_watching_everyone() -> None:
         """End the watch time of every connection still here, in one go (at shutdown)."""
