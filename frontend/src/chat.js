@@ -125,8 +125,9 @@ export class ChatView {
   }
 
   render(message) {
+    // Not a list item: the messages live in a role="log" container, which is not a list.
     const node = el(
-      "li",
+      "div",
       {
         class: "chat-message",
         "data-testid": "chat-message",

@@ -153,7 +153,10 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
 
   function renderTotals() {
     if (!quoted) {
-      ui.totals.replaceChildren(el("div", { class: "muted", text: "Working out the total…" }));
+      // A definition list holds only term and value pairs, this line too.
+      ui.totals.replaceChildren(
+        el("div", { class: "totals-row muted" }, el("dt", { text: "Total" }), el("dd", { text: "Working out…" })),
+      );
       renderSubmit();
       return;
     }

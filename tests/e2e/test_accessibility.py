@@ -1,0 +1,109 @@
+"""Every page in every state a viewer, host or manager meets passes axe-core without a serious or
+critical finding: the manager page, the studio during the live, the watch page before, during
+(product card, cart and checkout, poll) and after the show, on a phone and on a laptop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Page, expect
+
+from shopcast import demo
+
+from .accessibility import blocking_violations
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, sign_in, watched_page
+from .test_live_chat import pick_nickname
+from .test_live_shopping import PHONE, StaffApi
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1280, "height": 800}
+
+
+async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
+    live_server: LiveServer, browser_page: BrowserPage, open_context: OpenContext
+) -> None:
+    found: dict[str, list[str]] = {}
+
+    async def check(state: str, page: Page) -> None:
+        found[state] = await blocking_violations(page)
+
+    manager = browser_page.page
+    await manager.set_viewport_size(LAPTOP)
+    await manager.goto(f"{live_server.url}/manage")
+    await expect(manager.get_by_label("Email")).to_be_visible()
+    await check("manager, signed out", manager)
+    await sign_in(manager, "manager@demo.shopcast.test", demo.PASSWORD)
+    await expect(manager.get_by_test_id("episode-list").locator("li").first).to_be_visible()
+    await check("manager, the show's episodes", manager)
+
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    phone = (await watched_page(await open_context("viewer", viewport=PHONE, is_mobile=True, has_touch=True))).page
+    await phone.goto(f"{live_server.url}/watch/{episode_id}")
+    await expect(phone.get_by_test_id("countdown")).to_be_visible()
+    await check("watch, before the show (phone)", phone)
+
+    async with aiohttp.ClientSession(base_url=live_server.url) as http:
+        host = await StaffApi.sign_in(http, "host@demo.shopcast.test")
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/start")
+        lineup: list[dict[str, Any]] = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/lineup")
+
+        studio = (await watched_page(await open_context("host", viewport=LAPTOP))).page
+        await studio.goto(f"{live_server.url}/studio/{episode_id}")
+        await sign_in(studio, "host@demo.shopcast.test", demo.PASSWORD)
+        await expect(studio.get_by_test_id("studio-room")).to_be_visible()
+        await expect(studio.get_by_test_id("lineup-item").first).to_be_visible()
+
+        await phone.reload()
+        await expect(phone.get_by_test_id("chat")).to_be_visible()
+        await check("watch, live (phone)", phone)
+        await pick_nickname(phone, "Ada")
+        await phone.get_by_test_id("chat-input").fill("Is the dress lined?")
+        await phone.get_by_test_id("chat-input").press("Enter")
+        await expect(studio.get_by_test_id("chat-message")).to_have_count(1)
+        await expect(phone.get_by_test_id("chat-message")).to_have_count(1)
+        await check("watch, live chat (phone)", phone)
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/pin", {"product_id": lineup[0]["id"]}, expect=201)
+        card = phone.get_by_test_id("pin-card")
+        await expect(card).to_be_visible()
+        await check("watch, a product pinned (phone)", phone)
+        sizes = card.locator("[data-variant-id]:not([disabled])")
+        if await sizes.count():
+            await sizes.first.click()
+        await card.get_by_role("button", name="Add to cart").click()
+        await card.get_by_role("button", name="View cart").click()
+        drawer = phone.get_by_test_id("cart-drawer")
+        await expect(drawer.get_by_test_id("cart-line")).to_have_count(1)
+        await check("watch, the cart (phone)", phone)
+        await drawer.get_by_role("button", name="Checkout").click()
+        await expect(drawer.get_by_label("Email")).to_be_visible()
+        await check("watch, checkout (phone)", phone)
+
+        await phone.get_by_test_id("cart-close").click()
+        await expect(drawer).to_be_hidden()
+        poll = await host.call(
+            "POST",
+            f"/api/v1/episodes/{episode_id}/polls",
+            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
+            expect=201,
+        )
+        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await expect(phone.get_by_test_id("poll-card")).to_be_visible()
+        await check("watch, a poll open (phone)", phone)
+        await check("studio, live with a pin and a poll (laptop)", studio)
+
+        laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP))).page
+        await laptop.goto(f"{live_server.url}/watch/{episode_id}")
+        await expect(laptop.get_by_test_id("pin-card")).to_be_visible()
+        await check("watch, live with a pin and a poll (laptop)", laptop)
+
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/end")
+        await phone.reload()
+        await expect(phone.get_by_test_id("chat")).to_be_visible()
+        await check("watch, after the show (phone)", phone)
+
+    assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
+        f"{state}:\n  " + "\n  ".join(lines) for state, lines in found.items() if lines
+    )
