@@ -1,5 +1,5 @@
 """Every page in every state a viewer, host or manager meets passes axe-core without a serious or
-critical finding: the manager page, the studio during the live, the watch page before, during
+critical finding and does not scroll sideways: the manager page, the studio during the live, the watch page before, during
 (product card, cart and checkout, poll) and after the show, on a phone and on a laptop."""
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
 
     async def check(state: str, page: Page) -> None:
         found[state] = await blocking_violations(page)
+        # And nothing wider than the screen: a page that scrolls sideways on a phone feels broken.
+        # (Against the screen's width: a phone widens its layout to what overflows, and zooms out.)
+        assert page.viewport_size is not None
+        wider = await page.evaluate("() => document.documentElement.scrollWidth") - page.viewport_size["width"]
+        if wider > 0:
+            found[state].append(f"the page scrolls {wider} px sideways")
 
     manager = browser_page.page
     await manager.set_viewport_size(LAPTOP)
