@@ -5,7 +5,7 @@
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
-import { episodeTime } from "./format.js";
+import { clockText, episodeTime, money, waitText } from "./format.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpStudioChat } from "./studio-chat.js";
 import { setUpStudioGames } from "./studio-games.js";
@@ -30,6 +30,13 @@ const ui = byTestIds([
   "viewers",
   "viewer-count",
   "viewer-label",
+  "elapsed",
+  "elapsed-time",
+  "sales",
+  "slot-confirm",
+  "slot-question",
+  "confirm-go-live",
+  "not-now",
   "camera-message",
   "screen",
   "devices",
@@ -66,6 +73,7 @@ const state = {
   retryTimer: 0,
   recoveryTimer: 0,
   broadcastTimer: 0,
+  clockTimer: 0,
 };
 
 const publishing = () => ["connecting", "live", "reconnecting"].includes(state.phase);
@@ -95,7 +103,9 @@ function renderControls() {
   const status = state.episode?.status;
   const open = status === "scheduled" || status === "live";
   const hasCamera = Boolean(state.stream?.getVideoTracks().length);
-  show(ui.goLive, open && (state.phase === "idle" || state.phase === "connecting"));
+  if (!open || state.phase !== "idle") show(ui.slotConfirm, false);
+  // While the host is asked whether to go live off the slot, the question stands in for the button.
+  show(ui.goLive, open && (state.phase === "idle" || state.phase === "connecting") && ui.slotConfirm.hidden);
   ui.goLive.disabled = !hasCamera || state.phase !== "idle";
   ui.goLive.textContent =
     state.phase === "connecting" ? "Going live…" : status === "live" ? "Go live again" : "Go live";
@@ -104,6 +114,7 @@ function renderControls() {
   show(ui.endShow, canEnd && ui.endConfirm.hidden);
   if (!canEnd) show(ui.endConfirm, false);
   show(ui.viewers, onAir || status === "live"); // the audience, whoever's camera is on air
+  renderClock();
   show(ui.signOut, !publishing());
   show(ui.devices, state.phase !== "ended");
   ui.cameraSelect.disabled = !hasCamera;
@@ -125,6 +136,36 @@ function renderEpisode(episode) {
   chat.setEpisodeStatus(episode.status);
   shop.setLive(episode.status === "live");
   renderControls();
+}
+
+/** How long the show has been on air, from when it went live (the server's time). */
+function renderClock() {
+  const since = state.episode?.status === "live" ? state.episode.went_live_at : null;
+  show(ui.elapsed, Boolean(since));
+  clearInterval(state.clockTimer);
+  if (!since) return;
+  const tick = () => {
+    const seconds = Math.max(0, (Date.now() - Date.parse(since)) / 1000);
+    ui.elapsedTime.textContent = clockText(seconds);
+    ui.elapsedTime.setAttribute("datetime", `PT${Math.floor(seconds)}S`);
+  };
+  tick();
+  state.clockTimer = setInterval(tick, 1000);
+}
+
+/** The live sales so far: units and revenue (the host's own figure, not the viewers'). */
+async function refreshSales() {
+  try {
+    const sales = await api.episodeSales(episodeId);
+    ui.sales.textContent = `${sales.units} sold · ${money(sales.revenue, sales.currency)}`;
+    ui.sales.setAttribute(
+      "aria-label",
+      `${sales.units} ${sales.units === 1 ? "unit" : "units"} sold in ${sales.orders} ${sales.orders === 1 ? "order" : "orders"}, ${money(sales.revenue, sales.currency)}`,
+    );
+    show(ui.sales, state.episode?.status === "live");
+  } catch {
+    // The next poll will tell.
+  }
 }
 
 function renderViewers(count) {
@@ -275,6 +316,7 @@ async function publish() {
 /** The server puts the episode live once this connection is up, not at the answer: so does the studio. */
 function onAir() {
   if (state.episode.status !== "live") renderEpisode({ ...state.episode, status: "live" });
+  if (!state.episode.went_live_at) refreshEpisode(); // the server's start time, for the clock
   watchBroadcast();
 }
 
@@ -329,7 +371,48 @@ async function publishFailed(error, { retrying }) {
   showError(messageOf(error));
 }
 
-ui.goLive.addEventListener("click", async () => {
+// Going live far from the announced slot is most often a mistake (the wrong episode, a test):
+// the host says so once more.
+const SLOT_MARGIN_MS = 30 * 60 * 1000;
+
+/** The question to ask before going live, or null when now is within the slot (give or take 30 min). */
+function offSlot(episode, now = Date.now()) {
+  const starts = Date.parse(episode.starts_at);
+  const ends = Date.parse(episode.ends_at);
+  const planned = episodeTime(episode.starts_at, episode.time_zone);
+  if (now < starts - SLOT_MARGIN_MS) {
+    return `This episode is planned for ${planned}, in ${waitText((starts - now) / 1000)}. Go live now anyway?`;
+  }
+  if (now > ends + SLOT_MARGIN_MS) {
+    return `This episode's slot (${planned}) ended ${waitText((now - ends) / 1000)} ago. Go live now anyway?`;
+  }
+  return null;
+}
+
+ui.goLive.addEventListener("click", () => {
+  const question = state.episode?.status === "scheduled" ? offSlot(state.episode) : null;
+  if (!question) {
+    goLive();
+    return;
+  }
+  ui.slotQuestion.textContent = question;
+  show(ui.goLive, false);
+  show(ui.slotConfirm);
+  ui.notNow.focus();
+});
+
+ui.notNow.addEventListener("click", () => {
+  show(ui.slotConfirm, false);
+  renderControls();
+  ui.goLive.focus();
+});
+
+ui.confirmGoLive.addEventListener("click", () => {
+  show(ui.slotConfirm, false);
+  goLive();
+});
+
+async function goLive() {
   showError("");
   notify("");
   state.retries = 0;
@@ -340,7 +423,7 @@ ui.goLive.addEventListener("click", async () => {
   } catch (error) {
     await publishFailed(error, { retrying: false });
   }
-});
+}
 
 function closeConnection() {
   clearTimeout(state.recoveryTimer);
@@ -358,6 +441,7 @@ function watchBroadcast() {
   const poll = async () => {
     try {
       const status = await api.broadcast(episodeId);
+      refreshSales();
       // Not on air (ended elsewhere?), or just gone live (the server may answer a moment after the
       // studio connects): the episode's status says which.
       if (!status.on_air || state.episode?.status !== "live") await refreshEpisode();

@@ -390,3 +390,10 @@ class ShopPaymentIn(BaseModel):
     token: str = Field(
         max_length=4000, description="A JWT the brand's shop signs with the shop secret (docs/operations.md)."
     )
+
+
+class EpisodeSales(BaseModel):
+    orders: int = Field(description="Orders with at least one line bought from the episode, not cancelled.")
+    units: int = Field(description="Units bought from the episode in those orders.")
+    revenue: int = Field(description="Those lines' totals in minor units (deal prices applied; no shipping).")
+    currency: str = Field(description="The brand's currency (ISO 4217).")

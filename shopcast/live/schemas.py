@@ -130,6 +130,10 @@ class EpisodeOut(BaseModel):
     host_name: str | None
     is_one_off: bool
     is_moved: bool = Field(description="Moved away from its weekly slot.")
+    went_live_at: Instant | None = Field(
+        None, description="UTC: when the live started (the studio's clock counts from it)."
+    )
+    ended_at: Instant | None = Field(None, description="UTC: when the live ended.")
 
 
 class BroadcastOut(BaseModel):

@@ -79,6 +79,8 @@ async def episodes_out(
                 host_name=names.get(e.host_id) if e.host_id else None,
                 is_one_off=e.occurrence_at is None,
                 is_moved=e.occurrence_at is not None and e.starts_at != e.occurrence_at,
+                went_live_at=e.went_live_at,
+                ended_at=e.ended_at,
             )
         )
     return out

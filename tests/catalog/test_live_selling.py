@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.catalog.conftest import Shop
 from tests.chat.conftest import Join
+from tests.problems import refused
 
 
 async def _add(viewer: Any, shop: Shop, size: str) -> Any:
@@ -158,3 +159,40 @@ async def test_adding_needs_a_name_and_a_joined_room(shop: Shop, join: Join, cli
     wrong = await stranger.call("cart:add", {"episode_id": shop.episode_id, "variant_id": "nope"})
     assert (wrong["ok"], wrong["error"]["status"]) == (False, 422), wrong
     assert wrong["error"]["detail"].startswith("variant_id: Input should be a valid UUID")
+
+
+async def test_the_studio_reads_what_the_episode_sold_and_only_the_brands_staff_may(shop: Shop, factory: Any) -> None:
+    path = f"/api/v1/episodes/{shop.episode_id}/sales"
+
+    async def sales(headers: dict[str, str]) -> dict[str, Any]:
+        response = await shop.client.get(path, headers=headers)
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    host = shop.room.host.headers
+    assert await sales(host) == {"orders": 0, "units": 0, "revenue": 0, "currency": "EUR"}
+    await shop.pin()
+    lea, tom = await shop.guest("Lea"), await shop.guest("Tom")
+    assert (await shop.add(lea, "S", 2)).status == 201
+    await shop.placed(lea, str(uuid.uuid4()))
+    toms = await shop.buy(tom, str(uuid.uuid4()), "M")
+    assert (await shop.add(tom, "S", live=False)).status == 201  # bought outside the live: not the episode's
+    await shop.placed(tom, str(uuid.uuid4()))
+    price = shop.product["price"]
+    assert await sales(host) == {"orders": 2, "units": 3, "revenue": 3 * price, "currency": "EUR"}
+    cancelled = await shop.client.post(
+        f"/api/v1/orders/{toms['id']}/status", json={"status": "cancelled"}, headers=shop.room.manager.headers
+    )
+    assert cancelled.status == 200, await cancelled.text()
+    for who in (shop.room.manager, shop.room.moderator):
+        assert await sales(who.headers) == {"orders": 1, "units": 2, "revenue": 2 * price, "currency": "EUR"}
+
+    await factory.brand("globex")
+    rival = await factory.staff("globex", "manager")
+    for headers, status, reason in [
+        ({}, 401, "sign in first"),
+        (lea, 403, "guests cannot do this"),
+        (rival.headers, 403, "you have no role in this brand"),
+    ]:
+        await refused(await shop.client.get(path, headers=headers), status, reason)
+    await refused(await shop.client.get(f"/api/v1/episodes/{uuid.uuid4()}/sales", headers=host), 404, "no episode")

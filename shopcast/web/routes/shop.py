@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 
 from shopcast.accounts import service as accounts
-from shopcast.catalog import cart, orders
+from shopcast.catalog import cart, orders, sales
 from shopcast.catalog.schemas import (
     CartAdd,
     CartChange,
     CartOut,
     CheckoutIn,
+    EpisodeSales,
     OrderOut,
     OrdersQuery,
     OrderStatusIn,
@@ -211,6 +212,18 @@ async def get_order(call: Call, order_id: uuid.UUID) -> OrderOut:
 )
 async def list_orders(call: Call, brand_slug: str, query: OrdersQuery) -> list[OrderOut]:
     return await orders.list_orders(call.session, actor=call.actor, brand_slug=brand_slug, query=query, now=call.now())
+
+
+@api.route(
+    "GET",
+    "/api/v1/episodes/{episode_id}/sales",
+    summary="What the episode has sold so far: orders, units, revenue (the brand's staff)",
+    tag="shop",
+    response=EpisodeSales,
+    access="signed-in",
+)
+async def episode_sales(call: Call, episode_id: uuid.UUID) -> EpisodeSales:
+    return await sales.episode_sales(call.session, actor=call.actor, episode_id=episode_id, now=call.now())
 
 
 @api.route(
