@@ -7,6 +7,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY frontend/ frontend/
+# The pages' words: the same catalogues the server reads, bundled into the scripts.
+COPY shopcast/locales/ shopcast/locales/
 # frontend/build.mjs (esbuild) writes shopcast/web/static/dist/.
 RUN npm run build
 

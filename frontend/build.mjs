@@ -2,11 +2,30 @@
 // Fixed entry names: the HTML shells in shopcast/web/pages/ link them directly. Code only some
 // visitors need (hls.js, for the HLS fallback and replays) is split into chunks loaded on demand.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = "shopcast/web/static/dist";
+
+// `import catalogues from "shopcast:catalogues"`: every language file of shopcast/locales/, by its
+// code, so adding a language is adding its file (the server reads the same files).
+const locales = `${root}shopcast/locales`;
+const catalogues = {
+  name: "catalogues",
+  setup(build) {
+    build.onResolve({ filter: /^shopcast:catalogues$/ }, (args) => ({ path: args.path, namespace: "catalogues" }));
+    build.onLoad({ filter: /.*/, namespace: "catalogues" }, () => {
+      const codes = readdirSync(locales)
+        .filter((name) => name.endsWith(".json"))
+        .map((name) => name.slice(0, -".json".length))
+        .sort();
+      const imports = codes.map((code, i) => `import c${i} from ${JSON.stringify(`${locales}/${code}.json`)};`);
+      const entries = codes.map((code, i) => `${JSON.stringify(code)}: c${i}`);
+      return { contents: `${imports.join("\n")}\nexport default { ${entries.join(", ")} };`, resolveDir: locales };
+    });
+  },
+};
 
 // Chunk names carry a hash: start empty so old chunks do not pile up.
 rmSync(new URL(`../${outdir}`, import.meta.url), { recursive: true, force: true });
@@ -31,5 +50,6 @@ await build({
   minify: true,
   sourcemap: true,
   legalComments: "none",
+  plugins: [catalogues],
   logLevel: "info",
 });

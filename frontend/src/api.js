@@ -1,5 +1,7 @@
 // The JSON API as the pages see it: one fetch wrapper that turns problem JSON into ApiError.
 
+import { lang, t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, detail, problem = null) {
     super(detail);
@@ -22,7 +24,8 @@ export function onUnauthorized(handler) {
 }
 
 async function request(method, path, body, extraHeaders = {}) {
-  const headers = { Accept: "application/json", ...extraHeaders };
+  // The page's language, for what the server writes (its reasons, once they are translated).
+  const headers = { Accept: "application/json", "Accept-Language": lang, ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
@@ -34,12 +37,13 @@ async function request(method, path, body, extraHeaders = {}) {
       credentials: "omit",
     });
   } catch {
-    throw new ApiError(0, "Shopcast cannot be reached. Check your connection and try again.");
+    throw new ApiError(0, t("api.unreachable"));
   }
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) {
-    const detail = data?.detail || data?.title || `The server answered ${response.status} ${response.statusText}.`;
+    const detail =
+      data?.detail || data?.title || t("api.answered", { status: response.status, reason: response.statusText });
     const error = new ApiError(response.status, detail, data);
     if (response.status === 401 && token) whenUnauthorized(error);
     throw error;
@@ -121,5 +125,5 @@ export const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** What to tell the person about a failed call: the API's reason as a sentence, or what went wrong. */
 export function messageOf(error) {
-  return error instanceof ApiError ? sentence(error.message) : `Something went wrong: ${error}`;
+  return error instanceof ApiError ? sentence(error.message) : t("api.went_wrong", { error });
 }

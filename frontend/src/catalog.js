@@ -6,6 +6,7 @@ import { api, messageOf } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { priceOf, priceTag, productImage, stockList } from "./product.js";
 import { setUpProductForm } from "./product-form.js";
+import { locale } from "./i18n.js";
 
 const FEED_FORMATS = { csv: "csv", json: "json" };
 
@@ -46,7 +47,7 @@ export function setUpCatalog({ notify }) {
     currency: () => currency,
     onSaved(saved, created) {
       products = created ? [...products, saved] : products.map((p) => (p.id === saved.id ? saved : p));
-      products.sort((a, b) => a.title.localeCompare(b.title));
+      products.sort((a, b) => a.title.localeCompare(b.title, locale));
       render();
       notify(created ? `“${saved.title}” is in the catalog.` : `“${saved.title}” is saved.`);
       ui.productList.querySelector(`[data-product-id="${CSS.escape(saved.id)}"] button`)?.focus();
@@ -159,11 +160,11 @@ export function setUpCatalog({ notify }) {
   });
 
   function report({ rows, created, updated, variants, errors }) {
-    const plural = (n, word) => `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
+    const plural = (n, word) => `${n.toLocaleString(locale)} ${word}${n === 1 ? "" : "s"}`;
     const parts = [
       `${plural(rows, "row")} read`,
       `${plural(created, "product")} created`,
-      `${updated.toLocaleString()} updated`,
+      `${updated.toLocaleString(locale)} updated`,
       `${plural(variants, "variant")} saved`,
     ];
     const rejected = errors.length ? ` ${plural(errors.length, "row")} not imported:` : "";

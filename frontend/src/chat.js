@@ -5,6 +5,7 @@
 import { sentence } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { clockText, waitText } from "./format.js";
+import { locale } from "./i18n.js";
 
 const ROLE_BADGES = { host: "Host", moderator: "Moderator", manager: "Team" };
 const KEEP_MESSAGES = 300; // a long show's chat stays light on a phone
@@ -23,7 +24,7 @@ function roleBadge(role) {
 
 function timeOf(iso) {
   const at = new Date(iso);
-  return Number.isNaN(at.getTime()) ? "" : at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return Number.isNaN(at.getTime()) ? "" : at.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
 }
 
 /** The author, their badge and the text, on one line; used in the list, the pin and the Q&A queue. */

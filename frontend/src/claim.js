@@ -8,21 +8,9 @@ import { ApiError, api, messageOf, useToken } from "./api.js";
 import { countries, homeCountry } from "./countries.js";
 import { byTestIds, el, show } from "./dom.js";
 import { savedGuest, savedSession } from "./session.js";
+import { locale, t } from "./i18n.js";
 
 const giveawayId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
-const TEXT = {
-  noToken: "Open this link in the browser you entered the giveaway with: it knows your entry.",
-  notEntered: "This browser did not enter this giveaway.",
-  lost: "This entry did not win. Thanks for playing!",
-  won: (deadline) => `You won! Tell the brand where to send your prize before ${deadline}.`,
-  claimed: (at) => `Your claim was sent on ${at}. The brand will be in touch.`,
-  expired: "The deadline to claim this prize has passed: it goes to another entry.",
-  entry: (id) => `Your entry ID: ${id}`,
-  sending: "Sending…",
-  send: "Send my claim",
-  sent: "Thank you! Your claim is sent: the brand will be in touch.",
-};
-
 const ui = byTestIds([
   "claim-title",
   "claim-status",
@@ -43,7 +31,7 @@ const ui = byTestIds([
   "claim-submit",
 ]);
 
-const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+const when = (iso) => new Date(iso).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
 let stores = [];
 
 function status(text) {
@@ -95,24 +83,24 @@ ui.claimForm.addEventListener("submit", async (event) => {
   ui.claimError.textContent = "";
   if (!ui.claimForm.reportValidity()) return;
   ui.claimSubmit.disabled = true;
-  ui.claimSubmit.textContent = TEXT.sending;
+  ui.claimSubmit.textContent = t("claim.sending");
   try {
     await api.claimPrize(giveawayId, body());
     show(ui.claimForm, false);
-    status(TEXT.sent);
+    status(t("claim.sent"));
     ui.claimTitle.focus();
   } catch (error) {
     ui.claimError.textContent = messageOf(error);
   } finally {
     ui.claimSubmit.disabled = false;
-    ui.claimSubmit.textContent = TEXT.send;
+    ui.claimSubmit.textContent = t("claim.send");
   }
 });
 
 async function start() {
   const token = savedSession()?.token ?? savedGuest()?.token;
   if (!token) {
-    status(TEXT.noToken);
+    status(t("claim.no_token"));
     return;
   }
   useToken(token);
@@ -120,19 +108,19 @@ async function start() {
   try {
     mine = await api.myGiveaway(giveawayId);
   } catch (error) {
-    status(error instanceof ApiError && error.status === 401 ? TEXT.noToken : messageOf(error));
+    status(error instanceof ApiError && error.status === 401 ? t("claim.no_token") : messageOf(error));
     return;
   }
   if (mine.entry_id) {
-    ui.claimEntry.textContent = TEXT.entry(mine.entry_id);
+    ui.claimEntry.textContent = t("claim.entry", { id: mine.entry_id });
     show(ui.claimEntry);
   }
-  if (!mine.entry_id) status(TEXT.notEntered);
-  else if (!mine.won || !mine.claim) status(TEXT.lost);
-  else if (mine.claim.status === "claimed") status(TEXT.claimed(when(mine.claim.claimed_at)));
-  else if (mine.claim.status === "expired") status(TEXT.expired);
+  if (!mine.entry_id) status(t("claim.not_entered"));
+  else if (!mine.won || !mine.claim) status(t("claim.lost"));
+  else if (mine.claim.status === "claimed") status(t("claim.claimed", { at: when(mine.claim.claimed_at) }));
+  else if (mine.claim.status === "expired") status(t("claim.expired"));
   else {
-    status(TEXT.won(when(mine.claim.deadline)));
+    status(t("claim.won", { deadline: when(mine.claim.deadline) }));
     showForm(mine.claim);
   }
 }

@@ -1,5 +1,7 @@
 // The countries a delivery address can be in, named in the reader's language (checkout, prize claims).
 
+import { locale } from "./i18n.js";
+
 // Codes that name a region but not a country one delivers to.
 const NOT_COUNTRIES = new Set(["EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"]);
 
@@ -7,7 +9,7 @@ const NOT_COUNTRIES = new Set(["EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"]);
 export function countries() {
   let names;
   try {
-    names = new Intl.DisplayNames(undefined, { type: "region", fallback: "none" });
+    names = new Intl.DisplayNames(locale, { type: "region", fallback: "none" });
   } catch {
     return [["FR", "France"]];
   }
@@ -20,7 +22,7 @@ export function countries() {
       if (name && name !== code) found.push([code, name]);
     }
   }
-  return found.sort((x, y) => x[1].localeCompare(y[1]));
+  return found.sort((x, y) => x[1].localeCompare(y[1], locale));
 }
 
 /** The reader's country from the browser's language ("en-GB" → GB), else France. */

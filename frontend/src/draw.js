@@ -2,6 +2,8 @@
 // draw: the commitment is the SHA-256 of the seed, and each round's winners follow from the seed and
 // the sorted eligible entry ids alone. `shopcast giveaway verify` checks the same offline.
 
+import { locale } from "./i18n.js";
+
 export const ALGORITHM = "shopcast-draw-v1";
 const SPACE = 2n ** 256n;
 
@@ -62,7 +64,7 @@ export async function checkProof(proof) {
     checks.push({
       what:
         first === null
-          ? `The draw: the ${eligible.length.toLocaleString()} eligible entries are sorted, each once`
+          ? `The draw: the ${eligible.length.toLocaleString(locale)} eligible entries are sorted, each once`
           : `Redraw ${round.round}: the eligible entries are the draw's minus every earlier winner`,
       ok: sortedAndUnique(eligible) && (expected === null || expected.join() === eligible.join()),
     });

@@ -1,4 +1,7 @@
-// Dates, time zones and schedules, always shown in the show's own time zone.
+// Dates, time zones and schedules, always shown in the show's own time zone; dates and money in
+// the page's language.
+
+import { locale } from "./i18n.js";
 
 export function browserTimeZone() {
   try {
@@ -25,7 +28,7 @@ const formatters = new Map();
 export function episodeTime(isoInstant, timeZone) {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(undefined, {
+    formatter = new Intl.DateTimeFormat(locale, {
       timeZone,
       weekday: "short",
       day: "numeric",
@@ -114,9 +117,9 @@ function moneyFormat(currency) {
   let format = moneyFormats.get(currency);
   if (!format) {
     try {
-      format = new Intl.NumberFormat(undefined, { style: "currency", currency });
+      format = new Intl.NumberFormat(locale, { style: "currency", currency });
     } catch {
-      format = new Intl.NumberFormat(undefined, { style: "currency", currency: "EUR" });
+      format = new Intl.NumberFormat(locale, { style: "currency", currency: "EUR" });
     }
     moneyFormats.set(currency, format);
   }

@@ -4,11 +4,12 @@
 
 import { el } from "./dom.js";
 import { money } from "./format.js";
+import { locale } from "./i18n.js";
 
 const TEXT = {
   status: { draft: "Ready", open: "Open", closed: "Closed", drawn: "Drawn" },
-  votes: (n) => `${n.toLocaleString()} ${n === 1 ? "vote" : "votes"}`,
-  entries: (n) => `${n.toLocaleString()} ${n === 1 ? "entry" : "entries"}`,
+  votes: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "vote" : "votes"}`,
+  entries: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "entry" : "entries"}`,
   quiz: "Quiz",
   several: "Several answers",
   countdown: (s) => `${s} s countdown`,
@@ -19,7 +20,7 @@ const TEXT = {
   button: "Enter button",
   commitment: "Commitment",
   claim: { pending: "Not claimed yet", claimed: "Claimed", expired: "Not claimed in time" },
-  until: (at) => `until ${new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`,
+  until: (at) => `until ${new Date(at).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" })}`,
   round: (r) => (r === 0 ? "" : ` (redraw ${r})`),
   aViewer: "A viewer",
   proof: "Proof",

@@ -7,6 +7,7 @@ import { api, messageOf } from "./api.js";
 import { el, show } from "./dom.js";
 import { canCheck, checkProof } from "./draw.js";
 import { entryIn } from "./entries.js";
+import { locale } from "./i18n.js";
 
 const TEXT = {
   heading: "The giveaways' draws",
@@ -15,7 +16,7 @@ const TEXT = {
   commitment: "Commitment (published when entries opened)",
   seed: "Seed (revealed at the draw)",
   round: (r) => (r === 0 ? "The draw" : `Redraw ${r}`),
-  eligible: (n) => `${n.toLocaleString()} eligible ${n === 1 ? "entry" : "entries"}`,
+  eligible: (n) => `${n.toLocaleString(locale)} eligible ${n === 1 ? "entry" : "entries"}`,
   winners: "Winning entry IDs",
   yours: (id) => `Your entry ID ${id} is in this list.`,
   notYours: (id) => `Your entry ID ${id} is not among the eligible entries of this round.`,

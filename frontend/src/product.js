@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { money } from "./format.js";
+import { locale } from "./i18n.js";
 
 const LOW_STOCK = 5; // from here down, viewers are told how many are left
 
@@ -86,7 +87,7 @@ export function stockList(variants) {
         "data-testid": "variant-stock",
         "data-variant-id": variant.id,
         "data-sold-out": variant.stock <= 0,
-        text: `${variantName(variant)}: ${variant.stock <= 0 ? "sold out" : variant.stock.toLocaleString()}`,
+        text: `${variantName(variant)}: ${variant.stock <= 0 ? "sold out" : variant.stock.toLocaleString(locale)}`,
       }),
     ),
   );

@@ -2,13 +2,14 @@
 // as the room's `chat:reactions` come in (a few times a second, summed since the last one).
 
 import { el } from "./dom.js";
+import { locale } from "./i18n.js";
 
 export const REACTIONS = ["❤️", "🔥", "👏", "😂", "😮", "🛍️"];
 const NAMES = { "❤️": "Love", "🔥": "Fire", "👏": "Applause", "😂": "Laugh", "😮": "Wow", "🛍️": "Want it" };
 const MAX_FLOATING = 36; // a flood of reactions must not flood the page
 const MAX_PER_BATCH = 6;
 
-const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+const compact = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
 
 /** One emoji rising over `layer`, a little to the side at random; it removes itself at the end. */
 export function floatReaction(layer, emoji) {

@@ -11,6 +11,7 @@ import { byTestIds, el, show } from "./dom.js";
 import { ReactionBar } from "./reactions.js";
 import { LiveRoom, STATUS_TEXT } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
+import { locale } from "./i18n.js";
 
 const REPLAY_MESSAGES = 300;
 
@@ -79,7 +80,7 @@ export function setUpChat({
   }
 
   function renderViewers(count) {
-    ui.viewerCount.textContent = `${count.toLocaleString()} watching`;
+    ui.viewerCount.textContent = `${count.toLocaleString(locale)} watching`;
     ui.viewerCount.setAttribute("aria-label", `${count} ${count === 1 ? "viewer" : "viewers"} watching`);
     show(ui.viewerCount);
   }

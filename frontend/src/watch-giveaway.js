@@ -9,10 +9,11 @@ import { byTestId, el, show } from "./dom.js";
 import { rememberEntry } from "./entries.js";
 import { money } from "./format.js";
 import { productImage } from "./product.js";
+import { locale } from "./i18n.js";
 
 const TEXT = {
   kicker: "🎁 Giveaway",
-  entries: (n) => `${n.toLocaleString()} ${n === 1 ? "entry" : "entries"}`,
+  entries: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "entry" : "entries"}`,
   worth: (value) => `Worth ${value}`,
   winners: (n) => `${n} ${n === 1 ? "winner" : "winners"}`,
   present: "Be here for the draw",
@@ -32,7 +33,7 @@ const TEXT = {
   drawing: "Drawing…",
   drawn: "The winners",
   redrawn: "Redraw: the new winners",
-  among: (n) => ` · drawn among ${n.toLocaleString()} eligible ${n === 1 ? "entry" : "entries"}`,
+  among: (n) => ` · drawn among ${n.toLocaleString(locale)} eligible ${n === 1 ? "entry" : "entries"}`,
   aViewer: "A viewer",
   won: "You won! 🎉",
   claim: "Claim your prize",

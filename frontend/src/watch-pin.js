@@ -18,6 +18,7 @@ import {
   stockNote,
   variantName,
 } from "./product.js";
+import { locale } from "./i18n.js";
 
 const ADDED_FOR_MS = 4000;
 
@@ -135,7 +136,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const stock = product.sold_out ? "Sold out" : stockNote(left);
     card.stock.textContent = stock;
     show(card.stock, Boolean(stock));
-    card.bought.textContent = pin.bought > 0 ? `${pin.bought.toLocaleString()} bought during this live` : "";
+    card.bought.textContent = pin.bought > 0 ? `${pin.bought.toLocaleString(locale)} bought during this live` : "";
     show(card.bought, pin.bought > 0);
     for (const button of card.variants.children) {
       const v = product.variants.find((x) => x.id === button.dataset.variantId);
@@ -155,7 +156,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const left = dealClock.secondsLeft();
     let dealText = "";
     if (deal && deal.remaining <= 0) dealText = "Flash deal sold out";
-    else if (deal && left > 0) dealText = `⚡ Flash deal · ${deal.remaining.toLocaleString()} left · ${clockText(left)}`;
+    else if (deal && left > 0) dealText = `⚡ Flash deal · ${deal.remaining.toLocaleString(locale)} left · ${clockText(left)}`;
     else if (deal) dealText = "Flash deal over";
     card.deal.textContent = dealText;
     show(card.deal, Boolean(dealText));

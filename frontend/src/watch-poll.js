@@ -8,6 +8,7 @@ import { sentence } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
 import { clockText, money } from "./format.js";
 import { productImage } from "./product.js";
+import { locale } from "./i18n.js";
 
 const TEXT = {
   poll: "📊 Poll",
@@ -21,7 +22,7 @@ const TEXT = {
   closed: "Voting closed",
   closing: "Closing…",
   left: (seconds) => `${clockText(seconds)} left`,
-  votes: (n) => `${n.toLocaleString()} ${n === 1 ? "vote" : "votes"}`,
+  votes: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "vote" : "votes"}`,
   right: "Right answer",
   youRight: "You got it right! 🎉",
   youWrong: "Not this time.",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import jinja2
 from aiohttp import web
+
+from shopcast.web import language
 
 PAGES = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
@@ -16,27 +18,42 @@ STATIC = Path(__file__).parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-_INCLUDE = re.compile(r"^(?P<indent>[ ]*)<!--#include (?P<name>[a-z-]+) -->$", re.M)
+# Pages are Jinja2 templates (autoescaped): their words come from the language's catalogue.
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PAGES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+TRANSLATED = frozenset({"not-found.html", "claim.html"})
+"""Pages whose every word, their script's included, is in the catalogues: shown in the chosen
+language. The others are shown in English (lang="en") until they are, rather than half translated."""
 
 
-@functools.cache  # packaged files: read once per process
-def render(name: str) -> str:
-    """A page, with `<!--#include partial-name -->` lines replaced by pages/partials/partial-name.html."""
+@functools.cache  # one rendering per page and language
+def render(name: str, lang: str = language.DEFAULT) -> str:
+    """A page in `lang` (English for a page not yet translated)."""
+    shown = lang if name in TRANSLATED else language.DEFAULT
+    return _TEMPLATES.get_template(name).render(
+        lang=shown,
+        t=functools.partial(language.translate, shown),
+        languages=[(code, language.native_name(code)) for code in language.languages()],
+        translated=name in TRANSLATED,
+    )
 
-    def include(match: re.Match[str]) -> str:
-        partial = (PAGES / "partials" / f"{match['name']}.html").read_text()
-        return "\n".join(match["indent"] + line if line else line for line in partial.rstrip("\n").split("\n"))
 
-    return _INCLUDE.sub(include, (PAGES / name).read_text())
-
-
-def _html(name: str, status: int = 200) -> web.Response:
-    return web.Response(text=render(name), status=status, content_type="text/html", charset="utf-8")
+def _html(request: web.Request, name: str, status: int = 200) -> web.Response:
+    lang = language.choose(request)
+    response = web.Response(text=render(name, lang), status=status, content_type="text/html", charset="utf-8")
+    language.remember(request, response, lang)
+    response.headers["Content-Language"] = lang if name in TRANSLATED else language.DEFAULT
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 def _page(name: str) -> Handler:
-    async def serve(_request: web.Request) -> web.Response:
-        return _html(name)
+    async def serve(request: web.Request) -> web.Response:
+        return _html(request, name)
 
     return serve
 
@@ -48,8 +65,8 @@ def _item_page(name: str, key: str = "episode_id") -> Handler:
         try:
             uuid.UUID(request.match_info[key])
         except ValueError:
-            return _html("not-found.html", status=404)
-        return _html(name)
+            return _html(request, "not-found.html", status=404)
+        return _html(request, name)
 
     return serve
 

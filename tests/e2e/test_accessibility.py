@@ -1,6 +1,7 @@
 """Every page in every state a viewer, host or manager meets passes axe-core without a serious or
-critical finding and does not scroll sideways: the manager page, the studio during the live, the watch page before, during
-(product card, cart and checkout, poll) and after the show, on a phone and on a laptop."""
+critical finding and does not scroll sideways: the manager page, the studio during the live, the
+watch page before, during (product card, cart and checkout, poll) and after the show, on a phone and
+on a laptop."""
 
 from __future__ import annotations
 

@@ -1,0 +1,93 @@
+"""Pages in French and English: the catalogues agree, and a page is shown in the person's choice,
+else their browser's languages, else English; a page not yet translated stays whole in English."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopcast.web import language, pages
+
+REPO = Path(__file__).resolve().parents[2]
+BAD_EPISODE = "/watch/not-an-episode"  # answered with the "not found" page, a translated one
+
+
+def fields(message: str | dict[str, str]) -> set[str]:
+    forms = message.values() if isinstance(message, dict) else [message]
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
+
+
+def test_every_language_says_everything_english_says_with_the_same_placeholders() -> None:
+    english = language.catalogues()["en"]
+    assert set(language.languages()) >= {"en", "fr"}
+    for code, catalogue in language.catalogues().items():
+        assert set(catalogue) == set(english), (code, set(english) ^ set(catalogue))
+        for key, message in catalogue.items():
+            assert fields(message) == fields(english[key]), (code, key)
+            if isinstance(message, dict):
+                assert "other" in message, (code, key)
+
+
+def test_every_key_the_pages_and_their_scripts_use_is_in_the_catalogues() -> None:
+    used = set()
+    for path in [*(REPO / "shopcast/web/pages").rglob("*.html"), *(REPO / "frontend/src").glob("*.js")]:
+        used |= set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']""", path.read_text()))
+    assert used, "no page uses the catalogues"
+    assert used <= set(language.catalogues()["en"]), used - set(language.catalogues()["en"])
+
+
+@pytest.mark.parametrize(
+    ("accept", "shown"),
+    [
+        ("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", "fr"),
+        ("fr-CH", "fr"),
+        ("de-DE, fr;q=0.5", "fr"),  # no German: the next language the browser takes
+        ("en-GB,en;q=0.9,fr;q=0.8", "en"),
+        ("de-DE", "en"),
+        ("fr;q=0", "en"),  # "not French"
+        ("", "en"),
+        (";;,q=,*", "en"),
+    ],
+)
+async def test_the_browser_s_languages_choose_the_page_s(client: Any, accept: str, shown: str) -> None:
+    response = await client.get(BAD_EPISODE, headers={"Accept-Language": accept})
+    assert response.status == 404
+    page = await response.text()
+    assert f'<html lang="{shown}">' in page
+    assert response.headers["Content-Language"] == shown
+    heading = language.translate(shown, "not_found.heading")
+    assert f'<h1 id="not-found-title">{heading}</h1>' in page
+
+
+async def test_the_switcher_s_choice_is_kept_and_wins_over_the_browser(client: Any) -> None:
+    french_browser = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = await (await client.get(BAD_EPISODE, headers=french_browser)).text()
+    assert 'href="?lang=en" hreflang="en" lang="en">English</a>' in page
+    assert 'href="?lang=fr" hreflang="fr" lang="fr" aria-current="true">Français</a>' in page
+    chosen = await client.get(f"{BAD_EPISODE}?lang=en", headers=french_browser)
+    assert '<html lang="en">' in await chosen.text()
+    assert chosen.cookies[language.COOKIE].value == "en"
+    # The next page, without ?lang=: the choice holds (the test client keeps the cookie).
+    assert '<html lang="en">' in await (await client.get(BAD_EPISODE, headers=french_browser)).text()
+    ignored = await client.get(f"{BAD_EPISODE}?lang=xx", headers=french_browser)
+    assert '<html lang="en">' in await ignored.text() and language.COOKIE not in ignored.cookies
+
+
+async def test_a_page_not_yet_translated_is_shown_whole_in_english(client: Any) -> None:
+    assert "watch.html" not in pages.TRANSLATED
+    response = await client.get(
+        "/watch/3f0c1d5e-8a3b-4c7e-9d2a-1b2c3d4e5f60", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+    )
+    assert response.status == 200
+    assert '<html lang="en">' in await response.text()
+    assert response.headers["Content-Language"] == "en"
+
+
+def test_names_and_plural_forms() -> None:
+    assert language.native_name("fr") == "Français" and language.native_name("en") == "English"
+    assert language.translate("fr", "not_found.heading") == "Cette page n\N{RIGHT SINGLE QUOTATION MARK}existe pas"
+    assert language.translate("xx", "not_found.heading") == "There is no such page"  # English stands in
