@@ -5,7 +5,7 @@
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
-import { clockText, episodeTime, money, waitText } from "./format.js";
+import { episodeTime, money, waitText } from "./format.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpStudioChat } from "./studio-chat.js";
 import { setUpStudioGames } from "./studio-games.js";
@@ -138,6 +138,13 @@ function renderEpisode(episode) {
   renderControls();
 }
 
+/** "0:07", "12:34", "1:02:03": a running clock, so it reads the same from one second to the next. */
+function elapsedText(seconds) {
+  const pad = (n) => String(n).padStart(2, "0");
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60), seconds % 60];
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
 /** How long the show has been on air, from when it went live (the server's time). */
 function renderClock() {
   const since = state.episode?.status === "live" ? state.episode.went_live_at : null;
@@ -145,9 +152,9 @@ function renderClock() {
   clearInterval(state.clockTimer);
   if (!since) return;
   const tick = () => {
-    const seconds = Math.max(0, (Date.now() - Date.parse(since)) / 1000);
-    ui.elapsedTime.textContent = clockText(seconds);
-    ui.elapsedTime.setAttribute("datetime", `PT${Math.floor(seconds)}S`);
+    const seconds = Math.floor(Math.max(0, (Date.now() - Date.parse(since)) / 1000));
+    ui.elapsedTime.textContent = elapsedText(seconds);
+    ui.elapsedTime.setAttribute("datetime", `PT${seconds}S`);
   };
   tick();
   state.clockTimer = setInterval(tick, 1000);

@@ -21,6 +21,7 @@ from .test_live_shopping import PHONE, StaffApi
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 800}
+COCKPIT = ["screen", "end-show", "lineup", "deal-form", "studio-games", "chat", "chat-input", "questions-card"]
 
 
 async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
@@ -100,6 +101,16 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await expect(phone.get_by_test_id("poll-card")).to_be_visible()
         await check("watch, a poll open (phone)", phone)
         await check("studio, live with a pin and a poll (laptop)", studio)
+        # The host's cockpit: on a 1280x800 laptop, all they need on camera is on the first screen.
+        first_screen = await studio.evaluate(
+            """(ids) => ids.filter((id) => {
+                const box = document.querySelector(`[data-testid=${id}]`).getBoundingClientRect();
+                return box.height > 0 && box.top >= 0 && box.top < innerHeight - 40;
+            })""",
+            COCKPIT,
+        )
+        assert first_screen == COCKPIT, f"below the first screen: {set(COCKPIT) - set(first_screen)}"
+        assert await studio.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
 
         laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP))).page
         await laptop.goto(f"{live_server.url}/watch/{episode_id}")

@@ -169,7 +169,7 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
         await expect(viewer.get_by_test_id("cart-count")).to_have_text("0")
 
         # On the host's preview: how long the show has been on air, and what it has sold.
-        await expect(studio.get_by_test_id("elapsed-time")).to_have_text(re.compile(rf"^{CLOCK}$"))
+        await expect(studio.get_by_test_id("elapsed-time")).to_have_text(re.compile(r"^\d+:\d\d$"))
         await expect(studio.get_by_test_id("sales")).to_have_text("1 sold · €89.00")
 
         # In the studio the host pins the next product with one tap: the viewer's card follows.
