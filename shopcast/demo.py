@@ -74,6 +74,7 @@ class Demo:
 async def seed(session: AsyncSession, *, now: datetime, weeks: int) -> Demo:
     """Create the demo brand, its staff and its weekly show; running it again changes nothing."""
     brand = await accounts.create_brand(session, slug=BRAND_SLUG, name=BRAND_NAME, now=now)
+    brand.default_language = "fr"  # a French brand: French pages for browsers asking for neither language
     users = {}
     for email, role, name in ACCOUNTS:
         users[role] = await accounts.add_user(

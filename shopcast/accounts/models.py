@@ -18,6 +18,8 @@ class Brand(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
+    # The pages' language for a visitor whose browser asks for none Shopcast has (shopcast/locales/).
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class User(Base):

@@ -47,6 +47,16 @@ class BrandOut(BaseModel):
     id: uuid.UUID
     slug: str = Field(description="The brand's short name in public links.")
     name: str
+    default_language: str = Field(
+        description="The language of the brand's pages for visitors whose browser asks for none Shopcast has."
+    )
+
+
+class BrandUpdate(BaseModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    default_language: str | None = Field(
+        None, description="A language Shopcast has a catalogue for (`en`, `fr`): docs/operations.md, Languages."
+    )
 
 
 class MembershipOut(BaseModel):

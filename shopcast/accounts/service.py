@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts.models import Brand, Membership, User
-from shopcast.accounts.schemas import BrandOut, Me, MemberOut, MembershipOut, TokenOut
+from shopcast.accounts.schemas import BrandOut, BrandUpdate, Me, MemberOut, MembershipOut, TokenOut
+from shopcast.core import catalogues
 from shopcast.core.errors import InvalidInput, NotFound, Unauthorized
 from shopcast.core.ids import new_id
 from shopcast.core.ratelimit import RateLimiter, enforce
@@ -42,6 +43,27 @@ async def get_brand(session: AsyncSession, *, slug: str) -> Brand:
     if brand is None:
         raise NotFound(f"no brand {slug!r}")
     return brand
+
+
+async def default_language(session: AsyncSession, *, brand_id: uuid.UUID) -> str | None:
+    """The brand's pages' language for visitors whose browser asks for none Shopcast has."""
+    return await session.scalar(select(Brand.default_language).where(Brand.id == brand_id))
+
+
+async def update_brand(
+    session: AsyncSession, *, actor: Principal | None, brand_slug: str, data: BrandUpdate
+) -> BrandOut:
+    """Rename the brand or change its pages' default language (managers)."""
+    brand = await get_brand(session, slug=brand_slug)
+    authorize(actor, brand.id, Role.MANAGER)
+    if data.default_language is not None:
+        if data.default_language not in catalogues.languages():
+            raise InvalidInput(f"default_language: one of {', '.join(catalogues.languages())}")
+        brand.default_language = data.default_language
+    if data.name is not None:
+        brand.name = data.name
+    await session.flush()
+    return BrandOut.model_validate(brand)
 
 
 async def list_brands(session: AsyncSession) -> list[Brand]:

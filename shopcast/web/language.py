@@ -1,57 +1,30 @@
-"""Which language a page is shown in, and its words: one catalogue file per language in
-shopcast/locales/ (`en.json`, `fr.json`; adding a language is adding its file), shared by the
-server's pages and the browser's bundle.
+"""Which language a page is shown in (its words: shopcast/core/catalogues.py).
 
 The language comes from the person's choice (the page's switcher, `?lang=`, kept in a cookie),
-else the browser's Accept-Language, else English. A catalogue maps a key to a message with `{name}`
-placeholders, or to its plural forms by CLDR category ("one", "other", …) chosen by `count`."""
+else the browser's Accept-Language, else the brand's default language, else English."""
 
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
-from typing import Any
-
 from aiohttp import web
-from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel import negotiate_locale
 
-LOCALES = Path(__file__).resolve().parents[1] / "locales"
-DEFAULT = "en"
+from shopcast.core.catalogues import DEFAULT, catalogues, languages, native_name, translate
+
+__all__ = ["COOKIE", "DEFAULT", "catalogues", "chosen", "languages", "native_name", "remember", "translate"]
+
 COOKIE = "shopcast_lang"
-
-Catalogue = dict[str, str | dict[str, str]]
-
-
-@functools.cache
-def catalogues() -> dict[str, Catalogue]:
-    """Every language's catalogue, by language code (the file's name)."""
-    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(LOCALES.glob("*.json"))}
-
-
-def languages() -> list[str]:
-    return list(catalogues())
-
-
-def native_name(language: str) -> str:
-    """ "Français" for "fr": how the switcher names each language, in itself."""
-    try:
-        return Locale.parse(language).get_display_name(language).capitalize()
-    except (UnknownLocaleError, ValueError):
-        return language
-
-
 QUERY = "lang"
 """`?lang=fr` on a page's address: the switcher's links (they work without script) and shared links."""
 
 
-def choose(request: web.Request) -> str:
-    """The language to show this request's page in."""
-    for chosen in (request.query.get(QUERY), request.cookies.get(COOKIE)):
-        if chosen in catalogues():
-            return chosen
+def chosen(request: web.Request) -> str | None:
+    """The language the person chose or their browser asks for, if Shopcast has it; None when
+    neither says (the brand's default language decides then)."""
+    for picked in (request.query.get(QUERY), request.cookies.get(COOKIE)):
+        if picked in catalogues():
+            return picked
     wanted = [tag.strip().split(";")[0] for tag in _by_preference(request.headers.get("Accept-Language", ""))]
-    return negotiate_locale(wanted, languages(), sep="-") or DEFAULT
+    return negotiate_locale(wanted, languages(), sep="-")
 
 
 def remember(request: web.Request, response: web.StreamResponse, language: str) -> None:
@@ -74,15 +47,3 @@ def _by_preference(header: str) -> list[str]:
         if tag and tag != "*" and quality > 0:
             weighted.append((-quality, position, tag))
     return [tag for _, _, tag in sorted(weighted)]
-
-
-def translate(language: str, key: str, **params: Any) -> str:
-    """The message for `key` in `language` (English when that catalogue lacks it), filled in."""
-    found = catalogues().get(language, {}).get(key)
-    if found is None:
-        found = catalogues()[DEFAULT][key]  # a key missing from English is a bug: KeyError
-        language = DEFAULT
-    if isinstance(found, dict):
-        category = Locale.parse(language).plural_form(params.get("count", 0))
-        found = found.get(category, found["other"])
-    return found.format(**params) if params else found

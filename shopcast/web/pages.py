@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,8 +11,14 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
+from shopcast.accounts import service as accounts
+from shopcast.contests import service as contests
+from shopcast.core.errors import NotFound
+from shopcast.live import service as live
 from shopcast.web import language
+from shopcast.web.context import RESOURCES
 
+log = logging.getLogger(__name__)
 PAGES = Path(__file__).parent / "pages"
 STATIC = Path(__file__).parent / "static"
 
@@ -42,8 +49,22 @@ def render(name: str, lang: str = language.DEFAULT) -> str:
     )
 
 
-def _html(request: web.Request, name: str, status: int = 200) -> web.Response:
-    lang = language.choose(request)
+BrandLanguage = Callable[[web.Request], Awaitable[str | None]]
+"""The default language of the brand a page is about (None: no such brand)."""
+
+
+async def _html(
+    request: web.Request, name: str, status: int = 200, brand_language: BrandLanguage | None = None
+) -> web.Response:
+    lang = language.chosen(request)
+    if lang is None and brand_language is not None and name in TRANSLATED:
+        try:
+            lang = await brand_language(request)
+        except Exception:
+            # The page is a shell its script fills: it must load even while the database does not
+            # answer (the script then says what is wrong), in English.
+            log.warning("no brand language for %s", request.path, exc_info=True)
+    lang = lang or language.DEFAULT
     response = web.Response(text=render(name, lang), status=status, content_type="text/html", charset="utf-8")
     language.remember(request, response, lang)
     response.headers["Content-Language"] = lang if name in TRANSLATED else language.DEFAULT
@@ -53,22 +74,40 @@ def _html(request: web.Request, name: str, status: int = 200) -> web.Response:
 
 def _page(name: str) -> Handler:
     async def serve(request: web.Request) -> web.Response:
-        return _html(request, name)
+        return await _html(request, name)
 
     return serve
 
 
-def _item_page(name: str, key: str = "episode_id") -> Handler:
+def _item_page(name: str, key: str = "episode_id", brand_language: BrandLanguage | None = None) -> Handler:
     """A page about one thing (an episode, a giveaway); an id that cannot be one gets the "not found" page."""
 
     async def serve(request: web.Request) -> web.Response:
         try:
             uuid.UUID(request.match_info[key])
         except ValueError:
-            return _html(request, "not-found.html", status=404)
-        return _html(request, name)
+            return await _html(request, "not-found.html", status=404)
+        return await _html(request, name, brand_language=brand_language)
 
     return serve
+
+
+async def _episode_brand_language(request: web.Request) -> str | None:
+    async with request.app[RESOURCES].database.transaction() as session:
+        try:
+            episode = await live.load_episode(session, uuid.UUID(request.match_info["episode_id"]))
+        except NotFound:
+            return None
+        return await accounts.default_language(session, brand_id=episode.brand_id)
+
+
+async def _giveaway_brand_language(request: web.Request) -> str | None:
+    async with request.app[RESOURCES].database.transaction() as session:
+        try:
+            giveaway = await contests.load_giveaway(session, uuid.UUID(request.match_info["giveaway_id"]))
+        except NotFound:
+            return None
+        return await accounts.default_language(session, brand_id=giveaway.brand_id)
 
 
 async def home(_request: web.Request) -> web.Response:
@@ -79,7 +118,13 @@ def install(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
     app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
-    app.router.add_get("/watch/{episode_id}", _item_page("watch.html"), name="watch")
-    app.router.add_get("/claim/{giveaway_id}", _item_page("claim.html", "giveaway_id"), name="claim")
+    app.router.add_get(
+        "/watch/{episode_id}", _item_page("watch.html", brand_language=_episode_brand_language), name="watch"
+    )
+    app.router.add_get(
+        "/claim/{giveaway_id}",
+        _item_page("claim.html", "giveaway_id", brand_language=_giveaway_brand_language),
+        name="claim",
+    )
     STATIC.mkdir(exist_ok=True)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

@@ -25,7 +25,12 @@ async def test_manager_signs_in_and_the_token_says_who_they_are(client, factory:
     assert body["me"]["kind"] == "user"
     assert body["me"]["memberships"] == [
         {
-            "brand": {"id": body["me"]["memberships"][0]["brand"]["id"], "slug": "acme", "name": "Acme"},
+            "brand": {
+                "id": body["me"]["memberships"][0]["brand"]["id"],
+                "slug": "acme",
+                "name": "Acme",
+                "default_language": "en",
+            },
             "role": "manager",
         }
     ]

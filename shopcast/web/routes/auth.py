@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shopcast.accounts import service as accounts
-from shopcast.accounts.schemas import GuestRequest, LoginRequest, Me, MemberOut, TokenOut
+from shopcast.accounts.schemas import BrandOut, BrandUpdate, GuestRequest, LoginRequest, Me, MemberOut, TokenOut
 from shopcast.web.api import Api, Call
 
 api = Api()
@@ -74,3 +74,15 @@ async def who_am_i(call: Call) -> Me:
 )
 async def list_members(call: Call, brand_slug: str) -> list[MemberOut]:
     return await accounts.list_members(call.session, actor=call.actor, brand_slug=brand_slug)
+
+
+@api.route(
+    "PATCH",
+    "/api/v1/brands/{brand_slug}",
+    summary="Rename the brand or change its pages' default language (managers)",
+    tag="brands",
+    response=BrandOut,
+    access="signed-in",
+)
+async def update_brand(call: Call, brand_slug: str, body: BrandUpdate) -> BrandOut:
+    return await accounts.update_brand(call.session, actor=call.actor, brand_slug=brand_slug, data=body)
