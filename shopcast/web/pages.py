@@ -7,9 +7,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
 from shopcast.contests import service as contests
@@ -92,22 +94,18 @@ def _item_page(name: str, key: str = "episode_id", brand_language: BrandLanguage
     return serve
 
 
-async def _episode_brand_language(request: web.Request) -> str | None:
-    async with request.app[RESOURCES].database.transaction() as session:
-        try:
-            episode = await live.load_episode(session, uuid.UUID(request.match_info["episode_id"]))
-        except NotFound:
-            return None
-        return await accounts.default_language(session, brand_id=episode.brand_id)
+def _brand_language_of(load: Callable[[AsyncSession, uuid.UUID], Awaitable[Any]], key: str) -> BrandLanguage:
+    """The default language of the brand of the thing (`load`: an episode, a giveaway) the page is about."""
 
+    async def look_up(request: web.Request) -> str | None:
+        async with request.app[RESOURCES].database.transaction() as session:
+            try:
+                found = await load(session, uuid.UUID(request.match_info[key]))
+            except NotFound:
+                return None
+            return await accounts.default_language(session, brand_id=found.brand_id)
 
-async def _giveaway_brand_language(request: web.Request) -> str | None:
-    async with request.app[RESOURCES].database.transaction() as session:
-        try:
-            giveaway = await contests.load_giveaway(session, uuid.UUID(request.match_info["giveaway_id"]))
-        except NotFound:
-            return None
-        return await accounts.default_language(session, brand_id=giveaway.brand_id)
+    return look_up
 
 
 async def home(_request: web.Request) -> web.Response:
@@ -119,11 +117,15 @@ def install(app: web.Application) -> None:
     app.router.add_get("/manage", _page("manage.html"), name="manage")
     app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
     app.router.add_get(
-        "/watch/{episode_id}", _item_page("watch.html", brand_language=_episode_brand_language), name="watch"
+        "/watch/{episode_id}",
+        _item_page("watch.html", brand_language=_brand_language_of(live.load_episode, "episode_id")),
+        name="watch",
     )
     app.router.add_get(
         "/claim/{giveaway_id}",
-        _item_page("claim.html", "giveaway_id", brand_language=_giveaway_brand_language),
+        _item_page(
+            "claim.html", "giveaway_id", brand_language=_brand_language_of(contests.load_giveaway, "giveaway_id")
+        ),
         name="claim",
     )
     STATIC.mkdir(exist_ok=True)
