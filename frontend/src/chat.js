@@ -5,9 +5,9 @@
 import { sentence } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { clockText, waitText } from "./format.js";
-import { locale } from "./i18n.js";
+import { fill, locale, t } from "./i18n.js";
 
-const ROLE_BADGES = { host: "Host", moderator: "Moderator", manager: "Team" };
+const ROLE_BADGES = { host: t("chat.badge_host"), moderator: t("chat.badge_moderator"), manager: t("chat.badge_team") };
 const KEEP_MESSAGES = 300; // a long show's chat stays light on a phone
 const EXCERPT_CHARS = 90;
 
@@ -34,7 +34,7 @@ export function messageLine(message) {
     { class: "chat-line" },
     el("span", { class: "chat-author", "data-testid": "chat-author", text: message.author.name }),
     roleBadge(message.author.role),
-    message.question ? el("span", { class: "chat-tag", "data-testid": "question-tag", text: "Question" }) : null,
+    message.question ? el("span", { class: "chat-tag", "data-testid": "question-tag", text: t("chat.question") }) : null,
     " ",
     el("span", { class: "chat-text", "data-testid": "chat-text", text: message.text }),
   );
@@ -158,7 +158,7 @@ export class ChatView {
       this.entries.delete(id);
     }
     for (const quote of this.list.querySelectorAll(`[data-reply-to="${CSS.escape(id)}"] .quote-text`)) {
-      quote.textContent = "Message removed";
+      quote.textContent = t("chat.message_removed");
       quote.classList.add("removed");
     }
     this.renderEmpty();
@@ -201,7 +201,7 @@ export function renderPinned(box, message, extra = () => []) {
     return;
   }
   box.replaceChildren(
-    el("p", { class: "pinned-label", text: "📌 Pinned" }),
+    el("p", { class: "pinned-label", text: t("chat.pinned") }),
     el("div", { class: "pinned-body", "data-testid": "pinned-message", "data-id": message.id }, messageLine(message)),
     extra(message),
   );
@@ -254,7 +254,7 @@ export class Composer {
       this.setReply(null);
       this.showError("");
       this.onSent(ack.message, ack);
-      if (this.slowed && this.slowSeconds > 0) this.wait(this.slowSeconds, "Slow mode");
+      if (this.slowed && this.slowSeconds > 0) this.wait(this.slowSeconds, t("chat.slow_mode"));
     } else {
       this.refused(ack.error);
     }
@@ -268,18 +268,18 @@ export class Composer {
     const until = Date.parse(error?.until ?? "");
     if (error?.status === 429 && retryAfter > 0) {
       this.showError("");
-      this.wait(retryAfter, this.slowed && this.slowSeconds > 0 ? "Slow mode" : "Sending too fast");
+      this.wait(retryAfter, this.slowed && this.slowSeconds > 0 ? t("chat.slow_mode") : t("chat.too_fast"));
     } else if (error?.status === 403 && until > Date.now()) {
       this.timedOutUntil(until);
     } else {
-      this.showError(sentence(error?.detail || error?.title || "the message was not sent."));
+      this.showError(sentence(error?.detail || error?.title || t("chat.not_sent")));
     }
   }
 
   /** Timed out until `until` (milliseconds since the epoch). */
   timedOutUntil(until) {
     this.showError("");
-    this.wait((until - Date.now()) / 1000, "You are timed out");
+    this.wait((until - Date.now()) / 1000, t("chat.timed_out"));
   }
 
   showError(text) {
@@ -298,7 +298,7 @@ export class Composer {
     const cancel = el("button", {
       type: "button",
       class: "reply-cancel",
-      "aria-label": "Cancel the reply",
+      "aria-label": t("chat.cancel_reply"),
       "data-testid": "reply-cancel",
       text: "✕",
       onclick: () => {
@@ -310,10 +310,10 @@ export class Composer {
       el(
         "p",
         { class: "reply-preview-text" },
-        "Replying to ",
-        el("strong", { text: message.author.name }),
-        ": ",
-        el("span", { text: excerpt(message.text, 60) }),
+        ...fill(t("chat.replying_to"), {
+          name: el("strong", { text: message.author.name }),
+          text: el("span", { text: excerpt(message.text, 60) }),
+        }),
       ),
       cancel,
     );
@@ -345,7 +345,7 @@ export class Composer {
       this.cooldown.textContent = "";
       show(this.cooldown, false);
     } else {
-      this.cooldown.textContent = `${this.reason}: you can send again in ${waitText(left)}.`;
+      this.cooldown.textContent = t("chat.cooldown", { reason: this.reason, wait: waitText(left) });
       show(this.cooldown);
     }
     this.renderButton();
@@ -353,7 +353,7 @@ export class Composer {
 
   renderButton() {
     this.submit.disabled = this.sending || this.waiting() || this.offline;
-    this.submit.textContent = this.waiting() ? clockText((this.until - Date.now()) / 1000) : "Send";
+    this.submit.textContent = this.waiting() ? clockText((this.until - Date.now()) / 1000) : t("chat.send");
   }
 
   /** Sending waits for the room; writing does not (a short reconnection must not take the text away). */

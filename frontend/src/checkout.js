@@ -7,10 +7,11 @@ import { byTestIds, el, show } from "./dom.js";
 import { money } from "./format.js";
 import { countries, homeCountry } from "./countries.js";
 import { webUrl } from "./product.js";
+import { locale, t } from "./i18n.js";
 
 const PAYMENTS = {
-  pay_later: ["Pay later", "How to pay comes with your order confirmation."],
-  brand_shop: ["Pay on the brand's shop", "It opens in a new tab: the show keeps playing here."],
+  pay_later: [t("checkout.pay_later"), t("checkout.pay_later_note")],
+  brand_shop: [t("checkout.pay_on_shop"), t("checkout.new_tab")],
 };
 // API field paths → the inputs they are about, so a refusal points at the right one.
 const INPUTS = {
@@ -90,23 +91,23 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
       options = await api.shipping(brand());
       optionsBrand = brand();
     } catch (error) {
-      ui.checkoutError.textContent = `Checkout cannot open: ${messageOf(error)}`;
+      ui.checkoutError.textContent = t("checkout.cannot_open", { error: messageOf(error) });
       return false;
     }
     const { currency, flat_rate: rate, free_above: freeAbove } = options;
     ui.deliveryPrice.textContent =
       rate === 0
-        ? "free"
+        ? t("checkout.delivery_free")
         : freeAbove === null
           ? money(rate, currency)
-          : `${money(rate, currency)}, free from ${money(freeAbove, currency)}`;
+          : t("checkout.delivery_rate", { rate: money(rate, currency), threshold: money(freeAbove, currency) });
     const stores = options.pickup_stores;
     show(ui.pickupChoice, stores.length > 0);
     ui.checkoutStore.replaceChildren(...stores.map((s) => el("option", { value: s.id, text: s.name })));
     if (stores.length === 0) fields.method.value = "delivery";
     const payments = options.payments.filter((name) => PAYMENTS[name]);
     ui.paymentChoices.replaceChildren(
-      el("legend", { text: "Payment" }),
+      el("legend", { text: t("checkout.payment") }),
       ...payments.map((name, i) =>
         el(
           "label",
@@ -146,7 +147,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
       ui.checkoutError.textContent = "";
     } catch (error) {
       if (attemptNo !== quotes) return;
-      ui.checkoutError.textContent = `The total cannot be worked out: ${messageOf(error)}`;
+      ui.checkoutError.textContent = t("checkout.no_total", { error: messageOf(error) });
     }
     renderTotals();
   }
@@ -155,7 +156,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     if (!quoted) {
       // A definition list holds only term and value pairs, this line too.
       ui.totals.replaceChildren(
-        el("div", { class: "totals-row muted" }, el("dt", { text: "Total" }), el("dd", { text: "Working out…" })),
+        el("div", { class: "totals-row muted" }, el("dt", { text: t("checkout.total") }), el("dd", { text: t("checkout.working_out") })),
       );
       renderSubmit();
       return;
@@ -168,13 +169,14 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
         el("dt", { text: label }),
         el("dd", { "data-testid": testId, text: value }),
       );
-    const rate = `${options.tax_rate_percent} %`;
-    const shippingText = quoted.shipping ? money(quoted.shipping, currency) : "Free";
+    const rate = `${options.tax_rate_percent.toLocaleString(locale)} %`;
+    const shippingText = quoted.shipping ? money(quoted.shipping, currency) : t("checkout.free");
+    const tax = quoted.tax_included ? t("checkout.incl_tax", { rate }) : t("checkout.tax", { rate });
     ui.totals.replaceChildren(
-      row("Items", "total-items", money(quoted.items, currency)),
-      row(method() === "pickup" ? "Pickup" : "Delivery", "total-shipping", shippingText),
-      row(quoted.tax_included ? `Incl. tax (${rate})` : `Tax (${rate})`, "total-tax", money(quoted.tax, currency)),
-      row("Total", "total", money(quoted.total, currency), "totals-total"),
+      row(t("checkout.items"), "total-items", money(quoted.items, currency)),
+      row(method() === "pickup" ? t("checkout.pickup_row") : t("checkout.delivery"), "total-shipping", shippingText),
+      row(tax, "total-tax", money(quoted.tax, currency)),
+      row(t("checkout.total"), "total", money(quoted.total, currency), "totals-total"),
     );
     renderSubmit();
   }
@@ -182,10 +184,10 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
   function renderSubmit() {
     ui.placeOrder.disabled = placing || !quoted || !cart()?.items.length;
     ui.placeOrder.textContent = placing
-      ? "Placing your order…"
+      ? t("checkout.placing")
       : quoted
-        ? `Place order · ${money(quoted.total, quoted.currency)}`
-        : "Place order";
+        ? t("checkout.place_order_total", { total: money(quoted.total, quoted.currency) })
+        : t("checkout.place_order");
   }
 
   function clearInvalid() {
@@ -218,7 +220,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
       // The inputs, not the fieldsets around them (a fieldset with an invalid input is :invalid too).
       const invalid = [...form.querySelectorAll("input:invalid, select:invalid")];
       for (const input of invalid) input.setAttribute("aria-invalid", "true");
-      ui.checkoutError.textContent = "Please fill in the fields marked in red.";
+      ui.checkoutError.textContent = t("checkout.fill_in");
       invalid[0]?.focus();
       return;
     }
@@ -239,8 +241,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     } catch (error) {
       // No answer, or the server failed: the order may exist. A retry of it sends the same key.
       if (!(error instanceof ApiError) || error.status === 0 || error.status >= 500) {
-        ui.checkoutError.textContent =
-          `${messageOf(error)} Your order was not confirmed: try again, it will not be placed twice.`;
+        ui.checkoutError.textContent = t("checkout.not_confirmed", { error: messageOf(error) });
       } else {
         attempt = null;
         refused(error);
@@ -263,17 +264,17 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     show(form, false);
     show(ui.confirmation);
     const currency = order.totals.currency;
-    ui.confirmationTitle.textContent = `Thank you, ${order.name}!`;
+    ui.confirmationTitle.textContent = t("checkout.thanks_name", { name: order.name });
     ui.orderNumber.textContent = order.number;
     const { method: how, store, address } = order.shipping;
     const where =
       how === "pickup" && store
-        ? `Pick it up at ${store.name}, ${store.address}.`
+        ? t("checkout.pick_up_at", { store: store.name, address: store.address })
         : address
-          ? `Delivered to ${addressText(address)}.`
+          ? t("checkout.delivered_to", { address: addressText(address) })
           : "";
     const total = money(order.totals.total, currency);
-    ui.orderSummary.textContent = `${total} in total. ${where} A confirmation goes to ${order.email}.`;
+    ui.orderSummary.textContent = t("checkout.summary", { total, where, email: order.email });
     ui.orderInstructions.textContent = order.payment.instructions || "";
     // The brand's shop takes the payment in a new tab, so the show keeps playing here. A link the buyer
     // taps rather than a window opened by the page: browsers block those once the answer has come.

@@ -2,13 +2,13 @@
 // draw: the commitment is the SHA-256 of the seed, and each round's winners follow from the seed and
 // the sorted eligible entry ids alone. `shopcast giveaway verify` checks the same offline.
 
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 export const ALGORITHM = "shopcast-draw-v1";
 const SPACE = 2n ** 256n;
 
 function bytesOf(hex) {
-  if (!/^(?:[0-9a-f]{2})+$/i.test(hex)) throw new Error("the seed is not hexadecimal");
+  if (!/^(?:[0-9a-f]{2})+$/i.test(hex)) throw new Error(t("draw.not_hex"));
   return Uint8Array.from(hex.match(/../g), (pair) => parseInt(pair, 16));
 }
 
@@ -49,12 +49,12 @@ const sortedAndUnique = (ids) => ids.every((id, i) => i === 0 || ids[i - 1] < id
  */
 export async function checkProof(proof) {
   const checks = [];
-  if (!proof.seed) return [{ what: "The seed is revealed at the draw: nothing to check yet.", ok: null }];
+  if (!proof.seed) return [{ what: t("draw.no_seed"), ok: null }];
   checks.push({
-    what: "The seed's SHA-256 is the commitment published before entries opened",
+    what: t("draw.commitment"),
     ok: (await sha256Hex(proof.seed)) === proof.commitment,
   });
-  checks.push({ what: `The algorithm is ${ALGORITHM}`, ok: proof.algorithm === ALGORITHM });
+  checks.push({ what: t("draw.algorithm", { algorithm: ALGORITHM }), ok: proof.algorithm === ALGORITHM });
   const earlier = new Set();
   let first = null;
   for (const round of proof.rounds) {
@@ -64,15 +64,15 @@ export async function checkProof(proof) {
     checks.push({
       what:
         first === null
-          ? `The draw: the ${eligible.length.toLocaleString(locale)} eligible entries are sorted, each once`
-          : `Redraw ${round.round}: the eligible entries are the draw's minus every earlier winner`,
+          ? t("draw.sorted", { count: eligible.length, n: eligible.length.toLocaleString(locale) })
+          : t("draw.redraw", { round: round.round }),
       ok: sortedAndUnique(eligible) && (expected === null || expected.join() === eligible.join()),
     });
     first ??= eligible;
     const k = round.prizes ?? round.winners.length;
     const again = await drawWinners(proof.seed, round.round, eligible, k);
     checks.push({
-      what: `Round ${round.round}: drawing again gives the same ${k === 1 ? "winner" : `${k} winners`}`,
+      what: t("draw.same", { round: round.round, count: k }),
       ok: again.length === round.winners.length && again.every((id, i) => id === round.winners[i]),
     });
     for (const id of round.winners) earlier.add(id);

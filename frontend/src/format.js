@@ -1,7 +1,7 @@
 // Dates, time zones and schedules, always shown in the show's own time zone; dates and money in
 // the page's language.
 
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 export function browserTimeZone() {
   try {
@@ -94,16 +94,16 @@ export function dateInDays(days) {
 /** "4 min 05 s", "12 s": how long until something can happen again. */
 export function waitText(seconds) {
   const whole = Math.max(0, Math.ceil(seconds));
-  if (whole < 60) return `${whole} s`;
+  if (whole < 60) return t("format.seconds", { s: whole });
   const minutes = Math.floor(whole / 60);
-  if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, "0")} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+  if (minutes < 60) return t("format.minutes_seconds", { m: minutes, s: String(whole % 60).padStart(2, "0") });
+  return t("format.hours_minutes", { h: Math.floor(minutes / 60), m: String(minutes % 60).padStart(2, "0") });
 }
 
 /** "28 s", "4:05", "23:59:30": the same, short enough for a button or a badge. */
 export function clockText(seconds) {
   const whole = Math.max(0, Math.ceil(seconds));
-  if (whole < 60) return `${whole} s`;
+  if (whole < 60) return t("format.seconds", { s: whole });
   const pad = (n) => String(n).padStart(2, "0");
   const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
   return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;

@@ -7,33 +7,26 @@ import { api, messageOf } from "./api.js";
 import { el, show } from "./dom.js";
 import { canCheck, checkProof } from "./draw.js";
 import { entryIn } from "./entries.js";
-import { locale } from "./i18n.js";
+import { fill, locale, t } from "./i18n.js";
 
 const TEXT = {
-  heading: "The giveaways' draws",
-  title: "Check the draw",
-  titleOf: (prize) => `Check the draw: ${prize}`,
-  commitment: "Commitment (published when entries opened)",
-  seed: "Seed (revealed at the draw)",
-  round: (r) => (r === 0 ? "The draw" : `Redraw ${r}`),
-  eligible: (n) => `${n.toLocaleString(locale)} eligible ${n === 1 ? "entry" : "entries"}`,
-  winners: "Winning entry IDs",
-  yours: (id) => `Your entry ID ${id} is in this list.`,
-  notYours: (id) => `Your entry ID ${id} is not among the eligible entries of this round.`,
-  checked: "Checked by this browser just now:",
-  cannotCheck: "This browser cannot run the check here (it needs an https page): use the command below.",
-  notDrawn: "The seed is revealed at the draw: come back after it.",
-  yourself: "Check it yourself",
-  how: [
-    "Download the proof, then run ",
-    " on any computer with Shopcast installed: it recomputes everything and says whether it matches.",
-  ],
-  function:
-    "Or write the check in any language: the winners of round r are drawn with HMAC-SHA256 keyed by the seed over " +
-    "the text \"r:c\" (c = 0, 1, 2…), reading each digest as a big-endian number x, skipping x when " +
-    "x ≥ ⌊2²⁵⁶ / n⌋ · n, else taking entry x mod n out of the n remaining sorted entry IDs. " +
-    "docs/api.md, “Giveaways”, gives every detail.",
-  download: "Download the proof (JSON)",
+  heading: t("proof.heading"),
+  title: t("proof.title"),
+  titleOf: (prize) => t("proof.title_of", { prize }),
+  commitment: t("proof.commitment"),
+  seed: t("proof.seed"),
+  round: (r) => (r === 0 ? t("proof.draw") : t("proof.redraw", { round: r })),
+  eligible: (n) => t("proof.eligible", { count: n, n: n.toLocaleString(locale) }),
+  winners: t("proof.winners"),
+  yours: (id) => t("proof.yours", { id }),
+  notYours: (id) => t("proof.not_yours", { id }),
+  checked: t("proof.checked"),
+  cannotCheck: t("proof.cannot_check"),
+  notDrawn: t("proof.not_drawn"),
+  yourself: t("proof.yourself"),
+  how: (command) => fill(t("proof.how"), { command }),
+  function: t("proof.function"),
+  download: t("proof.download"),
 };
 
 const mark = (ok) => (ok === null ? "•" : ok ? "✓" : "✗");
@@ -77,9 +70,7 @@ export function setUpProofs(root) {
       el(
         "p",
         {},
-        TEXT.how[0],
-        el("code", { text: "shopcast giveaway verify --proof proof.json" }),
-        TEXT.how[1],
+        ...TEXT.how(el("code", { text: "shopcast giveaway verify --proof proof.json" })),
       ),
       el("p", { class: "hint", text: TEXT.function }),
       el("a", { class: "link", href: url, download: "proof.json", "data-testid": "proof-download", text: TEXT.download }),
@@ -106,7 +97,7 @@ export function setUpProofs(root) {
       el(
         "p",
         { class: "proof-winners" },
-        `${TEXT.winners}: `,
+        `${TEXT.winners} `,
         ...round.winners.flatMap((id, i) => [i ? ", " : "", el("code", { text: id })]),
       ),
       note ? el("p", { class: "proof-yours", "data-testid": "proof-yours", text: note }) : null,

@@ -35,3 +35,18 @@ export function t(key, params = {}) {
   if (typeof found === "object") found = found[rules.select(params.count ?? 0)] ?? found.other;
   return found.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
+
+/**
+ * A message whose placeholders are page elements (a name in bold, a code): `message` as t() gives it
+ * without those params, split into its text and `nodes` in the order the language puts them, for
+ * el() or append(). fill(t("chat.replying_to"), {name: strong, text: span})
+ */
+export function fill(message, nodes) {
+  return message
+    .split(/(\{\w+\})/)
+    .filter(Boolean)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      return name && name in nodes ? nodes[name] : part;
+    });
+}

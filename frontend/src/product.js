@@ -3,7 +3,7 @@
 
 import { el } from "./dom.js";
 import { money } from "./format.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const LOW_STOCK = 5; // from here down, viewers are told how many are left
 
@@ -26,8 +26,8 @@ export function productImage(url, className) {
 
 /** "Only 3 left", "Sold out", or "" when there are plenty: what a viewer is told about stock. */
 export function stockNote(stock) {
-  if (stock <= 0) return "Sold out";
-  if (stock <= LOW_STOCK) return `Only ${stock} left`;
+  if (stock <= 0) return t("product.sold_out");
+  if (stock <= LOW_STOCK) return t("product.only_left", { count: stock });
   return "";
 }
 

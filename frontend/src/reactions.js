@@ -2,10 +2,17 @@
 // as the room's `chat:reactions` come in (a few times a second, summed since the last one).
 
 import { el } from "./dom.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 export const REACTIONS = ["❤️", "🔥", "👏", "😂", "😮", "🛍️"];
-const NAMES = { "❤️": "Love", "🔥": "Fire", "👏": "Applause", "😂": "Laugh", "😮": "Wow", "🛍️": "Want it" };
+const NAMES = {
+  "❤️": t("reactions.love"),
+  "🔥": t("reactions.fire"),
+  "👏": t("reactions.applause"),
+  "😂": t("reactions.laugh"),
+  "😮": t("reactions.wow"),
+  "🛍️": t("reactions.want"),
+};
 const MAX_FLOATING = 36; // a flood of reactions must not flood the page
 const MAX_PER_BATCH = 6;
 
@@ -95,7 +102,7 @@ export class ReactionBar {
     const ack = await this.room().send("chat:react", { emoji });
     if (ack.ok) return;
     this.pending[emoji] = Math.max(0, this.pending[emoji] - 1);
-    if (ack.error?.status !== 429) this.onError(ack.error?.detail || "The reaction was not sent.");
+    if (ack.error?.status !== 429) this.onError(ack.error?.detail || t("reactions.not_sent"));
   }
 
   render() {

@@ -3,6 +3,7 @@
 // The contract is docs/api.md, "The live room (Socket.IO)" and "Realtime events".
 
 import { io } from "socket.io-client";
+import { t } from "./i18n.js";
 
 // Passing state: these carry the room's latest seq (not a new one), so they never show a gap.
 const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought", "poll:tally", "giveaway:entries"]);
@@ -11,13 +12,13 @@ const REJOIN_AFTER_MS = 2_000;
 const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
 
 /** What a page says about the room's connection while it is not live. */
-export const STATUS_TEXT = { connecting: "Connecting…", reconnecting: "Reconnecting…" };
+export const STATUS_TEXT = { connecting: t("room.connecting"), reconnecting: t("room.reconnecting") };
 
 const OFFLINE = {
   type: "urn:shopcast:problem:offline",
-  title: "Offline",
+  title: t("room.offline"),
   status: 0,
-  detail: "You are offline: the chat reconnects by itself.",
+  detail: t("room.offline_detail"),
 };
 
 /**
@@ -99,7 +100,7 @@ export class LiveRoom {
     try {
       return await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, { episode_id: this.episodeId, ...data });
     } catch {
-      return { ok: false, error: { ...OFFLINE, detail: "Shopcast did not answer in time. Try again." } };
+      return { ok: false, error: { ...OFFLINE, detail: t("room.no_answer") } };
     }
   }
 

@@ -7,6 +7,7 @@ import { byTestIds, el, show } from "./dom.js";
 import { clockText, money } from "./format.js";
 import { productImage } from "./product.js";
 import { setUpCheckout } from "./checkout.js";
+import { t } from "./i18n.js";
 
 const MAX_LINE_QUANTITY = 20; // the API's own limit per line
 const mostOf = (item) => Math.min(item.available, MAX_LINE_QUANTITY);
@@ -40,7 +41,7 @@ export function setUpCart() {
     brand: () => brand,
     cart: () => cart,
     onOrdered: () => {
-      ui.cartTitle.textContent = "Order placed";
+      ui.cartTitle.textContent = t("cart.ordered");
       load();
     },
     onBack: () => showCart(),
@@ -56,7 +57,7 @@ export function setUpCart() {
     checkout.cartChanged();
     const count = cart?.item_count ?? 0;
     ui.cartCount.textContent = String(count);
-    ui.cartButton.setAttribute("aria-label", `Cart, ${count} ${count === 1 ? "item" : "items"}`);
+    ui.cartButton.setAttribute("aria-label", t("cart.button_label", { count }));
     show(ui.cartButton, Boolean(brand) || count > 0);
     renderLines();
   }
@@ -103,19 +104,19 @@ export function setUpCart() {
   function line(item) {
     const currency = cart.currency;
     const name = `${item.title}${item.label ? `, ${item.label}` : ""}`;
-    const quantityButton = (label, testId, quantity, disabled) =>
+    const quantityButton = (label, sign, testId, quantity, disabled) =>
       el("button", {
         type: "button",
         class: "button button-small qty-button",
         "data-testid": testId,
-        "aria-label": `${label} (${name})`,
-        text: label === "One less" ? "−" : "+",
+        "aria-label": label,
+        text: sign,
         disabled,
         onclick: () => change(() => api.changeCartItem(brand, item.id, quantity)),
       });
     const dealNote =
       item.deal_quantity > 0
-        ? `${item.deal_quantity} at the flash deal price of ${money(item.unit_price, currency)}`
+        ? t("cart.deal_price", { count: item.deal_quantity, price: money(item.unit_price, currency) })
         : "";
     return el(
       "li",
@@ -138,17 +139,17 @@ export function setUpCart() {
           { class: "cart-line-actions" },
           el(
             "div",
-            { class: "qty", role: "group", "aria-label": `Quantity of ${name}` },
-            quantityButton("One less", "qty-minus", item.quantity - 1, item.quantity <= 1),
+            { class: "qty", role: "group", "aria-label": t("cart.quantity_of", { name }) },
+            quantityButton(t("cart.one_less", { name }), "−", "qty-minus", item.quantity - 1, item.quantity <= 1),
             el("span", { class: "qty-value", "data-testid": "qty", text: String(item.quantity) }),
-            quantityButton("One more", "qty-plus", item.quantity + 1, item.quantity >= mostOf(item)),
+            quantityButton(t("cart.one_more", { name }), "+", "qty-plus", item.quantity + 1, item.quantity >= mostOf(item)),
           ),
           el("button", {
             type: "button",
             class: "button button-small button-quiet",
             "data-testid": "remove-item",
-            "aria-label": `Remove ${name}`,
-            text: "Remove",
+            "aria-label": t("cart.remove_name", { name }),
+            text: t("cart.remove"),
             onclick: () => change(() => api.removeCartItem(brand, item.id)),
           }),
         ),
@@ -158,8 +159,8 @@ export function setUpCart() {
   }
 
   function problemText(item) {
-    if (item.problem === "sold_out") return "Sold out: remove it to check out.";
-    if (item.problem === "short") return `Only ${item.available} left: lower the quantity to check out.`;
+    if (item.problem === "sold_out") return t("cart.sold_out");
+    if (item.problem === "short") return t("cart.short", { count: item.available });
     return "";
   }
 
@@ -181,10 +182,10 @@ export function setUpCart() {
       const left = (Date.parse(node.dataset.heldUntil) - Date.now()) / 1000;
       if (left > 0) {
         running = true;
-        node.textContent = `Held for you for ${clockText(left)}`;
+        node.textContent = t("cart.held", { time: clockText(left) });
       } else {
         expired = true;
-        node.textContent = "No longer held: others can buy it now.";
+        node.textContent = t("cart.not_held");
       }
     }
     if (running && !timer && ui.cartDrawer.open) timer = setInterval(tick, 1000);
@@ -201,7 +202,7 @@ export function setUpCart() {
   function showCart() {
     show(ui.cartView);
     checkout.hide();
-    ui.cartTitle.textContent = "Your cart";
+    ui.cartTitle.textContent = t("cart.title");
   }
 
   function open() {
@@ -225,7 +226,7 @@ export function setUpCart() {
   });
   ui.checkout.addEventListener("click", () => {
     show(ui.cartView, false);
-    ui.cartTitle.textContent = "Checkout";
+    ui.cartTitle.textContent = t("cart.checkout_title");
     checkout.open();
   });
 

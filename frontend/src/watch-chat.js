@@ -11,7 +11,7 @@ import { byTestIds, el, show } from "./dom.js";
 import { ReactionBar } from "./reactions.js";
 import { LiveRoom, STATUS_TEXT } from "./room.js";
 import { forgetGuest, joinAsGuest, savedGuest, savedSession } from "./session.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const REPLAY_MESSAGES = 300;
 
@@ -60,8 +60,8 @@ export function setUpChat({
           type: "button",
           class: "chat-reply",
           "data-testid": "reply",
-          "aria-label": `Reply to ${message.author.name}`,
-          text: "Reply",
+          "aria-label": t("chat.reply_to", { name: message.author.name }),
+          text: t("chat.reply"),
           onclick: () => composer.setReply(message),
         }),
       );
@@ -80,14 +80,15 @@ export function setUpChat({
   }
 
   function renderViewers(count) {
-    ui.viewerCount.textContent = `${count.toLocaleString(locale)} watching`;
-    ui.viewerCount.setAttribute("aria-label", `${count} ${count === 1 ? "viewer" : "viewers"} watching`);
+    const n = count.toLocaleString(locale);
+    ui.viewerCount.textContent = t("chat.watching", { count, n });
+    ui.viewerCount.setAttribute("aria-label", t("chat.viewers_watching", { count, n }));
     show(ui.viewerCount);
   }
 
   function renderSlowMode(seconds) {
     composer.slowSeconds = seconds;
-    ui.chatSlowMode.textContent = seconds > 0 ? `Slow mode: one message every ${seconds} s.` : "";
+    ui.chatSlowMode.textContent = seconds > 0 ? t("chat.slow_mode_note", { seconds }) : "";
     show(ui.chatSlowMode, seconds > 0);
   }
 
@@ -108,7 +109,7 @@ export function setUpChat({
   function setEpisodeStatus(status) {
     episodeOpen = status === "scheduled" || status === "live";
     ui.chatClosed.textContent =
-      status === "cancelled" ? "This episode was cancelled: its chat is closed." : "The show has ended: its chat is closed.";
+      status === "cancelled" ? t("chat.closed_cancelled") : t("chat.closed_ended");
     renderForms();
     // The room is opened once the page knows the show is not over: a replay's chat is read from the start.
     if (room || replayLoaded) return;
@@ -130,7 +131,7 @@ export function setUpChat({
   function showRemoved(text) {
     removed = true;
     room?.close();
-    ui.chatRemoved.replaceChildren(el("p", { class: "removed-title", text: "You were removed from this chat" }));
+    ui.chatRemoved.replaceChildren(el("p", { class: "removed-title", text: t("chat.removed") }));
     if (text) ui.chatRemoved.append(el("p", { text }));
     show(ui.chatRemoved);
     renderForms();
@@ -201,10 +202,10 @@ export function setUpChat({
         // and ask for a nickname again.
         forgetGuest();
         useToken(null, "");
-        ui.nicknameError.textContent = `Please pick your nickname again (${detail}).`;
+        ui.nicknameError.textContent = t("chat.nickname_again", { reason: detail });
       } else if (status === "denied") {
         if (detail?.status === 403) showRemoved(detail.detail);
-        else composer.showError(sentence(detail?.detail ?? "you cannot join this chat."));
+        else composer.showError(sentence(detail?.detail ?? t("chat.cannot_join")));
       }
     },
   };
@@ -214,7 +215,7 @@ export function setUpChat({
     token = value;
     name = value ? chatName : "";
     useApiToken(value);
-    ui.chattingAs.textContent = name ? `Chatting as ${name}` : "";
+    ui.chattingAs.textContent = name ? t("chat.chatting_as", { name }) : "";
     room?.reconnectWith(token);
     renderForms();
   }
@@ -238,7 +239,7 @@ export function setUpChat({
   // Staff signed in on this tab chat with their badge; everyone else as a guest.
   const staff = savedSession();
   const guest = staff ? null : savedGuest();
-  if (staff) useToken(staff.token, "your staff account");
+  if (staff) useToken(staff.token, t("chat.staff_account"));
   else if (guest) useToken(guest.token, guest.name);
   else useToken(null, "");
 
@@ -259,7 +260,7 @@ export function setUpChat({
         const guest = await joinAsGuest(null);
         useToken(guest.token, guest.name);
       }
-      if (!room || !(await room.whenJoined())) throw new Error("the live room cannot be reached. Try again.");
+      if (!room || !(await room.whenJoined())) throw new Error(t("chat.room_unreachable"));
       return room;
     },
     /**

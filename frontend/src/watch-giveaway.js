@@ -9,36 +9,36 @@ import { byTestId, el, show } from "./dom.js";
 import { rememberEntry } from "./entries.js";
 import { money } from "./format.js";
 import { productImage } from "./product.js";
-import { locale } from "./i18n.js";
+import { fill, locale, t } from "./i18n.js";
 
 const TEXT = {
-  kicker: "🎁 Giveaway",
-  entries: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "entry" : "entries"}`,
-  worth: (value) => `Worth ${value}`,
-  winners: (n) => `${n} ${n === 1 ? "winner" : "winners"}`,
-  present: "Be here for the draw",
-  watch: (m) => `Watch ${m} min of this show`,
-  bought: "Buy something during this show",
-  rules: "Rules",
-  enter: "Enter the giveaway",
-  entering: "Entering…",
-  keyword: ["Type ", " in the chat to enter"],
-  typeIt: "Write it in the chat",
-  entered: "You're in! Your entry ID:",
-  notEntered: "You did not enter this one.",
-  closed: "Entries are closed: the draw is coming.",
-  commitment: "Draw commitment",
-  commitmentHelp:
-    "The SHA-256 of a secret seed, published before anyone entered. The seed is revealed at the draw, and the winners follow from it and the list of entries: anyone can check.",
-  drawing: "Drawing…",
-  drawn: "The winners",
-  redrawn: "Redraw: the new winners",
-  among: (n) => ` · drawn among ${n.toLocaleString(locale)} eligible ${n === 1 ? "entry" : "entries"}`,
-  aViewer: "A viewer",
-  won: "You won! 🎉",
-  claim: "Claim your prize",
-  lost: "Not this time: your entry was in the draw.",
-  proof: "Check the draw",
+  kicker: t("giveaway.kicker"),
+  entries: (n) => t("giveaway.entries", { count: n, n: n.toLocaleString(locale) }),
+  worth: (value) => t("giveaway.worth", { value }),
+  winners: (n) => t("giveaway.winners", { count: n }),
+  present: t("giveaway.present"),
+  watch: (m) => t("giveaway.watch", { minutes: m }),
+  bought: t("giveaway.bought"),
+  rules: t("giveaway.rules"),
+  enter: t("giveaway.enter"),
+  entering: t("giveaway.entering"),
+  keyword: (word) => fill(t("giveaway.keyword"), { keyword: word }),
+  typeIt: t("giveaway.type_it"),
+  entered: t("giveaway.entered"),
+  notEntered: t("giveaway.not_entered"),
+  closed: t("giveaway.closed"),
+  commitment: t("giveaway.commitment"),
+  commitmentHelp: t("giveaway.commitment_help"),
+  drawing: t("giveaway.drawing"),
+  drawn: t("giveaway.drawn"),
+  redrawn: t("giveaway.redrawn"),
+  drawnAmong: (n) => t("giveaway.drawn_among", { count: n, n: n.toLocaleString(locale) }),
+  redrawnAmong: (n) => t("giveaway.redrawn_among", { count: n, n: n.toLocaleString(locale) }),
+  aViewer: t("giveaway.a_viewer"),
+  won: t("giveaway.won"),
+  claim: t("giveaway.claim"),
+  lost: t("giveaway.lost"),
+  proof: t("giveaway.proof"),
 };
 const SPIN_MS = 1600;
 const EACH_WINNER_MS = 450;
@@ -158,9 +158,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
         el(
           "p",
           { class: "giveaway-keyword", "data-testid": "giveaway-keyword" },
-          TEXT.keyword[0],
-          el("strong", { text: giveaway.keyword ?? "" }),
-          TEXT.keyword[1],
+          ...TEXT.keyword(el("strong", { text: giveaway.keyword ?? "" })),
         ),
         el("button", {
           type: "button",
@@ -208,7 +206,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
     entering = false;
     if (giveaway?.id !== giveawayId) return;
     if (ack.ok) entered(ack.entry);
-    else card.error.textContent = sentence(ack.error?.detail || ack.error?.title || "you could not enter.");
+    else card.error.textContent = sentence(ack.error?.detail || ack.error?.title || t("giveaway.could_not_enter"));
     render();
   }
 
@@ -237,7 +235,8 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
       }
       list.replaceChildren();
     }
-    title.textContent = (drawn.redraw ? TEXT.redrawn : TEXT.drawn) + (drawn.eligible ? TEXT.among(drawn.eligible) : "");
+    if (drawn.eligible) title.textContent = drawn.redraw ? TEXT.redrawnAmong(drawn.eligible) : TEXT.drawnAmong(drawn.eligible);
+    else title.textContent = drawn.redraw ? TEXT.redrawn : TEXT.drawn;
     for (const winner of drawn.winners) {
       const mine = winner.entry_id === myEntry;
       list.append(

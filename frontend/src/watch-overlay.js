@@ -5,8 +5,9 @@
 // on a phone it is right under the video.
 
 import { byTestId, el, show } from "./dom.js";
+import { t } from "./i18n.js";
 
-const CHIPS = { pin: "🛍️ Product", poll: "📊 Poll", giveaway: "🎁 Giveaway" };
+const CHIPS = { pin: t("watch.chip_pin"), poll: t("watch.chip_poll"), giveaway: t("watch.chip_giveaway") };
 const KINDS = Object.keys(CHIPS);
 
 /** Sets up [data-testid=overlay] and its slots (pin-slot, poll-slot, giveaway-slot). */

@@ -18,7 +18,7 @@ import {
   stockNote,
   variantName,
 } from "./product.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const ADDED_FOR_MS = 4000;
 
@@ -61,7 +61,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const variants = el("div", {
       class: "pin-variants",
       role: "group",
-      "aria-label": sentence(optionNames(product) || "options"),
+      "aria-label": sentence(optionNames(product) || t("pin.options")),
       "data-testid": "pin-variants",
       hidden: hasNoChoice(product),
     });
@@ -82,7 +82,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
         class: "pin-card",
         "data-testid": "pin-card",
         "data-product-id": product.id,
-        "aria-label": `On screen now: ${product.title}`,
+        "aria-label": t("pin.on_screen", { title: product.title }),
       }),
       deal: el("p", { class: "pin-deal", role: "timer", "aria-live": "off", "data-testid": "pin-deal" }),
       price: el("p", { class: "pin-price" }),
@@ -99,12 +99,12 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
       added: el(
         "p",
         { class: "pin-added", role: "status", "data-testid": "pin-added", hidden: true },
-        el("span", { text: "Added to your cart." }),
+        el("span", { text: t("pin.added") }),
         el("button", {
           type: "button",
           class: "link",
           "data-testid": "pin-view-cart",
-          text: "View cart",
+          text: t("pin.view_cart"),
           onclick: onOpenCart,
         }),
       ),
@@ -133,16 +133,17 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const variant = variantOf();
     card.price.replaceChildren(priceTag(priceOf(product, variant, pin.deal), product.currency, "pin-price"));
     const left = variant ? variant.stock : product.variants.reduce((sum, v) => sum + v.stock, 0);
-    const stock = product.sold_out ? "Sold out" : stockNote(left);
+    const stock = product.sold_out ? t("product.sold_out") : stockNote(left);
     card.stock.textContent = stock;
     show(card.stock, Boolean(stock));
-    card.bought.textContent = pin.bought > 0 ? `${pin.bought.toLocaleString(locale)} bought during this live` : "";
+    card.bought.textContent =
+      pin.bought > 0 ? t("pin.bought", { count: pin.bought, n: pin.bought.toLocaleString(locale) }) : "";
     show(card.bought, pin.bought > 0);
     for (const button of card.variants.children) {
       const v = product.variants.find((x) => x.id === button.dataset.variantId);
       button.disabled = v.sold_out;
       button.setAttribute("aria-pressed", String(v.id === selected));
-      button.title = v.sold_out ? "Sold out" : stockNote(v.stock);
+      button.title = v.sold_out ? t("product.sold_out") : stockNote(v.stock);
     }
     card.root.toggleAttribute("data-sold-out", product.sold_out);
     card.root.toggleAttribute("data-deal", dealOn(pin.deal));
@@ -155,21 +156,23 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const deal = pin.deal?.active ? pin.deal : null; // the server says when it is over
     const left = dealClock.secondsLeft();
     let dealText = "";
-    if (deal && deal.remaining <= 0) dealText = "Flash deal sold out";
-    else if (deal && left > 0) dealText = `⚡ Flash deal · ${deal.remaining.toLocaleString(locale)} left · ${clockText(left)}`;
-    else if (deal) dealText = "Flash deal over";
+    if (deal && deal.remaining <= 0) dealText = t("pin.deal_sold_out");
+    else if (deal && left > 0) {
+      const n = deal.remaining.toLocaleString(locale);
+      dealText = t("pin.deal", { count: deal.remaining, n, time: clockText(left) });
+    } else if (deal) dealText = t("pin.deal_over");
     card.deal.textContent = dealText;
     show(card.deal, Boolean(dealText));
     const wait = (waitUntil - Date.now()) / 1000;
     const soldOut = pin.product.sold_out || Boolean(variantOf()?.sold_out);
     card.add.disabled = adding || wait > 0 || soldOut;
     card.add.textContent = adding
-      ? "Adding…"
+      ? t("pin.adding")
       : wait > 0
-        ? `Try again in ${clockText(wait)}`
+        ? t("pin.try_again_in", { time: clockText(wait) })
         : soldOut
-          ? "Sold out"
-          : "Add to cart";
+          ? t("product.sold_out")
+          : t("pin.add");
     const needsTime = (deal && left > -1) || wait > 0;
     if (needsTime && !timer) timer = setInterval(tick, 250);
     if (!needsTime && timer) {
@@ -187,7 +190,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
   async function add() {
     const variant = variantOf();
     if (!variant) {
-      card.error.textContent = `Pick a ${optionNames(pin.product) || "variant"} first.`;
+      card.error.textContent = t("pin.pick_first", { option: optionNames(pin.product) || t("pin.variant") });
       card.variants.querySelector("button:not(:disabled)")?.focus();
       return;
     }
@@ -220,9 +223,9 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const retryAfter = Number(error?.retry_after);
     if (error?.status === 429 && retryAfter > 0) {
       waitUntil = Date.now() + retryAfter * 1000;
-      card.error.textContent = "Too many tries at once: wait a moment.";
+      card.error.textContent = t("pin.too_many");
     } else {
-      card.error.textContent = sentence(error?.detail || error?.title || "it was not added to your cart.");
+      card.error.textContent = sentence(error?.detail || error?.title || t("pin.not_added"));
     }
   }
 

@@ -8,27 +8,28 @@ import { sentence } from "./api.js";
 import { byTestId, el, show } from "./dom.js";
 import { clockText, money } from "./format.js";
 import { productImage } from "./product.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const TEXT = {
-  poll: "📊 Poll",
-  quiz: "🧠 Quiz",
-  tap: "Tap your answer",
-  pick: "Pick your answers, then vote",
-  vote: "Vote",
-  voting: "Voting…",
-  voted: "You voted",
-  change: "You voted · tap another answer to change it",
-  closed: "Voting closed",
-  closing: "Closing…",
-  left: (seconds) => `${clockText(seconds)} left`,
-  votes: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "vote" : "votes"}`,
-  right: "Right answer",
-  youRight: "You got it right! 🎉",
-  youWrong: "Not this time.",
-  share: (percent) => `${percent}% got it right`,
-  pickOne: "Pick at least one answer.",
-  dismiss: "Hide the poll",
+  poll: t("poll.kicker"),
+  quiz: t("poll.quiz"),
+  tap: t("poll.tap"),
+  pick: t("poll.pick"),
+  vote: t("poll.vote"),
+  voting: t("poll.voting"),
+  voted: t("poll.voted"),
+  change: t("poll.change"),
+  closed: t("poll.closed"),
+  closing: t("poll.closing"),
+  left: (seconds) => t("poll.left", { time: clockText(seconds) }),
+  votes: (n) => t("poll.votes", { count: n, n: n.toLocaleString(locale) }),
+  percent: (percent) => t("poll.percent", { percent: percent.toLocaleString(locale) }),
+  right: t("poll.right"),
+  youRight: t("poll.you_right"),
+  youWrong: t("poll.you_wrong"),
+  share: (percent) => t("poll.share", { percent: percent.toLocaleString(locale) }),
+  pickOne: t("poll.pick_one"),
+  dismiss: t("poll.dismiss"),
 };
 
 const percent = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
@@ -153,12 +154,12 @@ export function setUpPollCard({ ready, onAttention = () => {} }) {
       const share = percent(counts[id] ?? 0, voters);
       button.style.setProperty("--share", showBars ? `${share}%` : "0%");
       const shareText = button.querySelector(".poll-share");
-      shareText.textContent = showBars ? `${share}%` : "";
+      shareText.textContent = showBars ? TEXT.percent(share) : "";
       button.title = showBars ? TEXT.votes(counts[id] ?? 0) : "";
       if (correct.has(id)) shareText.textContent = `✓ ${shareText.textContent}`;
       button.setAttribute(
         "aria-label",
-        [button.querySelector(".poll-label").textContent, showBars ? `${share}%` : "", correct.has(id) ? TEXT.right : ""]
+        [button.querySelector(".poll-label").textContent, showBars ? TEXT.percent(share) : "", correct.has(id) ? TEXT.right : ""]
           .filter(Boolean)
           .join(", "),
       );
@@ -246,7 +247,7 @@ export function setUpPollCard({ ready, onAttention = () => {} }) {
       myVote = ack.vote.option_ids.map(String);
       picked = new Set();
     } else {
-      card.error.textContent = sentence(ack.error?.detail || ack.error?.title || "your vote was not counted.");
+      card.error.textContent = sentence(ack.error?.detail || ack.error?.title || t("poll.not_counted"));
     }
     render();
   }

@@ -14,6 +14,7 @@ import { setUpOverlay } from "./watch-overlay.js";
 import { setUpPinCard } from "./watch-pin.js";
 import { setUpPollCard } from "./watch-poll.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
+import { t } from "./i18n.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const hlsUrl = `/live/${encodeURIComponent(episodeId)}/hls/index.m3u8`;
@@ -46,11 +47,16 @@ const ui = byTestIds([
   "proofs",
 ]);
 
-const STATUS_LABELS = { scheduled: "Coming up", live: "Live", ended: "Ended", cancelled: "Cancelled" };
+const STATUS_LABELS = {
+  scheduled: t("watch.status_scheduled"),
+  live: t("watch.status_live"),
+  ended: t("watch.status_ended"),
+  cancelled: t("watch.status_cancelled"),
+};
 const TRANSPORT_NOTES = {
-  webrtc: "Live in real time.",
-  hls: "Live over HLS, a few seconds behind.",
-  replay: "This show has ended: this is its replay.",
+  webrtc: t("watch.transport_webrtc"),
+  hls: t("watch.transport_hls"),
+  replay: t("watch.transport_replay"),
 };
 
 const state = {
@@ -107,9 +113,12 @@ function renderEpisode(episode) {
   document.title = `${episode.title} · Shopcast`;
   ui.showTitle.textContent = episode.show_title;
   ui.episodeTitle.textContent = episode.title;
-  ui.episodeTime.textContent = `${episodeTime(episode.starts_at, episode.time_zone)} · ${episode.duration_minutes} min`;
+  ui.episodeTime.textContent = t("watch.episode_time", {
+    time: episodeTime(episode.starts_at, episode.time_zone),
+    minutes: episode.duration_minutes,
+  });
   ui.episodeTime.setAttribute("datetime", episode.starts_at);
-  ui.episodeHost.textContent = episode.host_name ? `With ${episode.host_name}` : "";
+  ui.episodeHost.textContent = episode.host_name ? t("watch.with_host", { host: episode.host_name }) : "";
   ui.episodeStatus.textContent = STATUS_LABELS[episode.status] || episode.status;
   ui.episodeStatus.className = `badge badge-${episode.status}`;
   ui.episodeStatus.dataset.status = episode.status;
@@ -147,7 +156,7 @@ function apply(episode) {
       showDrawnProofs();
       break;
     case "cancelled":
-      showClosed("cancelled", "This episode was cancelled", "It will not take place. See you at the next one!");
+      showClosed("cancelled", t("watch.cancelled"), t("watch.cancelled_text"));
       break;
     default:
       break;
@@ -161,9 +170,9 @@ async function refresh() {
     apply(await api.publicEpisode(episodeId));
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      showClosed("missing", "There is no such show", "Check the link you were given.");
+      showClosed("missing", t("watch.missing"), t("watch.missing_text"));
     } else if (state.view === "loading") {
-      message(`${messageOf(error)} Trying again…`);
+      message(t("watch.trying_again", { error: messageOf(error) }));
     }
   } finally {
     state.refreshing = false;
@@ -189,7 +198,7 @@ function showCountdown() {
 
 function tick() {
   const left = new Date(state.episode.starts_at).getTime() - Date.now();
-  ui.countdownValue.textContent = left > 0 ? countdownText(left) : "Any moment now";
+  ui.countdownValue.textContent = left > 0 ? countdownText(left) : t("watch.any_moment");
 }
 
 function countdownText(ms) {
@@ -199,7 +208,7 @@ function countdownText(ms) {
   const hours = Math.floor((seconds % 86400) / 3600);
   const clock = `${pad(hours)}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
   if (days === 0) return clock;
-  return `${days} ${days === 1 ? "day" : "days"} ${clock}`;
+  return t("watch.countdown_days", { count: days, clock });
 }
 
 // --- during the show -----------------------------------------------------------------------
@@ -208,7 +217,7 @@ async function startLive() {
   clearTimeout(state.restartTimer);
   stopPlayer({ hangUp: true });
   setView("live");
-  message("Connecting to the show…");
+  message(t("watch.connecting"));
   const attempt = ++state.starts;
   state.starting = true;
   let player = null;
@@ -219,10 +228,10 @@ async function startLive() {
     state.nextStart = Date.now() + RESTART_AFTER_MS;
     if (error instanceof ApiError && error.status === 409) {
       // Not on air (yet, or any more): the episode's status says which.
-      message("The show is about to start…");
+      message(t("watch.about_to_start"));
       refresh();
     } else {
-      message(`The show cannot be played right now: ${messageOf(error)} Trying again…`);
+      message(t("watch.cannot_play", { error: messageOf(error) }));
     }
     return;
   } finally {
@@ -283,7 +292,7 @@ async function playWebRtc() {
 /** The show ended (the server hung up) or the network failed: the episode's status tells which. */
 async function connectionLost() {
   stopPlayer({ hangUp: false });
-  message("Reconnecting…");
+  message(t("watch.reconnecting"));
   await refresh();
   if (state.view === "live" && !state.player) {
     state.restartTimer = setTimeout(() => state.view === "live" && !state.player && startLive(), RESTART_AFTER_MS);
@@ -301,7 +310,7 @@ async function playHls({ live }) {
   }
   // Loaded only by those who need it; no worker, as the page's CSP allows no blob: scripts.
   const { default: Hls } = await import("hls.js/light");
-  if (!Hls.isSupported()) throw new Error("this browser cannot play HLS video.");
+  if (!Hls.isSupported()) throw new Error(t("watch.no_hls"));
   const hls = new Hls({ enableWorker: false, backBufferLength: live ? 30 : Infinity });
   const player = {
     transport,
@@ -345,10 +354,10 @@ function playNativeHls(transport) {
 function hlsFailed(live) {
   stopPlayer({ hangUp: false });
   if (!live) {
-    message("The replay cannot be played right now.");
+    message(t("watch.replay_unavailable"));
     return;
   }
-  message("Connecting to the show…");
+  message(t("watch.connecting"));
   clearTimeout(state.restartTimer);
   state.restartTimer = setTimeout(() => state.view === "live" && !state.player && startLive(), RESTART_AFTER_MS);
 }
@@ -415,7 +424,7 @@ function renderUnmute() {
   const offered = state.view === "live" && state.playing;
   show(ui.unmute, offered);
   const muted = ui.video.muted;
-  ui.unmute.textContent = muted ? "Tap to unmute" : "Mute";
+  ui.unmute.textContent = muted ? t("watch.unmute") : t("watch.mute");
   ui.unmute.setAttribute("aria-pressed", String(!muted));
   ui.unmute.classList.toggle("unmute-quiet", !muted);
 }
@@ -438,19 +447,19 @@ async function showEnd() {
   pinCard.close();
   keepPolling(false);
   setView("ended");
-  ui.endedTitle.textContent = "This show has ended";
-  ui.endedText.textContent = "Thanks for watching.";
+  ui.endedTitle.textContent = t("watch.ended");
+  ui.endedText.textContent = t("watch.thanks");
   ui.transportNote.textContent = "";
   if (!(await replayAvailable())) return;
   setView("replay");
-  ui.endedText.textContent = "Thanks for watching. Missed something?";
+  ui.endedText.textContent = t("watch.thanks_missed");
   try {
     state.player = await playHls({ live: false });
     ui.player.dataset.transport = "replay";
     ui.transportNote.textContent = TRANSPORT_NOTES.replay;
   } catch (error) {
     setView("ended");
-    ui.endedText.textContent = `The replay cannot be played here: ${messageOf(error)}`;
+    ui.endedText.textContent = t("watch.replay_failed", { error: messageOf(error) });
   }
 }
 
@@ -575,7 +584,7 @@ window.shopcastWatch = {
   },
 };
 
-message("Loading…");
+message(t("page.loading"));
 keepPolling(true);
 refresh();
 showProofs();

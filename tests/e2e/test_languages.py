@@ -7,11 +7,14 @@ import json
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from .conftest import LiveServer, OpenContext, watched_page
+from .conftest import LiveServer, OpenContext, coming_episodes, watched_page
+from .test_live_shopping import StaffApi
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +35,79 @@ def messages(code: str, prefixes: tuple[str, ...]) -> set[str]:
 
 async def visible_text(page: Page) -> str:
     return await page.evaluate("() => document.body.innerText")
+
+
+# The catalogue's areas the watch page and its scripts take their words from.
+WATCH_KEYS = (
+    "watch.",
+    "chat.",
+    "room.",
+    "reactions.",
+    "product.",
+    "pin.",
+    "cart.",
+    "checkout.",
+    "poll.",
+    "giveaway.",
+    "proof.",
+    "draw.",
+    "format.",
+    "page.",
+    "language.",
+)
+# What the brand and the viewers wrote (titles, options, names, messages): shown as written.
+WRITTEN = ", ".join(
+    f"[data-testid={test_id}]"
+    for test_id in (
+        "show-title",
+        "episode-title",
+        "episode-host",
+        "pin-title",
+        "variant",
+        "poll-question",
+        "poll-label",
+        "chat-author",
+        "chat-text",
+        "cart-line-title",
+        "cart-line-label",
+        "checkout-store",
+        "store-address",
+    )
+)
+
+
+async def page_words(page: Page) -> str:
+    """The visible text of the page without what the brand and the viewers wrote."""
+    return await page.evaluate(
+        """(written) => {
+            let text = document.body.innerText;
+            for (const node of document.querySelectorAll(written)) {
+                const own = node.innerText.trim();
+                if (own) text = text.split(own).join("\\n");
+            }
+            return text;
+        }""",
+        WRITTEN,
+    )
+
+
+def words_of(code: str, other: str, text: str) -> list[str]:
+    """The fixed words of `code`'s watch-page messages found in `text` (as words, whatever the case:
+    a badge may be in capitals), but for those `other` language writes the same ("Total", "Message")."""
+    same = {message.casefold() for message in messages(other, WATCH_KEYS)}
+    return sorted(
+        message
+        for message in messages(code, WATCH_KEYS)
+        if message.casefold() not in same and re.search(rf"(?<!\w){re.escape(message)}(?!\w)", text, re.IGNORECASE)
+    )
+
+
+async def assert_in(page: Page, code: str, state: str) -> None:
+    assert await page.evaluate("() => document.documentElement.lang") == code, state
+    other = "en" if code == "fr" else "fr"
+    shown = await page_words(page)
+    assert await page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], f"{state}: too wide"
+    assert words_of(other, code, shown) == [], f"{state}:\n{shown}"
 
 
 async def test_a_french_browser_reads_the_claim_page_in_french_and_can_switch(
@@ -61,3 +137,79 @@ async def test_a_french_browser_reads_the_claim_page_in_french_and_can_switch(
         "Open this link in the browser you entered the giveaway with: it knows your entry."
     )
     watched.console.assert_clean()
+
+
+async def test_a_french_browser_watches_the_show_in_french_and_an_english_one_in_english(
+    live_server: LiveServer, open_context: OpenContext
+) -> None:
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    url = f"{live_server.url}/watch/{episode_id}"
+    context = await open_context("french viewer", viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
+    page = (await watched_page(context)).page
+
+    # Before the show: the countdown.
+    await page.goto(url)
+    await expect(page.get_by_test_id("countdown")).to_be_visible()
+    await expect(page.get_by_test_id("countdown-value")).not_to_be_empty()
+    await expect(page.get_by_test_id("nickname-form")).to_be_visible()
+    await expect(page.get_by_test_id("episode-status")).to_have_text("À venir")
+    assert await page.title() != "Shopcast · Live show"
+    await assert_in(page, "fr", "before the show")
+
+    async with aiohttp.ClientSession(base_url=live_server.url) as http:
+        host = await StaffApi.sign_in(http, "host@demo.shopcast.test")
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/start")
+        lineup: list[dict[str, Any]] = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/lineup")
+        dress = next(p for p in lineup if p["title"] == "Linen wrap dress")
+
+        # Live, with a product pinned and a poll open.
+        await expect(page.get_by_test_id("live-badge")).to_be_visible(timeout=15_000)
+        await expect(page.get_by_test_id("viewer-count")).to_be_visible()
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/pin", {"product_id": dress["id"]}, expect=201)
+        card = page.get_by_test_id("pin-card")
+        await expect(card).to_be_visible()
+        price = card.get_by_test_id("pin-price")
+        await expect(price).to_have_text(re.compile(r"^89,00\s€$"))
+        await assert_in(page, "fr", "live, a product pinned")
+        poll = await host.call(
+            "POST",
+            f"/api/v1/episodes/{episode_id}/polls",
+            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
+            expect=201,
+        )
+        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await expect(page.get_by_test_id("poll-card")).to_be_visible()
+        await expect(page.get_by_test_id("poll-status")).to_have_text("Touchez votre réponse")
+        await assert_in(page, "fr", "live, a poll open")
+        await page.get_by_test_id("poll-option").first.click()
+        await expect(page.get_by_test_id("poll-status")).to_contain_text("1 vote")
+        await assert_in(page, "fr", "live, voted")
+
+        # The product to the front again, in the cart, then the checkout.
+        await page.get_by_test_id("chip-pin").click()
+        await expect(card).to_be_visible()
+        await card.locator("[data-variant-id]:not([disabled])").first.click()
+        await card.get_by_role("button", name="Ajouter au panier").click()
+        await card.get_by_role("button", name="Voir le panier").click()
+        drawer = page.get_by_test_id("cart-drawer")
+        await expect(drawer.get_by_test_id("cart-line")).to_have_count(1)
+        await expect(drawer.get_by_test_id("cart-hold")).to_contain_text("Réservé pour vous pendant")
+        await expect(drawer.get_by_test_id("cart-subtotal")).to_have_text(re.compile(r"^89,00\s€$"))
+        await assert_in(page, "fr", "the cart")
+        await drawer.get_by_role("button", name="Commander").click()
+        await expect(drawer.get_by_label("E-mail")).to_be_visible()
+        await expect(drawer.get_by_test_id("total")).to_be_visible()
+        await expect(drawer.get_by_test_id("place-order")).to_contain_text("Passer la commande")
+        await assert_in(page, "fr", "checkout")
+
+        # An English browser, on the same live page: English only.
+        english = await open_context("english viewer", viewport=PHONE, is_mobile=True, locale="en-GB")
+        page = (await watched_page(english)).page
+        await page.goto(url)
+        await expect(page.get_by_test_id("live-badge")).to_be_visible()
+        await expect(page.get_by_test_id("pin-card")).to_be_visible()
+        await expect(page.get_by_test_id("pin-price")).to_have_text("€89.00")
+        await assert_in(page, "en", "live, in English")
+        await page.get_by_test_id("chip-poll").click()
+        await expect(page.get_by_test_id("poll-card")).to_be_visible()
+        await assert_in(page, "en", "live, the poll in English")

@@ -78,13 +78,29 @@ async def test_the_switcher_s_choice_is_kept_and_wins_over_the_browser(client: A
 
 
 async def test_a_page_not_yet_translated_is_shown_whole_in_english(client: Any) -> None:
-    assert "watch.html" not in pages.TRANSLATED
+    assert "studio.html" not in pages.TRANSLATED
     response = await client.get(
-        "/watch/3f0c1d5e-8a3b-4c7e-9d2a-1b2c3d4e5f60", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+        "/studio/3f0c1d5e-8a3b-4c7e-9d2a-1b2c3d4e5f60", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
     )
     assert response.status == 200
-    assert '<html lang="en">' in await response.text()
+    page = await response.text()
+    assert '<html lang="en">' in page
     assert response.headers["Content-Language"] == "en"
+    # Its chat partials, shared with the translated watch page, are in English too.
+    assert 'placeholder="Say something…"' in page
+
+
+@pytest.mark.parametrize(("accept", "shown"), [("fr-FR,fr;q=0.9", "fr"), ("en-GB,en;q=0.9", "en")])
+async def test_the_watch_page_is_shown_in_the_browser_s_language(client: Any, accept: str, shown: str) -> None:
+    response = await client.get("/watch/3f0c1d5e-8a3b-4c7e-9d2a-1b2c3d4e5f60", headers={"Accept-Language": accept})
+    assert response.status == 200
+    page = await response.text()
+    assert f'<html lang="{shown}">' in page
+    assert response.headers["Content-Language"] == shown
+    assert f"<title>{language.translate(shown, 'watch.title')}</title>" in page
+    number = language.translate(shown, "checkout.order_number").split("{number}")
+    assert f'<p>{number[0]}<strong data-testid="order-number"></strong>{number[1]}</p>' in page
+    assert 'data-testid="language-switcher"' in page
 
 
 def test_names_and_plural_forms() -> None:
