@@ -1,6 +1,7 @@
 // WHIP and WHEP as the pages speak them: one SDP offer with every candidate in it, one answer back.
 
 import { ApiError } from "./api.js";
+import { t } from "./i18n.js";
 
 let configuration = null;
 
@@ -53,11 +54,11 @@ export async function exchangeSdp(pc, endpoint, { token = null } = {}) {
   try {
     response = await fetch(endpoint, { method: "POST", headers, body: pc.localDescription.sdp, credentials: "omit" });
   } catch {
-    throw new ApiError(0, "Shopcast cannot be reached. Check your connection and try again.");
+    throw new ApiError(0, t("api.unreachable"));
   }
   if (response.status !== 201) {
     const problem = await response.json().catch(() => null);
-    const fallback = `The server answered ${response.status} ${response.statusText}.`;
+    const fallback = t("api.answered", { status: response.status, reason: response.statusText });
     const detail = problem?.detail || problem?.title || fallback;
     throw new ApiError(response.status, detail, problem);
   }
