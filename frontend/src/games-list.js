@@ -4,28 +4,46 @@
 
 import { el } from "./dom.js";
 import { money } from "./format.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const TEXT = {
-  status: { draft: "Ready", open: "Open", closed: "Closed", drawn: "Drawn" },
-  votes: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "vote" : "votes"}`,
-  entries: (n) => `${n.toLocaleString(locale)} ${n === 1 ? "entry" : "entries"}`,
-  quiz: "Quiz",
-  several: "Several answers",
-  countdown: (s) => `${s} s countdown`,
-  right: "right answer",
-  share: (p) => `${p}% got it right`,
-  winners: (n) => `${n} ${n === 1 ? "winner" : "winners"}`,
-  keyword: (k) => `Keyword “${k}”`,
-  button: "Enter button",
-  commitment: "Commitment",
-  claim: { pending: "Not claimed yet", claimed: "Claimed", expired: "Not claimed in time" },
-  until: (at) => `until ${new Date(at).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" })}`,
-  round: (r) => (r === 0 ? "" : ` (redraw ${r})`),
-  aViewer: "A viewer",
-  proof: "Proof",
-  delivery: (d) => `Deliver to ${d.name}, ${d.address_line}, ${d.postal_code} ${d.city}, ${d.country}`,
-  pickup: (id) => `Pick up in store ${id}`,
+  status: {
+    draft: t("games.status_draft"),
+    open: t("games.status_open"),
+    closed: t("games.status_closed"),
+    drawn: t("games.status_drawn"),
+  },
+  votes: (n) => t("games.votes", { count: n, n: n.toLocaleString(locale) }),
+  entries: (n) => t("games.entries", { count: n, n: n.toLocaleString(locale) }),
+  quiz: t("games.quiz"),
+  several: t("games.several"),
+  countdown: (s) => t("games.countdown", { seconds: s }),
+  right: t("games.right"),
+  percent: (p) => t("games.percent", { percent: p }),
+  share: (p) => t("games.share", { percent: p }),
+  winners: (n) => t("games.winners", { count: n }),
+  keyword: (k) => t("games.keyword", { keyword: k }),
+  button: t("games.button"),
+  commitment: t("games.commitment"),
+  claim: {
+    pending: t("games.claim_pending"),
+    claimed: t("games.claim_claimed"),
+    expired: t("games.claim_expired"),
+  },
+  until: (at) =>
+    t("games.until", { at: new Date(at).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" }) }),
+  round: (r) => (r === 0 ? "" : ` ${t("games.redraw_round", { round: r })}`),
+  aViewer: t("games.a_viewer"),
+  proof: t("games.proof"),
+  delivery: (d) =>
+    t("games.delivery", {
+      name: d.name,
+      line: d.address_line,
+      postal_code: d.postal_code,
+      city: d.city,
+      country: d.country,
+    }),
+  pickup: (id) => t("games.pickup", { store: id }),
 };
 
 const percent = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
@@ -87,7 +105,7 @@ export function updatePollRow(row, poll, tally) {
     const id = item.dataset.optionId;
     const n = tally.votes?.[id] ?? 0;
     const mark = right.has(id) ? ` ✓ ${TEXT.right}` : "";
-    item.querySelector(".game-row-count").textContent = ` — ${TEXT.votes(n)} (${percent(n, tally.voters)}%)${mark}`;
+    item.querySelector(".game-row-count").textContent = ` — ${TEXT.votes(n)} (${TEXT.percent(percent(n, tally.voters))})${mark}`;
   }
   let total = TEXT.votes(tally.voters ?? 0);
   const share = poll.result?.correct_share;

@@ -6,25 +6,26 @@
 import { ApiError, messageOf } from "./api.js";
 import { el } from "./dom.js";
 import { toMinor } from "./format.js";
+import { t } from "./i18n.js";
 
 const TEXT = {
-  prize: "Prize",
-  picture: "Picture address (optional)",
-  value: "Value",
-  currency: "Currency",
-  winners: "Winners",
-  rules: "Rules viewers read before entering",
-  entry: "How to enter",
-  button: "A button in the player",
-  keyword: "A keyword typed in the chat",
-  keywordLabel: "Keyword",
-  present: "Only viewers in the room at the draw",
-  watch: "Watched at least (minutes of this show)",
-  bought: "Only viewers who bought during this show",
-  claim: "Hours a winner has to claim",
-  save: "Save the giveaway",
-  badValue: "Value: write an amount such as 49.90.",
-  needsKeyword: "Keyword: write the word viewers type in the chat.",
+  prize: t("giveaway_form.prize"),
+  picture: t("giveaway_form.picture"),
+  value: t("giveaway_form.value"),
+  currency: t("giveaway_form.currency"),
+  winners: t("giveaway_form.winners"),
+  rules: t("giveaway_form.rules"),
+  entry: t("giveaway_form.entry"),
+  button: t("giveaway_form.button"),
+  keyword: t("giveaway_form.keyword"),
+  keywordLabel: t("giveaway_form.keyword_label"),
+  present: t("giveaway_form.present"),
+  watch: t("giveaway_form.watch"),
+  bought: t("giveaway_form.bought"),
+  claim: t("giveaway_form.claim"),
+  save: t("giveaway_form.save"),
+  badValue: t("giveaway_form.bad_value"),
+  needsKeyword: t("giveaway_form.needs_keyword"),
 };
 
 let forms = 0;

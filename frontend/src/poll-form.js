@@ -5,31 +5,32 @@
 
 import { ApiError, messageOf } from "./api.js";
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 
 const MIN_OPTIONS = 2;
 const MAX_OPTIONS = 6;
 const DURATIONS = [
-  ["", "No countdown"],
-  ["30", "30 s"],
-  ["60", "1 min"],
-  ["120", "2 min"],
-  ["300", "5 min"],
-  ["600", "10 min"],
+  ["", t("poll_form.no_countdown")],
+  ["30", t("poll_form.seconds", { n: 30 })],
+  ["60", t("poll_form.minutes", { n: 1 })],
+  ["120", t("poll_form.minutes", { n: 2 })],
+  ["300", t("poll_form.minutes", { n: 5 })],
+  ["600", t("poll_form.minutes", { n: 10 })],
 ];
 const TEXT = {
-  question: "Question",
-  option: (n) => `Option ${n}`,
-  product: "or a product",
-  noProduct: "— words only —",
-  right: "Right answer",
-  addOption: "Add an option",
-  remove: "Remove",
-  multiple: "Viewers may pick several answers",
-  change: "Viewers may change their vote",
-  duration: "Countdown",
-  quiz: "A quiz: reveal the right answer at close",
-  needsRight: "Mark the right answer of the quiz.",
-  needsOption: (n) => `Option ${n}: write it or pick a product.`,
+  question: t("poll_form.question"),
+  option: (n) => t("poll_form.option", { n }),
+  optionProduct: (n) => t("poll_form.option_product", { n }),
+  noProduct: t("poll_form.no_product"),
+  right: t("poll_form.right"),
+  addOption: t("poll_form.add_option"),
+  remove: t("poll_form.remove"),
+  multiple: t("poll_form.multiple"),
+  change: t("poll_form.change"),
+  duration: t("poll_form.duration"),
+  quiz: t("poll_form.quiz"),
+  needsRight: t("poll_form.needs_right"),
+  needsOption: (n) => t("poll_form.needs_option", { n }),
 };
 
 let forms = 0;
@@ -107,7 +108,7 @@ export function pollForm({ submits, onSubmit, testId = "poll-form" }) {
       placeholder: TEXT.option(n),
       "data-testid": "poll-option-input",
     });
-    const product = el("select", { name: "product", "aria-label": `${TEXT.option(n)}: ${TEXT.product}` });
+    const product = el("select", { name: "product", "aria-label": TEXT.optionProduct(n) });
     productChoices(product);
     const right = el("input", { type: "checkbox", name: "right", "data-testid": "poll-option-right" });
     const row = el(

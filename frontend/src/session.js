@@ -3,6 +3,7 @@
 
 import { ApiError, api, messageOf, useToken } from "./api.js";
 import { show } from "./dom.js";
+import { t } from "./i18n.js";
 
 const SESSION_KEY = "shopcast.session";
 
@@ -83,7 +84,7 @@ export function setUpSignIn({ form, error, submit, onSignedIn }) {
     const { email, password } = form.elements;
     error.textContent = "";
     submit.disabled = true;
-    submit.textContent = "Signing in…";
+    submit.textContent = t("sign_in.signing_in");
     try {
       const result = await api.logIn(email.value, password.value);
       sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token: result.token, expires_at: result.expires_at }));
@@ -95,7 +96,7 @@ export function setUpSignIn({ form, error, submit, onSignedIn }) {
       password.select();
     } finally {
       submit.disabled = false;
-      submit.textContent = "Sign in";
+      submit.textContent = t("sign_in.submit");
     }
   });
 }

@@ -5,14 +5,21 @@
 import { sentence } from "./api.js";
 import { chatPanel, excerpt, isStaff, messageLine, renderPinned } from "./chat.js";
 import { byTestIds, el, show } from "./dom.js";
+import { t } from "./i18n.js";
 import { floatCounts } from "./reactions.js";
 import { LiveRoom, STATUS_TEXT } from "./room.js";
 
 const TIMEOUT_MINUTES = [1, 5, 10, 30, 60, 1440];
 const SLOW_MODE_SECONDS = [0, 5, 10, 30, 60, 120, 300];
 
-const minutesText = (minutes) => (minutes === 1440 ? "24 h" : minutes >= 60 ? `${minutes / 60} h` : `${minutes} min`);
-const secondsText = (seconds) => (seconds === 0 ? "Off" : seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`);
+const minutesText = (minutes) =>
+  minutes >= 60 ? t("studio_chat.hours", { n: minutes / 60 }) : t("studio_chat.minutes", { n: minutes });
+const secondsText = (seconds) =>
+  seconds === 0
+    ? t("studio_chat.off")
+    : seconds >= 60
+      ? t("studio_chat.minutes", { n: seconds / 60 })
+      : t("studio_chat.seconds", { n: seconds });
 
 /**
  * Sets up the studio's chat for `episodeId`. `onSignInRefused(reason)` runs when the server no longer
@@ -60,7 +67,7 @@ export function setUpStudioChat({
   async function moderate(event, data, done) {
     const ack = await room.send(event, data);
     if (ack.ok) notice(done);
-    else notice(sentence(ack.error?.detail || "the action was refused."), "error");
+    else notice(ack.error?.detail ? sentence(ack.error.detail) : t("studio_chat.refused"), "error");
     return ack;
   }
 
@@ -76,14 +83,14 @@ export function setUpStudioChat({
     const actions = el("div", {
       class: "mod-actions",
       role: "group",
-      "aria-label": `Actions on ${name}'s message`,
+      "aria-label": t("studio_chat.actions_on", { name }),
       "data-testid": "mod-actions",
       hidden: true,
     });
     const toggle = el("button", {
       type: "button",
       class: "mod-toggle",
-      "aria-label": `Moderate ${name}'s message`,
+      "aria-label": t("studio_chat.moderate", { name }),
       "aria-expanded": "false",
       "data-testid": "mod-toggle",
       text: "⋯",
@@ -96,18 +103,22 @@ export function setUpStudioChat({
     const close = () => setOpen(false);
     const pinned = pinnedId === message.id;
     actions.append(
-      actionButton("Reply", "mod-reply", () => {
+      actionButton(t("studio_chat.reply"), "mod-reply", () => {
         close();
         composer.setReply(message);
       }),
       pinned
-        ? actionButton("Unpin", "mod-unpin", () => moderate("chat:unpin", {}, "Unpinned.").then(close))
-        : actionButton("Pin", "mod-pin", () => moderate("chat:pin", target, `${name}'s message is pinned.`).then(close)),
+        ? actionButton(t("studio_chat.unpin"), "mod-unpin", () =>
+            moderate("chat:unpin", {}, t("studio_chat.unpinned")).then(close),
+          )
+        : actionButton(t("studio_chat.pin"), "mod-pin", () =>
+            moderate("chat:pin", target, t("studio_chat.pinned", { name })).then(close),
+          ),
       actionButton(
-        "Delete",
+        t("studio_chat.delete"),
         "mod-delete",
         async () => {
-          const ack = await moderate("chat:delete", target, `${name}'s message was deleted.`);
+          const ack = await moderate("chat:delete", target, t("studio_chat.deleted", { name }));
           if (ack.ok) removeMessage(message.id);
         },
         "button-danger-quiet",
@@ -117,25 +128,25 @@ export function setUpStudioChat({
     if (!isStaff(message.author.role) && !chat.mine(message)) {
       const minutes = el(
         "select",
-        { class: "mod-minutes", "aria-label": "Time-out length", "data-testid": "timeout-minutes" },
+        { class: "mod-minutes", "aria-label": t("studio_chat.timeout_length"), "data-testid": "timeout-minutes" },
         ...TIMEOUT_MINUTES.map((m) => el("option", { value: m, text: minutesText(m), selected: m === 10 })),
       );
       const confirmBan = el(
         "span",
         { class: "mod-confirm", hidden: true },
-        el("span", { text: `Ban ${name} from the brand's chats?` }),
+        el("span", { text: t("studio_chat.ban_question", { name }) }),
         actionButton(
-          "Yes, ban",
+          t("studio_chat.ban_yes"),
           "mod-ban-confirm",
-          () => moderate("chat:ban", target, `${name} is banned and was removed.`).then(close),
+          () => moderate("chat:ban", target, t("studio_chat.banned", { name })).then(close),
           "button-danger-quiet",
         ),
-        actionButton("No", "mod-ban-cancel", () => {
+        actionButton(t("studio_chat.ban_no"), "mod-ban-cancel", () => {
           show(confirmBan, false);
           show(banButton);
         }),
       );
-      const banButton = actionButton("Ban…", "mod-ban", () => {
+      const banButton = actionButton(t("studio_chat.ban"), "mod-ban", () => {
         show(banButton, false);
         show(confirmBan);
       });
@@ -144,15 +155,14 @@ export function setUpStudioChat({
           "span",
           { class: "mod-timeout" },
           minutes,
-          actionButton("Time out", "mod-timeout", () => {
+          actionButton(t("studio_chat.timeout"), "mod-timeout", () => {
             const m = Number(minutes.value);
-            moderate("chat:timeout", { ...target, minutes: m }, `${name} is timed out for ${minutesText(m)}.`).then(
-              close,
-            );
+            const done = t("studio_chat.timed_out", { name, duration: minutesText(m) });
+            moderate("chat:timeout", { ...target, minutes: m }, done).then(close);
           }),
         ),
-        actionButton("Shadow-ban", "mod-shadow-ban", () =>
-          moderate("chat:shadow-ban", target, `${name}'s messages now reach only ${name}.`).then(close),
+        actionButton(t("studio_chat.shadow_ban"), "mod-shadow-ban", () =>
+          moderate("chat:shadow-ban", target, t("studio_chat.shadow_banned", { name })).then(close),
         ),
         banButton,
         confirmBan,
@@ -170,8 +180,8 @@ export function setUpStudioChat({
         type: "button",
         class: "button button-small button-quiet",
         "data-testid": "unpin",
-        text: "Unpin",
-        onclick: () => moderate("chat:unpin", {}, "Unpinned."),
+        text: t("studio_chat.unpin"),
+        onclick: () => moderate("chat:unpin", {}, t("studio_chat.unpinned")),
       }),
     );
     chat.redraw(); // the menus say "Pin" or "Unpin"
@@ -183,11 +193,11 @@ export function setUpStudioChat({
       type: "button",
       class: "button button-small",
       "data-testid": "mark-answered",
-      "aria-label": `Mark ${message.author.name}'s question answered`,
-      text: "Answered",
+      "aria-label": t("studio_chat.mark_answered", { name: message.author.name }),
+      text: t("studio_chat.answered"),
       onclick: async () => {
         answered.disabled = true;
-        const ack = await moderate("chat:answer", { message_id: message.id }, "Marked answered.");
+        const ack = await moderate("chat:answer", { message_id: message.id }, t("studio_chat.marked_answered"));
         if (ack.ok) removeQuestion(message.id);
         else answered.disabled = false;
       },
@@ -196,9 +206,9 @@ export function setUpStudioChat({
       type: "button",
       class: "button button-small button-quiet",
       "data-testid": "pin-question",
-      text: "Pin",
-      title: "Show this question pinned above the viewers' chat",
-      onclick: () => moderate("chat:pin", { message_id: message.id }, "The question is pinned."),
+      text: t("studio_chat.pin"),
+      title: t("studio_chat.pin_question"),
+      onclick: () => moderate("chat:pin", { message_id: message.id }, t("studio_chat.question_pinned")),
     });
     const node = el(
       "li",
@@ -248,7 +258,9 @@ export function setUpStudioChat({
     if (ack.ok) renderSlowMode(seconds);
     else {
       ui.slowMode.value = ui.slowMode.dataset.current ?? "0";
-      ui.slowModeError.textContent = sentence(ack.error?.detail || "slow mode was not changed.");
+      ui.slowModeError.textContent = ack.error?.detail
+        ? sentence(ack.error.detail)
+        : t("studio_chat.slow_mode_unchanged");
     }
   });
 
@@ -303,7 +315,9 @@ export function setUpStudioChat({
       ui.chatStatus.textContent = STATUS_TEXT[status] ?? "";
       show(ui.chatStatus, Boolean(ui.chatStatus.textContent));
       if (status === "refused") onSignInRefused(detail);
-      else if (status === "denied") notice(sentence(detail?.detail || "the chat cannot be opened."), "error");
+      else if (status === "denied") {
+        notice(detail?.detail ? sentence(detail.detail) : t("studio_chat.cannot_open"), "error");
+      }
     },
   };
 

@@ -6,26 +6,27 @@
 import { api, messageOf } from "./api.js";
 import { byTestIds, show } from "./dom.js";
 import { giveawayRow, pollRow, updateEntries, updatePollRow } from "./games-list.js";
+import { t } from "./i18n.js";
 import { pollForm } from "./poll-form.js";
 
 const TEXT = {
-  open: "Open",
-  close: "Close",
-  delete: "Delete",
-  openEntries: "Open entries",
-  closeEntries: "Close entries",
-  draw: "Draw the winners",
-  redraw: "Redraw unclaimed prizes",
-  openNow: "Open it now",
-  saveForLater: "Save for later",
+  open: t("studio_games.open"),
+  close: t("studio_games.close"),
+  delete: t("studio_games.delete"),
+  openEntries: t("studio_games.open_entries"),
+  closeEntries: t("studio_games.close_entries"),
+  draw: t("studio_games.draw"),
+  redraw: t("studio_games.redraw"),
+  openNow: t("studio_games.open_now"),
+  saveForLater: t("studio_games.save_for_later"),
   done: {
-    open: "Open: viewers see it now.",
-    close: "Closed.",
-    delete: "Deleted.",
-    draw: "Drawn: viewers see the winners now.",
-    redraw: "Redrawn: viewers see the new winners.",
+    open: t("studio_games.opened"),
+    close: t("studio_games.closed"),
+    delete: t("studio_games.deleted"),
+    draw: t("studio_games.drawn"),
+    redraw: t("studio_games.redrawn"),
   },
-  failed: (what) => `The lists could not be loaded: ${what}`,
+  failed: (what) => t("studio_games.load_failed", { error: what }),
 };
 const REFRESH_ON = new Set([
   "poll:opened",

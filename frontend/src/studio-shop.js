@@ -6,6 +6,7 @@
 import { api, messageOf } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { clockText, fromMinor, money, toMinor } from "./format.js";
+import { t } from "./i18n.js";
 import { applyStock, DealClock, dealOn, nextPin, priceOf, priceTag, productImage, stockList } from "./product.js";
 
 /** Sets up the studio's product panel for `episodeId`. */
@@ -58,7 +59,7 @@ export function setUpStudioShop({ episodeId }) {
       catalog = brandProducts;
       render();
     } catch (error) {
-      if (attempt === loads) notice(`The lineup could not be loaded: ${messageOf(error)}`, "error");
+      if (attempt === loads) notice(t("studio_shop.load_failed", { error: messageOf(error) }), "error");
     }
   }
 
@@ -66,9 +67,7 @@ export function setUpStudioShop({ episodeId }) {
     const focus = focusKey();
     ui.lineup.replaceChildren(...products.map(row));
     show(ui.lineupEmpty, products.length === 0);
-    ui.lineupHint.textContent = live
-      ? "One tap shows a product over the video for every viewer."
-      : "Go live to show products over the video.";
+    ui.lineupHint.textContent = live ? t("studio_shop.hint_live") : t("studio_shop.hint_off_air");
     refocus(focus);
     renderAdd();
     renderDeal();
@@ -109,8 +108,8 @@ export function setUpStudioShop({ episodeId }) {
       type: "button",
       class: `button button-small ${pinned ? "" : "button-primary"}`,
       "data-testid": pinned ? "unpin-product" : "pin-product",
-      "aria-label": `${pinned ? "Unpin" : "Pin"} ${product.title}`,
-      text: pinned ? "Unpin" : "Pin",
+      "aria-label": t(pinned ? "studio_shop.unpin_label" : "studio_shop.pin_label", { title: product.title }),
+      text: pinned ? t("studio_shop.unpin") : t("studio_shop.pin"),
       disabled: busy || (!pinned && !live),
       onclick: () => (pinned ? unpin() : pinProduct(product)),
     });
@@ -130,13 +129,13 @@ export function setUpStudioShop({ episodeId }) {
           "p",
           { class: "lineup-title" },
           el("span", { "data-testid": "lineup-title", text: product.title }),
-          pinned ? el("span", { class: "badge badge-live", "data-testid": "on-screen", text: "On screen" }) : null,
+          pinned ? el("span", { class: "badge badge-live", "data-testid": "on-screen", text: t("studio_shop.on_screen") }) : null,
         ),
         el(
           "p",
           { class: "lineup-meta" },
           priceTag(priceOf(product, null, pinned ? pin.deal : null), product.currency, "lineup-price"),
-          sold ? el("span", { class: "lineup-bought", "data-testid": "lineup-bought", text: `${sold} sold` }) : null,
+          sold ? el("span", { class: "lineup-bought", "data-testid": "lineup-bought", text: t("studio_shop.sold", { count: sold }) }) : null,
         ),
         stockList(product.variants),
       ),
@@ -146,10 +145,10 @@ export function setUpStudioShop({ episodeId }) {
         toggle,
         el(
           "div",
-          { class: "lineup-tools", role: "group", "aria-label": `Place of ${product.title} in the lineup` },
-          tool("↑", `Move ${product.title} up`, "lineup-up", index === 0, () => move(index, -1)),
-          tool("↓", `Move ${product.title} down`, "lineup-down", index === products.length - 1, () => move(index, 1)),
-          tool("✕", `Take ${product.title} out of the lineup`, "lineup-remove", pinned, () => remove(product)),
+          { class: "lineup-tools", role: "group", "aria-label": t("studio_shop.place_of", { title: product.title }) },
+          tool("↑", t("studio_shop.move_up", { title: product.title }), "lineup-up", index === 0, () => move(index, -1)),
+          tool("↓", t("studio_shop.move_down", { title: product.title }), "lineup-down", index === products.length - 1, () => move(index, 1)),
+          tool("✕", t("studio_shop.take_out", { title: product.title }), "lineup-remove", pinned, () => remove(product)),
         ),
       ),
     );
@@ -186,7 +185,7 @@ export function setUpStudioShop({ episodeId }) {
   function remove(product) {
     saveLineup(
       products.filter((p) => p.id !== product.id).map((p) => p.id),
-      () => `“${product.title}” is out of the lineup.`,
+      () => t("studio_shop.taken_out", { title: product.title }),
     );
   }
 
@@ -212,7 +211,7 @@ export function setUpStudioShop({ episodeId }) {
   async function pinProduct(product) {
     const shown = await act(
       () => api.pin(episodeId, product.id),
-      () => `“${product.title}” is on screen.`,
+      () => t("studio_shop.pinned", { title: product.title }),
     );
     if (shown) showPin(shown);
   }
@@ -221,7 +220,7 @@ export function setUpStudioShop({ episodeId }) {
     const title = pin?.product.title;
     const hidden = await act(
       async () => (await api.unpin(episodeId)) ?? true, // 204: no body
-      () => `“${title}” is no longer on screen.`,
+      () => t("studio_shop.unpinned", { title }),
     );
     if (hidden) showPin(null);
   }
@@ -274,11 +273,19 @@ export function setUpStudioShop({ episodeId }) {
     let text = "";
     if (deal?.active && left > 0) {
       const price = money(deal.price, pin.product.currency);
-      text = `${price} · ${deal.remaining} of ${deal.quantity} left · ${clockText(left)}`;
+      text = t("studio_shop.deal_status", {
+        count: deal.remaining,
+        price,
+        remaining: deal.remaining,
+        quantity: deal.quantity,
+        clock: clockText(left),
+      });
     } else if (deal?.ended_reason) {
-      text = { time: "The deal ran out of time.", sold_out: "The deal sold out.", stopped: "You stopped the deal." }[
-        deal.ended_reason
-      ];
+      text = {
+        time: t("studio_shop.deal_time_up"),
+        sold_out: t("studio_shop.deal_sold_out"),
+        stopped: t("studio_shop.deal_stopped_by_you"),
+      }[deal.ended_reason];
     }
     ui.dealStatus.textContent = text;
     show(ui.dealStatus, Boolean(text));
@@ -303,18 +310,18 @@ export function setUpStudioShop({ episodeId }) {
     const seconds = Number(ui.dealSeconds.value);
     if (price === null) {
       const example = fromMinor(pin.product.price, pin.product.currency);
-      ui.dealError.textContent = `Write the deal price as a number, like ${example}.`;
+      ui.dealError.textContent = t("studio_shop.bad_price", { example });
       ui.dealPrice.focus();
       return;
     }
     if (!ui.dealForm.checkValidity()) {
-      ui.dealError.textContent = "Units from 1, and between 10 and 300 seconds.";
+      ui.dealError.textContent = t("studio_shop.bad_fields");
       ui.dealForm.querySelector(":invalid")?.focus();
       return;
     }
     const started = await act(
       () => api.startDeal(episodeId, { price, quantity, seconds }),
-      () => "The flash deal is on.",
+      () => t("studio_shop.deal_started"),
     );
     if (started) showPin(started, { justStarted: true });
   });
@@ -323,13 +330,13 @@ export function setUpStudioShop({ episodeId }) {
     event.preventDefault();
     const product = catalog.find((p) => p.id === ui.lineupAddSelect.value);
     if (!product) return;
-    saveLineup([...products.map((p) => p.id), product.id], () => `“${product.title}” is in the lineup.`);
+    saveLineup([...products.map((p) => p.id), product.id], () => t("studio_shop.added", { title: product.title }));
   });
 
   ui.stopDeal.addEventListener("click", async () => {
     const stopped = await act(
       () => api.stopDeal(episodeId),
-      () => "The flash deal is stopped.",
+      () => t("studio_shop.deal_stopped"),
     );
     if (stopped) showPin(stopped);
   });

@@ -6,6 +6,7 @@ import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { episodeTime, money, waitText } from "./format.js";
+import { t } from "./i18n.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpStudioChat } from "./studio-chat.js";
 import { setUpStudioGames } from "./studio-games.js";
@@ -53,15 +54,19 @@ const ui = byTestIds([
 ]);
 
 const PHASES = {
-  idle: ["Not live", "Check your picture and sound, then go live."],
-  connecting: ["Connecting…", "Connecting to Shopcast…"],
-  live: ["Live", "You are live: viewers see and hear you."],
-  reconnecting: ["Reconnecting…", "Your connection dropped. The show stays on air while the studio reconnects."],
-  ended: ["Ended", "This show has ended."],
+  idle: [t("studio.phase_idle"), t("studio.phase_idle_detail")],
+  connecting: [t("studio.phase_connecting"), t("studio.phase_connecting_detail")],
+  live: [t("studio.phase_live"), t("studio.phase_live_detail")],
+  reconnecting: [t("studio.phase_reconnecting"), t("studio.phase_reconnecting_detail")],
+  ended: [t("studio.phase_ended"), t("studio.phase_ended_detail")],
 };
-const ON_AIR_WITHOUT_YOU =
-  "This show is live. “Go live again” puts this camera on air when the host's connection has dropped.";
-const STATUS_LABELS = { scheduled: "Scheduled", live: "Live", ended: "Ended", cancelled: "Cancelled" };
+const ON_AIR_WITHOUT_YOU = t("studio.on_air_without_you");
+const STATUS_LABELS = {
+  scheduled: t("studio.status_scheduled"),
+  live: t("studio.status_live"),
+  ended: t("studio.status_ended"),
+  cancelled: t("studio.status_cancelled"),
+};
 
 const state = {
   me: null,
@@ -108,7 +113,11 @@ function renderControls() {
   show(ui.goLive, open && (state.phase === "idle" || state.phase === "connecting") && ui.slotConfirm.hidden);
   ui.goLive.disabled = !hasCamera || state.phase !== "idle";
   ui.goLive.textContent =
-    state.phase === "connecting" ? "Going live…" : status === "live" ? "Go live again" : "Go live";
+    state.phase === "connecting"
+      ? t("studio.going_live")
+      : status === "live"
+        ? t("studio.go_live_again")
+        : t("studio.go_live");
   const onAir = state.phase === "live" || state.phase === "reconnecting";
   const canEnd = onAir || (state.phase === "idle" && status === "live");
   show(ui.endShow, canEnd && ui.endConfirm.hidden);
@@ -123,12 +132,16 @@ function renderControls() {
 
 function renderEpisode(episode) {
   state.episode = episode;
-  document.title = `Shopcast · Studio · ${episode.title}`;
-  ui.showTitle.textContent = episode.title === episode.show_title ? "Studio" : `Studio · ${episode.show_title}`;
+  document.title = t("studio.title_episode", { title: episode.title });
+  ui.showTitle.textContent =
+    episode.title === episode.show_title ? t("studio.studio") : t("studio.studio_show", { show: episode.show_title });
   ui.episodeTitle.textContent = episode.title;
-  ui.episodeTime.textContent = `${episodeTime(episode.starts_at, episode.time_zone)} · ${episode.duration_minutes} min`;
+  ui.episodeTime.textContent = t("studio.episode_time", {
+    time: episodeTime(episode.starts_at, episode.time_zone),
+    minutes: episode.duration_minutes,
+  });
   ui.episodeTime.setAttribute("datetime", episode.starts_at);
-  ui.episodeHost.textContent = episode.host_name ? `Host: ${episode.host_name}` : "";
+  ui.episodeHost.textContent = episode.host_name ? t("studio.host", { name: episode.host_name }) : "";
   ui.episodeStatus.textContent = STATUS_LABELS[episode.status] || episode.status;
   ui.episodeStatus.className = `badge badge-${episode.status}`;
   ui.episodeStatus.dataset.status = episode.status;
@@ -164,10 +177,16 @@ function renderClock() {
 async function refreshSales() {
   try {
     const sales = await api.episodeSales(episodeId);
-    ui.sales.textContent = `${sales.units} sold · ${money(sales.revenue, sales.currency)}`;
+    const revenue = money(sales.revenue, sales.currency);
+    ui.sales.textContent = t("studio.sales", { count: sales.units, units: sales.units, revenue });
     ui.sales.setAttribute(
       "aria-label",
-      `${sales.units} ${sales.units === 1 ? "unit" : "units"} sold in ${sales.orders} ${sales.orders === 1 ? "order" : "orders"}, ${money(sales.revenue, sales.currency)}`,
+      t("studio.sales_label", {
+        count: sales.units,
+        units: t("studio.sales_units", { count: sales.units }),
+        orders: t("studio.sales_orders", { count: sales.orders }),
+        revenue,
+      }),
     );
     show(ui.sales, state.episode?.status === "live");
   } catch {
@@ -177,8 +196,8 @@ async function refreshSales() {
 
 function renderViewers(count) {
   ui.viewerCount.textContent = String(count);
-  ui.viewerLabel.textContent = "watching";
-  ui.viewers.setAttribute("aria-label", `${count} ${count === 1 ? "viewer" : "viewers"} watching`);
+  ui.viewerLabel.textContent = t("studio.watching", { count });
+  ui.viewers.setAttribute("aria-label", t("studio.viewers_label", { count }));
 }
 
 // --- camera and microphone -----------------------------------------------------------------
@@ -195,19 +214,19 @@ function constraintsFor(kind, deviceId) {
 function cameraProblem(error) {
   switch (error?.name) {
     case "NotAllowedError":
-      return "Shopcast may not use your camera and microphone. Allow them in the browser's address bar, then reload.";
+      return t("studio.camera_not_allowed");
     case "NotFoundError":
     case "OverconstrainedError":
-      return "No camera was found. Connect one, then reload.";
+      return t("studio.camera_not_found");
     case "NotReadableError":
-      return "Your camera is busy in another app. Close it there, then reload.";
+      return t("studio.camera_busy");
     default:
-      return `Your camera could not start: ${error?.message || error}`;
+      return t("studio.camera_failed", { error: error?.message || error });
   }
 }
 
 async function startCamera() {
-  ui.cameraMessage.textContent = "Starting your camera…";
+  ui.cameraMessage.textContent = t("studio.starting_camera");
   show(ui.cameraMessage);
   try {
     state.stream = await navigator.mediaDevices.getUserMedia({ video: CONSTRAINTS.video, audio: CONSTRAINTS.audio });
@@ -215,7 +234,7 @@ async function startCamera() {
     try {
       // No microphone is better than no show: try the camera alone.
       state.stream = await navigator.mediaDevices.getUserMedia({ video: CONSTRAINTS.video });
-      showError("No microphone: viewers will see you without sound.");
+      showError(t("studio.no_microphone_warning"));
     } catch {
       ui.cameraMessage.textContent = cameraProblem(error);
       renderControls();
@@ -240,16 +259,18 @@ async function listDevices() {
   } catch {
     return;
   }
-  fillPicker(ui.cameraSelect, devices, "videoinput", "Camera", currentDeviceId("video"));
-  fillPicker(ui.microphoneSelect, devices, "audioinput", "Microphone", currentDeviceId("audio"));
+  const cameras = { numbered: (n) => t("studio.camera_n", { n }), none: t("studio.no_camera") };
+  const microphones = { numbered: (n) => t("studio.microphone_n", { n }), none: t("studio.no_microphone") };
+  fillPicker(ui.cameraSelect, devices, "videoinput", cameras, currentDeviceId("video"));
+  fillPicker(ui.microphoneSelect, devices, "audioinput", microphones, currentDeviceId("audio"));
 }
 
-function fillPicker(select, devices, kind, noun, selected) {
+function fillPicker(select, devices, kind, names, selected) {
   const mine = devices.filter((d) => d.kind === kind && d.deviceId);
   select.replaceChildren(
-    ...mine.map((d, i) => el("option", { value: d.deviceId, text: d.label || `${noun} ${i + 1}` })),
+    ...mine.map((d, i) => el("option", { value: d.deviceId, text: d.label || names.numbered(i + 1) })),
   );
-  if (mine.length === 0) select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()}` }));
+  if (mine.length === 0) select.replaceChildren(el("option", { value: "", text: names.none }));
   if (selected) select.value = selected;
 }
 
@@ -388,10 +409,10 @@ function offSlot(episode, now = Date.now()) {
   const ends = Date.parse(episode.ends_at);
   const planned = episodeTime(episode.starts_at, episode.time_zone);
   if (now < starts - SLOT_MARGIN_MS) {
-    return `This episode is planned for ${planned}, in ${waitText((starts - now) / 1000)}. Go live now anyway?`;
+    return t("studio.slot_early", { planned, wait: waitText((starts - now) / 1000) });
   }
   if (now > ends + SLOT_MARGIN_MS) {
-    return `This episode's slot (${planned}) ended ${waitText((now - ends) / 1000)} ago. Go live now anyway?`;
+    return t("studio.slot_late", { planned, wait: waitText((now - ends) / 1000) });
   }
   return null;
 }
@@ -470,11 +491,7 @@ async function refreshEpisode() {
   }
   renderEpisode(episode);
   if (episode.status === "ended" || episode.status === "cancelled") {
-    showEnded(
-      episode.status === "cancelled"
-        ? "This episode was cancelled."
-        : "This show has ended: it was ended from another place, or the connection was lost for too long.",
-    );
+    showEnded(episode.status === "cancelled" ? t("studio.cancelled") : t("studio.ended_elsewhere"));
     return "over";
   }
   return "open";
@@ -486,7 +503,7 @@ function showEnded(detail) {
   closeConnection();
   stopCamera();
   show(ui.cameraMessage);
-  ui.cameraMessage.textContent = "The show is over. Thank you!";
+  ui.cameraMessage.textContent = t("studio.over_thanks");
   setPhase("ended", detail);
 }
 
@@ -510,7 +527,7 @@ ui.confirmEnd.addEventListener("click", async () => {
     const ended = await api.endEpisode(episodeId);
     show(ui.endConfirm, false);
     renderEpisode(ended);
-    showEnded("You ended the show. Its replay is on the watch page.");
+    showEnded(t("studio.you_ended"));
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 409 && (await refreshEpisode()) === "over")) {
       showError(messageOf(error));
@@ -529,7 +546,7 @@ function showSignIn(message = "") {
   showSignInForm(ui, message);
 }
 
-const EXPIRED = "Your sign-in has expired. Please sign in again.";
+const EXPIRED = t("sign_in.expired");
 onUnauthorized(() => showSignIn(EXPIRED));
 
 const shop = setUpStudioShop({ episodeId });
@@ -562,7 +579,7 @@ ui.signOut.addEventListener("click", () => {
   state.stream = null;
   state.episode = null;
   showSignIn();
-  notify("You are signed out.");
+  notify(t("sign_in.signed_out"));
 });
 
 async function enterStudio(me) {
@@ -580,7 +597,8 @@ async function enterStudio(me) {
   try {
     episode = await api.publicEpisode(episodeId);
   } catch (error) {
-    ui.episodeTitle.textContent = error instanceof ApiError && error.status === 404 ? "No such episode" : "Studio";
+    ui.episodeTitle.textContent =
+      error instanceof ApiError && error.status === 404 ? t("studio.no_episode") : t("studio.studio");
     ui.cameraMessage.textContent = "";
     showError(messageOf(error));
     return;
@@ -591,7 +609,7 @@ async function enterStudio(me) {
     await api.broadcast(episodeId); // brand staff only: say so now rather than at "Go live"
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
-    ui.cameraMessage.textContent = "This studio is for the brand's hosts and managers.";
+    ui.cameraMessage.textContent = t("studio.staff_only");
     showError(messageOf(error));
     return;
   }
@@ -599,8 +617,8 @@ async function enterStudio(me) {
   loadShop(episode);
   if (episode.status === "ended" || episode.status === "cancelled") {
     const cancelled = episode.status === "cancelled";
-    setPhase("ended", cancelled ? "This episode was cancelled." : "This show has ended. Its replay is online.");
-    ui.cameraMessage.textContent = cancelled ? "Cancelled" : "The show is over.";
+    setPhase("ended", cancelled ? t("studio.cancelled") : t("studio.ended_replay"));
+    ui.cameraMessage.textContent = cancelled ? t("studio.cancelled_short") : t("studio.over");
     return;
   }
   setPhase("idle");
@@ -614,15 +632,15 @@ async function loadShop(episode) {
     const { brand_slug: brandSlug } = await api.publicShow(episode.show_id);
     await shop.load(brandSlug);
   } catch (error) {
-    notify(`The products could not be loaded: ${messageOf(error)}`, "error");
+    notify(t("studio.products_failed", { error: messageOf(error) }), "error");
   }
 }
 
 async function start() {
   if (!window.RTCPeerConnection || !navigator.mediaDevices?.getUserMedia) {
     show(ui.studio);
-    ui.episodeTitle.textContent = "This browser cannot go live";
-    ui.cameraMessage.textContent = "Use a recent Chrome, Edge, Firefox or Safari on a secure (https) address.";
+    ui.episodeTitle.textContent = t("studio.unsupported");
+    ui.cameraMessage.textContent = t("studio.unsupported_hint");
     return;
   }
   const saved = savedSession();
