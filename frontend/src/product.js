@@ -80,14 +80,17 @@ export function priceTag({ now, was }, currency, testId = "price") {
 export function stockList(variants) {
   return el(
     "ul",
-    { class: "variant-stock-list", "aria-label": "Stock" },
+    { class: "variant-stock-list", "aria-label": t("product.stock") },
     ...variants.map((variant) =>
       el("li", {
         class: "variant-stock",
         "data-testid": "variant-stock",
         "data-variant-id": variant.id,
         "data-sold-out": variant.stock <= 0,
-        text: `${variantName(variant)}: ${variant.stock <= 0 ? "sold out" : variant.stock.toLocaleString(locale)}`,
+        text: t("product.stock_chip", {
+          variant: variantName(variant),
+          stock: variant.stock <= 0 ? t("product.stock_sold_out") : variant.stock.toLocaleString(locale),
+        }),
       }),
     ),
   );

@@ -13,6 +13,8 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
+from shopcast import demo
+
 from .conftest import LiveServer, OpenContext, coming_episodes, watched_page
 from .test_live_shopping import StaffApi
 
@@ -55,6 +57,18 @@ WATCH_KEYS = (
     "page.",
     "language.",
 )
+# The areas the studio and its scripts take their words from.
+STUDIO_KEYS = (
+    *WATCH_KEYS,
+    "studio.",
+    "studio_chat.",
+    "studio_shop.",
+    "studio_games.",
+    "games.",
+    "poll_form.",
+    "giveaway_form.",
+    "sign_in.",
+)
 # What the brand and the viewers wrote (titles, options, names, messages): shown as written.
 WRITTEN = ", ".join(
     f"[data-testid={test_id}]"
@@ -72,6 +86,10 @@ WRITTEN = ", ".join(
         "cart-line-label",
         "checkout-store",
         "store-address",
+        "lineup-title",
+        "variant-stock",
+        "deal-product",
+        "staff-poll-question",
     )
 )
 
@@ -91,13 +109,13 @@ async def page_words(page: Page) -> str:
     )
 
 
-def words_of(code: str, other: str, text: str) -> list[str]:
-    """The fixed words of `code`'s watch-page messages found in `text` (as words, whatever the case:
-    a badge may be in capitals), but for those `other` language writes the same ("Total", "Message")."""
-    same = {message.casefold() for message in messages(other, WATCH_KEYS)}
+def words_of(code: str, other: str, text: str, areas: tuple[str, ...] = WATCH_KEYS) -> list[str]:
+    """The fixed words of `code`'s messages of these areas found in `text` (as words, whatever the
+    case: a badge may be in capitals), but for those `other` language writes the same ("Total")."""
+    same = {message.casefold() for message in messages(other, areas)}
     return sorted(
         message
-        for message in messages(code, WATCH_KEYS)
+        for message in messages(code, areas)
         if message.casefold() not in same and re.search(rf"(?<!\w){re.escape(message)}(?!\w)", text, re.IGNORECASE)
     )
 
@@ -213,3 +231,36 @@ async def test_a_french_browser_watches_the_show_in_french_and_an_english_one_in
         await page.get_by_test_id("chip-poll").click()
         await expect(page.get_by_test_id("poll-card")).to_be_visible()
         await assert_in(page, "en", "live, the poll in English")
+
+
+async def test_a_french_host_runs_the_show_from_a_french_studio(
+    live_server: LiveServer, open_context: OpenContext
+) -> None:
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    laptop = {"width": 1280, "height": 800}
+    page = (await watched_page(await open_context("french host", viewport=laptop, locale="fr-FR"))).page
+    async with aiohttp.ClientSession(base_url=live_server.url) as http:
+        host = await StaffApi.sign_in(http, "host@demo.shopcast.test")
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/start")
+        lineup: list[dict[str, Any]] = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/lineup")
+
+        await page.goto(f"{live_server.url}/studio/{episode_id}")
+        assert await page.evaluate("() => document.documentElement.lang") == "fr"
+        await page.get_by_test_id("email").fill("host@demo.shopcast.test")
+        await page.get_by_test_id("password").fill(demo.PASSWORD)
+        await page.get_by_test_id("sign-in-submit").click()
+        await expect(page.get_by_test_id("studio-room")).to_be_visible()
+        await expect(page.get_by_test_id("lineup-item").first).to_be_visible()
+        await expect(page.get_by_test_id("variant-stock").first).to_have_text(re.compile(r"^.+\u00a0: \d+$"))
+        await host.call("POST", f"/api/v1/episodes/{episode_id}/pin", {"product_id": lineup[0]["id"]}, expect=201)
+        await expect(page.get_by_test_id("deal-form")).to_be_visible()
+        poll = await host.call(
+            "POST",
+            f"/api/v1/episodes/{episode_id}/polls",
+            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
+            expect=201,
+        )
+        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await expect(page.get_by_test_id("staff-poll").first).to_be_visible()
+        shown = await page_words(page)
+        assert words_of("en", "fr", shown, STUDIO_KEYS) == [], shown

@@ -78,16 +78,14 @@ async def test_the_switcher_s_choice_is_kept_and_wins_over_the_browser(client: A
 
 
 async def test_a_page_not_yet_translated_is_shown_whole_in_english(client: Any) -> None:
-    assert "studio.html" not in pages.TRANSLATED
-    response = await client.get(
-        "/studio/3f0c1d5e-8a3b-4c7e-9d2a-1b2c3d4e5f60", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
-    )
+    assert "manage.html" not in pages.TRANSLATED
+    response = await client.get("/manage", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert response.status == 200
     page = await response.text()
     assert '<html lang="en">' in page
     assert response.headers["Content-Language"] == "en"
-    # Its chat partials, shared with the translated watch page, are in English too.
-    assert 'placeholder="Say something…"' in page
+    # Its sign-in form, shared with the translated studio, is in English too.
+    assert f">{language.translate('en', 'sign_in.submit')}<" in page
 
 
 @pytest.mark.parametrize(("accept", "shown"), [("fr-FR,fr;q=0.9", "fr"), ("en-GB,en;q=0.9", "en")])
