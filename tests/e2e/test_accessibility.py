@@ -111,6 +111,13 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         )
         assert first_screen == COCKPIT, f"below the first screen: {set(COCKPIT) - set(first_screen)}"
         assert await studio.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
+        # Hosts also stream from a phone: the studio on a small one.
+        small = {"width": 360, "height": 740}
+        phone_studio = (await watched_page(await open_context("phone host", viewport=small, is_mobile=True))).page
+        await phone_studio.goto(f"{live_server.url}/studio/{episode_id}")
+        await sign_in(phone_studio, "host@demo.shopcast.test", demo.PASSWORD)
+        await expect(phone_studio.get_by_test_id("studio-room")).to_be_visible()
+        await check("studio, live (small phone)", phone_studio)
 
         laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP))).page
         await laptop.goto(f"{live_server.url}/watch/{episode_id}")
