@@ -5,7 +5,7 @@
 import { ApiError, api, messageOf } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { money } from "./format.js";
-import { countries, homeCountry } from "./countries.js";
+import { countries, countryName, homeCountry } from "./countries.js";
 import { webUrl } from "./product.js";
 import { locale, t } from "./i18n.js";
 
@@ -315,7 +315,9 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
 }
 
 const addressText = (address) =>
-  [address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country].filter(Boolean).join(", ");
+  [address.line1, address.line2, `${address.postal_code} ${address.city}`, address.country && countryName(address.country)]
+    .filter(Boolean)
+    .join(", ");
 
 /** A random UUID (v4) for the Idempotency-Key, also where crypto.randomUUID is missing (plain http). */
 function newKey() {

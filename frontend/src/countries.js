@@ -25,6 +25,15 @@ export function countries() {
   return found.sort((x, y) => x[1].localeCompare(y[1], locale));
 }
 
+/** "France" for "FR" in the reader's language (the code itself when the browser cannot name it). */
+export function countryName(code) {
+  try {
+    return new Intl.DisplayNames(locale, { type: "region", fallback: "code" }).of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
 /** The reader's country from the browser's language ("en-GB" → GB), else France. */
 export function homeCountry() {
   try {

@@ -79,11 +79,16 @@ export function setUpChat({
     show(ui.chatStatus, Boolean(text));
   }
 
+  // "N watching" is a live figure: before the show and on the replay it would mislead.
+  let episodeLive = false;
+  let viewersKnown = false;
+
   function renderViewers(count) {
+    viewersKnown = true;
     const n = count.toLocaleString(locale);
     ui.viewerCount.textContent = t("chat.watching", { count, n });
     ui.viewerCount.setAttribute("aria-label", t("chat.viewers_watching", { count, n }));
-    show(ui.viewerCount);
+    show(ui.viewerCount, episodeLive);
   }
 
   function renderSlowMode(seconds) {
@@ -108,6 +113,8 @@ export function setUpChat({
 
   function setEpisodeStatus(status) {
     episodeOpen = status === "scheduled" || status === "live";
+    episodeLive = status === "live";
+    show(ui.viewerCount, episodeLive && viewersKnown);
     ui.chatClosed.textContent =
       status === "cancelled" ? t("chat.closed_cancelled") : t("chat.closed_ended");
     renderForms();

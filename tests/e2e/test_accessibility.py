@@ -51,6 +51,7 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     phone = (await watched_page(await open_context("viewer", viewport=PHONE, is_mobile=True, has_touch=True))).page
     await phone.goto(f"{live_server.url}/watch/{episode_id}")
     await expect(phone.get_by_test_id("countdown")).to_be_visible()
+    await expect(phone.get_by_test_id("viewer-count")).to_be_hidden()  # a live figure, shown only live
     await check("watch, before the show (phone)", phone)
 
     async with aiohttp.ClientSession(base_url=live_server.url) as http:
@@ -127,6 +128,8 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await host.call("POST", f"/api/v1/episodes/{episode_id}/end")
         await phone.reload()
         await expect(phone.get_by_test_id("chat")).to_be_visible()
+        await expect(phone.get_by_test_id("ended")).to_be_visible()
+        await expect(phone.get_by_test_id("viewer-count")).to_be_hidden()
         await check("watch, after the show (phone)", phone)
 
     assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
