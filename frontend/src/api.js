@@ -69,6 +69,8 @@ export const api = {
   episodeSales: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/sales`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
   publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
+  /** The show's coming and live episodes, soonest first. */
+  showEpisodes: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}/episodes`),
   replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
 
   // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.

@@ -35,6 +35,7 @@ const ui = byTestIds([
   "ended-title",
   "ended-text",
   "play-replay",
+  "next-episode",
   "player-message",
   "stall-message",
   "unmute",
@@ -442,6 +443,23 @@ ui.video.addEventListener("resize", () => {
 
 // --- after the show ------------------------------------------------------------------------
 
+/** After this episode (over or cancelled): the show's next one, so the viewer knows when to come back. */
+async function pointToNextEpisode() {
+  try {
+    const coming = await api.showEpisodes(state.episode.show_id);
+    const next = coming.find((e) => e.id !== episodeId && (e.status === "scheduled" || e.status === "live"));
+    if (!next) return;
+    ui.nextEpisode.href = `/watch/${encodeURIComponent(next.id)}`;
+    ui.nextEpisode.textContent =
+      next.status === "live"
+        ? t("watch.next_episode_live")
+        : t("watch.next_episode", { time: episodeTime(next.starts_at, next.time_zone) });
+    show(ui.nextEpisode);
+  } catch {
+    // Without it the page still says the show is over.
+  }
+}
+
 async function showEnd() {
   stopPlayer({ hangUp: false }); // the server has closed it already
   pinCard.close();
@@ -450,6 +468,7 @@ async function showEnd() {
   ui.endedTitle.textContent = t("watch.ended");
   ui.endedText.textContent = t("watch.thanks");
   ui.transportNote.textContent = "";
+  pointToNextEpisode();
   if (!(await replayAvailable())) return;
   setView("replay");
   ui.endedText.textContent = t("watch.thanks_missed");
@@ -488,6 +507,8 @@ function showClosed(view, title, text) {
   if (view === "missing") {
     ui.episodeTitle.textContent = title;
     chat.close();
+  } else {
+    pointToNextEpisode();
   }
   for (const card of cards) card.close();
 }

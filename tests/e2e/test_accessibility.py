@@ -130,6 +130,11 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await expect(phone.get_by_test_id("chat")).to_be_visible()
         await expect(phone.get_by_test_id("ended")).to_be_visible()
         await expect(phone.get_by_test_id("viewer-count")).to_be_hidden()
+        # The end of a weekly show says when the next episode is, and links to it.
+        following = (await coming_episodes(live_server))[0]
+        next_episode = phone.get_by_test_id("next-episode")
+        await expect(next_episode).to_contain_text("Next episode: ")
+        await expect(next_episode).to_have_attribute("href", f"/watch/{following['id']}")
         await check("watch, after the show (phone)", phone)
 
     assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
