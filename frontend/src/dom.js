@@ -31,3 +31,22 @@ export function byTestIds(ids, root = document) {
 export function show(node, visible = true) {
   node.hidden = !visible;
 }
+
+// Good news (a pin shown, a message deleted) is read at a glance, then goes; a refusal stays until
+// the next action replaces it.
+const NOTICE_SECONDS = 8;
+
+/** `say(text, kind)` for a notice line: "ok" and "info" clear themselves, "error" and "warning" stay. */
+export function noticeLine(node) {
+  let timer = 0;
+  return (text, kind = "ok") => {
+    clearTimeout(timer);
+    node.textContent = text;
+    node.dataset.kind = kind;
+    if (text && (kind === "ok" || kind === "info")) {
+      timer = setTimeout(() => {
+        node.textContent = "";
+      }, NOTICE_SECONDS * 1000);
+    }
+  };
+}

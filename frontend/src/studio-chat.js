@@ -4,7 +4,7 @@
 
 import { sentence } from "./api.js";
 import { chatPanel, excerpt, isStaff, messageLine, renderPinned } from "./chat.js";
-import { byTestIds, el, show } from "./dom.js";
+import { byTestIds, el, noticeLine, show } from "./dom.js";
 import { t } from "./i18n.js";
 import { floatCounts } from "./reactions.js";
 import { LiveRoom, STATUS_TEXT } from "./room.js";
@@ -58,10 +58,7 @@ export function setUpStudioChat({
   });
   composer.slowed = false;
 
-  function notice(text, kind = "ok") {
-    ui.moderationNotice.textContent = text;
-    ui.moderationNotice.dataset.kind = kind;
-  }
+  const notice = noticeLine(ui.moderationNotice);
 
   /** Send a moderation event; says what happened, or why it was refused. Resolves with the ack. */
   async function moderate(event, data, done) {

@@ -4,7 +4,7 @@
 // giveaway:*), which also keeps the counts here live.
 
 import { api, messageOf } from "./api.js";
-import { byTestIds, show } from "./dom.js";
+import { byTestIds, noticeLine, show } from "./dom.js";
 import { giveawayRow, pollRow, updateEntries, updatePollRow } from "./games-list.js";
 import { t } from "./i18n.js";
 import { pollForm } from "./poll-form.js";
@@ -85,10 +85,7 @@ export function setUpStudioGames({ episodeId }) {
   });
   ui.studioPollForm.append(form.form);
 
-  function notice(text, kind = "ok") {
-    ui.gamesNotice.textContent = text;
-    ui.gamesNotice.dataset.kind = kind;
-  }
+  const notice = noticeLine(ui.gamesNotice);
 
   async function load() {
     const attempt = ++loads;

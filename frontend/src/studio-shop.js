@@ -4,7 +4,7 @@
 // viewers see comes back through the room (pin:*, deal:*, stock:changed, sales:bought).
 
 import { api, messageOf } from "./api.js";
-import { byTestIds, el, show } from "./dom.js";
+import { byTestIds, el, noticeLine, show } from "./dom.js";
 import { clockText, fromMinor, money, toMinor } from "./format.js";
 import { t } from "./i18n.js";
 import { applyStock, DealClock, dealOn, nextPin, priceOf, priceTag, productImage, stockList } from "./product.js";
@@ -43,10 +43,7 @@ export function setUpStudioShop({ episodeId }) {
   let loads = 0;
   const dealClock = new DealClock();
 
-  function notice(text, kind = "ok") {
-    ui.shopNotice.textContent = text;
-    ui.shopNotice.dataset.kind = kind;
-  }
+  const notice = noticeLine(ui.shopNotice);
 
   /** The lineup, and the brand's products (by its slug) that can be added to it. */
   async function load(brandSlug) {

@@ -4,7 +4,7 @@
 
 import "./studio.css";
 import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "./api.js";
-import { byTestIds, el, show } from "./dom.js";
+import { byTestIds, el, noticeLine, show } from "./dom.js";
 import { episodeTime, money, waitText } from "./format.js";
 import { t } from "./i18n.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
@@ -83,10 +83,7 @@ const state = {
 
 const publishing = () => ["connecting", "live", "reconnecting"].includes(state.phase);
 
-function notify(message, kind = "info") {
-  ui.notice.textContent = message;
-  ui.notice.dataset.kind = kind;
-}
+const notify = noticeLine(ui.notice);
 
 function showError(message) {
   ui.studioError.textContent = message;

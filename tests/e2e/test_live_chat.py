@@ -151,6 +151,8 @@ async def test_viewers_and_the_host_chat_and_the_host_moderates(
     for page in (a, b, studio):
         await expect(message(page, "blue")).to_have_count(0)
     await expect(studio.get_by_test_id("moderation-notice")).to_have_text("Ada's message was deleted.")
+    # Good news goes by itself after a few seconds, without the host dismissing it.
+    await expect(studio.get_by_test_id("moderation-notice")).to_be_empty(timeout=15_000)
     # The reply stays; its quote no longer shows the deleted words.
     for page in (a, b):
         quote = message(page, "I'd like to know too").get_by_test_id("chat-quote")
