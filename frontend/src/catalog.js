@@ -6,7 +6,7 @@ import { api, messageOf } from "./api.js";
 import { byTestIds, el, show } from "./dom.js";
 import { priceOf, priceTag, productImage, stockList } from "./product.js";
 import { setUpProductForm } from "./product-form.js";
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const FEED_FORMATS = { csv: "csv", json: "json" };
 
@@ -49,7 +49,7 @@ export function setUpCatalog({ notify }) {
       products = created ? [...products, saved] : products.map((p) => (p.id === saved.id ? saved : p));
       products.sort((a, b) => a.title.localeCompare(b.title, locale));
       render();
-      notify(created ? `“${saved.title}” is in the catalog.` : `“${saved.title}” is saved.`);
+      notify(created ? t("catalog.created", { title: saved.title }) : t("catalog.saved", { title: saved.title }));
       ui.productList.querySelector(`[data-product-id="${CSS.escape(saved.id)}"] button`)?.focus();
     },
     onClosed: () => ui.newProduct.focus(),
@@ -72,7 +72,7 @@ export function setUpCatalog({ notify }) {
       currency = commerce?.currency ?? list[0]?.currency ?? currency;
       render();
     } catch (error) {
-      if (attempt === loads) notify(`The products could not be loaded: ${messageOf(error)}`, "error");
+      if (attempt === loads) notify(t("catalog.failed", { error: messageOf(error) }), "error");
     } finally {
       if (attempt === loads) show(ui.productsLoading, false);
     }
@@ -81,9 +81,7 @@ export function setUpCatalog({ notify }) {
   function render() {
     ui.productList.replaceChildren(...products.map(row));
     show(ui.noProducts, products.length === 0);
-    ui.noProducts.textContent = canEdit()
-      ? "No products yet. Create one, or import your shop's product feed."
-      : "No products yet.";
+    ui.noProducts.textContent = canEdit() ? t("catalog.none_manager") : t("catalog.none");
   }
 
   function row(product) {
@@ -108,8 +106,8 @@ export function setUpCatalog({ notify }) {
             type: "button",
             class: "button button-small",
             "data-testid": "edit-product",
-            "aria-label": `Edit ${product.title}`,
-            text: "Edit",
+            "aria-label": t("catalog.edit_label", { title: product.title }),
+            text: t("catalog.edit"),
             onclick: () => {
               show(ui.importForm, false);
               form.open(product);
@@ -132,7 +130,7 @@ export function setUpCatalog({ notify }) {
     try {
       ui.importContent.value = await file.text();
     } catch (error) {
-      ui.importError.textContent = `The file could not be read: ${error.message || error}`;
+      ui.importError.textContent = t("catalog.read_failed", { error: error.message || error });
     }
   });
 
@@ -141,36 +139,38 @@ export function setUpCatalog({ notify }) {
     ui.importError.textContent = "";
     const content = ui.importContent.value;
     if (!content.trim()) {
-      ui.importError.textContent = "Pick a file or paste the feed first.";
+      ui.importError.textContent = t("catalog.nothing");
       ui.importContent.focus();
       return;
     }
     ui.importSubmit.disabled = true;
-    ui.importSubmit.textContent = "Importing…";
+    ui.importSubmit.textContent = t("catalog.importing");
     show(ui.importReport, false);
     try {
       report(await api.importCatalog(membership.brand.slug, fields.format.value, content));
       await load();
     } catch (error) {
-      ui.importError.textContent = `Nothing was imported: ${messageOf(error)}`;
+      ui.importError.textContent = t("catalog.import_failed", { error: messageOf(error) });
     } finally {
       ui.importSubmit.disabled = false;
-      ui.importSubmit.textContent = "Import";
+      ui.importSubmit.textContent = t("catalog.import");
     }
   });
 
   function report({ rows, created, updated, variants, errors }) {
-    const plural = (n, word) => `${n.toLocaleString(locale)} ${word}${n === 1 ? "" : "s"}`;
-    const parts = [
-      `${plural(rows, "row")} read`,
-      `${plural(created, "product")} created`,
-      `${updated.toLocaleString(locale)} updated`,
-      `${plural(variants, "variant")} saved`,
-    ];
-    const rejected = errors.length ? ` ${plural(errors.length, "row")} not imported:` : "";
-    ui.importSummary.textContent = `${parts.join(", ")}.${rejected}`;
+    const count = (key, n) => t(key, { count: n, n: n.toLocaleString(locale) });
+    const summary = t("catalog.report", {
+      rows: count("catalog.rows_read", rows),
+      created: count("catalog.products_created", created),
+      updated: count("catalog.products_updated", updated),
+      variants: count("catalog.variants_saved", variants),
+    });
+    const rejected = errors.length ? ` ${count("catalog.rejected", errors.length)}` : "";
+    ui.importSummary.textContent = `${summary}${rejected}`;
     ui.importErrors.replaceChildren(
-      ...errors.map((e) => el("li", { "data-testid": "import-error-row", text: `line ${e.line}: ${e.reason}` })),
+      ...errors.map((e) =>
+        el("li", { "data-testid": "import-error-row", text: t("catalog.error_row", { line: e.line, reason: e.reason }) }),
+      ),
     );
     show(ui.importReport);
     ui.importReport.dataset.kind = errors.length ? "partial" : "ok";

@@ -3,8 +3,14 @@
 import { ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { episodeTime } from "./format.js";
+import { t } from "./i18n.js";
 
-const STATUS_LABELS = { scheduled: "Scheduled", live: "Live now", ended: "Ended", cancelled: "Cancelled" };
+const statusLabels = () => ({
+  scheduled: t("episodes.status_scheduled"),
+  live: t("episodes.status_live"),
+  ended: t("episodes.status_ended"),
+  cancelled: t("episodes.status_cancelled"),
+});
 
 /**
  * Fill `list` with one row per episode.
@@ -22,10 +28,10 @@ function episodeRow(episode, options) {
   const when = episodeTime(episode.starts_at, show.time_zone);
   const details = [];
   if (episode.title && episode.title !== show.title) details.push(episode.title);
-  details.push(episode.host_name ? `Host: ${episode.host_name}` : "No host yet");
-  details.push(`${episode.duration_minutes} min`);
-  if (episode.is_one_off) details.push("One-off");
-  if (episode.is_moved) details.push("Moved");
+  details.push(episode.host_name ? t("episodes.host", { name: episode.host_name }) : t("episodes.no_host"));
+  details.push(t("manager.minutes", { n: episode.duration_minutes }));
+  if (episode.is_one_off) details.push(t("episodes.one_off"));
+  if (episode.is_moved) details.push(t("episodes.moved"));
 
   const actions = el("div", { class: "episode-actions" });
   const row = el(
@@ -43,7 +49,7 @@ function episodeRow(episode, options) {
       el("span", {
         class: `badge badge-${episode.status}`,
         "data-testid": "episode-status",
-        text: STATUS_LABELS[episode.status] || episode.status,
+        text: statusLabels()[episode.status] || episode.status,
       }),
     ),
     el("p", { class: "episode-details", "data-testid": "episode-details", text: details.join(" · ") }),
@@ -63,13 +69,13 @@ function episodeLinks(episode, { canPresent, onGames }) {
         type: "button",
         class: "link",
         "data-testid": "games-button",
-        text: "Polls & giveaways",
+        text: t("manager_games.heading"),
         onclick: () => onGames(episode),
       }),
     );
   }
   if (canPresent && (episode.status === "scheduled" || episode.status === "live")) {
-    links.push(el("a", { class: "link", href: `/studio/${episode.id}`, "data-testid": "studio-link", text: "Studio" }));
+    links.push(el("a", { class: "link", href: `/studio/${episode.id}`, "data-testid": "studio-link", text: t("episodes.studio") }));
   }
   if (episode.status !== "cancelled") {
     links.push(
@@ -79,7 +85,7 @@ function episodeLinks(episode, { canPresent, onGames }) {
         target: "_blank",
         rel: "noopener",
         "data-testid": "watch-link",
-        text: "Watch page",
+        text: t("episodes.watch_page"),
       }),
     );
   }
@@ -91,8 +97,8 @@ function offerCancel(row, actions, episode, when, options) {
     type: "button",
     class: "button button-small button-danger-quiet",
     "data-testid": "cancel-episode",
-    "aria-label": `Cancel the episode on ${when}`,
-    text: "Cancel",
+    "aria-label": t("episodes.cancel_label", { when }),
+    text: t("episodes.cancel"),
     onclick: () => confirm(),
   });
   actions.replaceChildren(ask);
@@ -103,7 +109,7 @@ function offerCancel(row, actions, episode, when, options) {
       type: "button",
       class: "button button-small",
       "data-testid": "keep-episode",
-      text: "Keep it",
+      text: t("episodes.keep"),
       onclick: () => {
         actions.replaceChildren(ask);
         ask.focus();
@@ -113,7 +119,7 @@ function offerCancel(row, actions, episode, when, options) {
       type: "button",
       class: "button button-small button-danger",
       "data-testid": "confirm-cancel",
-      text: "Yes, cancel it",
+      text: t("episodes.confirm_cancel"),
       onclick: async () => {
         yes.disabled = true;
         keep.disabled = true;
@@ -121,7 +127,7 @@ function offerCancel(row, actions, episode, when, options) {
           const cancelled = await options.cancel(episode);
           const next = episodeRow(cancelled, options);
           row.replaceWith(next);
-          options.notify(`The episode on ${when} is cancelled.`);
+          options.notify(t("episodes.cancelled", { when }));
         } catch (problem) {
           error.textContent = problem instanceof ApiError ? problem.message : String(problem);
           yes.disabled = false;
@@ -132,8 +138,8 @@ function offerCancel(row, actions, episode, when, options) {
     actions.replaceChildren(
       el(
         "div",
-        { class: "confirm", role: "group", "aria-label": `Cancel the episode on ${when}?` },
-        el("span", { class: "confirm-question", text: "Cancel this episode?" }),
+        { class: "confirm", role: "group", "aria-label": t("episodes.cancel_group", { when }) },
+        el("span", { class: "confirm-question", text: t("episodes.cancel_question") }),
         yes,
         keep,
       ),

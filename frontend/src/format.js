@@ -43,9 +43,12 @@ export function episodeTime(isoInstant, timeZone) {
 }
 
 const DAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
-const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-/** Weekday name of a calendar date written "2026-12-04" (no time zone involved). */
+// Monday 2024-01-01 and the six days after it, named in the page's language ("Tuesday", "mardi").
+const weekdayNames = new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: "UTC" });
+const DAY_NAMES = DAY_CODES.map((_, index) => weekdayNames.format(new Date(Date.UTC(2024, 0, 1 + index))));
+
+/** Weekday name of a calendar date written "2026-12-04" (no time zone involved), in the page's language. */
 export function weekdayOf(isoDate) {
   const [year, month, day] = isoDate.slice(0, 10).split("-").map(Number);
   if (!year || !month || !day) return null;
@@ -55,10 +58,13 @@ export function weekdayOf(isoDate) {
 
 function listOf(names) {
   if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return t("schedule.and", { list: names.slice(0, -1).join(", "), last: names[names.length - 1] });
 }
 
-/** "Every Tuesday at 19:00", "Every 2 weeks on Friday at 18:30" from a weekly RRULE and a wall-clock start. */
+/**
+ * "Every Tuesday at 19:00", "Every 2 weeks on Friday at 18:30" ("Chaque mardi à 19:00") from a weekly
+ * RRULE and a wall-clock start.
+ */
 export function scheduleSummary(rrule, firstLocal) {
   const parts = Object.fromEntries(
     rrule
@@ -73,9 +79,11 @@ export function scheduleSummary(rrule, firstLocal) {
         .filter(Boolean)
     : [weekdayOf(firstLocal)].filter(Boolean);
   const time = firstLocal.slice(11, 16);
-  const dayText = listOf(days) || "week";
-  const every = interval > 1 ? `Every ${interval} weeks on ${dayText}` : `Every ${dayText}`;
-  return time ? `${every} at ${time}` : every;
+  let every;
+  if (days.length === 0) every = interval > 1 ? t("schedule.every_weeks", { interval }) : t("schedule.every_week");
+  else if (interval > 1) every = t("schedule.every_weeks_on", { interval, days: listOf(days) });
+  else every = t("schedule.every", { days: listOf(days) });
+  return time ? t("schedule.at", { every, time }) : every;
 }
 
 export function calendarUrls(calendarPath) {

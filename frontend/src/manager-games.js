@@ -6,16 +6,17 @@ import { byTestIds, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { giveawayForm } from "./giveaway-form.js";
 import { giveawayRow, pollRow } from "./games-list.js";
+import { t } from "./i18n.js";
 import { pollForm } from "./poll-form.js";
 
 const TEXT = {
-  title: (when) => `Polls & giveaways · ${when}`,
-  savePoll: "Save the poll",
-  pollSaved: "The poll is ready: the host opens it from the studio.",
-  giveawaySaved: "The giveaway is ready: the host opens its entries from the studio.",
-  delete: "Delete",
-  deleted: "Deleted.",
-  failed: (what) => `The polls and giveaways could not be loaded: ${what}`,
+  title: (when) => t("manager_games.title", { when }),
+  savePoll: t("manager_games.save_poll"),
+  pollSaved: t("manager_games.poll_saved"),
+  giveawaySaved: t("manager_games.giveaway_saved"),
+  delete: t("manager_games.delete"),
+  deleted: t("manager_games.deleted"),
+  failed: (error) => t("manager_games.failed", { error }),
 };
 
 /** Sets up the panel; `open(episode, show)` fills it for one episode. */

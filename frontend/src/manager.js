@@ -8,10 +8,17 @@ import { byTestIds, el, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { setUpManagerGames } from "./manager-games.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
+import { t } from "./i18n.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "./session.js";
 import { setUpShowForm } from "./show-form.js";
 
 const BRAND_KEY = "shopcast.brand";
+
+/** A member's role in the brand, in the page's language ("manager" → "responsable"). */
+function roleName(role) {
+  const names = { manager: t("manager.role_manager"), host: t("manager.role_host"), moderator: t("manager.role_moderator") };
+  return names[role] ?? role;
+}
 
 const ui = byTestIds([
   ...SIGN_IN_PARTS,
@@ -64,7 +71,7 @@ function showSignIn(message = "") {
   showSignInForm(ui, message);
 }
 
-onUnauthorized(() => showSignIn("Your sign-in has expired. Please sign in again."));
+onUnauthorized(() => showSignIn(t("sign_in.expired")));
 
 setUpSignIn({
   form: ui.signInForm,
@@ -76,7 +83,7 @@ setUpSignIn({
 ui.signOut.addEventListener("click", () => {
   sessionStorage.removeItem(BRAND_KEY);
   showSignIn();
-  notify("You are signed out.");
+  notify(t("sign_in.signed_out"));
 });
 
 // --- brands --------------------------------------------------------------------------------
@@ -93,10 +100,10 @@ async function enterWorkspace(me) {
   show(ui.tabs, memberships.length > 0);
   show(ui.brandPicker, memberships.length > 1);
   ui.brandSelect.replaceChildren(
-    ...memberships.map((m) => el("option", { value: m.brand.slug, text: `${m.brand.name} (${m.role})` })),
+    ...memberships.map((m) => el("option", { value: m.brand.slug, text: t("manager.brand_option", { brand: m.brand.name, role: roleName(m.role) }) })),
   );
   if (memberships.length === 0) {
-    ui.workspaceTitle.textContent = "No brand yet";
+    ui.workspaceTitle.textContent = t("manager.no_brand_title");
     ui.brandRole.textContent = "";
     ui.workspaceTitle.focus();
     return;
@@ -104,7 +111,7 @@ async function enterWorkspace(me) {
   const remembered = sessionStorage.getItem(BRAND_KEY);
   const membership = memberships.find((m) => m.brand.slug === remembered) || memberships[0];
   ui.brandSelect.value = membership.brand.slug;
-  notify(`Signed in as ${me.name}.`);
+  notify(t("manager.signed_in", { name: me.name }));
   await openBrand(membership);
   ui.workspaceTitle.focus();
 }
@@ -120,13 +127,13 @@ async function openBrand(membership) {
   state.selectedShowId = null;
   sessionStorage.setItem(BRAND_KEY, membership.brand.slug);
   ui.workspaceTitle.textContent = membership.brand.name;
-  ui.brandRole.textContent = `Your role: ${membership.role}`;
+  ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
   showTab(currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   show(ui.showDetail, false);
-  ui.showList.replaceChildren(el("li", { class: "loading", text: "Loading shows…" }));
+  ui.showList.replaceChildren(el("li", { class: "loading", text: t("manager.loading_shows") }));
   try {
     const [shows, members] = await Promise.all([
       api.shows(membership.brand.slug),
@@ -140,7 +147,7 @@ async function openBrand(membership) {
   } catch (error) {
     if (load !== state.loads) return;
     ui.showList.replaceChildren();
-    notify(`The shows could not be loaded: ${messageOf(error)}`, "error");
+    notify(t("manager.shows_failed", { error: messageOf(error) }), "error");
   }
 }
 
@@ -165,8 +172,8 @@ ui.tabProducts.addEventListener("click", () => showTab("products"));
 function renderShowList() {
   show(ui.noShows, state.shows.length === 0);
   ui.noShows.textContent = isManager()
-    ? "No shows yet. Plan the first one with “New weekly show”."
-    : "No shows yet. A manager of the brand can plan one.";
+    ? t("manager.no_shows_manager")
+    : t("manager.no_shows");
   ui.showList.replaceChildren(
     ...state.shows.map((s) =>
       el(
@@ -228,7 +235,7 @@ async function selectShow(showId) {
     show(ui.noEpisodes, episodes.length === 0);
   } catch (error) {
     if (load !== state.loads) return;
-    notify(`The episodes could not be loaded: ${messageOf(error)}`, "error");
+    notify(t("manager.episodes_failed", { error: messageOf(error) }), "error");
   } finally {
     if (load === state.loads) {
       show(ui.episodesLoading, false);
@@ -243,7 +250,7 @@ function renderShowDetail(s) {
   ui.showSchedule.textContent = [
     scheduleSummary(s.rrule, s.first_episode_at),
     s.time_zone.replaceAll("_", " "),
-    `${s.duration_minutes} min`,
+    t("manager.minutes", { n: s.duration_minutes }),
   ].join(" · ");
   ui.showDescription.textContent = s.description;
   show(ui.showDescription, Boolean(s.description));
@@ -257,7 +264,7 @@ const showForm = setUpShowForm(ui.showForm, {
   brandSlug,
   onCreated: async (created) => {
     state.shows = [...state.shows, created];
-    notify(`“${created.title}” is planned.`);
+    notify(t("manager.planned", { title: created.title }));
     await selectShow(created.id);
     ui.showTitle.focus();
   },
@@ -294,7 +301,7 @@ async function copyToClipboard(input) {
 
 ui.copyCalendar.addEventListener("click", async () => {
   const copied = await copyToClipboard(ui.calendarUrl);
-  ui.copyFeedback.textContent = copied ? "Copied" : "Select the address and copy it (Ctrl+C or ⌘C).";
+  ui.copyFeedback.textContent = copied ? t("manager.copied") : t("manager.copy_by_hand");
   clearTimeout(feedbackTimer);
   feedbackTimer = setTimeout(() => {
     ui.copyFeedback.textContent = "";

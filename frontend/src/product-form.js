@@ -5,19 +5,20 @@
 import { ApiError, api } from "./api.js";
 import { byTestIds, el } from "./dom.js";
 import { fromMinor, toMinor } from "./format.js";
+import { t } from "./i18n.js";
 
 const FIELD_LABELS = {
-  title: "Title",
-  summary: "Short description",
-  description: "Description",
-  image_urls: "Picture addresses",
-  price: "Price",
-  compare_at_price: "Former price",
-  currency: "Currency",
-  variants: "Variants",
-  sku: "SKU",
-  options: "Options",
-  stock: "Stock",
+  title: t("product_form.title"),
+  summary: t("product_form.summary"),
+  description: t("product_form.description"),
+  image_urls: t("product_form.images"),
+  price: t("product_form.price"),
+  compare_at_price: t("product_form.compare_at"),
+  currency: t("product_form.currency"),
+  variants: t("product_form.variants"),
+  sku: t("product_form.sku"),
+  options: t("product_form.options"),
+  stock: t("product_form.stock"),
 };
 
 /** "size=M; colour=Red" → {size: "M", colour: "Red"}, or null when it is not written that way. */
@@ -70,20 +71,24 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       el(
         "label",
         { class: "field" },
-        el("span", { text: "SKU" }),
-        input("sku", "SKU", { value: variant?.sku ?? "", required: true, maxlength: 64, readonly: Boolean(variant) }),
+        el("span", { text: FIELD_LABELS.sku }),
+        input("sku", FIELD_LABELS.sku, { value: variant?.sku ?? "", required: true, maxlength: 64, readonly: Boolean(variant) }),
       ),
       el(
         "label",
         { class: "field" },
-        el("span", { text: "Options" }),
-        input("options", "Options", { value: optionsText(variant?.options), placeholder: "size=M", maxlength: 300 }),
+        el("span", { text: FIELD_LABELS.options }),
+        input("options", FIELD_LABELS.options, {
+          value: optionsText(variant?.options),
+          placeholder: t("product_form.option_placeholder"),
+          maxlength: 300,
+        }),
       ),
       el(
         "label",
         { class: "field" },
-        el("span", { text: "Stock" }),
-        input("stock", "Stock", {
+        el("span", { text: FIELD_LABELS.stock }),
+        input("stock", FIELD_LABELS.stock, {
           type: "number",
           min: 0,
           max: 10000000,
@@ -95,8 +100,8 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       el(
         "label",
         { class: "field" },
-        el("span", { text: "Own price" }),
-        input("price", "Own price", { inputmode: "decimal", value: ownPrice, placeholder: "—" }),
+        el("span", { text: t("product_form.own_price") }),
+        input("price", t("product_form.own_price"), { inputmode: "decimal", value: ownPrice, placeholder: "—" }),
       ),
       variant
         ? null
@@ -104,7 +109,7 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
             type: "button",
             class: "button button-small button-quiet variant-remove",
             "data-testid": "remove-variant",
-            "aria-label": "Remove this variant",
+            "aria-label": t("product_form.remove_variant"),
             text: "✕",
             onclick: () => {
               row.remove();
@@ -152,27 +157,26 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       const value = toMinor(text, currencyNow());
       return value === null ? { ok: false } : { ok: true, value };
     };
-    if (!fields.title.value.trim()) return invalid(fields.title, "Give the product a title.");
+    if (!fields.title.value.trim()) return invalid(fields.title, t("product_form.needs_title"));
     const price = money(fields.price, false);
     const example = fromMinor(4990, currencyNow());
-    if (!price.ok) return invalid(fields.price, `Write the price as a number, like ${example}.`);
+    if (!price.ok) return invalid(fields.price, t("product_form.bad_price", { example }));
     const compare = money(fields.compare_at_price, true);
-    const orEmpty = `as a number, like ${example}, or leave it empty`;
-    if (!compare.ok) return invalid(fields.compare_at_price, `Write the former price ${orEmpty}.`);
+    if (!compare.ok) return invalid(fields.compare_at_price, t("product_form.bad_compare_at", { example }));
     const variants = [];
     for (const row of ui.variantRows.children) {
       const get = (name) => row.querySelector(`[name=variant_${name}]`);
       const sku = get("sku").value.trim();
-      if (!sku) return invalid(get("sku"), "Each variant needs a SKU.");
+      if (!sku) return invalid(get("sku"), t("product_form.needs_sku"));
       const options = parseOptions(get("options").value);
-      if (!options) return invalid(get("options"), "Write the options like size=M; colour=Red.");
+      if (!options) return invalid(get("options"), t("product_form.bad_options", { example: t("product_form.options_example") }));
       const stock = Number(get("stock").value);
-      if (!Number.isInteger(stock) || stock < 0) return invalid(get("stock"), "Stock is a whole number from 0.");
+      if (!Number.isInteger(stock) || stock < 0) return invalid(get("stock"), t("product_form.bad_stock"));
       const own = money(get("price"), true);
-      if (!own.ok) return invalid(get("price"), `Write the variant's own price ${orEmpty}.`);
+      if (!own.ok) return invalid(get("price"), t("product_form.bad_own_price", { example }));
       variants.push({ row, data: { sku, options, stock, price: own.value } });
     }
-    if (variants.length === 0) return invalid(ui.addVariant, "Add at least one variant.");
+    if (variants.length === 0) return invalid(ui.addVariant, t("product_form.needs_variant"));
     const imageUrls = fields.image_urls.value
       .split(/\s+/)
       .map((url) => url.trim())
@@ -235,9 +239,10 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
 
   /** The server's reasons, each on the input it is about when the API names it. */
   function refused(problem) {
-    const what = editing ? "saved" : "created";
     if (!(problem instanceof ApiError)) {
-      ui.productFormError.textContent = `The product was not ${what}: ${problem}`;
+      ui.productFormError.textContent = editing
+        ? t("product_form.not_saved", { error: problem })
+        : t("product_form.not_created", { error: problem });
       return;
     }
     const reasons = [];
@@ -247,12 +252,16 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       const row = name === "variants" && index !== undefined ? sentRows[Number(index)] : null;
       const input = row ? row.querySelector(`[name=variant_${part}]`) : fields[name];
       if (input?.setAttribute) inputs.push(input);
-      const sku = row?.querySelector("[name=variant_sku]").value || "A variant";
-      const label = row ? `${sku}, ${FIELD_LABELS[part] ?? part}` : (FIELD_LABELS[name] ?? field);
-      reasons.push(`${label}: ${reason.replace(/^Value error, /, "")}`);
+      const sku = row?.querySelector("[name=variant_sku]").value || t("product_form.a_variant");
+      const label = row
+        ? t("product_form.variant_field", { sku, field: FIELD_LABELS[part] ?? part })
+        : (FIELD_LABELS[name] ?? field);
+      reasons.push(t("product_form.reason", { field: label, reason: reason.replace(/^Value error, /, "") }));
     }
     const why = reasons.length ? `${reasons.join(". ")}.` : problem.message;
-    ui.productFormError.textContent = `The product was not ${what}. ${why}`;
+    ui.productFormError.textContent = editing
+      ? t("product_form.refused_saved", { reasons: why })
+      : t("product_form.refused_created", { reasons: why });
     for (const input of inputs) input.setAttribute("aria-invalid", "true");
     inputs[0]?.focus();
   }
@@ -263,8 +272,10 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
     clearInvalid();
     ui.productFormError.textContent = "";
     ui.productCurrency.textContent = currencyNow();
-    ui.productFormTitle.textContent = product ? `Edit “${product.title}”` : "New product";
-    ui.productFormSubmit.textContent = product ? "Save changes" : "Create product";
+    ui.productFormTitle.textContent = product
+      ? t("product_form.edit_title", { title: product.title })
+      : t("product_form.new_title");
+    ui.productFormSubmit.textContent = product ? t("product_form.save") : t("product_form.create");
     ui.variantRows.replaceChildren();
     if (product) {
       fields.title.value = product.title;

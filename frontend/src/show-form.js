@@ -3,18 +3,22 @@
 import { api, ApiError } from "./api.js";
 import { byTestId, el } from "./dom.js";
 import { browserTimeZone, dateInDays, scheduleSummary, timeZones } from "./format.js";
+import { t } from "./i18n.js";
 
 // API field names → the labels the manager sees, so a refusal points at the right input.
 const FIELDS = {
-  title: "Title",
-  description: "Description",
-  time_zone: "Time zone",
-  first_episode_at: "First episode",
-  rrule: "Repeats",
-  duration_minutes: "Duration",
-  default_host_id: "Default host",
+  title: t("show_form.title"),
+  description: t("show_form.description"),
+  time_zone: t("show_form.time_zone"),
+  first_episode_at: t("show_form.first_episode"),
+  rrule: t("show_form.repeats"),
+  duration_minutes: t("show_form.duration_field"),
+  default_host_id: t("show_form.default_host"),
 };
 const INPUTS = { first_episode_at: "date", rrule: "repeat" };
+
+/** "America/New York": a time zone as the form shows it. */
+const zoneName = (zone) => zone.replaceAll("_", " ");
 
 /** Wire the form; `brandSlug()` says where to create, `onCreated(show)` gets the new show. */
 export function setUpShowForm(form, { brandSlug, onCreated, onClosed }) {
@@ -28,7 +32,10 @@ export function setUpShowForm(form, { brandSlug, onCreated, onClosed }) {
   const here = browserTimeZone();
   zoneSelect.replaceChildren(
     ...timeZones().map((zone) =>
-      el("option", { value: zone, text: `${zone.replaceAll("_", " ")}${zone === here ? " (this device)" : ""}` }),
+      el("option", {
+        value: zone,
+        text: zone === here ? t("show_form.this_device", { zone: zoneName(zone) }) : zoneName(zone),
+      }),
     ),
   );
 
@@ -36,11 +43,11 @@ export function setUpShowForm(form, { brandSlug, onCreated, onClosed }) {
     const date = fields.date.value;
     const time = fields.time.value.slice(0, 5);
     if (!date || !time) {
-      summary.textContent = "Pick the first episode's date and time.";
+      summary.textContent = t("show_form.pick_date");
       return;
     }
     const text = scheduleSummary(fields.repeat.value, `${date}T${time}`);
-    summary.textContent = `${text}, ${fields.time_zone.value.replaceAll("_", " ")} time.`;
+    summary.textContent = t("show_form.summary", { schedule: text, zone: zoneName(fields.time_zone.value) });
   }
 
   function reset() {
@@ -97,11 +104,13 @@ export function setUpShowForm(form, { brandSlug, onCreated, onClosed }) {
     const invalid = problem instanceof ApiError ? problem.problem?.errors || [] : [];
     const known = invalid.filter((e) => FIELDS[e.field]);
     if (known.length === 0) {
-      error.textContent = `The show was not created: ${problem instanceof ApiError ? problem.message : problem}`;
+      error.textContent = t("show_form.not_created", { error: problem instanceof ApiError ? problem.message : problem });
       return;
     }
-    const reasons = known.map((e) => `${FIELDS[e.field]}: ${e.reason.replace(/^Value error, /, "")}`);
-    error.textContent = `The show was not created. ${reasons.join(". ")}.`;
+    const reasons = known.map((e) =>
+      t("show_form.reason", { field: FIELDS[e.field], reason: e.reason.replace(/^Value error, /, "") }),
+    );
+    error.textContent = t("show_form.refused", { reasons: reasons.join(". ") });
     const inputs = known.map((e) => fields[INPUTS[e.field] || e.field]).filter((input) => input?.setAttribute);
     for (const input of inputs) input.setAttribute("aria-invalid", "true");
     inputs[0]?.focus();
@@ -121,7 +130,7 @@ export function setUpShowForm(form, { brandSlug, onCreated, onClosed }) {
   function setHosts(members) {
     const presenters = members.filter((m) => m.role === "host" || m.role === "manager");
     hostSelect.replaceChildren(
-      el("option", { value: "", text: "No default host" }),
+      el("option", { value: "", text: t("show_form.no_default_host") }),
       ...presenters.map((m) => el("option", { value: m.user_id, text: m.display_name || m.email })),
     );
   }

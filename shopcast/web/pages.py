@@ -34,7 +34,7 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html"})
+TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html"})
 """Pages whose every word, their script's included, is in the catalogues: shown in the chosen
 language. The others are shown in English (lang="en") until they are, rather than half translated."""
 

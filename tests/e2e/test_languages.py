@@ -69,6 +69,25 @@ STUDIO_KEYS = (
     "giveaway_form.",
     "sign_in.",
 )
+# The areas the manager page and its scripts take their words from.
+MANAGER_KEYS = (
+    "manager.",
+    "show_form.",
+    "schedule.",
+    "episodes.",
+    "manager_games.",
+    "catalog.",
+    "product_form.",
+    "product.",
+    "games.",
+    "poll_form.",
+    "giveaway_form.",
+    "sign_in.",
+    "format.",
+    "page.",
+    "language.",
+    "api.",
+)
 # What the brand and the viewers wrote (titles, options, names, messages): shown as written.
 WRITTEN = ", ".join(
     f"[data-testid={test_id}]"
@@ -90,6 +109,10 @@ WRITTEN = ", ".join(
         "variant-stock",
         "deal-product",
         "staff-poll-question",
+        "account-name",
+        "workspace-title",
+        "show-description",
+        "product-row-title",
     )
 )
 
@@ -264,3 +287,58 @@ async def test_a_french_host_runs_the_show_from_a_french_studio(
         await expect(page.get_by_test_id("staff-poll").first).to_be_visible()
         shown = await page_words(page)
         assert words_of("en", "fr", shown, STUDIO_KEYS) == [], shown
+
+
+async def test_a_french_manager_plans_from_a_french_manager_page(
+    live_server: LiveServer, open_context: OpenContext
+) -> None:
+    laptop = {"width": 1280, "height": 800}
+    watched = await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+    page = watched.page
+
+    async def assert_french(state: str) -> None:
+        assert await page.evaluate("() => document.documentElement.lang") == "fr", state
+        shown = await page_words(page)
+        assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
+
+    await page.goto(f"{live_server.url}/manage")
+    assert await page.title() == "Shopcast · Planifier vos émissions en direct"
+    await assert_french("signing in")
+    await page.get_by_test_id("email").fill("manager@demo.shopcast.test")
+    await page.get_by_test_id("password").fill(demo.PASSWORD)
+    await page.get_by_test_id("sign-in-submit").click()
+
+    # The show's episodes, its schedule in French words.
+    await expect(page.get_by_test_id("show-title")).to_have_text(demo.SHOW_TITLE)
+    episodes = page.get_by_test_id("episode")
+    await expect(episodes.first).to_be_visible()
+    await expect(episodes.first.get_by_test_id("episode-status")).to_have_text("Programmé")
+    await expect(page.get_by_test_id("show-schedule")).to_have_text(re.compile(r"^Chaque mardi à 19:00 · "))
+    await expect(page.get_by_test_id("brand-role")).to_have_text("Votre rôle\u00a0: responsable")
+    await assert_french("the show's episodes")
+
+    # The products.
+    await page.get_by_test_id("tab-products").click()
+    await expect(page.get_by_test_id("product-row")).to_have_count(3)
+    await expect(page.get_by_test_id("edit-product").first).to_have_text("Modifier")
+    await assert_french("the products")
+
+    # The new show's form.
+    await page.get_by_test_id("tab-shows").click()
+    await page.get_by_test_id("new-show").click()
+    form = page.get_by_test_id("show-form")
+    await expect(form).to_be_visible()
+    await expect(form.get_by_test_id("show-form-summary")).to_have_text(re.compile(r"^Chaque \w+ à 19:00, fuseau "))
+    await assert_french("the new show's form")
+    await form.get_by_test_id("show-form-cancel").click()
+
+    # An episode's polls and giveaways, both forms open.
+    await page.get_by_test_id("games-button").first.click()
+    panel = page.get_by_test_id("games-panel")
+    await expect(panel.get_by_test_id("manager-polls-empty")).to_be_visible()
+    await expect(panel.get_by_test_id("games-title")).to_contain_text("Sondages et tirages au sort · ")
+    await panel.get_by_test_id("prepare-poll").locator("summary").click()
+    await panel.get_by_test_id("prepare-giveaway").locator("summary").click()
+    await expect(panel.get_by_test_id("prepare-poll-form")).to_be_visible()
+    await assert_french("the polls and giveaways")
+    watched.console.assert_clean()

@@ -1,5 +1,5 @@
 """Pages in French and English: the catalogues agree, and a page is shown in the person's choice,
-else their browser's languages, else English; a page not yet translated stays whole in English."""
+else their browser's languages, else English; every page is translated."""
 
 from __future__ import annotations
 
@@ -77,15 +77,22 @@ async def test_the_switcher_s_choice_is_kept_and_wins_over_the_browser(client: A
     assert '<html lang="en">' in await ignored.text() and language.COOKIE not in ignored.cookies
 
 
-async def test_a_page_not_yet_translated_is_shown_whole_in_english(client: Any) -> None:
-    assert "manage.html" not in pages.TRANSLATED
+def test_every_page_is_translated() -> None:
+    shown = {path.name for path in (REPO / "shopcast/web/pages").glob("*.html")}
+    assert shown == {"manage.html", "watch.html", "studio.html", "claim.html", "not-found.html"}
+    assert shown <= pages.TRANSLATED, shown - pages.TRANSLATED
+
+
+async def test_the_manager_page_is_shown_in_the_browser_s_language(client: Any) -> None:
     response = await client.get("/manage", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     assert response.status == 200
     page = await response.text()
-    assert '<html lang="en">' in page
-    assert response.headers["Content-Language"] == "en"
-    # Its sign-in form, shared with the translated studio, is in English too.
-    assert f">{language.translate('en', 'sign_in.submit')}<" in page
+    assert '<html lang="fr">' in page
+    assert response.headers["Content-Language"] == "fr"
+    assert f"<title>{language.translate('fr', 'manager.title')}</title>" in page
+    # Its sign-in form, shared with the studio, is in French too; and the switcher is there.
+    assert f">{language.translate('fr', 'sign_in.submit')}<" in page
+    assert 'data-testid="language-switcher"' in page
 
 
 @pytest.mark.parametrize(("accept", "shown"), [("fr-FR,fr;q=0.9", "fr"), ("en-GB,en;q=0.9", "en")])
