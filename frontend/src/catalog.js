@@ -173,7 +173,8 @@ export function setUpCatalog({ notify }) {
       ),
     );
     show(ui.importReport);
-    ui.importReport.dataset.kind = errors.length ? "partial" : "ok";
+    // Some rows refused while others went in is a warning (fix those lines and import again), not a failure.
+    ui.importReport.dataset.kind = !errors.length ? "ok" : created + updated > 0 ? "partial" : "failed";
   }
 
   ui.openImport.addEventListener("click", () => {

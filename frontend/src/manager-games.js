@@ -2,7 +2,7 @@
 // them from the studio), and after it read the results, the winners, their claims and the proofs.
 
 import { api, messageOf } from "./api.js";
-import { byTestIds, show } from "./dom.js";
+import { byTestIds, noticeLine, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { giveawayForm } from "./giveaway-form.js";
 import { giveawayRow, pollRow } from "./games-list.js";
@@ -55,10 +55,7 @@ export function setUpManagerGames() {
   });
   ui.managerGiveawayForm.append(giveaways.form);
 
-  function notice(text, kind = "ok") {
-    ui.gamesNotice.textContent = text;
-    ui.gamesNotice.dataset.kind = kind;
-  }
+  const notice = noticeLine(ui.gamesNotice);
 
   async function load() {
     const attempt = ++loads;

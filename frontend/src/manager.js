@@ -4,7 +4,7 @@
 import "./manager.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
 import { setUpCatalog } from "./catalog.js";
-import { byTestIds, el, show } from "./dom.js";
+import { byTestIds, el, noticeLine, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
 import { setUpManagerGames } from "./manager-games.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
@@ -57,10 +57,7 @@ const isManager = () => state.membership?.role === "manager";
 const canPresent = () => ["manager", "host"].includes(state.membership?.role);
 const brandSlug = () => state.membership.brand.slug;
 
-function notify(message, kind = "info") {
-  ui.notice.textContent = message;
-  ui.notice.dataset.kind = kind;
-}
+const notify = noticeLine(ui.notice);
 
 // --- session -----------------------------------------------------------------------------
 
