@@ -3,7 +3,7 @@
 
 import "./watch.css";
 import { ApiError, api, messageOf } from "./api.js";
-import { byTestIds, show } from "./dom.js";
+import { byTestIds, el, show } from "./dom.js";
 import { episodeTime } from "./format.js";
 import { entriesOf } from "./entries.js";
 import { setUpProofs } from "./giveaway-proof.js";
@@ -12,6 +12,7 @@ import { setUpChat } from "./watch-chat.js";
 import { setUpGiveawayCard } from "./watch-giveaway.js";
 import { setUpOverlay } from "./watch-overlay.js";
 import { setUpPinCard } from "./watch-pin.js";
+import { priceOf, priceTag, productImage } from "./product.js";
 import { setUpPollCard } from "./watch-poll.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 import { t } from "./i18n.js";
@@ -35,6 +36,10 @@ const ui = byTestIds([
   "ended-title",
   "ended-text",
   "play-replay",
+  "coming",
+  "add-to-calendar",
+  "coming-title",
+  "coming-products",
   "next-episode",
   "player-message",
   "stall-message",
@@ -91,6 +96,7 @@ function setView(view) {
   state.view = view;
   ui.player.dataset.state = view;
   show(ui.countdown, view === "countdown");
+  show(ui.coming, view === "countdown");
   show(ui.ended, view === "ended" || view === "cancelled" || view === "missing" || view === "replay");
   show(ui.playReplay, view === "replay");
   show(ui.liveBadge, view === "live");
@@ -193,8 +199,34 @@ function showCountdown() {
     setView("countdown");
     ui.countdownAt.textContent = episodeTime(state.episode.starts_at, state.episode.time_zone);
     state.tickTimer = setInterval(tick, 1000);
+    previewShow();
   }
   tick();
+}
+
+/** Before the show: a calendar file for this episode, and the products the host will show. */
+async function previewShow() {
+  ui.addToCalendar.href = `/api/v1/public/episodes/${encodeURIComponent(episodeId)}/calendar.ics`;
+  show(ui.coming);
+  if (ui.comingProducts.childElementCount) return;
+  let lineup;
+  try {
+    lineup = await api.lineup(episodeId);
+  } catch {
+    return; // the page works without the preview
+  }
+  ui.comingProducts.replaceChildren(
+    ...lineup.map((product) =>
+      el(
+        "li",
+        { class: "coming-product", "data-testid": "coming-product" },
+        productImage(product.image_urls?.[0], "coming-image"),
+        el("span", { class: "coming-name", "data-testid": "coming-name", text: product.title }),
+        priceTag(priceOf(product), product.currency, "coming-price"),
+      ),
+    ),
+  );
+  show(ui.comingTitle, lineup.length > 0);
 }
 
 function tick() {

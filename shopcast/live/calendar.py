@@ -108,3 +108,22 @@ def build_calendar(show: Show, brand_name: str, episodes: Iterable[Episode], *, 
 
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def build_episode_calendar(show: Show, brand_name: str, episode: Episode, *, now: datetime, watch_url: str) -> bytes:
+    """One episode as a calendar file ("add to my calendar" on its page), with the link to watch it.
+    Its own UID: it is a single event, not the feed's series (a person may have both)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Shopcast//Live shopping//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    description = "\n\n".join(part for part in (show.description, watch_url) if part)
+    title = f"{episode.title or show.title} · {brand_name}"
+    event = _episode_event(_uid("episode", episode.id), title, description, episode, show.time_zone, now)
+    event.add("url", watch_url)
+    if episode.status == EpisodeStatus.CANCELLED:
+        event.add("status", "CANCELLED")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
-from shopcast.live.calendar import build_calendar
+from shopcast.live.calendar import build_calendar, build_episode_calendar
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode, Show
 from shopcast.live.schemas import EpisodeOut, PublicShowOut
@@ -67,6 +67,14 @@ async def public_episode(session: AsyncSession, *, episode_id: uuid.UUID) -> Epi
     episode = await load_episode(session, episode_id)
     show = await load_show(session, episode.show_id)
     return (await episodes_out(session, [episode], {show.id: show}))[0]
+
+
+async def episode_calendar(session: AsyncSession, *, episode_id: uuid.UUID, now: datetime, watch_url: str) -> bytes:
+    """One episode's calendar file."""
+    episode = await load_episode(session, episode_id)
+    show = await load_show(session, episode.show_id)
+    brand = await accounts.get_brand_by_id(session, brand_id=show.brand_id)
+    return build_episode_calendar(show, brand.name, episode, now=now, watch_url=watch_url)
 
 
 async def show_calendar(session: AsyncSession, *, show_id: uuid.UUID, now: datetime, weeks: int) -> bytes:

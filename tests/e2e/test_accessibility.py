@@ -52,6 +52,15 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     await phone.goto(f"{live_server.url}/watch/{episode_id}")
     await expect(phone.get_by_test_id("countdown")).to_be_visible()
     await expect(phone.get_by_test_id("viewer-count")).to_be_hidden()  # a live figure, shown only live
+    # Before the show: the episode to add to a calendar, and what the host will show.
+    calendar = phone.get_by_test_id("add-to-calendar")
+    await expect(calendar).to_have_attribute("href", f"/api/v1/public/episodes/{episode_id}/calendar.ics")
+    await expect(phone.get_by_test_id("coming-name")).to_have_text(
+        ["Linen wrap dress", "Cashmere crew-neck", "Leather tote"]
+    )
+    async with phone.expect_download() as downloading:
+        await calendar.click()
+    assert (await downloading.value).suggested_filename == f"episode-{episode_id}.ics"
     await check("watch, before the show (phone)", phone)
 
     async with aiohttp.ClientSession(base_url=live_server.url) as http:

@@ -125,3 +125,32 @@ async def test_a_series_end_is_in_utc_and_the_feed_ends_where_the_episodes_do(cl
     assert series["rrule"].to_ical() == b"FREQ=WEEKLY;UNTIL=20261027T225959Z;BYDAY=TU"
     expanded = recurring_ical_events.of(calendar).between(datetime(2026, 10, 1), datetime(2027, 1, 1))
     assert [e.decoded("dtstart") for e in expanded] == [datetime.fromisoformat(e["starts_at_local"]) for e in episodes]
+
+
+async def test_one_episode_adds_to_a_calendar_with_the_link_to_watch_it(client, factory: Factory, show) -> None:
+    manager = show["manager"]
+    first, second = (await factory.episodes(show["id"], manager))[:2]
+    response = await client.get(f"/api/v1/public/episodes/{first['id']}/calendar.ics")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="episode-{first["id"]}.ics"'
+    calendar = Calendar.from_ical(await response.read())
+    (event,) = events(calendar)
+    watch = str(client.make_url(f"/watch/{first['id']}"))
+    assert event["summary"] == "Tuesday Night Live · Acme Paris"
+    assert event["url"] == watch and watch in event["description"]
+    assert event["dtstart"].params["TZID"] == "Europe/Paris"
+    assert event.decoded("dtstart") == datetime(2026, 10, 13, 19, 0, tzinfo=PARIS)
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=45)
+    assert "status" not in event
+    # Read by a calendar app: one occurrence, at 19:00 Paris time.
+    found = recurring_ical_events.of(calendar).between(datetime(2026, 10, 1), datetime(2026, 11, 1))
+    assert [e.decoded("dtstart") for e in found] == [datetime(2026, 10, 13, 19, 0, tzinfo=PARIS)]
+
+    await client.post(f"/api/v1/episodes/{second['id']}/cancel", headers=manager.headers)
+    cancelled = Calendar.from_ical(
+        await (await client.get(f"/api/v1/public/episodes/{second['id']}/calendar.ics")).read()
+    )
+    assert events(cancelled)[0]["status"] == "CANCELLED"
+    missing = await client.get("/api/v1/public/episodes/6b1f2a77-0c56-4d1e-9a63-2f4b8c1d0e9f/calendar.ics")
+    await refused(missing, 404, "no episode")

@@ -80,6 +80,27 @@ async def show_calendar(call: Call, show_id: uuid.UUID) -> Raw:
 
 @api.route(
     "GET",
+    "/api/v1/public/episodes/{episode_id}/calendar.ics",
+    summary="One episode as a calendar file, with the link to watch it",
+    tag="public",
+    produces="text/calendar",
+)
+async def episode_calendar(call: Call, episode_id: uuid.UUID) -> Raw:
+    base = call.resources.settings.public_url or str(call.request.url.origin())
+    watch_url = f"{base.rstrip('/')}/watch/{episode_id}"
+    body = await live.episode_calendar(call.session, episode_id=episode_id, now=call.now(), watch_url=watch_url)
+    return Raw(
+        body,
+        "text/calendar; charset=utf-8",
+        {
+            "Content-Disposition": f'attachment; filename="episode-{episode_id}.ics"',
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+@api.route(
+    "GET",
     "/api/v1/public/webrtc",
     summary="The ICE servers browsers use for WHIP and WHEP",
     tag="public",
