@@ -71,11 +71,7 @@ async def public_episode(call: Call, episode_id: uuid.UUID) -> EpisodeOut:
 async def show_calendar(call: Call, show_id: uuid.UUID) -> Raw:
     weeks = call.resources.settings.schedule_weeks
     body = await live.show_calendar(call.session, show_id=show_id, now=call.now(), weeks=weeks)
-    return Raw(
-        body,
-        "text/calendar; charset=utf-8",
-        {"Content-Disposition": f'inline; filename="show-{show_id}.ics"', "Cache-Control": "public, max-age=300"},
-    )
+    return _calendar_file(body, f"show-{show_id}.ics", "inline")  # a feed to subscribe to
 
 
 @api.route(
@@ -89,14 +85,12 @@ async def episode_calendar(call: Call, episode_id: uuid.UUID) -> Raw:
     base = call.resources.settings.public_url or str(call.request.url.origin())
     watch_url = f"{base.rstrip('/')}/watch/{episode_id}"
     body = await live.episode_calendar(call.session, episode_id=episode_id, now=call.now(), watch_url=watch_url)
-    return Raw(
-        body,
-        "text/calendar; charset=utf-8",
-        {
-            "Content-Disposition": f'attachment; filename="episode-{episode_id}.ics"',
-            "Cache-Control": "public, max-age=300",
-        },
-    )
+    return _calendar_file(body, f"episode-{episode_id}.ics", "attachment")  # a file to open once
+
+
+def _calendar_file(body: bytes, filename: str, disposition: str) -> Raw:
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": "public, max-age=300"}
+    return Raw(body, "text/calendar; charset=utf-8", headers)
 
 
 @api.route(
