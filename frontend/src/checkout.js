@@ -34,6 +34,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     [
       "checkout-form",
       "back-to-cart",
+      "checkout-items",
       "delivery-price",
       "pickup-choice",
       "store-field",
@@ -181,6 +182,22 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     renderSubmit();
   }
 
+  /** What is being bought, one line each ("2 × Linen wrap dress · Sand / S"): the buyer sees it while paying. */
+  function renderItems() {
+    const items = cart()?.items ?? [];
+    ui.checkoutItems.replaceChildren(
+      ...items.map((item) =>
+        el("li", {
+          class: "checkout-item",
+          "data-testid": "checkout-item",
+          text: item.label
+            ? t("checkout.item", { quantity: item.quantity, title: item.title, label: item.label })
+            : t("checkout.item_plain", { quantity: item.quantity, title: item.title }),
+        }),
+      ),
+    );
+  }
+
   function renderSubmit() {
     ui.placeOrder.disabled = placing || !quoted || !cart()?.items.length;
     ui.placeOrder.textContent = placing
@@ -289,6 +306,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
   return {
     async open() {
       show(ui.confirmation, false);
+      renderItems();
       show(form);
       ui.checkoutError.textContent = "";
       quoted = null;
@@ -309,7 +327,10 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     /** The cart changed: the total shown is stale, and an order of another cart is another order. */
     cartChanged() {
       attempt = null;
-      if (!form.hidden) quote();
+      if (!form.hidden) {
+        renderItems();
+        quote();
+      }
     },
   };
 }

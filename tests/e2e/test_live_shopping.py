@@ -136,6 +136,9 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
 
         # Guest checkout: email, name, pick up in the store, pay later; the full total before paying.
         await drawer.get_by_role("button", name="Checkout").click()
+        # The checkout says what is being bought.
+        bought = f"1 \N{MULTIPLICATION SIGN} Linen wrap dress · {wanted['label']}"
+        await expect(drawer.get_by_test_id("checkout-item")).to_have_text([bought])
         await drawer.get_by_label("Email").fill("ada@example.com")
         await drawer.get_by_label("Name", exact=True).fill("Ada Lovelace")
         await drawer.get_by_test_id("method-pickup").check()
