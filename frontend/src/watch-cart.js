@@ -12,8 +12,8 @@ import { t } from "./i18n.js";
 const MAX_LINE_QUANTITY = 20; // the API's own limit per line
 const mostOf = (item) => Math.min(item.available, MAX_LINE_QUANTITY);
 
-/** Sets up the cart button, the drawer and its checkout. */
-export function setUpCart() {
+/** Sets up the cart button, the drawer and its checkout; `onOrdered()` runs once an order is placed. */
+export function setUpCart({ onOrdered = () => {} } = {}) {
   const ui = byTestIds([
     "cart-button",
     "cart-count",
@@ -43,6 +43,7 @@ export function setUpCart() {
     onOrdered: () => {
       ui.cartTitle.textContent = t("cart.ordered");
       load();
+      onOrdered();
     },
     onBack: () => showCart(),
   });

@@ -255,6 +255,15 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
           break;
       }
     },
+    /** After an order: the card as it was before (no size picked, no "added" line), ready for the next. */
+    reset() {
+      if (!pin || !card) return;
+      selected = hasNoChoice(pin.product) ? pin.product.variants[0].id : null;
+      clearTimeout(addedTimer);
+      show(card.added, false);
+      card.error.textContent = "";
+      update();
+    },
     /** The pinned product, for the cart to know the brand before anything is in it. */
     get product() {
       return pin?.product ?? null;

@@ -548,7 +548,7 @@ function showClosed(view, title, text) {
 // --- over the video: the pinned product, the poll and the giveaway; the cart in a drawer -------
 
 const overlay = setUpOverlay();
-const cart = setUpCart();
+const cart = setUpCart({ onOrdered: () => pinCard.reset() });
 const pinCard = setUpPinCard({
   readyToBuy: () => chat.ready(),
   onAdded: (fresh) => cart.update(fresh),

@@ -170,6 +170,9 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
         await expect(drawer).to_be_hidden()
         await expect(card.get_by_test_id("pin-bought")).to_have_text("1 bought during this live")
         await expect(viewer.get_by_test_id("cart-count")).to_have_text("0")
+        # The card is back as it was: no size picked, nothing said about the earlier add.
+        await expect(card.get_by_test_id("pin-added")).to_be_hidden()
+        await expect(card.locator('[data-testid=variant][aria-pressed="true"]')).to_have_count(0)
 
         # On the host's preview: how long the show has been on air, and what it has sold.
         await expect(studio.get_by_test_id("elapsed-time")).to_have_text(re.compile(r"^\d+:\d\d$"))
