@@ -12,10 +12,10 @@ import pytest
 from playwright.async_api import Page, expect
 
 from shopcast import demo
+from shopcast.core.catalogues import translate
 
 from .accessibility import blocking_violations
-from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, sign_in, watched_page
-from .test_live_chat import pick_nickname
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, watched_page
 from .test_live_shopping import PHONE, StaffApi
 
 pytestmark = pytest.mark.browser
@@ -24,10 +24,19 @@ LAPTOP = {"width": 1280, "height": 800}
 COCKPIT = ["screen", "end-show", "lineup", "deal-form", "studio-games", "chat", "chat-input", "questions-card"]
 
 
+async def sign_in_by_ids(page: Page, email: str) -> None:
+    """The staff sign-in, by the form's test ids (its labels are in the page's language)."""
+    await page.get_by_test_id("email").fill(email)
+    await page.get_by_test_id("password").fill(demo.PASSWORD)
+    await page.get_by_test_id("sign-in-submit").click()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
 async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
-    live_server: LiveServer, browser_page: BrowserPage, open_context: OpenContext
+    live_server: LiveServer, browser_page: BrowserPage, open_context: OpenContext, locale: str
 ) -> None:
     found: dict[str, list[str]] = {}
+    lang = locale.split("-")[0]
 
     async def check(state: str, page: Page) -> None:
         found[state] = await blocking_violations(page)
@@ -40,15 +49,17 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
 
     manager = browser_page.page
     await manager.set_viewport_size(LAPTOP)
-    await manager.goto(f"{live_server.url}/manage")
-    await expect(manager.get_by_label("Email")).to_be_visible()
+    await manager.goto(f"{live_server.url}/manage?lang={lang}")
+    await expect(manager.get_by_test_id("email")).to_be_visible()
     await check("manager, signed out", manager)
-    await sign_in(manager, "manager@demo.shopcast.test", demo.PASSWORD)
+    await sign_in_by_ids(manager, "manager@demo.shopcast.test")
     await expect(manager.get_by_test_id("episode-list").locator("li").first).to_be_visible()
     await check("manager, the show's episodes", manager)
 
     episode_id = (await coming_episodes(live_server))[0]["id"]
-    phone = (await watched_page(await open_context("viewer", viewport=PHONE, is_mobile=True, has_touch=True))).page
+    phone = (
+        await watched_page(await open_context("viewer", viewport=PHONE, is_mobile=True, has_touch=True, locale=locale))
+    ).page
     await phone.goto(f"{live_server.url}/watch/{episode_id}")
     await expect(phone.get_by_test_id("countdown")).to_be_visible()
     await expect(phone.get_by_test_id("viewer-count")).to_be_hidden()  # a live figure, shown only live
@@ -68,16 +79,20 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await host.call("POST", f"/api/v1/episodes/{episode_id}/start")
         lineup: list[dict[str, Any]] = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/lineup")
 
-        studio = (await watched_page(await open_context("host", viewport=LAPTOP))).page
+        studio = (await watched_page(await open_context("host", viewport=LAPTOP, locale=locale))).page
         await studio.goto(f"{live_server.url}/studio/{episode_id}")
-        await sign_in(studio, "host@demo.shopcast.test", demo.PASSWORD)
+        await sign_in_by_ids(studio, "host@demo.shopcast.test")
         await expect(studio.get_by_test_id("studio-room")).to_be_visible()
         await expect(studio.get_by_test_id("lineup-item").first).to_be_visible()
 
         await phone.reload()
         await expect(phone.get_by_test_id("chat")).to_be_visible()
         await check("watch, live (phone)", phone)
-        await pick_nickname(phone, "Ada")
+        await phone.get_by_test_id("nickname").fill("Ada")
+        await phone.get_by_test_id("nickname-submit").click()
+        await expect(phone.get_by_test_id("chat-form")).to_be_visible()
+        await expect(phone.get_by_test_id("chat-input")).to_be_enabled()
+        await expect(phone.get_by_test_id("chat-status")).to_be_hidden()
         await phone.get_by_test_id("chat-input").fill("Is the dress lined?")
         await phone.get_by_test_id("chat-input").press("Enter")
         await expect(studio.get_by_test_id("chat-message")).to_have_count(1)
@@ -90,13 +105,13 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         sizes = card.locator("[data-variant-id]:not([disabled])")
         if await sizes.count():
             await sizes.first.click()
-        await card.get_by_role("button", name="Add to cart").click()
-        await card.get_by_role("button", name="View cart").click()
+        await card.get_by_test_id("add-to-cart").click()
+        await card.get_by_test_id("pin-view-cart").click()
         drawer = phone.get_by_test_id("cart-drawer")
         await expect(drawer.get_by_test_id("cart-line")).to_have_count(1)
         await check("watch, the cart (phone)", phone)
-        await drawer.get_by_role("button", name="Checkout").click()
-        await expect(drawer.get_by_label("Email")).to_be_visible()
+        await drawer.get_by_test_id("checkout").click()
+        await expect(drawer.get_by_test_id("checkout-email")).to_be_visible()
         await check("watch, checkout (phone)", phone)
 
         await phone.get_by_test_id("cart-close").click()
@@ -123,13 +138,15 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         assert await studio.evaluate("() => document.documentElement.scrollHeight <= innerHeight")
         # Hosts also stream from a phone: the studio on a small one.
         small = {"width": 360, "height": 740}
-        phone_studio = (await watched_page(await open_context("phone host", viewport=small, is_mobile=True))).page
+        phone_studio = (
+            await watched_page(await open_context("phone host", viewport=small, is_mobile=True, locale=locale))
+        ).page
         await phone_studio.goto(f"{live_server.url}/studio/{episode_id}")
-        await sign_in(phone_studio, "host@demo.shopcast.test", demo.PASSWORD)
+        await sign_in_by_ids(phone_studio, "host@demo.shopcast.test")
         await expect(phone_studio.get_by_test_id("studio-room")).to_be_visible()
         await check("studio, live (small phone)", phone_studio)
 
-        laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP))).page
+        laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP, locale=locale))).page
         await laptop.goto(f"{live_server.url}/watch/{episode_id}")
         await expect(laptop.get_by_test_id("pin-card")).to_be_visible()
         await check("watch, live with a pin and a poll (laptop)", laptop)
@@ -142,7 +159,7 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         # The end of a weekly show says when the next episode is, and links to it.
         following = (await coming_episodes(live_server))[0]
         next_episode = phone.get_by_test_id("next-episode")
-        await expect(next_episode).to_contain_text("Next episode: ")
+        await expect(next_episode).to_contain_text(translate(lang, "watch.next_episode", time="").strip())
         await expect(next_episode).to_have_attribute("href", f"/watch/{following['id']}")
         await check("watch, after the show (phone)", phone)
 
