@@ -146,10 +146,21 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await expect(phone_studio.get_by_test_id("studio-room")).to_be_visible()
         await check("studio, live (small phone)", phone_studio)
 
-        laptop = (await watched_page(await open_context("laptop viewer", viewport=LAPTOP, locale=locale))).page
+        # This viewer asked their system for reduced motion: cards appear without sliding in.
+        still = await open_context("laptop viewer", viewport=LAPTOP, locale=locale, reduced_motion="reduce")
+        laptop = (await watched_page(still)).page
         await laptop.goto(f"{live_server.url}/watch/{episode_id}")
         await expect(laptop.get_by_test_id("pin-card")).to_be_visible()
         await check("watch, live with a pin and a poll (laptop)", laptop)
+        moving = await laptop.evaluate("() => document.getAnimations().map((a) => a.animationName || 'transition')")
+        assert set(moving) <= {"fade"}, moving  # the reactions fade in place rather than rise
+
+        # The host pins the next product from the keyboard alone: the focus on its button, then Enter.
+        pin_next = studio.get_by_test_id("lineup-item").nth(1).get_by_test_id("pin-product")
+        await pin_next.focus()
+        await studio.keyboard.press("Enter")
+        await expect(studio.get_by_test_id("lineup-item").nth(1).get_by_test_id("on-screen")).to_be_visible()
+        await expect(laptop.get_by_test_id("pin-title")).to_have_text(lineup[1]["title"])
 
         await host.call("POST", f"/api/v1/episodes/{episode_id}/end")
         await phone.reload()
