@@ -133,7 +133,9 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     const variant = variantOf();
     card.price.replaceChildren(priceTag(priceOf(product, variant, pin.deal), product.currency, "pin-price"));
     const left = variant ? variant.stock : product.variants.reduce((sum, v) => sum + v.stock, 0);
-    const stock = product.sold_out ? t("product.sold_out") : stockNote(left);
+    // One "left" figure at a time: while a flash deal runs, its own count (units at the deal price)
+    // is the one that matters, and a second, different number beside it read as a contradiction.
+    const stock = product.sold_out ? t("product.sold_out") : dealOn(pin.deal) ? "" : stockNote(left);
     card.stock.textContent = stock;
     show(card.stock, Boolean(stock));
     card.bought.textContent =

@@ -194,12 +194,16 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
         await expect(card.get_by_test_id("pin-price")).to_have_text("€99.00")
         await expect(card.get_by_test_id("pin-price-was")).to_have_text("€129.00")
         await expect(card.get_by_test_id("pin-deal")).to_have_text(re.compile(rf"^⚡ Flash deal · 3 left · {CLOCK}$"))
+        # One "left" figure on the card: with a size picked (4 of it in stock), only the deal's count.
+        await card.get_by_test_id("variant").first.click()
+        await expect(card.get_by_test_id("pin-stock")).to_be_hidden()
         await viewer.screenshot(path=results_dir / "watch-flash-deal-mobile.png")
         await studio.screenshot(path=results_dir / "studio-lineup.png", full_page=True)
 
         # The host stops it, then takes the product down: the card goes away.
         await studio.get_by_role("button", name="Stop the deal").click()
         await expect(card.get_by_test_id("pin-price")).to_have_text("€129.00")
+        await expect(card.get_by_test_id("pin-stock")).to_have_text("Only 4 left")  # the stock, once the deal is over
         await studio.get_by_role("button", name="Unpin Cashmere crew-neck", exact=True).click()
         await expect(card).to_be_hidden()
         assert await video_playing(viewer)
