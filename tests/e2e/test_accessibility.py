@@ -116,13 +116,7 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
 
         await phone.get_by_test_id("cart-close").click()
         await expect(drawer).to_be_hidden()
-        poll = await host.call(
-            "POST",
-            f"/api/v1/episodes/{episode_id}/polls",
-            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
-            expect=201,
-        )
-        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await host.open_poll(episode_id)
         await expect(phone.get_by_test_id("poll-card")).to_be_visible()
         await check("watch, a poll open (phone)", phone)
         await check("studio, live with a pin and a poll (laptop)", studio)

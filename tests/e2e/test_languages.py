@@ -212,13 +212,7 @@ async def test_a_french_browser_watches_the_show_in_french_and_an_english_one_in
         price = card.get_by_test_id("pin-price")
         await expect(price).to_have_text(re.compile(r"^89,00\s€$"))
         await assert_in(page, "fr", "live, a product pinned")
-        poll = await host.call(
-            "POST",
-            f"/api/v1/episodes/{episode_id}/polls",
-            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
-            expect=201,
-        )
-        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await host.open_poll(episode_id)
         await expect(page.get_by_test_id("poll-card")).to_be_visible()
         await expect(page.get_by_test_id("poll-status")).to_have_text("Touchez votre réponse")
         await assert_in(page, "fr", "live, a poll open")
@@ -277,13 +271,7 @@ async def test_a_french_host_runs_the_show_from_a_french_studio(
         await expect(page.get_by_test_id("variant-stock").first).to_have_text(re.compile(r"^.+\u00a0: \d+$"))
         await host.call("POST", f"/api/v1/episodes/{episode_id}/pin", {"product_id": lineup[0]["id"]}, expect=201)
         await expect(page.get_by_test_id("deal-form")).to_be_visible()
-        poll = await host.call(
-            "POST",
-            f"/api/v1/episodes/{episode_id}/polls",
-            {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]},
-            expect=201,
-        )
-        await host.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        await host.open_poll(episode_id)
         await expect(page.get_by_test_id("staff-poll").first).to_be_visible()
         shown = await page_words(page)
         assert words_of("en", "fr", shown, STUDIO_KEYS) == [], shown

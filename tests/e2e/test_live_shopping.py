@@ -45,6 +45,13 @@ class StaffApi:
             assert response.status == expect, await response.text()
             return await response.json() if response.content_length != 0 else None
 
+    async def open_poll(self, episode_id: str) -> dict[str, Any]:
+        """A two-option poll, written and opened (what the host does on air)."""
+        body = {"question": "Which colour next?", "options": [{"label": "Sand"}, {"label": "Navy"}]}
+        poll = await self.call("POST", f"/api/v1/episodes/{episode_id}/polls", body, expect=201)
+        await self.call("POST", f"/api/v1/polls/{poll['id']}/open")
+        return poll
+
 
 async def video_playing(page: Page) -> bool:
     """The show plays where the viewer can see it. Chrome pauses a muted video scrolled off a phone's
