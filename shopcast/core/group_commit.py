@@ -13,7 +13,6 @@ the next batch, so the write function sees each key's writes one at a time, in o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -105,5 +104,4 @@ class GroupCommit(Generic[Group, Item, Result]):
     async def close(self) -> None:
         """Finish the batches under way and those waiting (the app stopping)."""
         while self._writers:
-            with contextlib.suppress(Exception):
-                await asyncio.gather(*self._writers.values(), return_exceptions=True)
+            await asyncio.gather(*self._writers.values(), return_exceptions=True)

@@ -23,8 +23,7 @@ def chosen(request: web.Request) -> str | None:
     for picked in (request.query.get(QUERY), request.cookies.get(COOKIE)):
         if picked in catalogues():
             return picked
-    wanted = [tag.strip().split(";")[0] for tag in _by_preference(request.headers.get("Accept-Language", ""))]
-    return negotiate_locale(wanted, languages(), sep="-")
+    return negotiate_locale(_by_preference(request.headers.get("Accept-Language", "")), languages(), sep="-")
 
 
 def remember(request: web.Request, response: web.StreamResponse, language: str) -> None:

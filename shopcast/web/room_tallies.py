@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable
 
 from shopcast.chat import audience
 from shopcast.chat.events import CHAT_REACTIONS, PRESENCE_COUNT
+from shopcast.chat.identity import Chatter
 from shopcast.core.bus import Bus
 from shopcast.core.db import Database
 from shopcast.core.presence import Presence
@@ -31,11 +31,10 @@ SAVE_EVERY = 20  # reaction ticks between saves of the totals (5 s)
 
 
 class RoomTallies:
-    def __init__(
-        self, rooms: LiveRooms, audience: Callable[[str], int], presence: Presence, bus: Bus, database: Database
-    ) -> None:
+    def __init__(self, rooms: LiveRooms, presence: Presence, bus: Bus, database: Database) -> None:
         self._rooms = rooms
-        self._audience = audience  # a room's viewers on this process
+        # Per room, this process's viewers: connections per identity (a join costs O(1), not a scan).
+        self._here: dict[str, Counter[tuple[str, uuid.UUID]]] = {}
         self._presence = presence
         self._bus = bus
         self._database = database
@@ -51,6 +50,26 @@ class RoomTallies:
     def start(self) -> None:
         for ticker in self._tickers:
             ticker.start()
+
+    def arrived(self, room: str, chatter: Chatter) -> None:
+        """A connection of `chatter` joined the room on this process."""
+        if not chatter.is_staff:
+            self._here.setdefault(room, Counter())[(chatter.kind, chatter.id)] += 1
+
+    def left(self, room: str, chatter: Chatter) -> None:
+        """A connection of `chatter` left the room on this process (left, removed or disconnected)."""
+        here = self._here.get(room)
+        if chatter.is_staff or here is None:
+            return
+        who = (chatter.kind, chatter.id)
+        here[who] -= 1
+        if here[who] <= 0:
+            del here[who]
+        if not here:
+            del self._here[room]
+
+    def _audience(self, room: str) -> int:
+        return len(self._here.get(room, ()))
 
     def viewers(self, room: str) -> int:
         """The room's viewer count as last heard across processes (at least this process's own)."""

@@ -152,10 +152,6 @@ class LiveRooms:
         """How many of this process's connections are in the room."""
         return len(self._sio.manager.rooms.get("/", {}).get(room, ()))
 
-    def member_sids(self, room: str) -> list[str]:
-        """This process's connections in the room."""
-        return list(self._sio.manager.rooms.get("/", {}).get(room, ()))
-
     async def emit_state(self, room: str, event: str, payload: dict[str, Any]) -> None:
         """Send passing state to this process's clients in the room, with the room's latest seq."""
         state = self._rooms.get(room)

@@ -182,7 +182,7 @@ def install(app: web.Application) -> None:
         # open while the rooms stop following it.
         res = app[RESOURCES]
         app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
-        app[TALLIES] = RoomTallies(app[LIVE_ROOMS], audience_here, res.presence, res.bus, res.database)
+        app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
         app[TALLIES].start()
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
@@ -215,17 +215,6 @@ def install(app: web.Application) -> None:
 
     app.on_shutdown.append(say_goodbye)
 
-    def audience_here(room: str) -> int:
-        """The room's distinct viewers on this process (room_tallies says who counts)."""
-        episode_id = room_episode(room)
-        viewers = set()
-        for sid in app[LIVE_ROOMS].member_sids(room):
-            connection = connections.get(sid)
-            membership = connection.rooms.get(episode_id) if connection is not None else None
-            if membership is not None and not membership.chatter.is_staff:
-                viewers.add((membership.chatter.kind, membership.chatter.id))
-        return len(viewers)
-
     async def stop_watching_everyone() -> None:
         """End the watch time of every connection still here, in one go (at shutdown)."""
         memberships = [m for c in connections.values() for m in c.rooms.values() if m.watch_id is not None]
@@ -252,6 +241,8 @@ def install(app: web.Application) -> None:
     async def leave_room(sid: str, connection: Connection, episode_id: uuid.UUID) -> None:
         membership = connection.rooms.pop(episode_id, None)
         await sio.leave_room(sid, episode_room(episode_id))
+        if membership is not None:
+            app[TALLIES].left(episode_room(episode_id), membership.chatter)
         if membership is not None and membership.watch_id is not None:
             res = resources()
             async with res.database.transaction() as session:
@@ -280,6 +271,8 @@ def install(app: web.Application) -> None:
         connection = connections.pop(sid, None)
         if connection is None:
             return
+        for episode_id, membership in connection.rooms.items():
+            app[TALLIES].left(episode_room(episode_id), membership.chatter)
         watch_ids = [m.watch_id for m in connection.rooms.values() if m.watch_id is not None]
         if watch_ids:
             res = resources()
@@ -326,6 +319,8 @@ def install(app: web.Application) -> None:
             if membership is None:
                 watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
                 membership = Membership(episode.brand_id, who, watch_id)
+        if episode_id not in connection.rooms:
+            app[TALLIES].arrived(episode_room(episode_id), membership.chatter)
         connection.rooms[episode_id] = membership
         connection.removed.pop(episode_id, None)
         return membership, now
