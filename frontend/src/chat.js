@@ -142,6 +142,8 @@ export class ChatView {
       message.reply_to ? quoteOf(message.reply_to) : null,
       messageLine(message),
     );
+    // The viewer's own messages say so, in the page's language (after the name, not part of it).
+    if (this.mine(message)) node.querySelector(".chat-author").after(el("span", { class: "chat-you", text: t("chat.you") }));
     this.decorate(node, message);
     return node;
   }

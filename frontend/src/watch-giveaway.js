@@ -47,8 +47,8 @@ const randomId = () => Array.from({ length: 8 }, () => "0123456789abcdef"[Math.f
 
 /**
  * Sets up the giveaway card in [data-testid=giveaway-slot]. `ready()` resolves with the joined
- * LiveRoom once the viewer has a token (a nameless guest is made on the first entry); `onAttention(urgent)`
- * says the card has news; `proofUrl(giveaway)` is where the page shows the draw's proof;
+ * LiveRoom once the viewer has a token (a nameless guest is made on the first entry);
+ * `onAttention(urgent, {reveal})` says the card has news (`reveal`: the winners, to be seen at once); `proofUrl(giveaway)` is where the page shows the draw's proof;
  * `onKeyword(keyword)` puts a keyword entry's word in the chat's box.
  */
 export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onKeyword = () => {} }) {
@@ -284,7 +284,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
     const winners = (data.winners ?? []).map((w) => ({ entry_id: String(w.entry_id), name: w.name }));
     drawn = { round: data.round, winners, redraw, eligible: data.eligible };
     render();
-    onAttention(true);
+    onAttention(true, { reveal: true });
     showDrawn({ animate: true });
   }
 

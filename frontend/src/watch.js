@@ -14,6 +14,7 @@ import { setUpOverlay } from "./watch-overlay.js";
 import { setUpPinCard } from "./watch-pin.js";
 import { priceOf, priceTag, productImage } from "./product.js";
 import { setUpPollCard } from "./watch-poll.js";
+import { keepStageInView } from "./watch-stage.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "./webrtc.js";
 import { t } from "./i18n.js";
 
@@ -51,6 +52,8 @@ const ui = byTestIds([
   "episode-host",
   "transport-note",
   "proofs",
+  "stage",
+  "chat",
 ]);
 
 const STATUS_LABELS = {
@@ -119,6 +122,8 @@ function renderEpisode(episode) {
   state.episode = episode;
   document.title = `${episode.title} · Shopcast`;
   ui.showTitle.textContent = episode.show_title;
+  // A show whose episodes are all called by its name would say it twice.
+  show(ui.showTitle, episode.show_title.trim().toLowerCase() !== episode.title.trim().toLowerCase());
   ui.episodeTitle.textContent = episode.title;
   ui.episodeTime.textContent = t("watch.episode_time", {
     time: episodeTime(episode.starts_at, episode.time_zone),
@@ -129,7 +134,8 @@ function renderEpisode(episode) {
   ui.episodeStatus.textContent = STATUS_LABELS[episode.status] || episode.status;
   ui.episodeStatus.className = `badge badge-${episode.status}`;
   ui.episodeStatus.dataset.status = episode.status;
-  show(ui.episodeStatus);
+  // During the live the player's own badge says it.
+  show(ui.episodeStatus, episode.status !== "live");
   chat.setEpisodeStatus(episode.status);
   findBrand(episode);
 }
@@ -548,10 +554,14 @@ function showClosed(view, title, text) {
 // --- over the video: the pinned product, the poll and the giveaway; the cart in a drawer -------
 
 const overlay = setUpOverlay();
+keepStageInView({ stage: ui.stage, writing: ui.chat });
 const cart = setUpCart({ onOrdered: () => pinCard.reset() });
 const pinCard = setUpPinCard({
   readyToBuy: () => chat.ready(),
-  onAdded: (fresh) => cart.update(fresh),
+  onAdded: (fresh) => {
+    cart.update(fresh);
+    overlay.fold(); // on a phone the sheet folds back into the strip, which says it was added
+  },
   onOpenCart: () => cart.open(),
   onStock: (change) => cart.stockChanged(change),
 });
@@ -564,7 +574,7 @@ const proofs = setUpProofs(ui.proofs);
 const proofUrl = (giveaway) => `#proof-${giveaway.id}`;
 const giveawayCard = setUpGiveawayCard({
   ready: () => chat.ready(),
-  onAttention: (urgent) => overlay.attention("giveaway", { urgent }),
+  onAttention: (urgent, { reveal = false } = {}) => overlay.attention("giveaway", { urgent, unfold: reveal }),
   proofUrl,
   onKeyword: (keyword) => chat.suggest(keyword),
 });

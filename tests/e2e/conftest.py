@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
-from playwright.async_api import BrowserContext, ConsoleMessage, Error, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, ConsoleMessage, Error, Page, Playwright, async_playwright, expect
 
 from shopcast import demo
 from shopcast.core import migrate
@@ -177,3 +177,10 @@ async def coming_episodes(server: LiveServer) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
         return await response.json()
+
+
+async def open_card(page: Page) -> None:
+    """On a phone the card in front is a strip over the video: one tap opens it as a sheet."""
+    if await page.get_by_test_id("overlay").get_attribute("data-folded") is not None:
+        await page.get_by_test_id("overlay-open").click()
+        await expect(page.get_by_test_id("overlay")).to_have_attribute("data-sheet", "")

@@ -15,7 +15,7 @@ from shopcast import demo
 from shopcast.core.catalogues import translate
 
 from .accessibility import blocking_violations
-from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, watched_page
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
 from .test_live_shopping import PHONE, StaffApi
 
 pytestmark = pytest.mark.browser
@@ -102,6 +102,8 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         card = phone.get_by_test_id("pin-card")
         await expect(card).to_be_visible()
         await check("watch, a product pinned (phone)", phone)
+        await open_card(phone)
+        await check("watch, the product open (phone)", phone)
         sizes = card.locator("[data-variant-id]:not([disabled])")
         if await sizes.count():
             await sizes.first.click()
@@ -119,6 +121,8 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await host.open_poll(episode_id)
         await expect(phone.get_by_test_id("poll-card")).to_be_visible()
         await check("watch, a poll open (phone)", phone)
+        await open_card(phone)
+        await check("watch, the poll open (phone)", phone)
         await check("studio, live with a pin and a poll (laptop)", studio)
         # The host's cockpit: on a 1280x800 laptop, all they need on camera is on the first screen.
         first_screen = await studio.evaluate(

@@ -15,7 +15,7 @@ from playwright.async_api import Page, expect
 
 from shopcast import demo
 
-from .conftest import LiveServer, OpenContext, coming_episodes, watched_page
+from .conftest import LiveServer, OpenContext, coming_episodes, open_card, watched_page
 from .test_live_shopping import StaffApi
 
 pytestmark = pytest.mark.browser
@@ -212,10 +212,14 @@ async def test_a_french_browser_watches_the_show_in_french_and_an_english_one_in
         price = card.get_by_test_id("pin-price")
         await expect(price).to_have_text(re.compile(r"^89,00\s€$"))
         await assert_in(page, "fr", "live, a product pinned")
+        await open_card(page)
+        await assert_in(page, "fr", "live, the product open")
+        await page.keyboard.press("Escape")
         await host.open_poll(episode_id)
         await expect(page.get_by_test_id("poll-card")).to_be_visible()
         await expect(page.get_by_test_id("poll-status")).to_have_text("Touchez votre réponse")
         await assert_in(page, "fr", "live, a poll open")
+        await open_card(page)
         await page.get_by_test_id("poll-option").first.click()
         await expect(page.get_by_test_id("poll-status")).to_contain_text("1 vote")
         await assert_in(page, "fr", "live, voted")
@@ -245,6 +249,7 @@ async def test_a_french_browser_watches_the_show_in_french_and_an_english_one_in
         await expect(page.get_by_test_id("pin-card")).to_be_visible()
         await expect(page.get_by_test_id("pin-price")).to_have_text("€89.00")
         await assert_in(page, "en", "live, in English")
+        await open_card(page)
         await page.get_by_test_id("chip-poll").click()
         await expect(page.get_by_test_id("poll-card")).to_be_visible()
         await assert_in(page, "en", "live, the poll in English")

@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 
 from shopcast import demo
 
-from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, watched_page
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
 from .test_live_video import assert_video_advances, go_live, open_studio, wait_for_frames
 
 pytestmark = pytest.mark.browser
@@ -122,8 +122,9 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
         await expect(studio.get_by_test_id("on-screen")).to_be_visible()
         await viewer.screenshot(path=results_dir / "watch-pin-mobile.png")
 
-        # One tap on a size, one on "Add to cart": in the cart, held for the viewer, and the stock every
-        # screen shows goes down by one.
+        # On the phone the card is a strip over the video; a tap opens it. One tap on a size, one on
+        # "Add to cart": in the cart, held for the viewer, and the stock every screen shows goes down by one.
+        await open_card(viewer)
         await card.locator(f'[data-variant-id="{wanted["id"]}"]').click()
         await card.get_by_role("button", name="Add to cart").click()
         await expect(card.get_by_test_id("pin-added")).to_be_visible()
@@ -202,6 +203,7 @@ async def test_a_viewer_buys_the_pinned_product_while_the_show_plays(
         await expect(card.get_by_test_id("pin-price-was")).to_have_text("€129.00")
         await expect(card.get_by_test_id("pin-deal")).to_have_text(re.compile(rf"^⚡ Flash deal · 3 left · {CLOCK}$"))
         # One "left" figure on the card: with a size picked (4 of it in stock), only the deal's count.
+        await open_card(viewer)
         await card.get_by_test_id("variant").first.click()
         await expect(card.get_by_test_id("pin-stock")).to_be_hidden()
         await viewer.screenshot(path=results_dir / "watch-flash-deal-mobile.png")

@@ -81,7 +81,10 @@ async def test_a_viewer_votes_enters_and_sees_the_draw_they_can_check(
         await expect(poll.get_by_test_id("poll-question")).to_have_text("Which colour is the new scarf?")
         await expect(poll).to_be_in_viewport()
 
-        # One tap votes: the viewer silently becomes a nameless guest, still without a nickname.
+        # A tap on its strip over the video opens it; one tap votes: the viewer silently becomes a
+        # nameless guest, still without a nickname.
+        await poll.tap()
+        await expect(viewer.get_by_test_id("overlay")).to_have_attribute("data-sheet", "")
         await poll.get_by_role("button", name="Navy").click()
         await expect(poll.get_by_test_id("poll-status")).to_contain_text("You voted")
         await expect(poll.locator("[data-mine]")).to_have_count(1)
