@@ -8,7 +8,7 @@ BUNDLE := shopcast/web/static/dist/manager.js
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint browser-tests unit-tests setup frontend chromium clean mutants
+.PHONY: run test lint browser-tests unit-tests setup frontend chromium clean mutants screenshots
 
 ## Serve Shopcast with demo data on the embedded default (SQLite, in-process bus).
 run: setup frontend
@@ -26,6 +26,10 @@ browser-tests: setup frontend chromium
 
 unit-tests: setup
 	$(PY) -m pytest -m "not browser" --ignore=tests/e2e
+
+## The README's screenshots (docs/screenshots/), from a live demo show in English and in French.
+screenshots: setup frontend chromium
+	scripts/loopback-only $(PY) -m pytest -q -m browser tests/e2e/screenshots.py
 
 ## Mutation testing (docs/mutants.md), not part of `make test`: each module in MUTATE in turn, niced,
 ## with PostgreSQL and Redis running as for the tests. `make mutants MUTATE=shopcast.catalog.deals` for one.
