@@ -127,5 +127,9 @@ export const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** What to tell the person about a failed call: the API's reason as a sentence, or what went wrong. */
 export function messageOf(error) {
-  return error instanceof ApiError ? sentence(error.message) : t("api.went_wrong", { error });
+  if (error instanceof ApiError) return sentence(error.message);
+  // fetch() rejects with a TypeError when the network or the server is down; its words are the
+  // browser's ("Failed to fetch"), in English whatever the page's language.
+  if (error instanceof TypeError) return t("api.unreachable");
+  return t("api.went_wrong", { error: error?.message ?? String(error) });
 }

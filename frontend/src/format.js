@@ -157,5 +157,7 @@ export function toMinor(text, currency) {
 /** 4990 → "49.90": a price to put back in an input. */
 export function fromMinor(minor, currency) {
   const digits = minorDigits(currency);
-  return (minor / 10 ** digits).toFixed(digits);
+  // In the page's decimal sign ("71,20" in French), without grouping, so toMinor reads it back.
+  const options = { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false };
+  return new Intl.NumberFormat(locale, options).format(minor / 10 ** digits);
 }

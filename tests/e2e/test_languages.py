@@ -276,6 +276,11 @@ async def test_a_french_host_runs_the_show_from_a_french_studio(
         await expect(page.get_by_test_id("variant-stock").first).to_have_text(re.compile(r"^.+\u00a0: \d+$"))
         await host.call("POST", f"/api/v1/episodes/{episode_id}/pin", {"product_id": lineup[0]["id"]}, expect=201)
         await expect(page.get_by_test_id("deal-form")).to_be_visible()
+        # The suggested deal price (20 % off 89 €) in French figures, and a French price is read back.
+        await expect(page.get_by_test_id("deal-price")).to_have_value("71,20")
+        await page.get_by_test_id("deal-price").fill("69,90")
+        await page.get_by_test_id("start-deal").click()
+        await expect(page.get_by_test_id("deal-status")).to_contain_text("69,90")
         await host.open_poll(episode_id)
         await expect(page.get_by_test_id("staff-poll").first).to_be_visible()
         shown = await page_words(page)
