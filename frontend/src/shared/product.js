@@ -1,5 +1,6 @@
 // Products as the pages show them (docs/commerce-contract.md, ProductCard): prices, stock, variants,
-// flash deals. Shared by the viewers' pin card and cart, the studio's lineup and the manager's catalog.
+// flash deals. Shared by the viewers' pin card and cart, the studio's lineup and the manager's catalog;
+// the pin on screen that the first two follow is ../stage/pin.js.
 
 import { el } from "./dom.js";
 import { money } from "./format.js";
@@ -94,59 +95,6 @@ export function stockList(variants) {
       }),
     ),
   );
-}
-
-/**
- * The pin after a room event about it: `{pin, started}` (`pin` null once it is hidden; `started` when a
- * flash deal has just begun), or null when the event is not about the pin on screen.
- */
-export function nextPin(pin, event, data) {
-  const ours = pin?.deal && pin.id === data.pin_id;
-  switch (event) {
-    case "pin:shown":
-      return { pin: data, started: false };
-    case "deal:started":
-      return { pin: data, started: true };
-    case "pin:hidden":
-      return pin?.id === data.pin_id ? { pin: null, started: false } : null;
-    case "deal:changed":
-      return ours ? { pin: { ...pin, deal: { ...pin.deal, remaining: data.remaining } }, started: false } : null;
-    case "deal:ended": {
-      const deal = { ...pin?.deal, active: false, ended_reason: data.reason };
-      return ours ? { pin: { ...pin, deal }, started: false } : null;
-    }
-    default:
-      return null;
-  }
-}
-
-/**
- * When a flash deal ends, on this device's clock. A deal seen as it starts counts its length from now,
- * so a phone whose clock is a minute off still shows the right countdown; later news of the same deal
- * (units left, its end) keeps that clock.
- */
-export class DealClock {
-  constructor() {
-    this.deal = null; // the deal's starts_at
-    this.end = 0;
-  }
-
-  follow(deal, justStarted) {
-    if (!deal) {
-      this.deal = null;
-      this.end = 0;
-      return;
-    }
-    if (deal.starts_at === this.deal) return;
-    this.deal = deal.starts_at;
-    const ends = Date.parse(deal.ends_at);
-    this.end = justStarted ? Date.now() + (ends - Date.parse(deal.starts_at)) : ends;
-  }
-
-  /** Seconds until the end (negative after it). */
-  secondsLeft() {
-    return (this.end - Date.now()) / 1000;
-  }
 }
 
 /** Apply a `stock:changed` event to a product held by a page; true when it was this product. */

@@ -1,16 +1,14 @@
 // The product the host pins, as a card over the video: picture, title, price, sizes, live stock, what
 // this live has sold, the flash deal's countdown, and "Add to cart" in one tap (the room's `cart:add`).
-// Everything comes from the room: the join snapshot's `pin`, then pin:*, stock:*, deal:* and sales:bought.
+// Everything comes from the room: the join snapshot's `pin`, then pin:*, stock:*, deal:* and sales:bought,
+// followed by pin.js as the studio follows them.
 
 import { sentence } from "../shared/api.js";
 import { byTestId, el, show } from "../shared/dom.js";
 import { clockText } from "../shared/format.js";
 import {
-  applyStock,
-  DealClock,
   dealOn,
   hasNoChoice,
-  nextPin,
   optionNames,
   priceOf,
   priceTag,
@@ -19,6 +17,7 @@ import {
   variantName,
 } from "../shared/product.js";
 import { locale, t } from "../shared/i18n.js";
+import { followPin } from "./pin.js";
 
 const ADDED_FOR_MS = 4000;
 
@@ -29,35 +28,39 @@ const ADDED_FOR_MS = 4000;
  */
 export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => {} }) {
   const slot = byTestId("pin-slot");
-  let pin = null; // PinOut on screen
-  let card = null; // its nodes, built once per pin
+  let card = null; // the pin's nodes, built once per pin
   let selected = null; // the picked variant's id
-  const dealClock = new DealClock();
   let waitUntil = 0; // after a 429: no adding before then
   let adding = false;
   let timer = 0;
   let addedTimer = 0;
 
-  const variantOf = () => pin?.product.variants.find((v) => v.id === selected) ?? null;
+  const onScreen = followPin({
+    onPin(pin, { changed }) {
+      if (changed) {
+        selected = null;
+        slot.replaceChildren();
+        card = null;
+      }
+      if (!pin) return;
+      // Only one thing to buy: it is picked already. A picked variant that sold out stays picked (and says so).
+      if (!selected && hasNoChoice(pin.product)) selected = pin.product.variants[0].id;
+      if (!card) build();
+      update();
+    },
+    onStock(change, { pinned }) {
+      if (pinned) update();
+      onStock(change);
+    },
+    onBought(_products, { pinned }) {
+      if (pinned) update();
+    },
+  });
 
-  function showPin(next, { justStarted = false } = {}) {
-    const samePin = pin && next && pin.id === next.id;
-    pin = structuredClone(next);
-    if (!samePin) {
-      selected = null;
-      slot.replaceChildren();
-      card = null;
-    }
-    if (!pin) return;
-    // Only one thing to buy: it is picked already. A picked variant that sold out stays picked (and says so).
-    if (!selected && hasNoChoice(pin.product)) selected = pin.product.variants[0].id;
-    dealClock.follow(pin.deal, justStarted);
-    if (!card) build();
-    update();
-  }
+  const variantOf = () => onScreen.pin?.product.variants.find((v) => v.id === selected) ?? null;
 
   function build() {
-    const product = pin.product;
+    const product = onScreen.pin.product;
     const variants = el("div", {
       class: "pin-variants",
       role: "group",
@@ -129,6 +132,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
 
   function update() {
     if (!card) return;
+    const { pin } = onScreen;
     const product = pin.product;
     const variant = variantOf();
     card.price.replaceChildren(priceTag(priceOf(product, variant, pin.deal), product.currency, "pin-price"));
@@ -155,8 +159,9 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
   /** The deal's countdown and the add button's wait: the parts that change with time alone. */
   function tick() {
     if (!card) return;
+    const { pin } = onScreen;
     const deal = pin.deal?.active ? pin.deal : null; // the server says when it is over
-    const left = dealClock.secondsLeft();
+    const left = onScreen.secondsLeft();
     let dealText = "";
     if (deal && deal.remaining <= 0) dealText = t("pin.deal_sold_out");
     else if (deal && left > 0) {
@@ -191,12 +196,12 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
 
   async function add() {
     const variant = variantOf();
+    const product = onScreen.pin.product;
     if (!variant) {
-      card.error.textContent = t("pin.pick_first", { option: optionNames(pin.product) || t("pin.variant") });
+      card.error.textContent = t("pin.pick_first", { option: optionNames(product) || t("pin.variant") });
       card.variants.querySelector("button:not(:disabled)")?.focus();
       return;
     }
-    const product = pin.product;
     card.error.textContent = "";
     show(card.added, false);
     adding = true;
@@ -209,7 +214,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
       ack = { ok: false, error: { detail: error.message } };
     }
     adding = false;
-    if (pin?.product.id !== product.id) return; // the host moved on meanwhile
+    if (onScreen.pin?.product.id !== product.id) return; // the host moved on meanwhile
     if (ack.ok) {
       onAdded(ack.cart);
       show(card.added);
@@ -233,32 +238,11 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
 
   return {
     /** The join snapshot: what is pinned right now (also after a reconnection). */
-    snapshot(snapshot) {
-      showPin(snapshot.pin ?? null);
-    },
-    event(event, data) {
-      const next = nextPin(pin, event, data);
-      if (next) {
-        showPin(next.pin, { justStarted: next.started });
-        return;
-      }
-      switch (event) {
-        case "stock:changed":
-          if (applyStock(pin?.product, data)) update();
-          onStock(data);
-          break;
-        case "sales:bought":
-          if (pin && data.products?.[pin.product.id] !== undefined) {
-            pin.bought = data.products[pin.product.id];
-            update();
-          }
-          break;
-        default:
-          break;
-      }
-    },
+    snapshot: onScreen.snapshot,
+    event: onScreen.event,
     /** After an order: the card as it was before (no size picked, no "added" line), ready for the next. */
     reset() {
+      const { pin } = onScreen;
       if (!pin || !card) return;
       selected = hasNoChoice(pin.product) ? pin.product.variants[0].id : null;
       clearTimeout(addedTimer);
@@ -268,10 +252,10 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     },
     /** The pinned product, for the cart to know the brand before anything is in it. */
     get product() {
-      return pin?.product ?? null;
+      return onScreen.pin?.product ?? null;
     },
     close() {
-      showPin(null);
+      onScreen.show(null);
     },
   };
 }

@@ -7,7 +7,8 @@ import { api, messageOf } from "../shared/api.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
 import { clockText, fromMinor, money, toMinor } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { applyStock, DealClock, dealOn, nextPin, priceOf, priceTag, productImage, stockList } from "../shared/product.js";
+import { applyStock, dealOn, priceOf, priceTag, productImage, stockList } from "../shared/product.js";
+import { followPin } from "../stage/pin.js";
 
 /** Sets up the studio's product panel for `episodeId`. */
 export function setUpStudioShop({ episodeId }) {
@@ -35,13 +36,34 @@ export function setUpStudioShop({ episodeId }) {
 
   let products = []; // ProductCard, in the lineup's order
   let catalog = []; // the brand's products on sale (ProductOut), to add to the lineup
-  let pin = null; // PinOut on screen
   let bought = {}; // product id -> units sold during this live
   let live = false;
   let busy = false;
   let timer = 0;
   let loads = 0;
-  const dealClock = new DealClock();
+
+  // The pin on screen, as viewers see it: what the room says, and what the studio's own calls answer.
+  const onScreen = followPin({
+    onPin(pin, { changed }) {
+      if (pin) {
+        // The lineup's copy of the product follows what the pin says (stock may have moved); a product
+        // pinned from elsewhere joins the lineup, as it does on the server.
+        const fresh = structuredClone(pin.product);
+        const known = products.some((p) => p.id === fresh.id);
+        products = known ? products.map((p) => (p.id === fresh.id ? fresh : p)) : [...products, fresh];
+        bought[pin.product.id] = pin.bought;
+      }
+      if (changed) prefillDeal();
+      render();
+    },
+    onStock(change) {
+      if (applyStock(products.find((p) => p.id === change.product_id), change)) render();
+    },
+    onBought(sold) {
+      bought = { ...bought, ...sold };
+      render();
+    },
+  });
 
   const notice = noticeLine(ui.shopNotice);
 
@@ -99,6 +121,7 @@ export function setUpStudioShop({ episodeId }) {
   }
 
   function row(product, index) {
+    const { pin } = onScreen;
     const pinned = pin?.product.id === product.id;
     const sold = bought[product.id] ?? 0;
     const toggle = el("button", {
@@ -210,37 +233,22 @@ export function setUpStudioShop({ episodeId }) {
       () => api.pin(episodeId, product.id),
       () => t("studio_shop.pinned", { title: product.title }),
     );
-    if (shown) showPin(shown);
+    if (shown) onScreen.show(shown);
   }
 
   async function unpin() {
-    const title = pin?.product.title;
+    const title = onScreen.pin?.product.title;
     const hidden = await act(
       async () => (await api.unpin(episodeId)) ?? true, // 204: no body
       () => t("studio_shop.unpinned", { title }),
     );
-    if (hidden) showPin(null);
-  }
-
-  function showPin(next, { justStarted = false } = {}) {
-    const changed = pin?.id !== next?.id;
-    pin = next ? structuredClone(next) : null;
-    if (pin) {
-      // The lineup's copy of the product follows what the pin says (stock may have moved); a product
-      // pinned from elsewhere joins the lineup, as it does on the server.
-      const fresh = structuredClone(pin.product);
-      const known = products.some((p) => p.id === fresh.id);
-      products = known ? products.map((p) => (p.id === fresh.id ? fresh : p)) : [...products, fresh];
-      bought[pin.product.id] = pin.bought;
-    }
-    dealClock.follow(pin?.deal ?? null, justStarted);
-    if (changed) prefillDeal();
-    render();
+    if (hidden) onScreen.show(null);
   }
 
   // --- the flash deal ----------------------------------------------------------------------
 
   function prefillDeal() {
+    const { pin } = onScreen;
     ui.dealError.textContent = "";
     if (!pin) return;
     const { price, currency } = pin.product;
@@ -248,6 +256,7 @@ export function setUpStudioShop({ episodeId }) {
   }
 
   function renderDeal() {
+    const { pin } = onScreen;
     show(ui.dealForm, Boolean(pin));
     if (!pin) {
       stopTimer();
@@ -255,7 +264,7 @@ export function setUpStudioShop({ episodeId }) {
     }
     ui.dealProduct.textContent = pin.product.title;
     ui.dealCurrency.textContent = pin.product.currency;
-    const running = dealOn(pin.deal) && dealClock.secondsLeft() > 0;
+    const running = dealOn(pin.deal) && onScreen.secondsLeft() > 0;
     show(ui.dealFields, !running);
     show(ui.startDeal, !running);
     show(ui.stopDeal, running);
@@ -265,8 +274,9 @@ export function setUpStudioShop({ episodeId }) {
   }
 
   function tick() {
+    const { pin } = onScreen;
     const deal = pin?.deal;
-    const left = dealClock.secondsLeft();
+    const left = onScreen.secondsLeft();
     let text = "";
     if (deal?.active && left > 0) {
       const price = money(deal.price, pin.product.currency);
@@ -301,6 +311,7 @@ export function setUpStudioShop({ episodeId }) {
 
   ui.dealForm.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const { pin } = onScreen;
     ui.dealError.textContent = "";
     const price = toMinor(ui.dealPrice.value, pin.product.currency);
     const quantity = Number(ui.dealQuantity.value);
@@ -320,7 +331,7 @@ export function setUpStudioShop({ episodeId }) {
       () => api.startDeal(episodeId, { price, quantity, seconds }),
       () => t("studio_shop.deal_started"),
     );
-    if (started) showPin(started, { justStarted: true });
+    if (started) onScreen.show(started, { started: true });
   });
 
   ui.lineupAdd.addEventListener("submit", (event) => {
@@ -335,7 +346,7 @@ export function setUpStudioShop({ episodeId }) {
       () => api.stopDeal(episodeId),
       () => t("studio_shop.deal_stopped"),
     );
-    if (stopped) showPin(stopped);
+    if (stopped) onScreen.show(stopped);
   });
 
   return {
@@ -345,29 +356,7 @@ export function setUpStudioShop({ episodeId }) {
       live = isLive;
       render();
     },
-    snapshot(snapshot) {
-      showPin(snapshot.pin ?? null);
-    },
-    event(event, data) {
-      const next = nextPin(pin, event, data);
-      if (next) {
-        showPin(next.pin, { justStarted: next.started });
-        return;
-      }
-      switch (event) {
-        case "stock:changed": {
-          const product = products.find((p) => p.id === data.product_id);
-          applyStock(pin?.product, data);
-          if (applyStock(product, data)) render();
-          break;
-        }
-        case "sales:bought":
-          bought = { ...bought, ...(data.products || {}) };
-          render();
-          break;
-        default:
-          break;
-      }
-    },
+    snapshot: onScreen.snapshot,
+    event: onScreen.event,
   };
 }
