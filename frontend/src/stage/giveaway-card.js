@@ -5,7 +5,7 @@
 // giveaway:closed, giveaway:drawn and giveaway:redrawn (docs/api.md, "Giveaways").
 
 import { api, sentence } from "../shared/api.js";
-import { byTestId, el, show } from "../shared/dom.js";
+import { el, show } from "../shared/dom.js";
 import { rememberEntry } from "./entries.js";
 import { money } from "../shared/format.js";
 import { productImage } from "../shared/product.js";
@@ -45,14 +45,21 @@ const EACH_WINNER_MS = 450;
 const quiet = () => window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
 const randomId = () => Array.from({ length: 8 }, () => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");
 
+/** The giveaway card, for the stage (stage.js). */
+export const giveawayCard = {
+  kind: "giveaway",
+  chip: t("watch.chip_giveaway"),
+  open: t("watch.open_giveaway"),
+  setUp: setUpGiveawayCard,
+};
+
 /**
- * Sets up the giveaway card in [data-testid=giveaway-slot]. `ready()` resolves with the joined
- * LiveRoom once the viewer has a token (a nameless guest is made on the first entry);
- * `onAttention(urgent, {reveal})` says the card has news (`reveal`: the winners, to be seen at once); `proofUrl(giveaway)` is where the page shows the draw's proof;
- * `onKeyword(keyword)` puts a keyword entry's word in the chat's box.
+ * Sets up the giveaway card in `slot`. `ready()` resolves with the joined LiveRoom once the viewer has
+ * a token (a nameless guest is made on the first entry); `attention({urgent, unfold})` says the card has
+ * news (entries open: urgent; the winners: unfolded, to be seen at once); `proofUrl(giveaway)` is where
+ * the page shows the draw's proof; `suggest(text)` puts a keyword entry's word in the chat's box.
  */
-export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onKeyword = () => {} }) {
-  const slot = byTestId("giveaway-slot");
+function setUpGiveawayCard({ slot, ready, attention, proofUrl, suggest }) {
   let giveaway = null; // PublicGiveaway on screen
   let myEntry = null; // this viewer's entry id
   let drawn = null; // {round, winners: [{entry_id, name}], redraw, eligible?}
@@ -165,7 +172,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
           class: "button button-small",
           "data-testid": "giveaway-type-keyword",
           text: TEXT.typeIt,
-          onclick: () => onKeyword(giveaway.keyword ?? ""),
+          onclick: () => suggest(giveaway.keyword ?? ""),
         }),
       );
     } else if (giveaway.status === "open") {
@@ -284,7 +291,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
     const winners = (data.winners ?? []).map((w) => ({ entry_id: String(w.entry_id), name: w.name }));
     drawn = { round: data.round, winners, redraw, eligible: data.eligible };
     render();
-    onAttention(true, { reveal: true });
+    attention({ urgent: true, unfold: true });
     showDrawn({ animate: true });
   }
 
@@ -318,7 +325,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
           drawn = null;
           wonEarlier = false;
           setGiveaway(data.giveaway);
-          onAttention(true);
+          attention({ urgent: true });
           break;
         case "giveaway:entries":
           if (giveaway?.id === data.giveaway_id) {
@@ -330,7 +337,7 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
           if (giveaway?.id === data.giveaway_id) {
             giveaway = { ...giveaway, status: "closed", entries: data.entries ?? giveaway.entries };
             render();
-            onAttention(false);
+            attention();
           }
           break;
         case "giveaway:drawn":
@@ -346,9 +353,6 @@ export function setUpGiveawayCard({ ready, onAttention = () => {}, proofUrl, onK
     /** A chat message's ack: a keyword typed in the chat entered this viewer. */
     chatAck(ack) {
       if (ack?.entry) entered(ack.entry);
-    },
-    get current() {
-      return giveaway;
     },
     close() {
       setGiveaway(null);

@@ -1,27 +1,41 @@
-// The cards over the show (the pinned product, the poll, the giveaway) share one place: one card in
-// front, the others one tap away on a chip. A card that appears, or that has news (a poll opens, the
-// winners are drawn), comes to the front; the viewer can bring any other back. From 640px wide the
-// place is the lower left of the video, never more than half its width, so the centre stays clear.
-// On a phone the picture is too small for a whole card: the front card is folded into a strip low
-// over the video (its picture, title and price or question), and a tap on it opens the card as a
+// The cards over the show (stage.js: the pinned product, the poll, the giveaway) share one place: one
+// card in front, the others one tap away on a chip. A card that appears, or that has news (a poll
+// opens, the winners are drawn), comes to the front; the viewer can bring any other back. From 640px
+// wide the place is the lower left of the video, never more than half its width, so the centre stays
+// clear. On a phone the picture is too small for a whole card: the front card is folded into a strip
+// low over the video (its picture, title and price or question), and a tap on it opens the card as a
 // sheet over the lower part of the screen, the video still in sight above it.
 
 import { byTestId, el, show } from "../shared/dom.js";
-import { t } from "../shared/i18n.js";
 
-const CHIPS = { pin: t("watch.chip_pin"), poll: t("watch.chip_poll"), giveaway: t("watch.chip_giveaway") };
-const OPEN = { pin: t("watch.open_pin"), poll: t("watch.open_poll"), giveaway: t("watch.open_giveaway") };
-const KINDS = Object.keys(CHIPS);
 const PHONE = window.matchMedia("(max-width: 639px)");
 
-/** Sets up [data-testid=overlay] and its slots (pin-slot, poll-slot, giveaway-slot). */
-export function setUpOverlay() {
+/**
+ * Sets up [data-testid=overlay] for `cards` (stage.js: each card's kind, chip and open labels): a slot
+ * for each, [data-testid=<kind>-slot], in their order, the order of the chips too.
+ */
+export function setUpOverlay(cards) {
   const root = byTestId("overlay");
   const chips = byTestId("overlay-chips");
   const openButton = byTestId("overlay-open");
   const foldButton = byTestId("overlay-fold");
   const more = byTestId("overlay-more");
-  const slots = Object.fromEntries(KINDS.map((kind) => [kind, byTestId(`${kind}-slot`)]));
+  const allKinds = cards.map((card) => card.kind);
+  const chipLabel = Object.fromEntries(cards.map((card) => [card.kind, card.chip]));
+  const openLabel = Object.fromEntries(cards.map((card) => [card.kind, card.open]));
+  const slots = Object.fromEntries(
+    allKinds.map((kind) => [
+      kind,
+      el("div", {
+        class: "overlay-slot",
+        id: `${kind}-slot`,
+        "data-testid": `${kind}-slot`,
+        "data-card": kind,
+        "aria-live": "polite",
+      }),
+    ]),
+  );
+  openButton.before(...Object.values(slots));
   let front = null;
   let recent = []; // the kinds, most recently brought to the front first
   const news = new Set(); // kinds with something new the viewer has not seen yet
@@ -30,12 +44,12 @@ export function setUpOverlay() {
   const present = (kind) => slots[kind].childElementCount > 0;
 
   function render() {
-    const kinds = KINDS.filter(present);
+    const kinds = allKinds.filter(present);
     if (!kinds.includes(front)) front = recent.find((kind) => kinds.includes(kind)) ?? kinds[0] ?? null;
     news.delete(front);
     if (!front) opened = false;
     const folded = PHONE.matches && !opened;
-    for (const kind of KINDS) show(slots[kind], kind === front);
+    for (const kind of allKinds) show(slots[kind], kind === front);
     chips.replaceChildren(
       ...kinds.map((kind) =>
         el("button", {
@@ -45,7 +59,7 @@ export function setUpOverlay() {
           "aria-pressed": String(kind === front),
           "aria-controls": slots[kind].id,
           "data-news": news.has(kind),
-          text: CHIPS[kind],
+          text: chipLabel[kind],
           onclick: () => bringToFront(kind),
         }),
       ),
@@ -58,7 +72,7 @@ export function setUpOverlay() {
     openButton.setAttribute("aria-expanded", "false");
     // The strip shows one card; how many more are one tap away, with a dot when one has news.
     more.textContent = kinds.length > 1 ? `+${kinds.length - 1}` : "";
-    openButton.setAttribute("aria-label", front ? `${OPEN[front]} ${more.textContent}`.trim() : "");
+    openButton.setAttribute("aria-label", front ? `${openLabel[front]} ${more.textContent}`.trim() : "");
     openButton.toggleAttribute("data-news", news.size > 0);
     root.dataset.front = front ?? "";
     show(root, kinds.length > 0);
@@ -119,6 +133,8 @@ export function setUpOverlay() {
   render();
 
   return {
+    /** Each card's slot, by its kind. */
+    slots,
     bringToFront,
     /** On a phone, back to the strip (after "Add to cart", which the strip then confirms). */
     fold,

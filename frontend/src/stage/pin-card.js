@@ -4,7 +4,7 @@
 // followed by pin.js as the studio follows them.
 
 import { sentence } from "../shared/api.js";
-import { byTestId, el, show } from "../shared/dom.js";
+import { el, show } from "../shared/dom.js";
 import { clockText } from "../shared/format.js";
 import {
   dealOn,
@@ -21,13 +21,20 @@ import { followPin } from "./pin.js";
 
 const ADDED_FOR_MS = 4000;
 
+/** The product card, for the stage (stage.js). */
+export const pinCard = {
+  kind: "pin",
+  chip: t("watch.chip_pin"),
+  open: t("watch.open_pin"),
+  setUp: setUpPinCard,
+};
+
 /**
- * Sets up the pin card in the page's [data-testid=pin-slot].
- * `readyToBuy()` resolves with the joined LiveRoom once the viewer has a token (see watch/chat.js);
- * `onAdded(cart)` gets the cart from the ack; `onOpenCart()` opens the drawer.
+ * Sets up the product card in `slot`. `ready()` resolves with the joined LiveRoom once the viewer has a
+ * token (see ../watch/chat.js); the page's `cart` takes the cart from the ack (`update(cart)`), opens
+ * (`open()`) and hears of each stock move (`stockChanged(change)`); `fold()` folds the overlay.
  */
-export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => {} }) {
-  const slot = byTestId("pin-slot");
+function setUpPinCard({ slot, ready, cart, fold }) {
   let card = null; // the pin's nodes, built once per pin
   let selected = null; // the picked variant's id
   let waitUntil = 0; // after a 429: no adding before then
@@ -50,7 +57,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     },
     onStock(change, { pinned }) {
       if (pinned) update();
-      onStock(change);
+      cart.stockChanged(change);
     },
     onBought(_products, { pinned }) {
       if (pinned) update();
@@ -108,7 +115,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
           class: "link",
           "data-testid": "pin-view-cart",
           text: t("pin.view_cart"),
-          onclick: onOpenCart,
+          onclick: () => cart.open(),
         }),
       ),
     };
@@ -208,7 +215,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     tick();
     let ack;
     try {
-      const room = await readyToBuy();
+      const room = await ready();
       ack = await room.send("cart:add", { variant_id: variant.id, quantity: 1 });
     } catch (error) {
       ack = { ok: false, error: { detail: error.message } };
@@ -216,7 +223,8 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     adding = false;
     if (onScreen.pin?.product.id !== product.id) return; // the host moved on meanwhile
     if (ack.ok) {
-      onAdded(ack.cart);
+      cart.update(ack.cart);
+      fold(); // on a phone the sheet folds back into the strip, which says it was added
       show(card.added);
       clearTimeout(addedTimer);
       addedTimer = setTimeout(() => show(card.added, false), ADDED_FOR_MS);
@@ -241,7 +249,7 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
     snapshot: onScreen.snapshot,
     event: onScreen.event,
     /** After an order: the card as it was before (no size picked, no "added" line), ready for the next. */
-    reset() {
+    ordered() {
       const { pin } = onScreen;
       if (!pin || !card) return;
       selected = hasNoChoice(pin.product) ? pin.product.variants[0].id : null;
@@ -250,9 +258,9 @@ export function setUpPinCard({ readyToBuy, onAdded, onOpenCart, onStock = () => 
       card.error.textContent = "";
       update();
     },
-    /** The pinned product, for the cart to know the brand before anything is in it. */
-    get product() {
-      return onScreen.pin?.product ?? null;
+    /** Nothing is sold after the show. */
+    ended() {
+      onScreen.show(null);
     },
     close() {
       onScreen.show(null);

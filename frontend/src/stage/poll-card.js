@@ -5,7 +5,7 @@
 // poll:tally and poll:closed (docs/api.md, "Polls").
 
 import { sentence } from "../shared/api.js";
-import { byTestId, el, show } from "../shared/dom.js";
+import { el, show } from "../shared/dom.js";
 import { clockText, money } from "../shared/format.js";
 import { productImage } from "../shared/product.js";
 import { locale, t } from "../shared/i18n.js";
@@ -34,13 +34,20 @@ const TEXT = {
 
 const percent = (part, whole) => (whole > 0 ? Math.round((100 * part) / whole) : 0);
 
+/** The poll card, for the stage (stage.js). */
+export const pollCard = {
+  kind: "poll",
+  chip: t("watch.chip_poll"),
+  open: t("watch.open_poll"),
+  setUp: setUpPollCard,
+};
+
 /**
- * Sets up the poll card in [data-testid=poll-slot]. `ready()` resolves with the joined LiveRoom once
- * the viewer has a token (a nameless guest is made on the first vote); `onAttention(urgent)` says the
- * card has news (a poll opened: urgent).
+ * Sets up the poll card in `slot`. `ready()` resolves with the joined LiveRoom once the viewer has a
+ * token (a nameless guest is made on the first vote); `attention({urgent})` says the card has news (a
+ * poll opened: urgent; a quiz's answer too).
  */
-export function setUpPollCard({ ready, onAttention = () => {} }) {
-  const slot = byTestId("poll-slot");
+function setUpPollCard({ slot, ready, attention }) {
   let poll = null; // PublicPoll on screen
   let tally = { votes: {}, voters: 0 };
   let myVote = null; // option ids this viewer voted for, or null
@@ -272,7 +279,7 @@ export function setUpPollCard({ ready, onAttention = () => {} }) {
           myVote = null;
           result = null;
           setPoll(data.poll, { fresh: true });
-          onAttention(true);
+          attention({ urgent: true });
           break;
         case "poll:tally":
           if (poll?.id === data.poll_id && poll.status === "open") {
@@ -285,7 +292,7 @@ export function setUpPollCard({ ready, onAttention = () => {} }) {
           result = data.result ?? null;
           if (result) tally = { votes: result.votes, voters: result.voters };
           setPoll(data.poll);
-          onAttention(poll.quiz);
+          attention({ urgent: poll.quiz });
           break;
         default:
           break;

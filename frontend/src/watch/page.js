@@ -9,11 +9,8 @@ import { entriesOf } from "../stage/entries.js";
 import { setUpProofs } from "./proof.js";
 import { setUpCart } from "./cart.js";
 import { setUpChat } from "./chat.js";
-import { setUpGiveawayCard } from "../stage/giveaway-card.js";
-import { setUpOverlay } from "../stage/overlay.js";
-import { setUpPinCard } from "../stage/pin-card.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
-import { setUpPollCard } from "../stage/poll-card.js";
+import { setUpStage } from "../stage/stage.js";
 import { keepStageInView } from "./stage-in-view.js";
 import { deleteSession, exchangeSdp, peerConfiguration } from "../shared/webrtc.js";
 import { t } from "../shared/i18n.js";
@@ -500,7 +497,7 @@ async function pointToNextEpisode() {
 
 async function showEnd() {
   stopPlayer({ hangUp: false }); // the server has closed it already
-  pinCard.close();
+  stage.ended();
   keepPolling(false);
   setView("ended");
   ui.endedTitle.textContent = t("watch.ended");
@@ -548,37 +545,21 @@ function showClosed(view, title, text) {
   } else {
     pointToNextEpisode();
   }
-  for (const card of cards) card.close();
+  stage.close();
 }
 
-// --- over the video: the pinned product, the poll and the giveaway; the cart in a drawer -------
+// --- over the video: the cards of the stage (stage/stage.js); the cart in a drawer -------------
 
-const overlay = setUpOverlay();
 keepStageInView({ stage: ui.stage, writing: ui.chat });
-const cart = setUpCart({ onOrdered: () => pinCard.reset() });
-const pinCard = setUpPinCard({
-  readyToBuy: () => chat.ready(),
-  onAdded: (fresh) => {
-    cart.update(fresh);
-    overlay.fold(); // on a phone the sheet folds back into the strip, which says it was added
-  },
-  onOpenCart: () => cart.open(),
-  onStock: (change) => cart.stockChanged(change),
-});
-
-const pollCard = setUpPollCard({
+const cart = setUpCart({ onOrdered: () => stage.ordered() });
+// What the page lends every card (stage/stage.js).
+const stage = setUpStage({
   ready: () => chat.ready(),
-  onAttention: (urgent) => overlay.attention("poll", { urgent }),
+  cart,
+  suggest: (text) => chat.suggest(text),
+  proofUrl: (giveaway) => `#proof-${giveaway.id}`,
 });
 const proofs = setUpProofs(ui.proofs);
-const proofUrl = (giveaway) => `#proof-${giveaway.id}`;
-const giveawayCard = setUpGiveawayCard({
-  ready: () => chat.ready(),
-  onAttention: (urgent, { reveal = false } = {}) => overlay.attention("giveaway", { urgent, unfold: reveal }),
-  proofUrl,
-  onKeyword: (keyword) => chat.suggest(keyword),
-});
-const cards = [pinCard, pollCard, giveawayCard];
 
 /** The proofs this page can show: the one a link asks for, and the draws this browser entered. */
 function showProofs() {
@@ -608,14 +589,14 @@ const chat = setUpChat({
   episodeId,
   onEpisodeEvent: refresh,
   onRoomSnapshot: (snapshot) => {
-    for (const card of cards) card.snapshot(snapshot);
+    stage.snapshot(snapshot);
     if (snapshot.giveaway?.drawn) proofs.show(snapshot.giveaway.id);
   },
   onRoomEvent: (event, data) => {
-    for (const card of cards) card.event(event, data);
+    stage.event(event, data);
     if (event === "giveaway:drawn" || event === "giveaway:redrawn") proofs.show(data.giveaway_id);
   },
-  onSentAck: (ack) => giveawayCard.chatAck(ack),
+  onSentAck: (ack) => stage.chatAck(ack),
 });
 
 window.addEventListener("pagehide", () => stopPlayer({ hangUp: true }));
@@ -643,7 +624,7 @@ window.shopcastWatch = {
     return chat.room;
   },
   get overlay() {
-    return overlay.front;
+    return stage.front;
   },
 };
 
