@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from typing import Any
@@ -116,13 +117,13 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
     if not path.is_file():
         raise NotFound("no HLS for this episode yet" if name.endswith(".m3u8") else "no such segment")
     if name.endswith(".m3u8"):
-        playlist = path.read_bytes()
-        finished = b"#EXT-X-ENDLIST" in playlist
-        # Live: players reload it every segment; after the show it no longer changes.
+        # Live: players reload it every segment, revalidating (ETag, Last-Modified: a 304 while no
+        # segment was added); after the show it no longer changes. It only ever ends with ENDLIST.
+        with path.open("rb") as playlist:
+            playlist.seek(max(0, playlist.seek(0, os.SEEK_END) - 32))
+            finished = b"#EXT-X-ENDLIST" in playlist.read()
         cache = "public, max-age=3600" if finished else "no-cache"
-        return web.Response(
-            body=playlist, content_type="application/vnd.apple.mpegurl", headers={"Cache-Control": cache}
-        )
+        return web.FileResponse(path, headers={"Content-Type": "application/vnd.apple.mpegurl", "Cache-Control": cache})
     # Segments never change once listed.
     return web.FileResponse(
         path, headers={"Content-Type": "video/mp2t", "Cache-Control": "public, max-age=31536000, immutable"}
