@@ -28,8 +28,8 @@ SDP = {"Content-Type": "application/sdp"}
 
 @pytest.fixture
 async def client(aiohttp_client: Any, tmp_path: Path, backend: dict[str, Any], clock: SettableClock) -> Any:
-    """The app with one-second segments, so a test needs only a few seconds of video."""
-    return await aiohttp_client(create_app(make_settings(tmp_path, hls_segment_seconds=1, **backend), clock=clock))
+    """The app as configured by default: one-second segments, so a test needs only a few seconds of video."""
+    return await aiohttp_client(create_app(make_settings(tmp_path, **backend), clock=clock))
 
 
 def segments(playlist: str) -> list[str]:
@@ -76,6 +76,8 @@ async def test_the_show_is_on_hls_while_live_and_stays_as_the_replay(client, fac
     assert live_response.content_type == "application/vnd.apple.mpegurl"
     assert live_response.headers["Cache-Control"] == "no-cache" and live_response.headers["ETag"]
     assert "#EXT-X-ENDLIST" not in live
+    # Short segments: players stay about two target durations behind the newest one.
+    assert "#EXT-X-TARGETDURATION:1\n" in live
     first = await client.get(f"/live/{episode_id}/hls/{segments(live)[0]}")
     assert first.status == 200 and first.content_type == "video/mp2t"
     assert "immutable" in first.headers["Cache-Control"]
