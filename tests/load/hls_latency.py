@@ -374,7 +374,7 @@ def run_all(lengths: list[float], joins: int, seconds: float) -> None:
     from playwright.sync_api import sync_playwright
 
     began = time.monotonic()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True)
     print(
         f"HLS glass-to-glass latency, {WIDTH}x{HEIGHT} {FPS} fps, hls.js on the watch page, at {commit.stdout.strip()}:"
         f" {machine('aiortc', 'av', 'playwright')}",
