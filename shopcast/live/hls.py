@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -60,6 +61,56 @@ def finish_abandoned_playlist(folder: Path, *, quiet_for: float) -> bool:
     partial.write_text(text + ("" if text.endswith("\n") else "\n") + "#EXT-X-ENDLIST\n")
     partial.replace(playlist)
     return True
+
+
+SKIP_BOUNDARY_TARGETS = 6  # CAN-SKIP-UNTIL, in target durations: the least the HLS spec allows
+_SEGMENT_TAGS = ("#EXTINF:", "#EXT-X-DISCONTINUITY")  # the only ones the muxer writes before a segment
+
+
+@functools.lru_cache(maxsize=16)
+def live_playlist(path: Path, version: tuple[int, int], *, delta: bool) -> bytes:
+    """The live playlist as served: it offers delta updates, and is one when asked (`_HLS_skip=YES`).
+
+    The file keeps every segment (it becomes the replay), so it grows all show long while every
+    viewer reloads it each segment. A player that has it already gets only the segments of the last
+    SKIP_BOUNDARY_TARGETS target durations, the older ones replaced by `#EXT-X-SKIP`. Made once per
+    version of the file (`version`: its mtime and size) however many viewers ask.
+    """
+    lines = path.read_text().splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(_SEGMENT_TAGS)), len(lines))
+    header, segments = lines[:first], _segments(lines[first:])
+    target = next((i for i, line in enumerate(header) if line.startswith("#EXT-X-TARGETDURATION:")), None)
+    if target is None:
+        return path.read_bytes()
+    boundary = SKIP_BOUNDARY_TARGETS * int(header[target].split(":")[1])
+    header.insert(target + 1, f"#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL={boundary:.1f}")
+    skipped = 0
+    if delta:
+        # Segments are kept from the newest back until they cover the boundary; older ones may go.
+        covered, skipped = 0.0, len(segments)
+        while skipped and covered < boundary:
+            skipped -= 1
+            covered += next((float(t[8:].split(",")[0]) for t in segments[skipped] if t.startswith("#EXTINF:")), 0)
+    if skipped:
+        header = ["#EXT-X-VERSION:9" if line.startswith("#EXT-X-VERSION:") else line for line in header]
+        header.append(f"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}")
+    return "".join(
+        f"{line}\n" for line in header + [line for segment in segments[skipped:] for line in segment]
+    ).encode()
+
+
+def _segments(lines: list[str]) -> list[list[str]]:
+    """Each segment's tags and file name; lines after the last file name (none while live) end the last."""
+    segments: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        current.append(line)
+        if line and not line.startswith("#"):
+            segments.append(current)
+            current = []
+    if current and segments:
+        segments[-1].extend(current)
+    return segments
 
 
 class HlsPackager:

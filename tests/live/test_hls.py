@@ -209,3 +209,48 @@ async def test_segments_are_one_second_each_starting_with_a_keyframe_whatever_th
     final = {name: (folder / name).read_bytes() for name in segments(replay)}
     assert any(seen) and all(final[name] == data for snapshot in seen for name, data in snapshot.items())
     assert sorted(p.name for p in folder.iterdir()) == ["index.m3u8", *segments(replay)]
+
+
+def event_playlist(count: int, *, ended: bool = False) -> str:
+    """A playlist as the muxer writes it: one-second segments, the host reconnecting before the 17th."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-TARGETDURATION:1", "#EXT-X-MEDIA-SEQUENCE:0"]
+    lines += ["#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for n in range(count):
+        lines += ["#EXT-X-DISCONTINUITY"] if n in (0, 16) else []
+        lines += ["#EXTINF:1.000000,", f"seg{n:05d}.ts"]
+    return "\n".join(lines + (["#EXT-X-ENDLIST"] if ended else [])) + "\n"
+
+
+async def test_a_player_reloading_the_live_playlist_gets_only_its_end(client, tmp_path: Path) -> None:
+    """Every segment stays listed for the replay, yet a reload costs the last few segments, not the whole show."""
+    episode_id = "6f1c3a8e-0000-4000-8000-000000000001"
+    playlist = tmp_path / "data" / "hls" / episode_id / "index.m3u8"
+    playlist.parent.mkdir(parents=True)
+    playlist.write_text(event_playlist(20))
+    url = f"/live/{episode_id}/hls/index.m3u8"
+
+    # Joining: the whole playlist, saying that delta updates may be asked for.
+    full = await (await client.get(url)).text()
+    assert "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=6.0\n" in full
+    assert segments(full) == [f"seg{n:05d}.ts" for n in range(20)]
+
+    # Reloading (hls.js and Safari ask with _HLS_skip=YES): the last six seconds, the rest skipped.
+    response = await client.get(url, params={"_HLS_skip": "YES"})
+    delta = await response.text()
+    assert response.content_type == "application/vnd.apple.mpegurl"
+    assert "#EXT-X-VERSION:9\n" in delta and "#EXT-X-MEDIA-SEQUENCE:0\n" in delta
+    assert "#EXT-X-SKIP:SKIPPED-SEGMENTS=14\n" in delta and segments(delta) == segments(full)[14:]
+    assert "#EXT-X-DISCONTINUITY\n#EXTINF:1.000000,\nseg00016.ts\n" in delta
+
+    # Nothing new: "not modified". A new segment: the new delta.
+    unchanged = await client.get(url, params={"_HLS_skip": "YES"}, headers={"If-None-Match": response.headers["ETag"]})
+    assert unchanged.status == 304
+    playlist.write_text(event_playlist(21))
+    newer = await client.get(url, params={"_HLS_skip": "YES"}, headers={"If-None-Match": response.headers["ETag"]})
+    assert newer.status == 200 and "#EXT-X-SKIP:SKIPPED-SEGMENTS=15\n" in await newer.text()
+    assert segments(await newer.text())[-1] == "seg00020.ts"
+
+    # The replay is the file as written: every segment, nothing skipped or added.
+    playlist.write_text(event_playlist(21, ended=True))
+    replay = await client.get(url, params={"_HLS_skip": "YES"})
+    assert await replay.text() == event_playlist(21, ended=True)
