@@ -67,6 +67,7 @@ READ_STAMPS = """
   canvas.height = 16;
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const seen = (window.hlsLatency = { shown: [], unreadable: 0, stalls: 0 });
+  performance.setResourceTimingBufferSize(100000);
   video.addEventListener("waiting", () => (seen.stalls += 1));
   function onFrame(_now, frame) {
     if (video.videoWidth >= 512) {
@@ -93,6 +94,13 @@ READ_STAMPS = """
   }
   video.requestVideoFrameCallback(onFrame);
 }
+"""
+
+# Runs in the page: each playlist request hls.js made (304s included), as the browser recorded it.
+PLAYLIST_RELOADS = """
+() => performance.getEntriesByType("resource")
+  .filter((entry) => new URL(entry.name).pathname.endsWith("/index.m3u8"))
+  .map((entry) => [new URL(entry.name).searchParams.has("_HLS_skip"), entry.encodedBodySize])
 """
 
 
@@ -224,6 +232,7 @@ class Result:
     shown_fps: float = math.nan
     stalls: int = 0
     unreadable: int = 0
+    reloads: list[tuple[bool, int]] = field(default_factory=list)  # (a delta update, body bytes) per reload
     server_cpu: float = math.nan  # CPU-seconds per second
     other_cpu: float = math.nan
     video_kbps: float = math.nan
@@ -262,7 +271,10 @@ def run_once(playwright: Any, segment_seconds: float, joins: int, seconds: float
             page.wait_for_function("() => window.hlsLatency.shown.length > 0", timeout=60_000)
             progress(f"viewer {join + 1} of {joins} plays: {WARMUP:.0f} s to settle, then {seconds:.0f} s measured")
             time.sleep(WARMUP)
-            page.evaluate("() => Object.assign(window.hlsLatency, { shown: [], unreadable: 0, stalls: 0 })")
+            page.evaluate(
+                "() => { performance.clearResourceTimings();"
+                " Object.assign(window.hlsLatency, { shown: [], unreadable: 0, stalls: 0 }); }"
+            )
             before = (cpu_seconds(server.process.pid), machine_busy_seconds(), host.cpu_seconds())
             start = time.monotonic()
             time.sleep(seconds)
@@ -270,6 +282,7 @@ def run_once(playwright: Any, segment_seconds: float, joins: int, seconds: float
             after = (cpu_seconds(server.process.pid), machine_busy_seconds(), host.cpu_seconds())
             used = [u + a - b for u, a, b in zip(used, after, before, strict=True)]
             seen = page.evaluate("() => window.hlsLatency")
+            result.reloads += page.evaluate(PLAYLIST_RELOADS)
             page.close()
             sent = host.call("sent_wall_clock")
             latencies = [at / 1000 - sent[number] for number, at in seen["shown"] if number in sent]
@@ -324,6 +337,7 @@ def table(results: list[Result]) -> str:
         "server CPU, % of a core",
         "browser and the rest, % of a core",
         "HLS kbit/s",
+        "playlist reloads: deltas / all, mean bytes",
         "frames read / unreadable",
     ]
     rows = []
@@ -343,6 +357,8 @@ def table(results: list[Result]) -> str:
                 f"{r.server_cpu * 100:.0f}",
                 f"{r.other_cpu * 100:.0f}",
                 f"{r.video_kbps:.0f}",
+                f"{sum(d for d, _ in r.reloads)} / {len(r.reloads)}, "
+                f"{sum(b for _, b in r.reloads) / max(len(r.reloads), 1):.0f}",
                 f"{len(r.latencies)} / {r.unreadable}",
             ]
         )
