@@ -122,7 +122,11 @@ class Settings(BaseSettings):
         "and everything it held is released.",
     )
     hls_segment_seconds: float = Field(
-        2.0, ge=1.0, le=6.0, description="Length of HLS segments: shorter is closer to live, longer is lighter."
+        1.0,
+        ge=1.0,
+        le=6.0,
+        description="Length of HLS segments: HLS viewers play about two segments behind the newest one, so "
+        "shorter is closer to live; longer means fewer files and playlist lines, and fewer keyframes.",
     )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."

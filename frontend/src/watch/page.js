@@ -335,6 +335,17 @@ async function connectionLost() {
   }
 }
 
+// Live: hls.js plays this many target durations (segments, see SHOPCAST_HLS_SEGMENT_SECONDS) behind
+// the newest segment listed, instead of its default 3. A viewer who falls further behind (a stall, a
+// slow network) catches up by playing slightly faster, and one more than liveMaxLatency behind jumps
+// back. The replay keeps hls.js's defaults.
+const LIVE_HLS = {
+  backBufferLength: 30,
+  liveSyncDurationCount: 2,
+  liveMaxLatencyDurationCount: 6,
+  maxLiveSyncPlaybackRate: 1.25,
+};
+
 async function playHls({ live }) {
   const video = ui.video;
   video.srcObject = null;
@@ -347,7 +358,7 @@ async function playHls({ live }) {
   // Loaded only by those who need it; no worker, as the page's CSP allows no blob: scripts.
   const { default: Hls } = await import("hls.js/light");
   if (!Hls.isSupported()) throw new Error(t("watch.no_hls"));
-  const hls = new Hls({ enableWorker: false, backBufferLength: live ? 30 : Infinity });
+  const hls = new Hls({ enableWorker: false, ...(live ? LIVE_HLS : { backBufferLength: Infinity }) });
   const player = {
     transport,
     hls,
