@@ -1,5 +1,5 @@
-"""A brand's products and their variants: creating, editing, pictures, archiving, and the cards
-viewers see."""
+"""A brand's products and their variants: creating, editing, pictures, archiving and restoring, and the
+cards viewers see."""
 
 from __future__ import annotations
 
@@ -290,6 +290,19 @@ async def archive_product(
     product.archived = True
     product.updated_at = now
     await lineup.drop_product(session, product.id)
+
+
+async def restore_product(
+    session: AsyncSession, *, actor: Principal | None, product_id: uuid.UUID, now: datetime
+) -> ProductOut:
+    """Put an archived product back on sale (managers); lineups it left must add it again."""
+    product = await load_product(session, product_id)
+    authorize(actor, product.brand_id, *CATALOG_EDITORS)
+    if product.archived:
+        product.archived = False
+        product.updated_at = now
+        await session.flush()
+    return (await products_out(session, [product]))[0]
 
 
 def _too_many_pictures() -> Conflict:
