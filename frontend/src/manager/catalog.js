@@ -42,16 +42,26 @@ export function setUpCatalog({ notify }) {
 
   const canEdit = () => membership?.role === "manager";
 
+  /** The list with `changed` in place of the product it was (or added, when it is new). */
+  function replace(changed) {
+    const known = products.some((p) => p.id === changed.id);
+    products = known ? products.map((p) => (p.id === changed.id ? changed : p)) : [...products, changed];
+    products.sort((a, b) => a.title.localeCompare(b.title, locale));
+    render();
+  }
+
+  const rowButton = (product) =>
+    ui.productList.querySelector(`[data-product-id="${CSS.escape(product.id)}"] button`);
+
   const form = setUpProductForm(ui.productForm, {
     brandSlug: () => membership.brand.slug,
     currency: () => currency,
     onSaved(saved, created) {
-      products = created ? [...products, saved] : products.map((p) => (p.id === saved.id ? saved : p));
-      products.sort((a, b) => a.title.localeCompare(b.title, locale));
-      render();
+      replace(saved);
       notify(created ? t("catalog.created", { title: saved.title }) : t("catalog.saved", { title: saved.title }));
-      ui.productList.querySelector(`[data-product-id="${CSS.escape(saved.id)}"] button`)?.focus();
+      rowButton(saved)?.focus();
     },
+    onPictured: replace,
     onClosed: () => ui.newProduct.focus(),
   });
 
