@@ -83,10 +83,13 @@ export const api = {
   unpin: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin`),
   startDeal: (episodeId, deal) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin/deal`, deal),
   stopDeal: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin/deal`),
-  products: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/products`),
+  /** With `archived`, the archived products too. */
+  products: (brandSlug, archived = false) =>
+    request("GET", `/api/v1/brands/${part(brandSlug)}/products${archived ? "?archived=true" : ""}`),
   createProduct: (brandSlug, product) => request("POST", `/api/v1/brands/${part(brandSlug)}/products`, product),
   updateProduct: (productId, changes) => request("PATCH", `/api/v1/products/${part(productId)}`, changes),
   archiveProduct: (productId) => request("DELETE", `/api/v1/products/${part(productId)}`),
+  restoreProduct: (productId) => request("POST", `/api/v1/products/${part(productId)}/restore`),
   /** `file`: a File or Blob → `{picture, product}`. */
   addPicture: (productId, file) => request("POST", `/api/v1/products/${part(productId)}/pictures`, file),
   commerce: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/commerce`),
