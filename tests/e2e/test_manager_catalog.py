@@ -11,9 +11,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from shopcast import demo
-
-from .conftest import BrowserPage, LiveServer, coming_episodes, sign_in
+from .conftest import BrowserPage, LiveServer, coming_episodes, open_catalog
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +33,7 @@ async def test_manager_adds_edits_and_imports_products(
     live_server: LiveServer, browser_page: BrowserPage, results_dir: Path
 ) -> None:
     page, console = browser_page.page, browser_page.console
-    await page.goto(f"{live_server.url}/manage")
-    await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Products").click()
+    await open_catalog(page, live_server)
 
     # The demo catalog, by title, each variant with its stock.
     rows = page.get_by_test_id("product-row")
@@ -99,9 +95,7 @@ async def test_the_manager_archives_a_product_and_restores_it(
     live_server: LiveServer, browser_page: BrowserPage
 ) -> None:
     page, console = browser_page.page, browser_page.console
-    await page.goto(f"{live_server.url}/manage")
-    await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Products").click()
+    await open_catalog(page, live_server)
     rows = page.get_by_test_id("product-row")
     titles = rows.get_by_test_id("product-row-title")
     await expect(titles).to_have_text(["Cashmere crew-neck", "Leather tote", "Linen wrap dress"])

@@ -11,11 +11,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from PIL import Image
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, expect
 
-from shopcast import demo
-
-from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, sign_in, watched_page
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_catalog, watched_page
 from .test_live_shopping import StaffApi
 
 pytestmark = pytest.mark.browser
@@ -41,17 +39,11 @@ async def shown_picture(image: Locator) -> dict[str, object]:
     return await image.evaluate("(img) => ({src: img.currentSrc, width: img.naturalWidth})")
 
 
-async def open_products(page: Page, server: LiveServer) -> None:
-    await page.goto(f"{server.url}/manage")
-    await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Products").click()
-
-
 async def test_a_picture_uploaded_by_the_manager_is_on_the_catalog_and_the_viewers_card(
     live_server: LiveServer, browser_page: BrowserPage, open_context: OpenContext, results_dir: Path
 ) -> None:
     page, console = browser_page.page, browser_page.console
-    await open_products(page, live_server)
+    await open_catalog(page, live_server)
     tote = page.get_by_test_id("product-row").filter(has_text="Leather tote")
     await expect(tote.locator(".no-image")).to_be_visible()  # the demo's products have no picture
 
