@@ -87,10 +87,11 @@ def _opened(content: bytes, max_pixels: int) -> Image.Image:
     )
     try:
         with warnings.catch_warnings():
-            # Pillow's own guard warns past ~89 Mpx and refuses past twice that: both are refusals here.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's own guard warns past ~89 Mpx (our limit is checked below, whatever it is) and
+            # refuses past twice that before we see the size: a refusal here too.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             picture = Image.open(io.BytesIO(content), formats=[kind])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise too_many from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _damaged(kind) from None

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     picture_max_pixels: int = Field(
         40_000_000,
         ge=1_000_000,
-        le=150_000_000,
+        le=100_000_000,
         description="Most pixels (width x height) of an uploaded picture, read from its header before it is decoded.",
     )
     token_ttl_minutes: int = Field(12 * 60, ge=1, description="How long a staff sign-in lasts.")
