@@ -32,7 +32,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from shopcast.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 SIZES = (160, 480, 1080)
-"""Each size is a square the picture fits in; pages pick one with srcset (frontend/src/product.js)."""
+"""Each size is a square the picture fits in; pages pick one with srcset (frontend/src/shared/product.js)."""
 LARGEST = SIZES[-1]
 URL_PREFIX = "/pictures/"
 NAME = re.compile(r"^(?P<digest>[0-9a-f]{32})-(?P<size>\d+)\.webp$")
