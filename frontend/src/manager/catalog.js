@@ -1,5 +1,6 @@
 // The manager page's products: the brand's catalog with each variant's stock, "New product" and
-// "Edit" (product-form.js), and the import of a product feed (CSV or JSON, pasted or from a file) with
+// "Edit" (product-form.js), "Archive" (off sale, kept for its orders) and, among the archived ones shown
+// on demand, "Restore"; and the import of a product feed (CSV or JSON, pasted or from a file) with
 // its report: how many products were created and updated, and each bad row with its line and reason.
 
 import { api, messageOf } from "../shared/api.js";
@@ -17,6 +18,7 @@ export function setUpCatalog({ notify }) {
     "products-title",
     "catalog-actions",
     "catalog-read-only",
+    "show-archived",
     "new-product",
     "open-import",
     "product-form",
@@ -42,18 +44,53 @@ export function setUpCatalog({ notify }) {
 
   const canEdit = () => membership?.role === "manager";
 
+  /** The list with `changed` in place of the product it was (or added, when it is new). */
+  function replace(changed) {
+    const known = products.some((p) => p.id === changed.id);
+    products = known ? products.map((p) => (p.id === changed.id ? changed : p)) : [...products, changed];
+    products.sort((a, b) => a.title.localeCompare(b.title, locale));
+    render();
+  }
+
+  const rowButton = (product) =>
+    ui.productList.querySelector(`[data-product-id="${CSS.escape(product.id)}"] button`);
+
   const form = setUpProductForm(ui.productForm, {
     brandSlug: () => membership.brand.slug,
     currency: () => currency,
     onSaved(saved, created) {
-      products = created ? [...products, saved] : products.map((p) => (p.id === saved.id ? saved : p));
-      products.sort((a, b) => a.title.localeCompare(b.title, locale));
-      render();
+      replace(saved);
       notify(created ? t("catalog.created", { title: saved.title }) : t("catalog.saved", { title: saved.title }));
-      ui.productList.querySelector(`[data-product-id="${CSS.escape(saved.id)}"] button`)?.focus();
+      rowButton(saved)?.focus();
     },
+    onPictured: replace,
     onClosed: () => ui.newProduct.focus(),
   });
+
+  async function archive(product) {
+    try {
+      await api.archiveProduct(product.id);
+      if (ui.showArchived.checked) replace({ ...product, archived: true });
+      else {
+        products = products.filter((p) => p.id !== product.id);
+        render();
+      }
+      notify(t("catalog.archived", { title: product.title }));
+      (rowButton(product) ?? ui.showArchived).focus();
+    } catch (error) {
+      notify(t("catalog.not_archived", { title: product.title, error: messageOf(error) }), "error");
+    }
+  }
+
+  async function restore(product) {
+    try {
+      replace(await api.restoreProduct(product.id));
+      notify(t("catalog.restored", { title: product.title }));
+      rowButton(product)?.focus();
+    } catch (error) {
+      notify(t("catalog.not_restored", { title: product.title, error: messageOf(error) }), "error");
+    }
+  }
 
   async function load() {
     const attempt = ++loads;
@@ -64,7 +101,7 @@ export function setUpCatalog({ notify }) {
     try {
       const slug = membership.brand.slug;
       const [list, commerce] = await Promise.all([
-        api.products(slug),
+        api.products(slug, ui.showArchived.checked),
         canEdit() ? api.commerce(slug) : Promise.resolve(null),
       ]);
       if (attempt !== loads) return;
@@ -85,35 +122,47 @@ export function setUpCatalog({ notify }) {
   }
 
   function row(product) {
+    const title = product.title;
+    const button = (testId, label, text, onclick) =>
+      el("button", {
+        type: "button",
+        class: "button button-small",
+        "data-testid": testId,
+        "aria-label": label,
+        text,
+        onclick,
+      });
+    const edit = button("edit-product", t("catalog.edit_label", { title }), t("catalog.edit"), () => {
+      show(ui.importForm, false);
+      form.open(product);
+    });
+    // Archiving is undone in one click, so it asks nothing first.
+    const offOrOn = product.archived
+      ? button("restore-product", t("catalog.restore_label", { title }), t("catalog.restore"), () => restore(product))
+      : button("archive-product", t("catalog.archive_label", { title }), t("catalog.archive"), () => archive(product));
     return el(
       "li",
-      { class: "product-row", "data-testid": "product-row", "data-product-id": product.id },
+      {
+        class: "product-row",
+        "data-testid": "product-row",
+        "data-product-id": product.id,
+        "data-archived": product.archived,
+      },
       productImage(product.image_urls[0], "thumb"),
       el(
         "div",
         { class: "product-row-body" },
-        el("p", { class: "product-row-title", "data-testid": "product-row-title", text: product.title }),
+        el("p", { class: "product-row-title", "data-testid": "product-row-title", text: title }),
         el(
           "p",
           { class: "product-row-meta" },
           priceTag(priceOf(product), product.currency, "product-row-price"),
           el("span", { class: "muted", text: product.handle }),
+          product.archived ? el("span", { class: "archived-tag", text: t("catalog.archived_tag") }) : null,
         ),
         stockList(product.variants),
       ),
-      canEdit()
-        ? el("button", {
-            type: "button",
-            class: "button button-small",
-            "data-testid": "edit-product",
-            "aria-label": t("catalog.edit_label", { title: product.title }),
-            text: t("catalog.edit"),
-            onclick: () => {
-              show(ui.importForm, false);
-              form.open(product);
-            },
-          })
-        : null,
+      canEdit() ? el("div", { class: "product-row-actions" }, edit, offOrOn) : null,
     );
   }
 
@@ -188,6 +237,9 @@ export function setUpCatalog({ notify }) {
   ui.importCancel.addEventListener("click", () => {
     show(ui.importForm, false);
     ui.openImport.focus();
+  });
+  ui.showArchived.addEventListener("change", () => {
+    if (membership) load();
   });
   ui.newProduct.addEventListener("click", () => {
     show(ui.importForm, false);

@@ -1,11 +1,12 @@
 // "New product" and "Edit product" on the manager page: the product's fields and its variants (SKU,
 // options, stock, own price). Prices are typed in major units and sent in minor units; an edit sends
 // only the variants that changed, so stock sold meanwhile is not overwritten with what the form showed.
+// A saved product's pictures are uploaded from the device at once, each added after the others.
 
-import { ApiError, api } from "../shared/api.js";
-import { byTestIds, el } from "../shared/dom.js";
+import { ApiError, api, messageOf } from "../shared/api.js";
+import { byTestIds, el, noticeLine } from "../shared/dom.js";
 import { fromMinor, toMinor } from "../shared/format.js";
-import { t } from "../shared/i18n.js";
+import { locale, t } from "../shared/i18n.js";
 
 const FIELD_LABELS = {
   title: t("product_form.title"),
@@ -33,6 +34,26 @@ export function parseOptions(text) {
   return options;
 }
 
+/** Why the server refused a picture, in the page's language (its `reason`), else its own words. */
+function pictureRefusal(error) {
+  const problem = error instanceof ApiError ? error.problem : null;
+  const number = (n) => Math.floor(n).toLocaleString(locale);
+  switch (problem?.reason) {
+    case "not_a_picture":
+      return t("product_form.picture_not_a_picture");
+    case "too_large":
+      return t("product_form.picture_too_large", { size: number(problem.max_bytes / 2 ** 20) });
+    case "too_many_pixels":
+      return t("product_form.picture_too_many_pixels", { megapixels: number(problem.max_pixels / 1e6) });
+    case "damaged":
+      return t("product_form.picture_damaged");
+    case "too_many_pictures":
+      return t("product_form.picture_too_many");
+    default:
+      return messageOf(error);
+  }
+}
+
 export const optionsText = (options) =>
   Object.entries(options || {})
     .map(([name, value]) => `${name}=${value}`)
@@ -40,9 +61,10 @@ export const optionsText = (options) =>
 
 /**
  * Wire the product form. `brandSlug()` says where to create, `currency()` the brand's currency;
- * `onSaved(product, created)` gets the saved product, `onClosed()` runs on cancel.
+ * `onSaved(product, created)` gets the saved product, `onPictured(product)` the product with a picture
+ * just added (the form stays open), `onClosed()` runs on cancel.
  */
-export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed }) {
+export function setUpProductForm(form, { brandSlug, currency, onSaved, onPictured, onClosed }) {
   const fields = form.elements;
   const ui = byTestIds(
     [
@@ -53,9 +75,13 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       "product-form-error",
       "product-form-submit",
       "product-form-cancel",
+      "picture-file",
+      "picture-hint",
+      "picture-status",
     ],
     form,
   );
+  const pictureNotice = noticeLine(ui.pictureStatus);
   let editing = null; // the ProductOut being edited, or null for a new one
   const currencyNow = () => editing?.currency ?? currency();
   let sentRows = []; // the variant rows in the order their changes were sent (to place a refusal)
@@ -204,6 +230,30 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
     );
   }
 
+  ui.pictureFile.addEventListener("change", async () => {
+    const file = ui.pictureFile.files[0];
+    const product = editing;
+    if (!file || !product) return;
+    ui.pictureFile.disabled = true;
+    pictureNotice(t("product_form.picture_adding", { name: file.name }), "info");
+    try {
+      const { picture, product: saved } = await api.addPicture(product.id, file);
+      onPictured(saved);
+      if (editing !== product) return;
+      // Listed with the others, where they are put in order or taken out (saved with the form).
+      const urls = fields.image_urls.value.split(/\s+/).filter(Boolean);
+      if (!urls.includes(picture.url)) fields.image_urls.value = [...urls, picture.url].join("\n");
+      pictureNotice(t("product_form.picture_added", { name: file.name }));
+    } catch (error) {
+      if (editing === product) {
+        pictureNotice(t("product_form.picture_refused", { name: file.name, reason: pictureRefusal(error) }), "error");
+      }
+    } finally {
+      ui.pictureFile.value = "";
+      ui.pictureFile.disabled = !editing;
+    }
+  });
+
   form.addEventListener("input", (event) => event.target.removeAttribute("aria-invalid"));
   ui.productFormCancel.addEventListener("click", () => {
     close();
@@ -276,6 +326,9 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onClosed 
       ? t("product_form.edit_title", { title: product.title })
       : t("product_form.new_title");
     ui.productFormSubmit.textContent = product ? t("product_form.save") : t("product_form.create");
+    ui.pictureFile.disabled = !product;
+    ui.pictureHint.textContent = product ? t("product_form.picture_hint") : t("product_form.picture_hint_new");
+    pictureNotice("");
     ui.variantRows.replaceChildren();
     if (product) {
       fields.title.value = product.title;

@@ -26,14 +26,16 @@ export function onUnauthorized(handler) {
 async function request(method, path, body, extraHeaders = {}) {
   // The page's language, for what the server writes (its reasons, once they are translated).
   const headers = { Accept: "application/json", "Accept-Language": lang, ...extraHeaders };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A file (a picture) is sent as it is; the server reads what it is from its bytes.
+  const file = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = file ? body.type || "application/octet-stream" : "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || file ? body : JSON.stringify(body),
       credentials: "omit",
     });
   } catch {
@@ -81,10 +83,15 @@ export const api = {
   unpin: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin`),
   startDeal: (episodeId, deal) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin/deal`, deal),
   stopDeal: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin/deal`),
-  products: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/products`),
+  /** With `archived`, the archived products too. */
+  products: (brandSlug, archived = false) =>
+    request("GET", `/api/v1/brands/${part(brandSlug)}/products${archived ? "?archived=true" : ""}`),
   createProduct: (brandSlug, product) => request("POST", `/api/v1/brands/${part(brandSlug)}/products`, product),
   updateProduct: (productId, changes) => request("PATCH", `/api/v1/products/${part(productId)}`, changes),
   archiveProduct: (productId) => request("DELETE", `/api/v1/products/${part(productId)}`),
+  restoreProduct: (productId) => request("POST", `/api/v1/products/${part(productId)}/restore`),
+  /** `file`: a File or Blob → `{picture, product}`. */
+  addPicture: (productId, file) => request("POST", `/api/v1/products/${part(productId)}/pictures`, file),
   commerce: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/commerce`),
   importCatalog: (brandSlug, format, content) =>
     request("POST", `/api/v1/brands/${part(brandSlug)}/catalog/import`, { format, content }),

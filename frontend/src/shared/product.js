@@ -18,11 +18,32 @@ export function webUrl(value) {
   }
 }
 
+// A picture uploaded to Shopcast (docs/api.md, "Shop"): the same name in each size, fitting that square.
+const UPLOADED = /^\/pictures\/([0-9a-f]{32})-(?:160|480|1080)\.webp$/;
+const UPLOADED_SIZES = [160, 480, 1080];
+
+/** An uploaded picture's `{sizes, srcset, src}` for an <img>, or null for an address elsewhere. */
+function uploadedSizes(src) {
+  const url = new URL(src);
+  const name = url.origin === window.location.origin ? UPLOADED.exec(url.pathname) : null;
+  if (!name) return null;
+  const sized = (size) => `/pictures/${name[1]}-${size}.webp`;
+  return {
+    // Every page's box is 7.5rem at most: "auto" lets the browser take the size the box has on screen
+    // (a strip's thumbnail gets the 160 px file); one without "auto" takes the size for the largest box.
+    sizes: "auto, 7.5rem",
+    srcset: UPLOADED_SIZES.map((size) => `${sized(size)} ${size}w`).join(", "),
+    src: sized(480),
+  };
+}
+
 /** The product's first picture as an <img> (decorative: the title says what it is), or an empty box. */
 export function productImage(url, className) {
   const src = url ? webUrl(url) : null;
   if (!src) return el("span", { class: `${className} no-image`, "aria-hidden": "true" });
-  return el("img", { class: className, src, alt: "", loading: "lazy", decoding: "async" });
+  // `loading` first: the browser picks the file once it knows how to load it and among which.
+  const image = uploadedSizes(src) ?? { src };
+  return el("img", { class: className, alt: "", loading: "lazy", decoding: "async", ...image });
 }
 
 /** "Only 3 left", "Sold out", or "" when there are plenty: what a viewer is told about stock. */
