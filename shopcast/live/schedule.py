@@ -179,6 +179,23 @@ def occurrences(rule: str, first_local: datetime, zone: str, start: datetime, en
     return sorted(slots(rule, first_local, zone, start, end))
 
 
+def nearest_slots(starts: list[datetime], free: list[datetime], *, within: timedelta) -> list[datetime | None]:
+    """For each start, a slot of `free` at most `within` away, or None: a start that is a slot keeps it, the
+    others (in order) take the nearest slot left."""
+    left = set(free)
+    found: list[datetime | None] = [start if start in left else None for start in starts]
+    left -= set(found)
+    for index, start in enumerate(starts):
+        if found[index] is not None:
+            continue
+        near = [slot for slot in sorted(left) if abs(slot - start) <= within]
+        best = min(near, key=lambda slot: abs(slot - start), default=None)
+        if best is not None:
+            left.remove(best)
+            found[index] = best
+    return found
+
+
 # --- dates a schedule can mean: 422 naming the field and the limit ----------------------------
 
 

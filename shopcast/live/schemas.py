@@ -51,7 +51,7 @@ class ShowCreate(BaseModel):
 
 
 class ShowUpdate(BaseModel):
-    """Only the fields sent change; a schedule change regenerates future untouched episodes."""
+    """Only the fields sent change; on a new schedule, coming episodes nobody moved take its slots."""
 
     title: Title | None = None
     description: Description | None = None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -189,6 +189,7 @@ async def update_show(
             raise InvalidInput(f"{name} cannot be empty")
     if "default_host_id" in changes:
         await _check_host(session, show.brand_id, changes["default_host_id"])
+    old_defaults = (show.duration_minutes, show.default_host_id)
     zone = changes.get("time_zone", show.time_zone)
     first = show.first_episode_local
     wanted = changes.get("first_episode_at")
@@ -205,20 +206,63 @@ async def update_show(
             setattr(show, name, changes[name] if name != "description" else (changes[name] or ""))
     show.updated_at = now
     if _SCHEDULE_FIELDS & changes.keys():
-        # Untouched future episodes follow the new schedule; moved, cancelled or aired ones stay.
-        await session.execute(
-            delete(Episode).where(
+        await _follow_schedule(session, show, old_defaults, now=now, weeks=weeks)
+    await session.flush()
+    return show_out(show)
+
+
+# A coming episode keeps to its week: on a new day or time it takes the new slot nearest to it, if there
+# is one within half a week (every other week: one of two episodes finds none).
+_SAME_WEEK = timedelta(days=3.5)
+
+
+async def _follow_schedule(
+    session: AsyncSession, show: Show, old_defaults: tuple[int, uuid.UUID | None], *, now: datetime, weeks: int
+) -> None:
+    """Coming episodes nobody moved follow the show's new schedule, keeping their id and what was planned for them.
+
+    Each takes the nearest new slot (`_SAME_WEEK`), and the show's new duration and host where it had the old
+    ones (`old_defaults`); new slots left over become episodes; one left without a slot goes, unless it was
+    given a title, a host or a duration of its own. Moved, cancelled and aired episodes stay as they are.
+    """
+    old_duration, old_host = old_defaults
+    following = list(
+        await session.scalars(
+            select(Episode)
+            .where(
                 Episode.show_id == show.id,
                 Episode.status == EpisodeStatus.SCHEDULED,
                 Episode.occurrence_at.is_not(None),
                 Episode.starts_at == Episode.occurrence_at,
-                Episode.title.is_(None),
                 Episode.starts_at > now,
             )
+            .order_by(Episode.starts_at)
+            .with_for_update()
         )
-        await extend_schedule(session, show, now=now, weeks=weeks, force=True)
+    )
+    horizon = now + timedelta(weeks=weeks)
+    kept = set(await session.scalars(select(Episode.occurrence_at).where(Episode.show_id == show.id)))
+    kept -= {e.occurrence_at for e in following}
+    new_slots = schedule.occurrences(show.rrule, show.first_episode_local, show.time_zone, now, horizon)
+    free = [slot for slot in new_slots if slot not in kept]
+    paired = schedule.nearest_slots([e.starts_at for e in following], free, within=_SAME_WEEK)
+    moving = [(e, slot) for e, slot in zip(following, paired, strict=True) if slot is not None]
+    for episode, slot in zip(following, paired, strict=True):
+        own = episode.title is not None or (episode.duration_minutes, episode.host_id) != old_defaults
+        if slot is None and not own:
+            await session.delete(episode)
+    # Out of their old slots first: one may take a slot another still holds (the show's slots are unique).
+    for episode, _ in moving:
+        episode.occurrence_at = None
     await session.flush()
-    return show_out(show)
+    for episode, slot in moving:
+        episode.occurrence_at = episode.starts_at = slot
+        if episode.duration_minutes == old_duration:
+            episode.duration_minutes = show.duration_minutes
+        if episode.host_id == old_host:
+            episode.host_id = show.default_host_id
+    await session.flush()
+    await extend_schedule(session, show, now=now, weeks=weeks, force=True)
 
 
 async def get_show(session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID) -> ShowOut:

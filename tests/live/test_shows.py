@@ -181,6 +181,81 @@ async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_o
     assert not any(e["starts_at_local"].startswith("2026-09-29") for e in after)
 
 
+async def test_a_new_day_time_and_host_keep_the_coming_episodes_and_what_is_planned_for_them(
+    client, factory: Factory, manager: Staff
+) -> None:
+    ines, omar = await factory.staff("acme", Role.HOST), await factory.staff("acme", Role.HOST)
+    show = await factory.show("acme", manager, default_host_id=str(ines.id))
+    before = await factory.episodes(show["id"], manager)
+    # The second episode has a poll ready and a host of its own; the third is 90 minutes long.
+    second, third = before[1]["id"], before[2]["id"]
+    poll = {"question": "Which colour?", "options": [{"label": "Sand"}, {"label": "Navy"}]}
+    assert (await client.post(f"/api/v1/episodes/{second}/polls", json=poll, headers=manager.headers)).status == 201
+    for episode_id, change in [(second, {"host_id": str(omar.id)}), (third, {"duration_minutes": 90})]:
+        response = await client.patch(f"/api/v1/episodes/{episode_id}", json=change, headers=manager.headers)
+        assert response.status == 200, await response.text()
+
+    body = {
+        "first_episode_at": "2026-09-24T20:00",
+        "rrule": "FREQ=WEEKLY",
+        "duration_minutes": 45,
+        "default_host_id": str(manager.id),
+    }
+    response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
+    assert response.status == 200, await response.text()
+
+    after = await factory.episodes(show["id"], manager)
+    # The same episodes, each on the Thursday of its week at 20:00: their links and plans still hold.
+    assert [e["id"] for e in after] == [e["id"] for e in before]
+    assert local_times(after)[:3] == [
+        "2026-09-24T20:00:00+02:00",
+        "2026-10-01T20:00:00+02:00",
+        "2026-10-08T20:00:00+02:00",
+    ]
+    assert not any(e["is_moved"] for e in after)
+    # The show's new host and length, but where an episode had its own.
+    assert [e["host_id"] for e in after[:3]] == [str(manager.id), str(omar.id), str(manager.id)]
+    assert [e["duration_minutes"] for e in after[:3]] == [45, 45, 90]
+    polls = await client.get(f"/api/v1/episodes/{second}/polls", headers=manager.headers)
+    assert [p["question"] for p in await polls.json()] == ["Which colour?"]
+
+
+async def test_every_other_week_keeps_one_episode_in_two_and_those_given_a_title(
+    client, factory: Factory, manager: Staff
+) -> None:
+    show = await factory.show("acme", manager)
+    weekly = await factory.episodes(show["id"], manager)
+    special = weekly[3]["id"]
+    change = {"title": "Autumn special"}
+    assert (await client.patch(f"/api/v1/episodes/{special}", json=change, headers=manager.headers)).status == 200
+
+    body = {"rrule": "FREQ=WEEKLY;INTERVAL=2", "first_episode_at": "2026-09-22T19:00"}
+    response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
+    assert response.status == 200, await response.text()
+
+    after = await factory.episodes(show["id"], manager)
+    kept = [weekly[i]["id"] for i in (0, 2, 3, 4, 6)]
+    assert [e["id"] for e in after] == kept
+    assert [e["title"] for e in after] == ["Tuesday Night Live"] * 2 + ["Autumn special"] + ["Tuesday Night Live"] * 2
+
+
+async def test_a_day_dropped_from_the_schedule_leaves_the_other_day_s_episodes_where_they_are(
+    client, factory: Factory, manager: Staff
+) -> None:
+    show = await factory.show("acme", manager, rrule="FREQ=WEEKLY;BYDAY=TU,TH")
+    both = await factory.episodes(show["id"], manager)
+    thursdays = [e["id"] for e in both if e["starts_at_local"].startswith(("2026-09-24", "2026-10-01"))]
+
+    body = {"rrule": "FREQ=WEEKLY;BYDAY=TH", "first_episode_at": "2026-09-24T19:00"}
+    response = await client.patch(f"/api/v1/shows/{show['id']}", json=body, headers=manager.headers)
+    assert response.status == 200, await response.text()
+
+    after = await factory.episodes(show["id"], manager)
+    assert [e["id"] for e in after[:2]] == thursdays
+    assert all(e["starts_at_local"][11:16] == "19:00" for e in after)
+    assert {e["id"] for e in after} < {e["id"] for e in both}
+
+
 async def test_show_update_validates_like_creation(client, factory: Factory, manager: Staff) -> None:
     show = await factory.show("acme", manager)
     episodes = await factory.episodes(show["id"], manager)
