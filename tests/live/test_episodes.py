@@ -107,6 +107,32 @@ async def test_one_offs_and_moves_stay_within_what_a_schedule_means(
     assert await factory.episodes(show_id, manager) == planned["episodes"]
 
 
+async def test_only_the_brand_s_managers_plan_its_episodes(client, factory: Factory, planned) -> None:
+    host: Staff = planned["host"]
+    show_id, episode_id = planned["show"]["id"], planned["episodes"][0]["id"]
+    await factory.brand("rival")
+    rival = await factory.staff("rival", Role.MANAGER)
+    planning = [
+        ("PATCH", f"/api/v1/episodes/{episode_id}", {"starts_at": "2026-10-01T20:00"}),
+        ("POST", f"/api/v1/episodes/{episode_id}/cancel", None),
+        ("POST", f"/api/v1/shows/{show_id}/episodes", {"starts_at": "2026-10-03T11:00"}),
+        ("PATCH", f"/api/v1/shows/{show_id}", {"title": "Taken over"}),
+    ]
+    for method, path, body in planning:
+        response = await client.request(method, path, json=body, headers=host.headers)
+        await refused(response, 403, "this needs the manager role; you are host")
+        response = await client.request(method, path, json=body, headers=rival.headers)
+        await refused(response, 403, "you have no role in this brand")
+    # Another brand's manager does not even read the episodes, nor plans their lineups.
+    for method, path, body in [
+        ("GET", f"/api/v1/shows/{show_id}/episodes", None),
+        ("PUT", f"/api/v1/episodes/{episode_id}/lineup", {"product_ids": []}),
+    ]:
+        response = await client.request(method, path, json=body, headers=rival.headers)
+        await refused(response, 403, "you have no role in this brand")
+    assert await factory.episodes(show_id, planned["manager"]) == planned["episodes"]
+
+
 async def test_host_goes_live_then_ends_and_the_room_hears_it(client, planned) -> None:
     host: Staff = planned["host"]
     episode = planned["episodes"][0]
