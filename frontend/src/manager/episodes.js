@@ -1,9 +1,10 @@
-// The coming episodes of one show, with an inline "are you sure?" before cancelling one.
+// The coming episodes of one show: each one's products, polls and giveaways, studio and watch page; for
+// managers, moving one (a form in its row) and cancelling one (after an inline "are you sure?").
 
-import { ApiError } from "../shared/api.js";
 import { el } from "../shared/dom.js";
 import { episodeTime } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { episodeForm, reasonOf } from "./episode-form.js";
 
 const statusLabels = () => ({
   scheduled: t("episodes.status_scheduled"),
@@ -13,13 +14,13 @@ const statusLabels = () => ({
 });
 
 /**
- * Fill `list` with one row per episode.
- * `cancel(episode)` resolves with the cancelled episode; rows are only offered it when `canCancel`.
- * `canPresent` adds a link to each coming episode's studio; `onGames(episode)`, when given, a button to
- * its polls and giveaways.
+ * Fill `list` with one row per episode of `show`.
+ * With `canEdit`, a scheduled episode can be moved (`move(episode, {starts_at})` resolves once it is) and
+ * cancelled (`cancel(episode)` resolves with the cancelled episode, then `onCancelled(it)` runs).
+ * `canPresent` adds a link to each coming episode's studio; `onLineup(episode)` and `onGames(episode)`,
+ * when given, buttons to its products and to its polls and giveaways.
  */
-export function renderEpisodes(list, episodes, { show, canCancel, canPresent, cancel, notify, onGames = null }) {
-  const options = { show, canCancel, canPresent, cancel, notify, onGames };
+export function renderEpisodes(list, episodes, options) {
   list.replaceChildren(...episodes.map((episode) => episodeRow(episode, options)));
 }
 
@@ -38,6 +39,7 @@ function episodeRow(episode, options) {
     "li",
     {
       class: `episode episode-${episode.status}`,
+      tabindex: "-1",
       "data-testid": "episode",
       "data-episode-id": episode.id,
       "data-status": episode.status,
@@ -53,16 +55,29 @@ function episodeRow(episode, options) {
       }),
     ),
     el("p", { class: "episode-details", "data-testid": "episode-details", text: details.join(" · ") }),
-    episodeLinks(episode, options),
+    episodeLinks(episode, when, options),
     actions,
   );
-  if (options.canCancel && episode.status === "scheduled") offerCancel(row, actions, episode, when, options);
+  if (options.canEdit && episode.status === "scheduled") offerChanges(row, actions, episode, when, options);
   return row;
 }
 
-/** The host's studio (for those who can present) and the viewers' page, while there is something to see. */
-function episodeLinks(episode, { canPresent, onGames }) {
+/** Its products, polls and giveaways, the host's studio (for those who can present) and the viewers' page. */
+function episodeLinks(episode, when, { canPresent, onLineup, onGames }) {
   const links = [];
+  const coming = episode.status === "scheduled" || episode.status === "live";
+  if (onLineup && coming) {
+    links.push(
+      el("button", {
+        type: "button",
+        class: "link",
+        "data-testid": "lineup-button",
+        "aria-label": t("episodes.lineup_label", { when }),
+        text: t("episodes.lineup"),
+        onclick: () => onLineup(episode),
+      }),
+    );
+  }
   if (onGames && episode.status !== "cancelled") {
     links.push(
       el("button", {
@@ -74,7 +89,7 @@ function episodeLinks(episode, { canPresent, onGames }) {
       }),
     );
   }
-  if (canPresent && (episode.status === "scheduled" || episode.status === "live")) {
+  if (canPresent && coming) {
     links.push(el("a", { class: "link", href: `/studio/${episode.id}`, "data-testid": "studio-link", text: t("episodes.studio") }));
   }
   if (episode.status !== "cancelled") {
@@ -92,7 +107,18 @@ function episodeLinks(episode, { canPresent, onGames }) {
   return links.length ? el("p", { class: "episode-links" }, ...links) : null;
 }
 
-function offerCancel(row, actions, episode, when, options) {
+/** "Move" (a form in the row) and "Cancel" (asked once more), for a scheduled episode. */
+function offerChanges(row, actions, episode, when, options) {
+  let moving = null;
+  const move = el("button", {
+    type: "button",
+    class: "button button-small",
+    "data-testid": "move-episode",
+    "aria-label": t("episodes.move_label", { when }),
+    "aria-expanded": "false",
+    text: t("episodes.move"),
+    onclick: () => (moving ? closeMove() : openMove()),
+  });
   const ask = el("button", {
     type: "button",
     class: "button button-small button-danger-quiet",
@@ -101,9 +127,37 @@ function offerCancel(row, actions, episode, when, options) {
     text: t("episodes.cancel"),
     onclick: () => confirm(),
   });
-  actions.replaceChildren(ask);
+  actions.replaceChildren(move, ask);
+
+  function openMove() {
+    const local = episode.starts_at_local;
+    moving = episodeForm({
+      testId: "move-form",
+      label: t("episodes.move_label", { when }),
+      zone: options.show.time_zone,
+      date: local.slice(0, 10),
+      time: local.slice(11, 16),
+      submitText: t("episodes.move_submit"),
+      failed: (reason) => t("episodes.not_moved", { reason }),
+      submit: (body) => options.move(episode, body),
+      close: () => {
+        closeMove();
+        move.focus();
+      },
+    });
+    row.append(moving.form);
+    move.setAttribute("aria-expanded", "true");
+    moving.focus();
+  }
+
+  function closeMove() {
+    moving?.form.remove();
+    moving = null;
+    move.setAttribute("aria-expanded", "false");
+  }
 
   function confirm() {
+    closeMove();
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "cancel-error" });
     const keep = el("button", {
       type: "button",
@@ -111,7 +165,7 @@ function offerCancel(row, actions, episode, when, options) {
       "data-testid": "keep-episode",
       text: t("episodes.keep"),
       onclick: () => {
-        actions.replaceChildren(ask);
+        actions.replaceChildren(move, ask);
         ask.focus();
       },
     });
@@ -127,9 +181,11 @@ function offerCancel(row, actions, episode, when, options) {
           const cancelled = await options.cancel(episode);
           const next = episodeRow(cancelled, options);
           row.replaceWith(next);
+          next.focus();
           options.notify(t("episodes.cancelled", { when }));
+          options.onCancelled(cancelled);
         } catch (problem) {
-          error.textContent = problem instanceof ApiError ? problem.message : String(problem);
+          error.textContent = t("episodes.not_cancelled", { reason: reasonOf(problem) });
           yes.disabled = false;
           keep.disabled = false;
         }

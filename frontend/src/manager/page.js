@@ -1,14 +1,17 @@
-// The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars;
-// and the brand's products (catalog.js).
+// The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
+// episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; and
+// the brand's products (catalog.js).
 
 import "./page.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
 import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
+import { episodeForm } from "./episode-form.js";
 import { renderEpisodes } from "./episodes.js";
 import { setUpManagerGames } from "./games.js";
-import { calendarUrls, scheduleSummary } from "../shared/format.js";
+import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
+import { setUpManagerLineup } from "./lineup.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
 
@@ -39,12 +42,15 @@ const ui = byTestIds([
   "show-form",
   "show-detail",
   "show-title",
+  "edit-show",
   "show-schedule",
   "show-description",
   "calendar-url",
   "copy-calendar",
   "copy-feedback",
   "subscribe-calendar",
+  "add-episode",
+  "one-off-holder",
   "episode-list",
   "episodes-loading",
   "no-episodes",
@@ -129,6 +135,7 @@ async function openBrand(membership) {
   showTab(currentTab);
   show(ui.newShow, isManager());
   showForm.close();
+  closePanels();
   show(ui.showDetail, false);
   ui.showList.replaceChildren(el("li", { class: "loading", text: t("manager.loading_shows") }));
   try {
@@ -198,38 +205,51 @@ function renderShowList() {
 }
 
 const games = setUpManagerGames();
+const lineup = setUpManagerLineup({ brandSlug });
 
 ui.pastEpisodes.addEventListener("click", () => {
   state.includePast = !state.includePast;
   ui.pastEpisodes.setAttribute("aria-pressed", String(state.includePast));
-  if (state.selectedShowId) selectShow(state.selectedShowId);
+  if (state.selectedShowId) loadEpisodes();
 });
 
 async function selectShow(showId) {
   const selected = state.shows.find((s) => s.id === showId);
   if (!selected) return;
-  if (showId !== state.selectedShowId) games.close();
-  const load = ++state.loads;
+  if (showId !== state.selectedShowId) closePanels();
   state.selectedShowId = showId;
   showForm.close();
   renderShowList();
   renderShowDetail(selected);
+  await loadEpisodes();
+}
+
+const selectedShow = () => state.shows.find((s) => s.id === state.selectedShowId);
+
+/** The selected show's episodes, listed again; with `focus`, that episode's row then has the keyboard. */
+async function loadEpisodes({ focus = null } = {}) {
+  const selected = selectedShow();
+  const load = ++state.loads;
   ui.episodeList.replaceChildren();
   show(ui.noEpisodes, false);
   show(ui.episodesLoading);
   ui.episodeList.setAttribute("aria-busy", "true");
   try {
-    const episodes = await api.episodes(showId, state.includePast);
+    const episodes = await api.episodes(selected.id, state.includePast);
     if (load !== state.loads) return;
     renderEpisodes(ui.episodeList, episodes, {
       show: selected,
-      canCancel: isManager(),
+      canEdit: isManager(),
       canPresent: canPresent(),
       cancel: (episode) => api.cancelEpisode(episode.id),
+      move: (episode, body) => moveEpisode(episode, body),
+      onCancelled: (episode) => lineup.changed(episode, selected),
       notify,
-      onGames: isManager() ? (episode) => games.open(episode, selected) : null,
+      onLineup: canPresent() ? (episode) => openPanel(lineup, episode, selected) : null,
+      onGames: isManager() ? (episode) => openPanel(games, episode, selected) : null,
     });
     show(ui.noEpisodes, episodes.length === 0);
+    if (focus) ui.episodeList.querySelector(`[data-episode-id="${CSS.escape(focus)}"]`)?.focus();
   } catch (error) {
     if (load !== state.loads) return;
     notify(t("manager.episodes_failed", { error: messageOf(error) }), "error");
@@ -241,8 +261,72 @@ async function selectShow(showId) {
   }
 }
 
+/** One panel under the list at a time: an episode's products, or its polls and giveaways. */
+function openPanel(panel, episode, owner) {
+  for (const other of [lineup, games]) if (other !== panel) other.close();
+  panel.open(episode, owner);
+}
+
+/** What was open for the show that was shown: its episodes' panels, the one-off form. */
+function closePanels() {
+  games.close();
+  lineup.close();
+  closeOneOff();
+}
+
+async function moveEpisode(episode, body) {
+  const selected = selectedShow();
+  const moved = await api.updateEpisode(episode.id, body);
+  notify(t("episodes.moved_to", { when: episodeTime(moved.starts_at, selected.time_zone) }));
+  lineup.changed(moved, selected);
+  await loadEpisodes({ focus: moved.id });
+}
+
+// --- a one-off episode ---------------------------------------------------------------------
+
+let oneOff = null;
+
+function closeOneOff() {
+  oneOff?.form.remove();
+  oneOff = null;
+  ui.addEpisode.setAttribute("aria-expanded", "false");
+}
+
+ui.addEpisode.addEventListener("click", () => {
+  if (oneOff) {
+    closeOneOff();
+    return;
+  }
+  const selected = selectedShow();
+  oneOff = episodeForm({
+    testId: "one-off-form",
+    label: t("episodes.add"),
+    zone: selected.time_zone,
+    date: dateInDays(1),
+    time: selected.first_episode_at.slice(11, 16),
+    withTitle: true,
+    submitText: t("episodes.add_submit"),
+    failed: (reason) => t("episodes.not_added", { reason }),
+    submit: async (body) => {
+      const added = await api.addEpisode(selected.id, body);
+      closeOneOff();
+      notify(t("episodes.added", { when: episodeTime(added.starts_at, selected.time_zone) }));
+      await loadEpisodes({ focus: added.id });
+    },
+    close: () => {
+      closeOneOff();
+      ui.addEpisode.focus();
+    },
+  });
+  ui.oneOffHolder.append(oneOff.form);
+  ui.addEpisode.setAttribute("aria-expanded", "true");
+  oneOff.focus();
+});
+
 function renderShowDetail(s) {
   show(ui.showDetail);
+  show(ui.editShow, isManager());
+  show(ui.addEpisode, isManager());
   ui.showTitle.textContent = s.title;
   ui.showSchedule.textContent = [
     scheduleSummary(s.rrule, s.first_episode_at),
@@ -265,15 +349,27 @@ const showForm = setUpShowForm(ui.showForm, {
     await selectShow(created.id);
     ui.showTitle.focus();
   },
-  onClosed: () => {
+  onSaved: async (saved, changed) => {
+    state.shows = state.shows.map((s) => (s.id === saved.id ? saved : s));
+    closePanels(); // their episodes may have new times
+    notify(changed ? t("manager.show_saved", { title: saved.title }) : t("manager.show_unchanged"));
+    await selectShow(saved.id);
+    ui.editShow.focus();
+  },
+  onClosed: (edited) => {
     show(ui.showDetail, state.selectedShowId !== null);
-    ui.newShow.focus();
+    (edited ? ui.editShow : ui.newShow).focus();
   },
 });
 
 ui.newShow.addEventListener("click", () => {
   show(ui.showDetail, false);
   showForm.open();
+});
+
+ui.editShow.addEventListener("click", () => {
+  show(ui.showDetail, false);
+  showForm.open(selectedShow());
 });
 
 // --- calendar link -------------------------------------------------------------------------

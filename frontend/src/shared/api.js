@@ -63,8 +63,14 @@ export const api = {
   members: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/members`),
   shows: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/shows`),
   createShow: (brandSlug, show) => request("POST", `/api/v1/brands/${part(brandSlug)}/shows`, show),
+  /** Only the fields in `changes` change. */
+  updateShow: (showId, changes) => request("PATCH", `/api/v1/shows/${part(showId)}`, changes),
   episodes: (showId, includePast = false) =>
     request("GET", `/api/v1/shows/${part(showId)}/episodes${includePast ? "?include_past=true" : ""}`),
+  /** A one-off: `{starts_at, title?, duration_minutes?, host_id?}`, `starts_at` in the show's time zone. */
+  addEpisode: (showId, episode) => request("POST", `/api/v1/shows/${part(showId)}/episodes`, episode),
+  /** Move or change one episode: `{starts_at?, title?, duration_minutes?, host_id?}`. */
+  updateEpisode: (episodeId, changes) => request("PATCH", `/api/v1/episodes/${part(episodeId)}`, changes),
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
