@@ -46,6 +46,8 @@ class LiveServer:
     """http://127.0.0.1:PORT, never a host name."""
     port: int
     demo: demo.Demo
+    database_url: str
+    """The server's database, for a test to change what its API cannot (a member's role)."""
 
 
 @pytest.fixture
@@ -78,7 +80,8 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port, demo=seeded)
+        url = f"http://127.0.0.1:{port}"
+        yield LiveServer(url=url, port=port, demo=seeded, database_url=settings.effective_database_url)
     finally:
         await runner.cleanup()
 
