@@ -211,7 +211,7 @@ async def update_show(
     return show_out(show)
 
 
-# A coming episode keeps to its week: on a new day or time it takes the new slot nearest to it, if there
+# A coming episode keeps to its week: on a new day or time it takes the new slot nearest to its own, if there
 # is one within half a week (every other week: one of two episodes finds none).
 _SAME_WEEK = timedelta(days=3.5)
 
@@ -219,44 +219,50 @@ _SAME_WEEK = timedelta(days=3.5)
 async def _follow_schedule(
     session: AsyncSession, show: Show, old_defaults: tuple[int, uuid.UUID | None], *, now: datetime, weeks: int
 ) -> None:
-    """Coming episodes nobody moved follow the show's new schedule, keeping their id and what was planned for them.
+    """Coming episodes keep to their week on the show's new schedule, with their id and what was planned for them.
 
-    Each takes the nearest new slot (`_SAME_WEEK`), and the show's new duration and host where it had the old
-    ones (`old_defaults`); new slots left over become episodes; one left without a slot goes, unless it was
-    given a title, a host or a duration of its own. Moved, cancelled and aired episodes stay as they are.
+    Each takes the new slot nearest to its own (`_SAME_WEEK`): one nobody moved starts then, with the show's new
+    duration and host where it had the old ones (`old_defaults`); a moved one stays where it was moved to, and a
+    cancelled one stays cancelled, each holding its week's slot. New slots left over become episodes; an episode
+    left without a slot goes, unless it was moved, cancelled or given a title, host or duration of its own.
     """
     old_duration, old_host = old_defaults
-    following = list(
+    coming = list(
         await session.scalars(
             select(Episode)
             .where(
                 Episode.show_id == show.id,
-                Episode.status == EpisodeStatus.SCHEDULED,
-                Episode.occurrence_at.is_not(None),
-                Episode.starts_at == Episode.occurrence_at,
-                Episode.starts_at > now,
+                Episode.status.in_((EpisodeStatus.SCHEDULED, EpisodeStatus.CANCELLED)),
+                Episode.occurrence_at > now,
             )
-            .order_by(Episode.starts_at)
+            .order_by(Episode.occurrence_at)
             .with_for_update()
         )
     )
     horizon = now + timedelta(weeks=weeks)
-    kept = set(await session.scalars(select(Episode.occurrence_at).where(Episode.show_id == show.id)))
-    kept -= {e.occurrence_at for e in following}
+    held = set(await session.scalars(select(Episode.occurrence_at).where(Episode.show_id == show.id)))
+    held -= {e.occurrence_at for e in coming}
     new_slots = schedule.occurrences(show.rrule, show.first_episode_local, show.time_zone, now, horizon)
-    free = [slot for slot in new_slots if slot not in kept]
-    paired = schedule.nearest_slots([e.starts_at for e in following], free, within=_SAME_WEEK)
-    moving = [(e, slot) for e, slot in zip(following, paired, strict=True) if slot is not None]
-    for episode, slot in zip(following, paired, strict=True):
+    free = [slot for slot in new_slots if slot not in held]
+    paired = schedule.nearest_slots([e.occurrence_at for e in coming], free, within=_SAME_WEEK)
+    moving = []
+    for episode, slot in zip(coming, paired, strict=True):
+        on_its_slot = episode.starts_at == episode.occurrence_at
+        if slot is not None:
+            moving.append((episode, slot, on_its_slot))
+            continue
         own = episode.title is not None or (episode.duration_minutes, episode.host_id) != old_defaults
-        if slot is None and not own:
+        if on_its_slot and episode.status == EpisodeStatus.SCHEDULED and not own:
             await session.delete(episode)
     # Out of their old slots first: one may take a slot another still holds (the show's slots are unique).
-    for episode, _ in moving:
+    for episode, _, _ in moving:
         episode.occurrence_at = None
     await session.flush()
-    for episode, slot in moving:
-        episode.occurrence_at = episode.starts_at = slot
+    for episode, slot, on_its_slot in moving:
+        episode.occurrence_at = slot
+        if not on_its_slot:
+            continue
+        episode.starts_at = slot
         if episode.duration_minutes == old_duration:
             episode.duration_minutes = show.duration_minutes
         if episode.host_id == old_host:

@@ -143,7 +143,7 @@ async def test_a_moderator_cannot_be_the_default_host(client, factory: Factory, 
     assert episodes[0]["host_name"]
 
 
-async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_ones(
+async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_moved_and_cancelled_ones(
     client, factory: Factory, manager: Staff
 ) -> None:
     show = await factory.show("acme", manager, first_episode_at="2026-09-22T19:00", rrule="FREQ=WEEKLY;BYDAY=TU")
@@ -164,21 +164,26 @@ async def test_changing_the_schedule_moves_untouched_episodes_and_keeps_edited_o
     after = await factory.episodes(show["id"], manager)
     by_id = {e["id"]: e for e in after}
     assert by_id[moved["id"]]["starts_at_local"] == "2026-10-01T20:00:00+02:00"
+    # The cancelled Tuesday's week stays without a show: its Wednesday is the one cancelled.
     assert by_id[cancelled["id"]]["status"] == "cancelled"
+    assert by_id[cancelled["id"]]["starts_at_local"] == "2026-10-07T18:00:00+02:00"
     regular = [e for e in after if e["id"] not in (moved["id"], cancelled["id"])]
-    # Every Wednesday at 18:00 Paris time: summer time (+02:00) until the clocks go back on 25 October.
+    # Every Wednesday at 18:00 Paris time: summer time (+02:00) until the clocks go back on 25 October;
+    # the moved episode's week has that one only.
     assert local_times(regular) == [
         "2026-09-23T18:00:00+02:00",
-        "2026-09-30T18:00:00+02:00",
-        "2026-10-07T18:00:00+02:00",
         "2026-10-14T18:00:00+02:00",
         "2026-10-21T18:00:00+02:00",
         "2026-10-28T18:00:00+01:00",
         "2026-11-04T18:00:00+01:00",
         "2026-11-11T18:00:00+01:00",
     ]
-    assert [e["starts_at"] for e in regular[4:6]] == ["2026-10-21T16:00:00Z", "2026-10-28T17:00:00Z"]
+    assert [e["starts_at"] for e in regular[2:4]] == ["2026-10-21T16:00:00Z", "2026-10-28T17:00:00Z"]
     assert not any(e["starts_at_local"].startswith("2026-09-29") for e in after)
+    # The calendar feed names the new slots the moved and the cancelled episodes hold.
+    feed = (await (await client.get(show["calendar_path"])).read()).decode()
+    assert "EXDATE;TZID=Europe/Paris:20261007T180000" in feed
+    assert "RECURRENCE-ID;TZID=Europe/Paris:20260930T180000" in feed
 
 
 async def test_a_new_day_time_and_host_keep_the_coming_episodes_and_what_is_planned_for_them(
