@@ -160,6 +160,29 @@ async def test_manager_renames_the_show_then_moves_cancels_and_adds_episodes(
     assert one_off["starts_at_local"].startswith(f"{saturday.isoformat()}T11:00:00")
     assert one_off["title"] == "Saturday flash sale"
     await page.screenshot(path=results_dir / "manager-episodes.png", full_page=True)
+
+    # From now on every other Tuesday at 20:00: each episode keeps to its week, the moved one where it was
+    # moved to, the cancelled one cancelled (at 20:00 now), the others at 20:00 with their ids; those in a
+    # week the new schedule skips are gone, and the one-off stays.
+    await page.get_by_role("button", name="Edit the show").click()
+    await form.get_by_label("Starts at").fill("20:00")
+    await form.get_by_label("Every 2 weeks").check()
+    summary = "Every 2 weeks on Tuesday at 20:00, Europe/Paris time."
+    await expect(form.get_by_test_id("show-form-summary")).to_have_text(summary)
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(notice).to_have_text("“Tuesday Night Live: autumn” is saved.")
+    await expect(page.get_by_test_id("show-schedule")).to_contain_text("Every 2 weeks on Tuesday at 20:00")
+    await expect(page.get_by_test_id("episode")).to_have_count(6)
+    after = {e["id"]: e["starts_at_local"][:16] for e in await staff_episodes(live_server, show_id)}
+    first = paris_day(before[0]["starts_at_local"])
+    assert after == {
+        before[0]["id"]: f"{first}T20:00",
+        moved["id"]: f"{thursday}T20:30",
+        cancelled["id"]: f"{paris_day(cancelled['starts_at_local'])}T20:00",
+        one_off["id"]: f"{saturday}T11:00",
+        before[4]["id"]: f"{paris_day(before[4]['starts_at_local'])}T20:00",
+        before[6]["id"]: f"{paris_day(before[6]['starts_at_local'])}T20:00",
+    }
     console.assert_clean()
 
 
