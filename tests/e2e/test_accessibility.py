@@ -1,7 +1,7 @@
 """Every page in every state a viewer, host or manager meets passes axe-core without a serious or
-critical finding and does not scroll sideways: the manager page, the studio during the live, the
-watch page before, during (product card, cart and checkout, poll) and after the show, on a phone and
-on a laptop."""
+critical finding and does not scroll sideways: the manager page (its show, episodes being moved,
+cancelled and added, an episode's products), the studio during the live, the watch page before, during
+(product card, cart and checkout, poll) and after the show, on a phone and on a laptop."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ async def sign_in_by_ids(page: Page, email: str) -> None:
     await page.get_by_test_id("sign-in-submit").click()
 
 
+async def plan_episodes(manager: Page) -> None:
+    """Every form and panel of the show's episodes open at once, none sent: the second episode's new time
+    and products (one added), the third's "are you sure?" before cancelling, a one-off's date and time."""
+    second, third = manager.get_by_test_id("episode").nth(1), manager.get_by_test_id("episode").nth(2)
+    await second.get_by_test_id("move-episode").click()
+    await expect(second.get_by_test_id("move-form")).to_be_visible()
+    await third.get_by_test_id("cancel-episode").click()
+    await expect(third.get_by_test_id("keep-episode")).to_be_focused()
+    await manager.get_by_test_id("add-episode").click()
+    await expect(manager.get_by_test_id("one-off-form")).to_be_visible()
+    await second.get_by_test_id("lineup-button").click()
+    panel = manager.get_by_test_id("lineup-panel")
+    await expect(panel.get_by_test_id("lineup-add")).to_be_visible()
+    await panel.get_by_test_id("lineup-add-submit").click()
+    await expect(panel.get_by_test_id("lineup-item")).to_have_count(1)
+
+
 @pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
 async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     live_server: LiveServer, browser_page: BrowserPage, open_context: OpenContext, locale: str
@@ -55,6 +72,14 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     await sign_in_by_ids(manager, "manager@demo.shopcast.test")
     await expect(manager.get_by_test_id("episode-list").locator("li").first).to_be_visible()
     await check("manager, the show's episodes", manager)
+    await manager.get_by_test_id("edit-show").click()
+    await expect(manager.get_by_test_id("show-form-title")).to_be_focused()
+    await check("manager, the show's form to change it", manager)
+    await manager.get_by_test_id("show-form-cancel").click()
+    await plan_episodes(manager)
+    await check("manager, moving, cancelling and adding episodes, planning products (laptop)", manager)
+    await manager.set_viewport_size({"width": 360, "height": 740})
+    await check("manager, moving, cancelling and adding episodes, planning products (small phone)", manager)
 
     episode_id = (await coming_episodes(live_server))[0]["id"]
     phone = (

@@ -16,6 +16,7 @@ from playwright.async_api import Page, expect
 from shopcast import demo
 
 from .conftest import LiveServer, OpenContext, coming_episodes, open_card, watched_page
+from .test_accessibility import plan_episodes
 from .test_live_shopping import StaffApi
 
 pytestmark = pytest.mark.browser
@@ -63,6 +64,7 @@ STUDIO_KEYS = (
     "studio.",
     "studio_chat.",
     "studio_shop.",
+    "lineup.",
     "studio_games.",
     "games.",
     "poll_form.",
@@ -75,6 +77,9 @@ MANAGER_KEYS = (
     "show_form.",
     "schedule.",
     "episodes.",
+    "episode_form.",
+    "manager_lineup.",
+    "lineup.",
     "manager_games.",
     "catalog.",
     "product_form.",
@@ -339,4 +344,14 @@ async def test_a_french_manager_plans_from_a_french_manager_page(
     await panel.get_by_test_id("prepare-giveaway").locator("summary").click()
     await expect(panel.get_by_test_id("prepare-poll-form")).to_be_visible()
     await assert_french("the polls and giveaways")
+
+    # The show's form to change it, then every form and panel of the episodes (none sent).
+    await page.get_by_test_id("edit-show").click()
+    await expect(form.get_by_test_id("show-form-heading")).to_have_text("Modifier l\u2019émission")
+    await expect(form.get_by_test_id("show-form-edit-hint")).to_be_visible()
+    await assert_french("the show's form to change it")
+    await form.get_by_test_id("show-form-cancel").click()
+    await plan_episodes(page)
+    await expect(page.get_by_test_id("lineup-notice")).to_contain_text("est dans la sélection")
+    await assert_french("moving, cancelling and adding episodes, planning products")
     watched.console.assert_clean()
