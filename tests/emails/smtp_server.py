@@ -1,0 +1,103 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives; it can be slow, refuse
+the next few emails for now (451) or refuse an address for good (550)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    email: EmailMessage
+
+    @property
+    def message_id(self) -> str:
+        return str(self.email["Message-ID"])
+
+    def part(self, subtype: str) -> str:
+        """The text or html part, with its lines ending in \n (the wire's \r\n read back)."""
+        body = self.email.get_body(preferencelist=(subtype,))
+        assert body is not None, f"no {subtype} part"
+        return body.get_content().replace("\r\n", "\n")  # type: ignore[attr-defined]
+
+    def shown(self) -> str:
+        """What the HTML part shows a reader: its text without the markup, spaces folded."""
+        text = html.unescape(re.sub(r"<[^>]*>", " ", self.part("html")))
+        return re.sub(r"[ \t\n]+", " ", text).strip()  # no-break spaces stay: they are the language's
+
+
+@dataclass
+class SmtpServer:
+    delay: float = 0.0
+    """Seconds each email waits before the server accepts it."""
+    refuse_next: int = 0
+    """How many of the next emails are refused with 451 (try again later)."""
+    unknown: set[str] = field(default_factory=set)
+    """Addresses refused for good (550)."""
+    received: list[Received] = field(default_factory=list)
+    refused: int = 0
+    port: int = 0
+    _server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # A fixed name: aiosmtpd would otherwise look up this machine's.
+        self._server = await loop.create_server(lambda: SMTP(self, hostname="smtp.test", loop=loop), "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            self.refused += 1
+            return "451 4.3.0 not now, try again later"
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        email = BytesParser(policy=policy.default).parsebytes(raw)
+        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, email))  # type: ignore[arg-type]
+        return "250 2.0.0 Ok: queued"
+
+    async def wait_for(self, count: int, within: float = 15) -> list[Received]:
+        """The emails received once there are at least `count`."""
+        deadline = time.monotonic() + within
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"{len(self.received)} emails arrived, not {count}"
+            await asyncio.sleep(0.02)
+        return self.received
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.rcpt_tos]
+
+    def copies(self) -> Counter[str]:
+        """How many times each Message-ID arrived."""
+        return Counter(r.message_id for r in self.received)
