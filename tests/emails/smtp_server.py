@@ -43,20 +43,26 @@ class Received:
 @dataclass
 class SmtpServer:
     delay: float = 0.0
-    """Seconds each email waits before the server accepts it."""
+    """Seconds the server takes to answer for an email it has taken (the sender does not know yet)."""
     refuse_next: int = 0
     """How many of the next emails are refused with 451 (try again later)."""
     unknown: set[str] = field(default_factory=set)
     """Addresses refused for good (550)."""
     received: list[Received] = field(default_factory=list)
-    refused: int = 0
+    refused_ids: list[str] = field(default_factory=list)
+    """The Message-ID of each email refused with 451."""
     port: int = 0
     _server: asyncio.Server | None = None
 
-    async def start(self) -> None:
+    @property
+    def refused(self) -> int:
+        return len(self.refused_ids)
+
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1, on `port` (again after `stop`) or a free one."""
         loop = asyncio.get_running_loop()
         # A fixed name: aiosmtpd would otherwise look up this machine's.
-        self._server = await loop.create_server(lambda: SMTP(self, hostname="smtp.test", loop=loop), "127.0.0.1", 0)
+        self._server = await loop.create_server(lambda: SMTP(self, hostname="smtp.test", loop=loop), "127.0.0.1", port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -75,16 +81,16 @@ class SmtpServer:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.refuse_next > 0:
-            self.refuse_next -= 1
-            self.refused += 1
-            return "451 4.3.0 not now, try again later"
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         email = BytesParser(policy=policy.default).parsebytes(raw)
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            self.refused_ids.append(str(email["Message-ID"]))
+            return "451 4.3.0 not now, try again later"
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, email))  # type: ignore[arg-type]
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 2.0.0 Ok: queued"
 
     async def wait_for(self, count: int, within: float = 15) -> list[Received]:

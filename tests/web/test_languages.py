@@ -32,11 +32,18 @@ def test_every_language_says_everything_english_says_with_the_same_placeholders(
                 assert "other" in message, (code, key)
 
 
-def test_every_key_the_pages_and_their_scripts_use_is_in_the_catalogues() -> None:
+def test_every_key_the_pages_their_scripts_and_the_emails_use_is_in_the_catalogues() -> None:
     used = set()
-    for path in [*(REPO / "shopcast/web/pages").rglob("*.html"), *(REPO / "frontend/src").glob("*.js")]:
+    emails = sorted((REPO / "shopcast/emails/templates").glob("[!_]*.html"))
+    for path in [
+        *(REPO / "shopcast/web/pages").rglob("*.html"),
+        *(REPO / "frontend/src").glob("*.js"),
+        *(REPO / "shopcast/emails/templates").iterdir(),
+    ]:
         used |= set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']""", path.read_text()))
+    used |= {f"email.{path.stem}.subject" for path in emails}  # looked up by the template's name
     assert used, "no page uses the catalogues"
+    assert emails, "no email templates"
     assert used <= set(language.catalogues()["en"]), used - set(language.catalogues()["en"])
 
 
