@@ -26,7 +26,8 @@ class IceServerSetting(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore")
+    # A refused value is never repeated: URLs here carry passwords (database, Redis, SMTP).
+    model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite database, secrets and media.")
     database_url: str | None = Field(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import ssl
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
@@ -14,7 +16,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -23,6 +25,8 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     email: EmailMessage
+    encrypted: bool
+    user: str | None
 
     @property
     def message_id(self) -> str:
@@ -51,6 +55,11 @@ class SmtpServer:
     received: list[Received] = field(default_factory=list)
     refused_ids: list[str] = field(default_factory=list)
     """The Message-ID of each email refused with 451."""
+    tls: ssl.SSLContext | None = None
+    """Offer STARTTLS and require it before anything else (with `implicit_tls`: TLS from the start)."""
+    implicit_tls: bool = False
+    login: tuple[str, str] | None = None
+    """The user and password the server requires."""
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -62,7 +71,28 @@ class SmtpServer:
         """Listen on 127.0.0.1, on `port` (again after `stop`) or a free one."""
         loop = asyncio.get_running_loop()
         # A fixed name: aiosmtpd would otherwise look up this machine's.
-        self._server = await loop.create_server(lambda: SMTP(self, hostname="smtp.test", loop=loop), "127.0.0.1", port)
+        starttls = self.tls if not self.implicit_tls else None
+
+        def protocol() -> SMTP:
+            with warnings.catch_warnings():
+                # With TLS from the start, aiosmtpd warns that it may sign in without TLS: it cannot.
+                warnings.simplefilter("ignore", UserWarning)
+                return smtp_protocol()
+
+        def smtp_protocol() -> SMTP:
+            return SMTP(
+                self,
+                hostname="smtp.test",
+                loop=loop,
+                tls_context=starttls,
+                require_starttls=starttls is not None,
+                auth_required=self.login is not None,
+                auth_require_tls=not self.implicit_tls,  # aiosmtpd sees only STARTTLS's
+                authenticator=self._authenticate if self.login is not None else None,
+            )
+
+        tls = self.tls if self.implicit_tls else None
+        self._server = await loop.create_server(protocol, "127.0.0.1", port, ssl=tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -72,7 +102,13 @@ class SmtpServer:
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{'smtps' if self.implicit_tls else 'smtp'}://127.0.0.1:{self.port}"
+
+    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, method: str, data: Any) -> AuthResult:
+        given = (data.login.decode(), data.password.decode()) if isinstance(data, LoginPassword) else None
+        if given != self.login:
+            return AuthResult(success=False, handled=False)  # aiosmtpd answers 535
+        return AuthResult(success=True, auth_data=given[0])
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any) -> str:
         if address in self.unknown:
@@ -88,7 +124,10 @@ class SmtpServer:
             self.refuse_next -= 1
             self.refused_ids.append(str(email["Message-ID"]))
             return "451 4.3.0 not now, try again later"
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, email))  # type: ignore[arg-type]
+        encrypted = server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
+        user = session.auth_data if session.authenticated else None
+        received = Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, email, encrypted, user)  # type: ignore[arg-type]
+        self.received.append(received)
         if self.delay:
             await asyncio.sleep(self.delay)
         return "250 2.0.0 Ok: queued"
