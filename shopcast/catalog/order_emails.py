@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.catalog.payments import SHOP_LINK_HOURS
+from shopcast.catalog.products import ONE_SIZE
 from shopcast.catalog.schemas import OrderOut
 from shopcast.core.catalogues import translate
 from shopcast.emails import service as emails
@@ -41,10 +42,14 @@ async def tell_buyer(
 ) -> uuid.UUID:
     """Queue the email the order's new status calls for, to its buyer."""
     template = template_for(order)
+    shown = order.model_dump(mode="json")
+    for line in shown["items"]:
+        # A product without options says nothing more than its title (the label is English: it was stored so).
+        line["label"] = "" if line["label"] == ONE_SIZE else line["label"]
     context = {
         "name": order.name,
         "number": order.number,
-        "order": order.model_dump(mode="json"),
+        "order": shown,
         "payment": how_to_pay(order, language=language) if template == "order_confirmed" else None,
         "was_paid": order.paid_at is not None,
     }

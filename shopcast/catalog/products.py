@@ -24,9 +24,12 @@ CATALOG_EDITORS = (Role.MANAGER,)
 CATALOG_READERS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
 
 
+ONE_SIZE = "One size"
+
+
 def variant_label(options: dict[str, str]) -> str:
     """The options for people: "M / Red" (or "One size" for a product without options)."""
-    return " / ".join(options.values()) or "One size"
+    return " / ".join(options.values()) or ONE_SIZE
 
 
 def handle_from(title: str) -> str:

@@ -39,6 +39,7 @@ async def test_the_confirmation_is_in_the_page_s_language_with_both_parts_and_st
         assert "Vous payez au retrait de votre commande à Paris Marais." in shown
         assert "12 rue des Archives, Paris" in shown
     assert '<html lang="fr">' in received.part("html")
+    assert "Articles\N{NO-BREAK SPACE}: 49,90\N{NO-BREAK SPACE}€" in received.part("plain")  # French spacing
     assert listed == {
         **listed,
         "to": "lea@example.com",
