@@ -1,11 +1,12 @@
 // The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars;
-// and the brand's products (catalog.js).
+// the brand's products (catalog.js) and its emails to buyers (manager-emails.js).
 
 import "./manager.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "./api.js";
 import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, noticeLine, show } from "./dom.js";
 import { renderEpisodes } from "./episodes.js";
+import { setUpEmails } from "./manager-emails.js";
 import { setUpManagerGames } from "./manager-games.js";
 import { calendarUrls, scheduleSummary } from "./format.js";
 import { t } from "./i18n.js";
@@ -31,6 +32,7 @@ const ui = byTestIds([
   "tabs",
   "tab-shows",
   "tab-products",
+  "tab-emails",
   "shows-view",
   "shows-pane",
   "new-show",
@@ -126,7 +128,9 @@ async function openBrand(membership) {
   ui.workspaceTitle.textContent = membership.brand.name;
   ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
-  showTab(currentTab);
+  emails.setBrand(membership);
+  show(ui.tabEmails, isManager());
+  showTab(currentTab === "emails" && !isManager() ? "shows" : currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   show(ui.showDetail, false);
@@ -148,21 +152,25 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows or products ---------------------------------------------------------------------
+// --- shows, products or emails -------------------------------------------------------------
 
 const catalog = setUpCatalog({ notify });
+const emails = setUpEmails({ notify });
 let currentTab = "shows";
 
 function showTab(tab) {
   currentTab = tab;
   ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
+  emails.showView(tab === "emails");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
+ui.tabEmails.addEventListener("click", () => showTab("emails"));
 
 // --- shows ---------------------------------------------------------------------------------
 
