@@ -9,6 +9,7 @@ whatever users wrote (names, product titles, addresses) is shown as text, never 
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +17,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from babel import Locale
@@ -73,13 +74,22 @@ def render(template: str, *, language: str, context: dict[str, Any]) -> Rendered
     return Rendered(subject=one_line(subject), text=text, html=html)
 
 
-def message_id(message_uuid: object, mail_from: str) -> str:
+def message_id(message_uuid: uuid.UUID, mail_from: str) -> str:
     """The Message-ID of an outbox message: its id at the sending domain, the same on every attempt."""
     return f"<{message_uuid}@{mail_from.rpartition('@')[2]}>"
 
 
-def mime(payload: dict[str, Any], *, message_uuid: object, created_at: datetime, mail_from: str) -> EmailMessage:
+class Queued(Protocol):
+    """An email in the outbox, as the worker claims it or the brand's staff read it."""
+
+    id: uuid.UUID
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+def mime(queued: Queued, *, mail_from: str) -> EmailMessage:
     """The email a queued payload (`emails.service.queue`) stands for, ready to send or keep."""
+    payload, message_uuid, created_at = queued.payload, queued.id, queued.created_at
     message = EmailMessage()
     message["From"] = Address(display_name=one_line(payload["from_name"]), addr_spec=mail_from)
     message["To"] = Address(display_name=one_line(payload["to_name"]), addr_spec=payload["to"])

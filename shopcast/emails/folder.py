@@ -53,7 +53,7 @@ class FolderSender:
         self.mail_from = mail_from
 
     async def send(self, message: Outgoing) -> str:
-        email = mime(message.payload, message_uuid=message.id, created_at=message.created_at, mail_from=self.mail_from)
+        email = mime(message, mail_from=self.mail_from)
         content = email.as_bytes(policy=policy.SMTP)
         path = await asyncio.to_thread(self.box.write, message.brand_id, message.id, content)
         return f"kept in {path.relative_to(self.box.root)}"

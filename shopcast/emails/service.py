@@ -97,10 +97,7 @@ async def _as_sent(message: MessageOut, *, mailbox: Mailbox, mail_from: str) -> 
     kept = await asyncio.to_thread(mailbox.read, message.brand_id, message.id)
     if kept is not None:
         return kept, True
-    composed = compose.mime(
-        message.payload, message_uuid=message.id, created_at=message.created_at, mail_from=mail_from
-    )
-    return composed, False
+    return compose.mime(message, mail_from=mail_from), False
 
 
 def _part(email: EmailMessage, subtype: str) -> str:

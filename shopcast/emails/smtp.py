@@ -47,7 +47,7 @@ class SmtpSender:
         self.timeout = timeout
 
     async def send(self, message: Outgoing) -> str:
-        email = mime(message.payload, message_uuid=message.id, created_at=message.created_at, mail_from=self.mail_from)
+        email = mime(message, mail_from=self.mail_from)
         try:
             # One bound for the whole exchange (aiosmtplib's is per step): a claim outlasts it.
             async with asyncio.timeout(self.timeout):
