@@ -32,16 +32,16 @@ rmSync(new URL(`../${outdir}`, import.meta.url), { recursive: true, force: true 
 
 await build({
   absWorkingDir: root,
+  // Each page's folder has its page.js (which imports its page.css); the output keeps the page's name.
   entryPoints: [
-    "frontend/src/manager.js",
-    "frontend/src/studio.js",
-    "frontend/src/watch.js",
-    "frontend/src/claim.js",
+    { in: "frontend/src/manager/page.js", out: "manager" },
+    { in: "frontend/src/studio/page.js", out: "studio" },
+    { in: "frontend/src/watch/page.js", out: "watch" },
+    { in: "frontend/src/claim/page.js", out: "claim" },
     // Pages without a script of their own (the "not found" page) use the shared look alone.
-    "frontend/src/base.css",
+    { in: "frontend/src/shared/base.css", out: "base" },
   ],
   outdir,
-  entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   splitting: true,

@@ -1,4 +1,5 @@
-"""A brand's products and their variants: creating, editing, archiving, and the cards viewers see."""
+"""A brand's products and their variants: creating, editing, pictures, archiving and restoring, and the
+cards viewers see."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -15,13 +16,24 @@ from shopcast.accounts.models import Brand
 from shopcast.catalog import stock
 from shopcast.catalog.commerce import settings_of
 from shopcast.catalog.models import Product, Variant
-from shopcast.catalog.schemas import ProductCard, ProductIn, ProductOut, ProductUpdate, VariantIn, VariantOut
+from shopcast.catalog.pictures import SIZES, PictureStore
+from shopcast.catalog.schemas import (
+    Picture,
+    PictureAdded,
+    ProductCard,
+    ProductIn,
+    ProductOut,
+    ProductUpdate,
+    VariantIn,
+    VariantOut,
+)
 from shopcast.core.bus import Bus
 from shopcast.core.errors import Conflict, InvalidInput, NotFound
 from shopcast.core.security import Principal, Role, authorize
 
 CATALOG_EDITORS = (Role.MANAGER,)
 CATALOG_READERS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
+MAX_PICTURES = 20  # a product's image_urls (ProductIn)
 
 
 ONE_SIZE = "One size"
@@ -281,6 +293,55 @@ async def archive_product(
     product.archived = True
     product.updated_at = now
     await lineup.drop_product(session, product.id)
+
+
+async def restore_product(
+    session: AsyncSession, *, actor: Principal | None, product_id: uuid.UUID, now: datetime
+) -> ProductOut:
+    """Put an archived product back on sale (managers); lineups it left must add it again."""
+    product = await load_product(session, product_id)
+    authorize(actor, product.brand_id, *CATALOG_EDITORS)
+    if product.archived:
+        product.archived = False
+        product.updated_at = now
+        await session.flush()
+    return (await products_out(session, [product]))[0]
+
+
+def _too_many_pictures() -> Conflict:
+    return Conflict(
+        f"the product already has {MAX_PICTURES} pictures: remove one first", extra={"reason": "too_many_pictures"}
+    )
+
+
+async def add_picture(
+    session: AsyncSession,
+    *,
+    actor: Principal | None,
+    product_id: uuid.UUID,
+    content: bytes,
+    pictures: PictureStore,
+    now: datetime,
+) -> PictureAdded:
+    """Check an uploaded picture, store its sizes and add it after the product's pictures (managers)."""
+    product = await load_product(session, product_id)
+    authorize(actor, product.brand_id, *CATALOG_EDITORS)
+    if len(product.image_urls) >= MAX_PICTURES:
+        raise _too_many_pictures()
+    stored = await pictures.save(content)
+    # Take the product's row (a write lock on SQLite, the row's lock on PostgreSQL) and read its
+    # pictures again: two uploads at once both end up in the list, neither overwrites the other.
+    await session.execute(update(Product).where(Product.id == product.id).values(updated_at=now))
+    await session.refresh(product)
+    if stored.url() not in product.image_urls:
+        if len(product.image_urls) >= MAX_PICTURES:
+            raise _too_many_pictures()
+        product.image_urls = [*product.image_urls, stored.url()]
+    await session.flush()
+    picture = Picture(
+        url=stored.url(), width=stored.width, height=stored.height, sizes={size: stored.url(size) for size in SIZES}
+    )
+    return PictureAdded(picture=picture, product=(await products_out(session, [product]))[0])
 
 
 async def public_product(session: AsyncSession, *, product_id: uuid.UUID) -> ProductCard:

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints, field_validator
 
+from shopcast.catalog import pictures
+
 MAX_LINE_QUANTITY = 20  # units of one variant per cart line: more is a reseller, not a viewer
 MAX_PRICE = 100_000_000  # one million in major units
 
@@ -36,6 +38,8 @@ def _web_url(value: str) -> str:
 
 
 def _picture_url(value: str) -> str:
+    if pictures.URL.match(value):  # a picture uploaded to Shopcast, on Shopcast itself
+        return value
     if urlsplit(value).scheme != "https" or not urlsplit(value).netloc:
         raise ValueError("must be an https address (browsers do not show http pictures on an https page)")
     return value
@@ -118,6 +122,20 @@ class ProductOut(ProductCard):
     archived: bool
     created_at: datetime
     updated_at: datetime
+
+
+class Picture(BaseModel):
+    """A picture uploaded to Shopcast, in each size the pages use (WebP, cached for ever)."""
+
+    url: str = Field(description="The largest size: what the product's `image_urls` lists.")
+    width: int = Field(description="Of the largest size, in pixels.")
+    height: int
+    sizes: dict[int, str] = Field(description="Each size (the square it fits in, in pixels) and its address.")
+
+
+class PictureAdded(BaseModel):
+    picture: Picture
+    product: ProductOut
 
 
 class ImportIn(BaseModel):

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite database, secrets and media.")
+    pictures_dir: Path | None = Field(
+        None,
+        description="Folder of the product pictures managers upload; default: `pictures` in the data folder. "
+        "Replicas must share it (the same shared storage as HLS).",
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy async URL; default: SQLite in the data folder. "
@@ -74,6 +79,15 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `shopcast serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `shopcast serve` listens on.")
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
+    picture_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024, description="Largest product picture upload accepted."
+    )
+    picture_max_pixels: int = Field(
+        40_000_000,
+        ge=1_000_000,
+        le=100_000_000,
+        description="Most pixels (width x height) of an uploaded picture, read from its header before it is decoded.",
+    )
     token_ttl_minutes: int = Field(12 * 60, ge=1, description="How long a staff sign-in lasts.")
     guest_token_ttl_minutes: int = Field(7 * 24 * 60, ge=1, description="How long a guest viewer's token lasts.")
     login_max_attempts: int = Field(
@@ -125,7 +139,11 @@ class Settings(BaseSettings):
         "and everything it held is released.",
     )
     hls_segment_seconds: float = Field(
-        2.0, ge=1.0, le=6.0, description="Length of HLS segments: shorter is closer to live, longer is lighter."
+        1.0,
+        ge=1.0,
+        le=6.0,
+        description="Length of HLS segments: HLS viewers play about two segments behind the newest one, so "
+        "shorter is closer to live; longer means fewer files and playlist lines, and fewer keyframes.",
     )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
@@ -238,6 +256,10 @@ class Settings(BaseSettings):
         host = f"[{host}]" if ":" in host else host
         port = "" if parts.port in (None, DEFAULT_PORTS[parts.scheme]) else f":{parts.port}"
         return f"{parts.scheme}://{host}{port}"
+
+    @property
+    def effective_pictures_dir(self) -> Path:
+        return self.pictures_dir if self.pictures_dir is not None else self.data_dir / "pictures"
 
     @property
     def effective_database_url(self) -> str:

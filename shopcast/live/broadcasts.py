@@ -85,7 +85,7 @@ class Broadcasts:
         connect_seconds: float = 20.0,
         min_keyframe_interval: float = 1.0,
         hls_root: Path | None = None,
-        hls_segment_seconds: float = 2.0,
+        hls_segment_seconds: float = 1.0,
     ) -> None:
         self._hls_root = hls_root
         self._hls_segment_seconds = hls_segment_seconds

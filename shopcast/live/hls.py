@@ -3,12 +3,19 @@
 The host's stream is decoded once (by aiortc's receiver) and encoded once to H.264 + AAC in a
 worker thread, into PyAV's `hls` muxer: segments of `segment_seconds`, a live playlist that keeps
 every segment, and `#EXT-X-ENDLIST` when the show ends, so the same playlist is the replay.
+
+How close to live an HLS viewer can be is set here: a player stays a few segments behind the newest
+one listed, and a segment is listed once the keyframe that starts the next one is muxed. So segments
+are short, a keyframe is forced at every segment boundary by the clock (not every N frames: a browser
+host sends fewer frames per second when its CPU or network is busy, which would stretch the
+segments), and the playlist is rewritten as each segment closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -49,9 +56,61 @@ def finish_abandoned_playlist(folder: Path, *, quiet_for: float) -> bool:
             return False
     except FileNotFoundError:
         return False
-    with playlist.open("a") as file:
-        file.write(("" if text.endswith("\n") else "\n") + "#EXT-X-ENDLIST\n")
+    # Replaced whole, as the muxer does, so a player never reads half a line.
+    partial = playlist.with_name(playlist.name + ".tmp")
+    partial.write_text(text + ("" if text.endswith("\n") else "\n") + "#EXT-X-ENDLIST\n")
+    partial.replace(playlist)
     return True
+
+
+SKIP_BOUNDARY_TARGETS = 6  # CAN-SKIP-UNTIL, in target durations: the least the HLS spec allows
+_SEGMENT_TAGS = ("#EXTINF:", "#EXT-X-DISCONTINUITY")  # the only ones the muxer writes before a segment
+
+
+@functools.lru_cache(maxsize=16)
+def live_playlist(path: Path, version: tuple[int, int], *, delta: bool) -> bytes:
+    """The live playlist as served: it offers delta updates, and is one when asked (`_HLS_skip=YES`).
+
+    The file keeps every segment (it becomes the replay), so it grows all show long while every
+    viewer reloads it each segment. A player that has it already gets only the segments of the last
+    SKIP_BOUNDARY_TARGETS target durations, the older ones replaced by `#EXT-X-SKIP`. Made once per
+    version of the file (`version`: its mtime and size) however many viewers ask.
+    """
+    lines = path.read_text().splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(_SEGMENT_TAGS)), len(lines))
+    header, segments = lines[:first], _segments(lines[first:])
+    target = next((i for i, line in enumerate(header) if line.startswith("#EXT-X-TARGETDURATION:")), None)
+    if target is None:
+        return path.read_bytes()
+    boundary = SKIP_BOUNDARY_TARGETS * int(header[target].split(":")[1])
+    header.insert(target + 1, f"#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL={boundary:.1f}")
+    skipped = 0
+    if delta:
+        # Segments are kept from the newest back until they cover the boundary; older ones may go.
+        covered, skipped = 0.0, len(segments)
+        while skipped and covered < boundary:
+            skipped -= 1
+            covered += next((float(t[8:].split(",")[0]) for t in segments[skipped] if t.startswith("#EXTINF:")), 0)
+    if skipped:
+        header = ["#EXT-X-VERSION:9" if line.startswith("#EXT-X-VERSION:") else line for line in header]
+        header.append(f"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}")
+    return "".join(
+        f"{line}\n" for line in header + [line for segment in segments[skipped:] for line in segment]
+    ).encode()
+
+
+def _segments(lines: list[str]) -> list[list[str]]:
+    """Each segment's tags and file name; lines after the last file name (none while live) end the last."""
+    segments: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        current.append(line)
+        if line and not line.startswith("#"):
+            segments.append(current)
+            current = []
+    if current and segments:
+        segments[-1].extend(current)
+    return segments
 
 
 class HlsPackager:
@@ -159,21 +218,25 @@ class _Output:
                 "hls_playlist_type": "event",
                 "hls_segment_filename": str(folder / "seg%05d.ts"),
                 # After a restart mid-show the recording continues after what is there, with a
-                # discontinuity, instead of writing over the show's beginning.
-                "hls_flags": "independent_segments+append_list",
+                # discontinuity, instead of writing over the show's beginning. temp_file: a segment
+                # is written under another name and renamed once complete, so no request ever gets
+                # half of one (the playlist is always replaced whole).
+                "hls_flags": "independent_segments+append_list+temp_file",
             },
         )
-        gop = str(max(1, round(FRAME_RATE * segment_seconds)))
+        self._segment_ticks = round(segment_seconds / VIDEO_TIME_BASE)
+        self._next_keyframe: int | None = None
         self._width, self._height = width - width % 2, height - height % 2
         self._video = self._container.add_stream("libx264", rate=FRAME_RATE)
         self._video.width, self._video.height, self._video.pix_fmt = self._width, self._height, "yuv420p"
         self._video.codec_context.time_base = VIDEO_TIME_BASE
-        # A keyframe at every segment start, so every segment plays on its own.
+        # Keyframes only where `video` forces them, at segment boundaries (the GOP cap is never
+        # reached): every segment starts with one and plays on its own, and none is cut long.
+        # zerolatency: no frames held back for lookahead or B-frames.
         self._video.codec_context.options = {
             "preset": "veryfast",
             "tune": "zerolatency",
-            "g": gop,
-            "keyint_min": gop,
+            "g": str(round(FRAME_RATE * segment_seconds * 4)),
             "sc_threshold": "0",
         }
         self._audio = None
@@ -187,6 +250,13 @@ class _Output:
             frame = frame.reformat(width=self._width, height=self._height, format="yuv420p")
             frame.pts = pts
         frame.time_base = VIDEO_TIME_BASE
+        if self._next_keyframe is None or frame.pts >= self._next_keyframe:
+            frame.pict_type = av.video.frame.PictureType.I
+            # On a fixed grid from the first frame, so a late frame does not shift every later cut.
+            start = self._next_keyframe if self._next_keyframe is not None else frame.pts
+            self._next_keyframe = start + self._segment_ticks * ((frame.pts - start) // self._segment_ticks + 1)
+        else:
+            frame.pict_type = av.video.frame.PictureType.NONE
         for packet in self._video.encode(frame):
             self._container.mux(packet)
 

@@ -95,6 +95,7 @@ class Operation:
     headers: type[BaseModel] | None
     errors: tuple[int, ...]
     also: dict[int, str]
+    upload: tuple[str, ...]
 
     @property
     def secured(self) -> bool:
@@ -121,10 +122,12 @@ class Api:
         produces: str = "application/json",
         errors: tuple[int, ...] = (),
         also: dict[int, str] | None = None,
+        upload: tuple[str, ...] = (),
     ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
         """Declare a route. `errors`: the problem statuses the handler itself may answer (those of the
         request's shape, token and path are added); `also`: other success statuses a `Raw` result may
-        carry, with what each means."""
+        carry, with what each means; `upload`: the media types of a body that is a file, not JSON,
+        which the handler reads itself from `call.request` (413, 415 and 422 are its refusals)."""
 
         def declare(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             hints = typing.get_type_hints(handler)
@@ -147,6 +150,7 @@ class Api:
                     headers=models["headers"],
                     errors=errors,
                     also=also or {},
+                    upload=upload,
                 )
             )
             return handler

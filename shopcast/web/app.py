@@ -13,6 +13,7 @@ from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from shopcast.catalog import stock
+from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
@@ -34,10 +35,34 @@ from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.outbox.senders import outbox_worker
 from shopcast.web import middleware, openapi, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
-from shopcast.web.routes import auth, catalog, chat, emails, giveaways, media, polls, public, shop, shows, system
+from shopcast.web.routes import (
+    auth,
+    catalog,
+    chat,
+    emails,
+    giveaways,
+    media,
+    pictures,
+    polls,
+    public,
+    shop,
+    shows,
+    system,
+)
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
-APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, shop.api, polls.api, giveaways.api, emails.api]
+APIS = [
+    auth.api,
+    shows.api,
+    public.api,
+    chat.api,
+    catalog.api,
+    pictures.api,
+    shop.api,
+    polls.api,
+    giveaways.api,
+    emails.api,
+]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -57,6 +82,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     for api in APIS:
         api.install(app)
     media.install(app)
+    pictures.install(app)
     sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
     document = system.api_document(APIS)
     app[SECURED] = openapi.secured_routes(document)
@@ -119,7 +145,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
     )
-    app[RESOURCES] = Resources(settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle)
+    picture_store = PictureStore(
+        settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
+    )
+    app[RESOURCES] = Resources(
+        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store
+    )
     recovery = None
     if redis is None:
         # One process: a show still marked live was left on air by a restart of this very process.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
@@ -27,6 +28,7 @@ class Resources:
     broadcasts: Broadcasts
     presence: Presence
     throttle: Throttle
+    pictures: PictureStore
 
 
 SETTINGS = web.AppKey("settings", Settings)

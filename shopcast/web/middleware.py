@@ -49,7 +49,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
         err = PayloadTooLarge(f"the body is larger than {limit} bytes")
         return problem_response(err.status, err.slug, err.title, err.detail)
     except web.HTTPException as exc:
-        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/live/")):
+        if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/live/", "/pictures/")):
             raise
         slug = _HTTP_SLUGS.get(exc.status, "http-error")
         detail = f"no route {request.method} {request.path}" if exc.status in (404, 405) else (exc.text or exc.reason)

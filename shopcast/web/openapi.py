@@ -138,6 +138,9 @@ def _responses(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.body is not None:
         # Not JSON (400), over SHOPCAST_MAX_BODY_BYTES (413), another content type (415), invalid (422).
         codes.update({400, 413, 415, 422})
+    if op.upload:
+        # A file: over its limit (413), not of a type taken (415), not readable as one (422).
+        codes.update({413, 415, 422})
     if op.query is not None:
         codes.add(422)
     if op.headers is not None:
@@ -175,6 +178,9 @@ def build(
                 "required": True,
                 "content": {"application/json": {"schema": _schema(op.body, components, "validation")}},
             }
+        if op.upload:
+            binary = {"schema": {"type": "string", "format": "binary"}}
+            entry["requestBody"] = {"required": True, "content": dict.fromkeys(op.upload, binary)}
         if op.secured:
             entry["security"] = BEARER
         paths.setdefault(op.path, {})[op.method.lower()] = entry

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.catalog.conftest import Join, Shop
+from tests.conftest import SettableClock
 from tests.problems import refused
 
 COAT = {
@@ -223,3 +224,46 @@ async def test_variants_are_changed_by_sku_and_added(shop: Shop, join: Join) -> 
     emptied = await (await client.patch(f"/api/v1/products/{shop.product['id']}", json=zero, headers=manager)).json()
     assert emptied["sold_out"] and all(v["sold_out"] for v in emptied["variants"])
     assert len(emptied["variants"]) == 4
+
+
+async def test_an_archived_product_keeps_its_orders_and_once_restored_is_on_sale_again(
+    shop: Shop, clock: SettableClock
+) -> None:
+    client, room = shop.client, shop.room
+    manager = room.manager.headers
+    lea = await shop.guest()
+    order = await shop.buy(lea, "before-archiving")
+    dress = f"/api/v1/products/{shop.product['id']}"
+    assert (await client.delete(dress, headers=manager)).status == 204
+    seen = await shop.order_seen(lea, order["id"])
+    assert [(i["title"], i["sku"], i["quantity"]) for i in seen["items"]] == [("Linen dress", "DRESS-S", 1)]
+    await refused(await shop.add(lea, "M"), 409, "Linen dress is no longer for sale")
+
+    rival = await shop.rival()
+    for who, status, reason in [
+        (room.host.headers, 403, "this needs the manager role; you are host"),
+        (lea, 403, "guests cannot do this"),
+        (rival.manager.headers, 403, "you have no role in this brand"),
+        ({}, 401, "sign in first"),
+    ]:
+        await refused(await client.post(f"{dress}/restore", headers=who), status, reason)
+    unknown = "/api/v1/products/8d4f2d55-3f4c-4d7e-9a55-7d8c9f0a1b2c/restore"
+    await refused(await client.post(unknown, headers=manager), 404, "no product")
+    await refused(await client.get(f"/api/v1/public/products/{shop.product['id']}"), 404, "no product")
+
+    response = await client.post(f"{dress}/restore", headers=manager)
+    assert response.status == 200, await response.text()
+    restored = await response.json()
+    assert not restored["archived"] and restored["title"] == "Linen dress"
+    assert [v["stock"] for v in restored["variants"]] == [4, 3, 0]  # the unit sold before stays sold
+    listed = await (await client.get("/api/v1/brands/acme/products", headers=manager)).json()
+    assert [p["id"] for p in listed] == [shop.product["id"]]
+    assert (await client.get(f"/api/v1/public/products/{shop.product['id']}")).status == 200
+    assert (await shop.add(lea, "M")).status == 201
+    lineup = {"product_ids": [shop.product["id"]]}
+    response = await client.put(f"/api/v1/episodes/{shop.episode_id}/lineup", json=lineup, headers=room.host.headers)
+    assert response.status == 200, await response.text()
+    # Restoring what is on sale changes nothing.
+    clock.advance(minutes=5)
+    again = await client.post(f"{dress}/restore", headers=manager)
+    assert again.status == 200 and (await again.json())["updated_at"] == restored["updated_at"]

@@ -171,6 +171,13 @@ async def sign_in(page: Page, email: str, password: str) -> None:
     await page.get_by_role("button", name="Sign in").click()
 
 
+async def open_catalog(page: Page, server: LiveServer) -> None:
+    """The demo brand's products on the manager page, as its manager."""
+    await page.goto(f"{server.url}/manage")
+    await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
+    await page.get_by_role("button", name="Products").click()
+
+
 async def coming_episodes(server: LiveServer) -> list[dict[str, Any]]:
     """The demo show's coming episodes, soonest first, as the public API gives them."""
     url = f"{server.url}/api/v1/public/shows/{server.demo.show_id}/episodes"

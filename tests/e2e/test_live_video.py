@@ -280,6 +280,9 @@ async def test_viewer_watches_over_hls_and_then_the_replay(
     await wait_for_frames(viewer, "video", within_ms=20_000)
     await assert_video_advances(viewer, "video")
     assert await viewer.evaluate("() => window.shopcastWatch.pc") is None  # no WebRTC at all
+    # Close to live: two segments behind the newest, not hls.js's default three (the replay keeps it).
+    live_sync = "() => window.shopcastWatch.hls.config.liveSyncDurationCount"
+    assert await viewer.evaluate(live_sync) == 2
     await viewer.screenshot(path=results_dir / "watch-live-hls.png")
 
     await end_show(studio)
@@ -288,6 +291,7 @@ async def test_viewer_watches_over_hls_and_then_the_replay(
     await expect(viewer.get_by_test_id("replay-badge")).to_be_visible()
     await viewer.screenshot(path=results_dir / "watch-replay-offered.png")
     await viewer.get_by_role("button", name="Watch the replay").click()
+    assert await viewer.evaluate(live_sync) == 3
     assert await viewer.evaluate("() => document.querySelector('[data-testid=video]').controls") is True
     await wait_for_frames(viewer, "video")
     await assert_video_advances(viewer, "video", seconds=1.5)

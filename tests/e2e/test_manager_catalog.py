@@ -1,17 +1,17 @@
 """The brand's products on the manager page in a real browser: the catalog with its stock, a new
-product with its variants, an edit, and a feed import that saves the good rows and lists the bad."""
+product with its variants, an edit, a feed import that saves the good rows and lists the bad, and a
+product archived (off sale, out of the lineup) then restored."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from shopcast import demo
-
-from .conftest import BrowserPage, LiveServer, sign_in
+from .conftest import BrowserPage, LiveServer, coming_episodes, open_catalog
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +33,7 @@ async def test_manager_adds_edits_and_imports_products(
     live_server: LiveServer, browser_page: BrowserPage, results_dir: Path
 ) -> None:
     page, console = browser_page.page, browser_page.console
-    await page.goto(f"{live_server.url}/manage")
-    await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Products").click()
+    await open_catalog(page, live_server)
 
     # The demo catalog, by title, each variant with its stock.
     rows = page.get_by_test_id("product-row")
@@ -90,4 +88,35 @@ async def test_manager_adds_edits_and_imports_products(
     )
     await expect(rows.filter(has_text="Straw hat")).to_have_count(0)
     await page.screenshot(path=results_dir / "manager-catalog.png", full_page=True)
+    console.assert_clean()
+
+
+async def test_the_manager_archives_a_product_and_restores_it(
+    live_server: LiveServer, browser_page: BrowserPage
+) -> None:
+    page, console = browser_page.page, browser_page.console
+    await open_catalog(page, live_server)
+    rows = page.get_by_test_id("product-row")
+    titles = rows.get_by_test_id("product-row-title")
+    await expect(titles).to_have_text(["Cashmere crew-neck", "Leather tote", "Linen wrap dress"])
+
+    await rows.filter(has_text="Cashmere crew-neck").get_by_role("button", name="Archive Cashmere crew-neck").click()
+    notice = page.get_by_test_id("notice")
+    await expect(notice).to_contain_text("“Cashmere crew-neck” is archived: off sale")
+    await expect(titles).to_have_text(["Leather tote", "Linen wrap dress"])
+    episode_id = (await coming_episodes(live_server))[0]["id"]
+    async with aiohttp.ClientSession(base_url=live_server.url) as http:
+        async with http.get(f"/api/v1/public/episodes/{episode_id}/lineup") as response:
+            lineup = await response.json()
+    assert [p["title"] for p in lineup] == ["Linen wrap dress", "Leather tote"]  # off the coming show
+
+    await page.get_by_label("Show archived products").check()
+    cashmere = rows.filter(has_text="Cashmere crew-neck")
+    await expect(cashmere).to_contain_text("Archived")
+    await cashmere.get_by_role("button", name="Restore Cashmere crew-neck").click()
+    await expect(notice).to_contain_text("“Cashmere crew-neck” is on sale again.")
+    await expect(cashmere.get_by_role("button", name="Edit Cashmere crew-neck")).to_be_focused()
+    await expect(cashmere).not_to_contain_text("Archived")
+    await page.get_by_label("Show archived products").uncheck()
+    await expect(titles).to_have_text(["Cashmere crew-neck", "Leather tote", "Linen wrap dress"])
     console.assert_clean()

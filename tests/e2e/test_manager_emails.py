@@ -57,7 +57,7 @@ async def test_the_manager_reads_the_confirmation_of_an_order_as_it_would_have_g
     row = page.get_by_test_id("email-row").filter(has_text=subject)
     # The worker in the app process keeps it within a second or so; the list is read again on demand.
     for _ in range(20):
-        if await row.count():
+        if await row.get_by_test_id("email-row-state").filter(has_text="Sent").count():
             break
         await page.wait_for_timeout(500)
         await page.get_by_role("button", name="Refresh").click()

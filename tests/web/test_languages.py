@@ -33,17 +33,20 @@ def test_every_language_says_everything_english_says_with_the_same_placeholders(
 
 
 def test_every_key_the_pages_their_scripts_and_the_emails_use_is_in_the_catalogues() -> None:
+    scripts, emails = REPO / "frontend/src", REPO / "shopcast/emails/templates"
     used = set()
-    emails = sorted((REPO / "shopcast/emails/templates").glob("[!_]*.html"))
-    for path in [
-        *(REPO / "shopcast/web/pages").rglob("*.html"),
-        *(REPO / "frontend/src").glob("*.js"),
-        *(REPO / "shopcast/emails/templates").iterdir(),
-    ]:
-        used |= set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']""", path.read_text()))
-    used |= {f"email.{path.stem}.subject" for path in emails}  # looked up by the template's name
+    speaking = set()  # the folders of scripts in which calls were found
+    for path in [*(REPO / "shopcast/web/pages").rglob("*.html"), *scripts.rglob("*.js"), *emails.iterdir()]:
+        keys = set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']""", path.read_text()))
+        used |= keys
+        if keys and path.is_relative_to(scripts):
+            speaking.add(path.parent.relative_to(scripts).as_posix())
+    # An email's subject is looked up by its template's name.
+    used |= {f"email.{path.stem}.subject" for path in emails.glob("[!_]*.html")}
     assert used, "no page uses the catalogues"
-    assert emails, "no email templates"
+    # Every folder of the front end was read: a page's words cannot hide in a folder this test skips.
+    folders = {path.parent.relative_to(scripts).as_posix() for path in scripts.rglob("*.js")}
+    assert speaking == folders, folders - speaking
     assert used <= set(language.catalogues()["en"]), used - set(language.catalogues()["en"])
 
 

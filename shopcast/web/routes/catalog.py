@@ -101,6 +101,18 @@ async def archive_product(call: Call, product_id: uuid.UUID) -> None:
 
 @api.route(
     "POST",
+    "/api/v1/products/{product_id}/restore",
+    summary="Put an archived product back on sale (managers)",
+    tag="catalog",
+    response=ProductOut,
+    access="signed-in",
+)
+async def restore_product(call: Call, product_id: uuid.UUID) -> ProductOut:
+    return await products.restore_product(call.session, actor=call.actor, product_id=product_id, now=call.now())
+
+
+@api.route(
+    "POST",
     "/api/v1/brands/{brand_slug}/catalog/import",
     summary="Import a product feed (CSV or JSON): good rows saved, bad rows listed with their line",
     tag="catalog",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +13,7 @@ from aiohttp import web
 from shopcast.core.errors import NotFound, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
+from shopcast.live.hls import live_playlist
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.offers import MAX_SDP_BYTES
 from shopcast.web.api import PRINCIPAL, client_address
@@ -18,6 +21,7 @@ from shopcast.web.context import RESOURCES
 from shopcast.web.openapi import plain_operation
 
 SDP = "application/sdp"
+PLAYLIST = "application/vnd.apple.mpegurl"
 
 
 def _episode_id(request: web.Request) -> uuid.UUID:
@@ -116,17 +120,30 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
     if not path.is_file():
         raise NotFound("no HLS for this episode yet" if name.endswith(".m3u8") else "no such segment")
     if name.endswith(".m3u8"):
-        playlist = path.read_bytes()
-        finished = b"#EXT-X-ENDLIST" in playlist
-        # Live: players reload it every segment; after the show it no longer changes.
-        cache = "public, max-age=3600" if finished else "no-cache"
-        return web.Response(
-            body=playlist, content_type="application/vnd.apple.mpegurl", headers={"Cache-Control": cache}
-        )
+        return _playlist(request, path)
     # Segments never change once listed.
     return web.FileResponse(
         path, headers={"Content-Type": "video/mp2t", "Cache-Control": "public, max-age=31536000, immutable"}
     )
+
+
+def _playlist(request: web.Request, path: Path) -> web.StreamResponse:
+    """After the show the file as it is (it no longer changes); live, as `live_playlist` serves it.
+
+    Live, players reload it every segment and revalidate it: a 304 while no segment was added.
+    """
+    with path.open("rb") as playlist:
+        stat = os.fstat(playlist.fileno())
+        playlist.seek(max(0, stat.st_size - 32))
+        finished = b"#EXT-X-ENDLIST" in playlist.read()  # only ever the last line
+    if finished:
+        return web.FileResponse(path, headers={"Content-Type": PLAYLIST, "Cache-Control": "public, max-age=3600"})
+    delta = request.query.get("_HLS_skip") in ("YES", "v2")  # v2 also skips date ranges: there are none
+    version = (stat.st_mtime_ns, stat.st_size)
+    headers = {"Cache-Control": "no-cache", "ETag": f'"{version[0]:x}-{version[1]:x}{"-delta" if delta else ""}"'}
+    if request.headers.get("If-None-Match") == headers["ETag"]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=live_playlist(path, version, delta=delta), content_type=PLAYLIST, headers=headers)
 
 
 def install(app: web.Application) -> None:
@@ -175,7 +192,16 @@ MEDIA_DOC: dict[str, Any] = {
             "hls_file",
             "HLS playlist (index.m3u8) or segment (segNNNNN.ts): live, then the replay",
             path={**_EPISODE, "name": str},
-            responses={"200": _HLS},
+            responses={"200": _HLS, "304": {"description": "The live playlist has not changed (`If-None-Match`)"}},
         )
     },
 }
+MEDIA_DOC["/live/{episode_id}/hls/{name}"]["get"]["parameters"].append(
+    {
+        "name": "_HLS_skip",
+        "in": "query",
+        "required": False,
+        "description": "`YES` (or `v2`): a playlist delta update, the segments older than CAN-SKIP-UNTIL left out",
+        "schema": {"type": "string", "enum": ["YES", "v2"]},
+    }
+)

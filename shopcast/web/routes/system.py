@@ -65,8 +65,9 @@ def api_document(apis: list[Api]) -> dict[str, Any]:
     """The OpenAPI document of every route the app serves."""
     from shopcast.web import openapi
     from shopcast.web.routes.media import MEDIA_DOC
+    from shopcast.web.routes.pictures import PICTURES_DOC
 
-    return openapi.build(apis, {**HEALTH_DOC, **MEDIA_DOC}, models=[Health])
+    return openapi.build(apis, {**HEALTH_DOC, **MEDIA_DOC, **PICTURES_DOC}, models=[Health])
 
 
 def install(app: web.Application, document: dict[str, Any]) -> None:

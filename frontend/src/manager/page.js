@@ -1,0 +1,334 @@
+// The manager page (/manage): sign in, pick a brand, plan weekly shows, cancel episodes, share calendars;
+// the brand's products (catalog.js) and its emails to buyers (emails.js).
+
+import "./page.css";
+import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
+import { setUpCatalog } from "./catalog.js";
+import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
+import { renderEpisodes } from "./episodes.js";
+import { setUpEmails } from "./emails.js";
+import { setUpManagerGames } from "./games.js";
+import { calendarUrls, scheduleSummary } from "../shared/format.js";
+import { t } from "../shared/i18n.js";
+import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
+import { setUpShowForm } from "./show-form.js";
+
+const BRAND_KEY = "shopcast.brand";
+
+/** A member's role in the brand, in the page's language ("manager" → "responsable"). */
+function roleName(role) {
+  const names = { manager: t("manager.role_manager"), host: t("manager.role_host"), moderator: t("manager.role_moderator") };
+  return names[role] ?? role;
+}
+
+const ui = byTestIds([
+  ...SIGN_IN_PARTS,
+  "workspace",
+  "workspace-title",
+  "brand-role",
+  "brand-picker",
+  "brand-select",
+  "no-brand",
+  "tabs",
+  "tab-shows",
+  "tab-products",
+  "tab-emails",
+  "shows-view",
+  "shows-pane",
+  "new-show",
+  "show-list",
+  "no-shows",
+  "show-form",
+  "show-detail",
+  "show-title",
+  "show-schedule",
+  "show-description",
+  "calendar-url",
+  "copy-calendar",
+  "copy-feedback",
+  "subscribe-calendar",
+  "episode-list",
+  "episodes-loading",
+  "no-episodes",
+  "past-episodes",
+]);
+
+const state = { me: null, membership: null, shows: [], selectedShowId: null, loads: 0, includePast: false };
+
+const isManager = () => state.membership?.role === "manager";
+const canPresent = () => ["manager", "host"].includes(state.membership?.role);
+const brandSlug = () => state.membership.brand.slug;
+
+const notify = noticeLine(ui.notice);
+
+// --- session -----------------------------------------------------------------------------
+
+function showSignIn(message = "") {
+  Object.assign(state, { me: null, membership: null, shows: [], selectedShowId: null });
+  state.loads += 1;
+  show(ui.workspace, false);
+  showSignInForm(ui, message);
+}
+
+onUnauthorized(() => showSignIn(t("sign_in.expired")));
+
+setUpSignIn({
+  form: ui.signInForm,
+  error: ui.signInError,
+  submit: ui.signInSubmit,
+  onSignedIn: (me) => enterWorkspace(me),
+});
+
+ui.signOut.addEventListener("click", () => {
+  sessionStorage.removeItem(BRAND_KEY);
+  showSignIn();
+  notify(t("sign_in.signed_out"));
+});
+
+// --- brands --------------------------------------------------------------------------------
+
+async function enterWorkspace(me) {
+  state.me = me;
+  ui.accountName.textContent = me.name;
+  show(ui.account);
+  show(ui.signIn, false);
+  show(ui.workspace);
+  const memberships = me.memberships || [];
+  show(ui.noBrand, memberships.length === 0);
+  show(ui.showsPane, memberships.length > 0);
+  show(ui.tabs, memberships.length > 0);
+  show(ui.brandPicker, memberships.length > 1);
+  ui.brandSelect.replaceChildren(
+    ...memberships.map((m) => el("option", { value: m.brand.slug, text: t("manager.brand_option", { brand: m.brand.name, role: roleName(m.role) }) })),
+  );
+  if (memberships.length === 0) {
+    ui.workspaceTitle.textContent = t("manager.no_brand_title");
+    ui.brandRole.textContent = "";
+    ui.workspaceTitle.focus();
+    return;
+  }
+  const remembered = sessionStorage.getItem(BRAND_KEY);
+  const membership = memberships.find((m) => m.brand.slug === remembered) || memberships[0];
+  ui.brandSelect.value = membership.brand.slug;
+  notify(t("manager.signed_in", { name: me.name }));
+  await openBrand(membership);
+  ui.workspaceTitle.focus();
+}
+
+ui.brandSelect.addEventListener("change", () => {
+  const membership = state.me.memberships.find((m) => m.brand.slug === ui.brandSelect.value);
+  if (membership) openBrand(membership);
+});
+
+async function openBrand(membership) {
+  const load = ++state.loads;
+  state.membership = membership;
+  state.selectedShowId = null;
+  sessionStorage.setItem(BRAND_KEY, membership.brand.slug);
+  ui.workspaceTitle.textContent = membership.brand.name;
+  ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
+  catalog.setBrand(membership);
+  emails.setBrand(membership);
+  show(ui.tabEmails, isManager());
+  showTab(currentTab === "emails" && !isManager() ? "shows" : currentTab);
+  show(ui.newShow, isManager());
+  showForm.close();
+  show(ui.showDetail, false);
+  ui.showList.replaceChildren(el("li", { class: "loading", text: t("manager.loading_shows") }));
+  try {
+    const [shows, members] = await Promise.all([
+      api.shows(membership.brand.slug),
+      isManager() ? api.members(membership.brand.slug) : Promise.resolve([]),
+    ]);
+    if (load !== state.loads) return;
+    state.shows = shows;
+    showForm.setHosts(members);
+    renderShowList();
+    if (shows.length > 0) await selectShow(shows[0].id);
+  } catch (error) {
+    if (load !== state.loads) return;
+    ui.showList.replaceChildren();
+    notify(t("manager.shows_failed", { error: messageOf(error) }), "error");
+  }
+}
+
+// --- shows, products or emails -------------------------------------------------------------
+
+const catalog = setUpCatalog({ notify });
+const emails = setUpEmails({ notify });
+let currentTab = "shows";
+
+function showTab(tab) {
+  currentTab = tab;
+  ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
+  ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
+  show(ui.showsView, tab === "shows");
+  catalog.showView(tab === "products");
+  emails.showView(tab === "emails");
+}
+
+ui.tabShows.addEventListener("click", () => showTab("shows"));
+ui.tabProducts.addEventListener("click", () => showTab("products"));
+ui.tabEmails.addEventListener("click", () => showTab("emails"));
+
+// --- shows ---------------------------------------------------------------------------------
+
+function renderShowList() {
+  show(ui.noShows, state.shows.length === 0);
+  ui.noShows.textContent = isManager()
+    ? t("manager.no_shows_manager")
+    : t("manager.no_shows");
+  ui.showList.replaceChildren(
+    ...state.shows.map((s) =>
+      el(
+        "li",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: "show-item",
+            "data-testid": "show-item",
+            "data-show-id": s.id,
+            "aria-current": s.id === state.selectedShowId ? "true" : false,
+            onclick: () => selectShow(s.id),
+          },
+          el("span", { class: "show-item-title", text: s.title }),
+          el("span", {
+            class: "show-item-meta",
+            text: `${scheduleSummary(s.rrule, s.first_episode_at)} · ${s.time_zone.replaceAll("_", " ")}`,
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+const games = setUpManagerGames();
+
+ui.pastEpisodes.addEventListener("click", () => {
+  state.includePast = !state.includePast;
+  ui.pastEpisodes.setAttribute("aria-pressed", String(state.includePast));
+  if (state.selectedShowId) selectShow(state.selectedShowId);
+});
+
+async function selectShow(showId) {
+  const selected = state.shows.find((s) => s.id === showId);
+  if (!selected) return;
+  if (showId !== state.selectedShowId) games.close();
+  const load = ++state.loads;
+  state.selectedShowId = showId;
+  showForm.close();
+  renderShowList();
+  renderShowDetail(selected);
+  ui.episodeList.replaceChildren();
+  show(ui.noEpisodes, false);
+  show(ui.episodesLoading);
+  ui.episodeList.setAttribute("aria-busy", "true");
+  try {
+    const episodes = await api.episodes(showId, state.includePast);
+    if (load !== state.loads) return;
+    renderEpisodes(ui.episodeList, episodes, {
+      show: selected,
+      canCancel: isManager(),
+      canPresent: canPresent(),
+      cancel: (episode) => api.cancelEpisode(episode.id),
+      notify,
+      onGames: isManager() ? (episode) => games.open(episode, selected) : null,
+    });
+    show(ui.noEpisodes, episodes.length === 0);
+  } catch (error) {
+    if (load !== state.loads) return;
+    notify(t("manager.episodes_failed", { error: messageOf(error) }), "error");
+  } finally {
+    if (load === state.loads) {
+      show(ui.episodesLoading, false);
+      ui.episodeList.setAttribute("aria-busy", "false");
+    }
+  }
+}
+
+function renderShowDetail(s) {
+  show(ui.showDetail);
+  ui.showTitle.textContent = s.title;
+  ui.showSchedule.textContent = [
+    scheduleSummary(s.rrule, s.first_episode_at),
+    s.time_zone.replaceAll("_", " "),
+    t("manager.minutes", { n: s.duration_minutes }),
+  ].join(" · ");
+  ui.showDescription.textContent = s.description;
+  show(ui.showDescription, Boolean(s.description));
+  const urls = calendarUrls(s.calendar_path);
+  ui.calendarUrl.value = urls.https;
+  ui.subscribeCalendar.href = urls.webcal;
+  ui.copyFeedback.textContent = "";
+}
+
+const showForm = setUpShowForm(ui.showForm, {
+  brandSlug,
+  onCreated: async (created) => {
+    state.shows = [...state.shows, created];
+    notify(t("manager.planned", { title: created.title }));
+    await selectShow(created.id);
+    ui.showTitle.focus();
+  },
+  onClosed: () => {
+    show(ui.showDetail, state.selectedShowId !== null);
+    ui.newShow.focus();
+  },
+});
+
+ui.newShow.addEventListener("click", () => {
+  show(ui.showDetail, false);
+  showForm.open();
+});
+
+// --- calendar link -------------------------------------------------------------------------
+
+let feedbackTimer = 0;
+
+async function copyToClipboard(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    return true;
+  } catch {
+    // No clipboard API (or no permission): copy the selected text the old way.
+    input.focus();
+    input.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
+ui.copyCalendar.addEventListener("click", async () => {
+  const copied = await copyToClipboard(ui.calendarUrl);
+  ui.copyFeedback.textContent = copied ? t("manager.copied") : t("manager.copy_by_hand");
+  clearTimeout(feedbackTimer);
+  feedbackTimer = setTimeout(() => {
+    ui.copyFeedback.textContent = "";
+  }, 5000);
+});
+
+ui.calendarUrl.addEventListener("focus", () => ui.calendarUrl.select());
+
+// --- start ---------------------------------------------------------------------------------
+
+async function start() {
+  const saved = savedSession();
+  if (!saved) {
+    showSignIn();
+    return;
+  }
+  useToken(saved.token);
+  try {
+    await enterWorkspace(await api.me());
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
+  }
+}
+
+start();

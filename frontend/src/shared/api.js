@@ -1,0 +1,146 @@
+// The JSON API as the pages see it: one fetch wrapper that turns problem JSON into ApiError.
+
+import { lang, t } from "./i18n.js";
+
+export class ApiError extends Error {
+  constructor(status, detail, problem = null) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+let token = null;
+let whenUnauthorized = () => {};
+
+export function useToken(value) {
+  token = value;
+}
+
+/** Called when a signed-in request comes back 401 (the sign-in expired or was revoked). */
+export function onUnauthorized(handler) {
+  whenUnauthorized = handler;
+}
+
+async function request(method, path, body, extraHeaders = {}) {
+  // The page's language, for what the server writes (its reasons, once they are translated).
+  const headers = { Accept: "application/json", "Accept-Language": lang, ...extraHeaders };
+  // A file (a picture) is sent as it is; the server reads what it is from its bytes.
+  const file = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = file ? body.type || "application/octet-stream" : "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined || file ? body : JSON.stringify(body),
+      credentials: "omit",
+    });
+  } catch {
+    throw new ApiError(0, t("api.unreachable"));
+  }
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => null) : null;
+  if (!response.ok) {
+    const detail =
+      data?.detail || data?.title || t("api.answered", { status: response.status, reason: response.statusText });
+    const error = new ApiError(response.status, detail, data);
+    if (response.status === 401 && token) whenUnauthorized(error);
+    throw error;
+  }
+  return data;
+}
+
+const part = encodeURIComponent;
+
+export const api = {
+  logIn: (email, password) => request("POST", "/api/v1/auth/login", { email, password }),
+  /** With the guest's own token in use, names that guest (same id); without a nickname, a nameless guest. */
+  joinAsGuest: (nickname) => request("POST", "/api/v1/auth/guest", nickname ? { nickname } : {}),
+  me: () => request("GET", "/api/v1/me"),
+  members: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/members`),
+  shows: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/shows`),
+  createShow: (brandSlug, show) => request("POST", `/api/v1/brands/${part(brandSlug)}/shows`, show),
+  episodes: (showId, includePast = false) =>
+    request("GET", `/api/v1/shows/${part(showId)}/episodes${includePast ? "?include_past=true" : ""}`),
+  cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
+  endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
+  broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
+  episodeSales: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/sales`),
+  publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
+  publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
+  /** The show's coming and live episodes, soonest first. */
+  showEpisodes: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}/episodes`),
+  replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
+
+  // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.
+  lineup: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/lineup`),
+  setLineup: (episodeId, productIds) =>
+    request("PUT", `/api/v1/episodes/${part(episodeId)}/lineup`, { product_ids: productIds }),
+  pin: (episodeId, productId) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin`, { product_id: productId }),
+  unpin: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin`),
+  startDeal: (episodeId, deal) => request("POST", `/api/v1/episodes/${part(episodeId)}/pin/deal`, deal),
+  stopDeal: (episodeId) => request("DELETE", `/api/v1/episodes/${part(episodeId)}/pin/deal`),
+  /** With `archived`, the archived products too. */
+  products: (brandSlug, archived = false) =>
+    request("GET", `/api/v1/brands/${part(brandSlug)}/products${archived ? "?archived=true" : ""}`),
+  createProduct: (brandSlug, product) => request("POST", `/api/v1/brands/${part(brandSlug)}/products`, product),
+  updateProduct: (productId, changes) => request("PATCH", `/api/v1/products/${part(productId)}`, changes),
+  archiveProduct: (productId) => request("DELETE", `/api/v1/products/${part(productId)}`),
+  restoreProduct: (productId) => request("POST", `/api/v1/products/${part(productId)}/restore`),
+  /** `file`: a File or Blob → `{picture, product}`. */
+  addPicture: (productId, file) => request("POST", `/api/v1/products/${part(productId)}/pictures`, file),
+  commerce: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/commerce`),
+  importCatalog: (brandSlug, format, content) =>
+    request("POST", `/api/v1/brands/${part(brandSlug)}/catalog/import`, { format, content }),
+  shipping: (brandSlug) => request("GET", `/api/v1/public/brands/${part(brandSlug)}/shipping`),
+  cart: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/cart`),
+  changeCartItem: (brandSlug, itemId, quantity) =>
+    request("PATCH", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`, { quantity }),
+  removeCartItem: (brandSlug, itemId) =>
+    request("DELETE", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`),
+  quote: (brandSlug, shipping) => request("POST", `/api/v1/brands/${part(brandSlug)}/checkout/quote`, { shipping }),
+  /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
+  placeOrder: (brandSlug, order, key) =>
+    request("POST", `/api/v1/brands/${part(brandSlug)}/orders`, order, { "Idempotency-Key": key }),
+
+  // The brand's emails to buyers (docs/api.md, "Emails"), for its managers.
+  emails: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/emails`),
+  email: (emailId) => request("GET", `/api/v1/emails/${part(emailId)}`),
+
+  // Polls and giveaways (docs/api.md, "Polls" and "Giveaways").
+  polls: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/polls`),
+  createPoll: (episodeId, poll) => request("POST", `/api/v1/episodes/${part(episodeId)}/polls`, poll),
+  deletePoll: (pollId) => request("DELETE", `/api/v1/polls/${part(pollId)}`),
+  /** `action`: "open" or "close". */
+  pollAction: (pollId, action) => request("POST", `/api/v1/polls/${part(pollId)}/${action}`),
+  giveaways: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/giveaways`),
+  createGiveaway: (episodeId, giveaway) =>
+    request("POST", `/api/v1/episodes/${part(episodeId)}/giveaways`, giveaway),
+  deleteGiveaway: (giveawayId) => request("DELETE", `/api/v1/giveaways/${part(giveawayId)}`),
+  /** `action`: "open", "close", "draw" or "redraw". */
+  giveawayAction: (giveawayId, action) => request("POST", `/api/v1/giveaways/${part(giveawayId)}/${action}`),
+  myGiveaway: (giveawayId) => request("GET", `/api/v1/giveaways/${part(giveawayId)}/me`),
+  claimPrize: (giveawayId, claim) => request("POST", `/api/v1/giveaways/${part(giveawayId)}/claim`, claim),
+  proof: (giveawayId) => request("GET", `/api/v1/public/giveaways/${part(giveawayId)}/proof`),
+  /** The episode's giveaways that opened, for anyone: after the show, the replay lists their proofs. */
+  episodeGiveaways: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/giveaways`),
+};
+
+/** The bearer token in use, for the calls that are not JSON (WHIP). */
+export function currentToken() {
+  return token;
+}
+
+export const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** What to tell the person about a failed call: the API's reason as a sentence, or what went wrong. */
+export function messageOf(error) {
+  if (error instanceof ApiError) return sentence(error.message);
+  // fetch() rejects with a TypeError when the network or the server is down; its words are the
+  // browser's ("Failed to fetch"), in English whatever the page's language.
+  if (error instanceof TypeError) return t("api.unreachable");
+  return t("api.went_wrong", { error: error?.message ?? String(error) });
+}
