@@ -21,7 +21,7 @@ from sqlalchemy.sql import ColumnElement
 
 from shopcast.core.ids import new_id
 from shopcast.outbox.models import OutboxAttempt, OutboxMessage
-from shopcast.outbox.schemas import AttemptOut, MessageOut, MessageState, Outgoing
+from shopcast.outbox.schemas import AttemptOut, MessageKind, MessageOut, MessageState, Outgoing
 
 # Tried again when due: never tried, failed, or held by a claim that ran out (its worker stopped).
 RETRIED = ("pending", "failed", "sending")
@@ -32,7 +32,7 @@ DETAIL_LENGTH = 1000
 async def add(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: MessageKind,
     brand_id: uuid.UUID,
     topic: str,
     recipient: str,

@@ -102,6 +102,7 @@ class OutboxWorker:
         self._recording = asyncio.Semaphore(RECORDING_CONNECTIONS)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unreachable = False  # the database did not answer the last claim
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-worker")
@@ -147,7 +148,7 @@ class OutboxWorker:
         claimed_by = f"{self.name}:{uuid.uuid4().hex[:8]}"
         try:
             async with self.database.transaction() as session:
-                return await service.claim(
+                claimed = await service.claim(
                     session,
                     kinds=list(self.senders),
                     claimed_by=claimed_by,
@@ -157,9 +158,16 @@ class OutboxWorker:
                     max_attempts=self.retries.max_attempts,
                 )
         except Exception:
-            # The database is away (a restart, a network cut): try again at the next poll.
-            log.warning("outbox: cannot claim messages", exc_info=True)
+            # The database is away (a restart, a network cut): try again at the next poll, and say
+            # so once per outage rather than at every poll.
+            if not self._unreachable:
+                log.warning("outbox: cannot claim messages; trying again every poll", exc_info=True)
+            self._unreachable = True
             return []
+        if self._unreachable:
+            log.warning("outbox: claiming messages again")
+            self._unreachable = False
+        return claimed
 
     async def _deliver(self, message: Outgoing) -> None:
         started = time.monotonic()
