@@ -1,4 +1,4 @@
-"""The `shopcast` command: serve, demo, db upgrade, user add, token, catalog import, giveaway verify."""
+"""The `shopcast` command: serve, demo, worker, db upgrade, user add, token, catalog import, giveaway verify."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from shopcast.core.db import Database, create_engine
 from shopcast.core.errors import ShopcastError
 from shopcast.core.security import Role, TokenSigner
 from shopcast.core.settings import Settings
+from shopcast.outbox.senders import outbox_worker
 
 
 class CliError(Exception):
@@ -48,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (serve, demo):
         sub.add_argument("--host", help="address to listen on (default: SHOPCAST_HOST or 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: SHOPCAST_PORT or 8080)")
+
+    commands.add_parser("worker", help="send the outbox (emails) from this process until stopped (SIGTERM, Ctrl+C)")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -98,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         if args.command in ("serve", "demo"):
             return _serve(settings, args)
+        if args.command == "worker":
+            return asyncio.run(_work(settings))
         return asyncio.run(_run(settings, args))
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -124,6 +130,27 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(await _token(database, settings, args.email))
         elif args.command == "catalog":
             return await _import_catalog(database, args, SystemClock().now())
+        return 0
+    finally:
+        await database.close()
+
+
+async def _work(settings: Settings) -> int:
+    """Send the outbox until SIGTERM or SIGINT; sends in flight then finish, or are given back."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(create_engine(settings.effective_database_url))
+    try:
+        await _migrate(database)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        worker = outbox_worker(settings, database, SystemClock())
+        worker.start()
+        print(f"shopcast: worker {worker.name} is sending the outbox (Ctrl+C to stop)", flush=True)
+        await stop.wait()
+        await worker.stop()
+        print("shopcast: worker stopped", flush=True)
         return 0
     finally:
         await database.close()

@@ -241,6 +241,8 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         "webrtc_hosts": ["127.0.0.1"],
         "webrtc_peer_networks": ["127.0.0.0/8"],
         "publisher_grace_seconds": 1.0,
+        # The outbox is sent only in the tests about it (tests/emails), by a worker they set up.
+        "outbox_worker": False,
     }
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -35,7 +35,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["serve"], ["demo"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["token"]]
+    "command", [[], ["serve"], ["demo"], ["worker"], ["db"], ["db", "upgrade"], ["user"], ["user", "add"], ["token"]]
 )
 async def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
     code, out, _ = await shopcast(*command, "--help", env=env)

@@ -181,6 +181,8 @@ class Order(Base):
     tax_included: Mapped[bool]
     total: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
+    # The language of the page that placed it: the buyer's emails are written in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     payment_provider: Mapped[str] = mapped_column(String(20))
     payment_reference: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

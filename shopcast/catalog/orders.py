@@ -22,6 +22,7 @@ from shopcast.catalog import cart as carts
 from shopcast.catalog import stock
 from shopcast.catalog.commerce import pickup_store, settings_of, totals
 from shopcast.catalog.models import CartItem, CommerceSettings, Order, OrderLine, Product, Variant
+from shopcast.catalog.order_emails import tell_buyer
 from shopcast.catalog.payments import PROVIDERS, provider, read_shop_confirmation
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import (
@@ -38,6 +39,7 @@ from shopcast.catalog.schemas import (
     Totals,
 )
 from shopcast.core.bus import Bus
+from shopcast.core.catalogues import languages
 from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, Role, authorize, signed_in
@@ -191,12 +193,15 @@ async def place_order(
     data: CheckoutIn,
     now: datetime,
     bus: Bus,
+    language: str | None = None,
 ) -> tuple[OrderOut, bool]:
     """Turn the cart into an order, or give the order already placed with this key (True then).
 
     The order is written before its cart lines are claimed: a second request with the same key
     waits on the key's unique index and then fails (IntegrityError; its caller reads the order
-    with `replay`). The stock missing from holds is taken last, right before the commit."""
+    with `replay`). Its confirmation email is queued in the same transaction (in `language`, the
+    page's, else the brand's default). The stock missing from holds is taken last, right before the
+    commit."""
     buyer = signed_in(actor)
     who = carts.shopper(buyer)
     brand, found, placed = await _brand_for_checkout(session, brand_slug, who, key, now=now)
@@ -227,6 +232,7 @@ async def place_order(
         currency=found.currency,
         tax_included=found.tax_included,
         status="pending_payment",
+        language=language if language in languages() else brand.default_language,
         payment_provider=pay.name,
         payment_reference=None,
         created_at=now,
@@ -272,6 +278,7 @@ async def place_order(
     # The answer is made before the stock is taken: from the first take to the commit, other
     # buyers of the variant wait for its row.
     shown = await order_out(session, order, now=now, lines=lines, settings=found)
+    await tell_buyer(session, shown, brand_id=brand.id, brand_name=brand.name, language=order.language, now=now)
     # In the variants' order: two buyers of the same sizes never wait for each other's rows in a circle.
     for variant, product, line, unheld in sorted(to_take, key=lambda taking: taking[0].id):
         if await stock.take(session, variant.id, unheld) is None:
@@ -329,7 +336,8 @@ async def list_orders(
     return [await order_out(session, order, now=now, lines=lines[order.id], settings=settings) for order in found]
 
 
-async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> None:
+async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> OrderOut:
+    """Change the order's status (its stock back when cancelled) and tell the buyer, in one transaction."""
     if to not in NEXT_STATUSES[order.status]:
         raise Conflict(f"the order is {order.status}: it cannot become {to}")
     order.status = to
@@ -344,6 +352,10 @@ async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: da
             await stock.give_back(session, line.variant_id, line.quantity)
         stock.announce(session, bus, [line.variant_id for line in lines])
     await session.flush()
+    brand = await accounts.get_brand_by_id(session, brand_id=order.brand_id)
+    shown = await order_out(session, order, now=now)
+    await tell_buyer(session, shown, brand_id=brand.id, brand_name=brand.name, language=order.language, now=now)
+    return shown
 
 
 async def set_status(
@@ -356,8 +368,7 @@ async def set_status(
     if actor is not None and not actor.is_guest and actor.roles.get(order.brand_id) is None:
         raise NotFound(f"no order {order_id}")  # another brand's order: not even its existence
     authorize(actor, order.brand_id, Role.MANAGER)
-    await _move(session, order, status, now=now, bus=bus)
-    return await order_out(session, order, now=now)
+    return await _move(session, order, status, now=now, bus=bus)
 
 
 async def confirm_shop_payment(
@@ -379,7 +390,7 @@ async def confirm_shop_payment(
         raise Forbidden("this order is not paid on the brand's shop")
     if order.status == "cancelled":
         raise Conflict("the order was cancelled: refund the payment on the shop")
-    if order.status == "pending_payment":  # a confirmation sent twice changes nothing the second time
-        await _move(session, order, "paid", now=now, bus=bus)
-        order.payment_reference = str(claims.get("reference", ""))[:200] or None
-    return await order_out(session, order, now=now)
+    if order.status != "pending_payment":  # a confirmation sent twice changes nothing the second time
+        return await order_out(session, order, now=now)
+    order.payment_reference = str(claims.get("reference", ""))[:200] or None
+    return await _move(session, order, "paid", now=now, bus=bus)

@@ -36,9 +36,12 @@ CATALOG_READERS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
 MAX_PICTURES = 20  # a product's image_urls (ProductIn)
 
 
+ONE_SIZE = "One size"
+
+
 def variant_label(options: dict[str, str]) -> str:
     """The options for people: "M / Red" (or "One size" for a product without options)."""
-    return " / ".join(options.values()) or "One size"
+    return " / ".join(options.values()) or ONE_SIZE
 
 
 def handle_from(title: str) -> str:

@@ -21,6 +21,7 @@ def metadata() -> MetaData:
     import shopcast.chat.models
     import shopcast.contests.models
     import shopcast.live.models
+    import shopcast.outbox.models
     import shopcast.polls.models  # noqa: F401
     from shopcast.core.db import Base
 

@@ -126,3 +126,26 @@ class TokenSigner:
             raise Unauthorized("your sign-in has expired: sign in again") from exc
         except (jwt.InvalidTokenError, ValueError) as exc:
             raise Unauthorized("this token is not valid") from exc
+
+    def sign_link(self, audience: str, subject: uuid.UUID, ttl: timedelta) -> str:
+        """A token for a link that shows one thing (`subject`) for `ttl`, where no bearer token can go
+        (a frame's address); its audience keeps it from being used for anything else."""
+        now = self._clock.now()
+        claims = {"sub": str(subject), "aud": audience, "iat": now, "exp": now + ttl}
+        return jwt.encode(claims, self._secret, algorithm=self._ALGORITHM)
+
+    def read_link(self, token: str, audience: str) -> uuid.UUID:
+        """The subject of a link token from `sign_link` with this audience, or 401."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self._ALGORITHM],
+                audience=audience,
+                options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
+            )
+            if float(claims["exp"]) <= self._clock.now().timestamp():
+                raise Unauthorized("this link has expired: open it again from the page")
+            return uuid.UUID(claims["sub"])
+        except (jwt.InvalidTokenError, ValueError) as exc:
+            raise Unauthorized("this link is not valid") from exc

@@ -5,14 +5,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SMTP_SCHEMES = ("smtp", "smtps")
 
 
 class IceServerSetting(BaseModel):
@@ -24,7 +26,8 @@ class IceServerSetting(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore")
+    # A refused value is never repeated: URLs here carry passwords (database, Redis, SMTP).
+    model_config = SettingsConfigDict(env_prefix="SHOPCAST_", extra="ignore", hide_input_in_errors=True)
 
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite database, secrets and media.")
     pictures_dir: Path | None = Field(
@@ -145,6 +148,39 @@ class Settings(BaseSettings):
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Where emails are sent: smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 "
+        "(TLS). Default: none; each email is kept in the data folder (mail/) and listed on the manager page.",
+    )
+    smtp_timeout_seconds: float = Field(
+        30, gt=0, le=600, description="How long one email may take to reach the SMTP server before it is tried again."
+    )
+    mail_from: str = Field(
+        "shopcast@localhost",
+        description="The address emails are sent from (shown with the brand's name), one the SMTP server may send as.",
+    )
+    outbox_worker: bool = Field(
+        True,
+        description="Send the outbox (emails) from each app process; false when `shopcast worker` runs on its own.",
+    )
+    outbox_batch_size: int = Field(
+        20, ge=1, le=1000, description="Messages one worker takes at once and sends at the same time."
+    )
+    outbox_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often an idle worker looks for messages that are due."
+    )
+    outbox_claim_seconds: float = Field(
+        300,
+        gt=0,
+        description="How long a worker may keep a message it took before another worker takes it again "
+        "(a worker that crashed); longer than SHOPCAST_SMTP_TIMEOUT_SECONDS.",
+    )
+    outbox_max_attempts: int = Field(12, ge=1, le=100, description="Attempts before a message is given up (dead).")
+    outbox_retry_seconds: float = Field(
+        30, gt=0, description="Wait before the first retry of a failed message; it doubles with each attempt."
+    )
+    outbox_retry_max_seconds: float = Field(6 * 3600, gt=0, description="The longest wait between two attempts.")
 
     @field_validator("allowed_origins", "webrtc_hosts", "webrtc_peer_networks", mode="before")
     @classmethod
@@ -176,6 +212,38 @@ class Settings(BaseSettings):
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
             ipaddress.ip_address(address)
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        # The reason never repeats the URL: it holds a password.
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+            raise ValueError("use smtp://[user:password@]host[:port] or smtps://…")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError("the port is not a number from 1 to 65535") from None
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(c.isspace() for c in address):
+            raise ValueError(f"{value!r} is not an email address")
+        return address
+
+    @field_validator("outbox_claim_seconds")
+    @classmethod
+    def _claim_outlasts_a_send(cls, value: float, info: ValidationInfo) -> float:
+        # A claim that ends while its email is still being sent would let a second worker send it too.
+        timeout = info.data.get("smtp_timeout_seconds")
+        if timeout is not None and value <= timeout:
+            raise ValueError(f"must be longer than SHOPCAST_SMTP_TIMEOUT_SECONDS ({timeout:g})")
         return value
 
     @property

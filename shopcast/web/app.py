@@ -32,12 +32,37 @@ from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
+from shopcast.outbox.senders import outbox_worker
 from shopcast.web import middleware, openapi, pages, sockets
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
-from shopcast.web.routes import auth, catalog, chat, giveaways, media, pictures, polls, public, shop, shows, system
+from shopcast.web.routes import (
+    auth,
+    catalog,
+    chat,
+    emails,
+    giveaways,
+    media,
+    pictures,
+    polls,
+    public,
+    shop,
+    shows,
+    system,
+)
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
-APIS = [auth.api, shows.api, public.api, chat.api, catalog.api, pictures.api, shop.api, polls.api, giveaways.api]
+APIS = [
+    auth.api,
+    shows.api,
+    public.api,
+    chat.api,
+    catalog.api,
+    pictures.api,
+    shop.api,
+    polls.api,
+    giveaways.api,
+    emails.api,
+]
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -135,9 +160,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             ),
             name="end-shows-left-on-air",
         )
+    # The outbox is sent from here unless `shopcast worker` runs apart (SHOPCAST_OUTBOX_WORKER=false).
+    worker = outbox_worker(settings, database, clock) if settings.outbox_worker else None
+    if worker is not None:
+        worker.start()
     try:
         yield
     finally:
+        if worker is not None:
+            await worker.stop()
         if recovery is not None:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -58,3 +58,27 @@ def test_the_public_url_gives_the_origin_browsers_send(public_url: str | None, o
 def test_a_public_url_that_is_not_a_web_address_is_refused(public_url: str) -> None:
     with pytest.raises(ValidationError, match="public_url"):
         Settings(_env_file=None, public_url=public_url)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("smtp_url", "reason"),
+    [
+        ("http://user:hunter2@mail.example.com", "use smtp://"),
+        ("smtp://", "use smtp://"),
+        ("smtps://user:hunter2@mail.example.com:99999", "the port is not a number"),
+    ],
+)
+def test_an_smtp_url_is_checked_without_repeating_its_password(smtp_url: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason) as refused:
+        Settings(_env_file=None, smtp_url=smtp_url)  # type: ignore[call-arg]
+    assert "hunter2" not in str(refused.value)
+
+
+def test_the_sender_address_and_the_outbox_s_claim_are_checked() -> None:
+    settings = Settings(_env_file=None, mail_from="Shop <orders@shop.example.com>", smtp_url=" ")  # type: ignore[call-arg]
+    assert settings.mail_from == "orders@shop.example.com" and settings.smtp_url is None
+    with pytest.raises(ValidationError, match="not an email address"):
+        Settings(_env_file=None, mail_from="orders")  # type: ignore[call-arg]
+    # A claim shorter than a send would let a second worker send the same email meanwhile.
+    with pytest.raises(ValidationError, match="longer than SHOPCAST_SMTP_TIMEOUT_SECONDS"):
+        Settings(_env_file=None, smtp_timeout_seconds=60, outbox_claim_seconds=30)  # type: ignore[call-arg]

@@ -84,6 +84,7 @@ MANAGER_KEYS = (
     "catalog.",
     "product_form.",
     "product.",
+    "emails.",
     "games.",
     "poll_form.",
     "giveaway_form.",
@@ -325,6 +326,12 @@ async def test_a_french_manager_plans_from_a_french_manager_page(
     await expect(page.get_by_test_id("product-row")).to_have_count(3)
     await expect(page.get_by_test_id("edit-product").first).to_have_text("Modifier")
     await assert_french("the products")
+
+    # The emails to buyers (none yet: nobody ordered).
+    await page.get_by_test_id("tab-emails").click()
+    await expect(page.get_by_test_id("no-emails")).to_be_visible()
+    await expect(page.get_by_test_id("emails-refresh")).to_have_text("Actualiser")
+    await assert_french("the emails")
 
     # The new show's form.
     await page.get_by_test_id("tab-shows").click()

@@ -32,15 +32,17 @@ def test_every_language_says_everything_english_says_with_the_same_placeholders(
                 assert "other" in message, (code, key)
 
 
-def test_every_key_the_pages_and_their_scripts_use_is_in_the_catalogues() -> None:
-    scripts = REPO / "frontend/src"
+def test_every_key_the_pages_their_scripts_and_the_emails_use_is_in_the_catalogues() -> None:
+    scripts, emails = REPO / "frontend/src", REPO / "shopcast/emails/templates"
     used = set()
     speaking = set()  # the folders of scripts in which calls were found
-    for path in [*(REPO / "shopcast/web/pages").rglob("*.html"), *scripts.rglob("*.js")]:
+    for path in [*(REPO / "shopcast/web/pages").rglob("*.html"), *scripts.rglob("*.js"), *emails.iterdir()]:
         keys = set(re.findall(r"""\bt\(\s*["']([\w.-]+)["']""", path.read_text()))
         used |= keys
         if keys and path.is_relative_to(scripts):
             speaking.add(path.parent.relative_to(scripts).as_posix())
+    # An email's subject is looked up by its template's name.
+    used |= {f"email.{path.stem}.subject" for path in emails.glob("[!_]*.html")}
     assert used, "no page uses the catalogues"
     # Every folder of the front end was read: a page's words cannot hide in a folder this test skips.
     folders = {path.parent.relative_to(scripts).as_posix() for path in scripts.rglob("*.js")}

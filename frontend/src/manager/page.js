@@ -1,6 +1,6 @@
 // The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
-// episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; and
-// the brand's products (catalog.js).
+// episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; the
+// brand's products (catalog.js) and its emails to buyers (emails.js).
 
 import "./page.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
@@ -8,6 +8,7 @@ import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
 import { episodeForm } from "./episode-form.js";
 import { renderEpisodes } from "./episodes.js";
+import { setUpEmails } from "./emails.js";
 import { setUpManagerGames } from "./games.js";
 import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
@@ -34,6 +35,7 @@ const ui = byTestIds([
   "tabs",
   "tab-shows",
   "tab-products",
+  "tab-emails",
   "shows-view",
   "shows-pane",
   "new-show",
@@ -132,7 +134,9 @@ async function openBrand(membership) {
   ui.workspaceTitle.textContent = membership.brand.name;
   ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
-  showTab(currentTab);
+  emails.setBrand(membership);
+  show(ui.tabEmails, isManager());
+  showTab(currentTab === "emails" && !isManager() ? "shows" : currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   closePanels();
@@ -155,21 +159,25 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows or products ---------------------------------------------------------------------
+// --- shows, products or emails -------------------------------------------------------------
 
 const catalog = setUpCatalog({ notify });
+const emails = setUpEmails({ notify });
 let currentTab = "shows";
 
 function showTab(tab) {
   currentTab = tab;
   ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
+  emails.showView(tab === "emails");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
+ui.tabEmails.addEventListener("click", () => showTab("emails"));
 
 // --- shows ---------------------------------------------------------------------------------
 

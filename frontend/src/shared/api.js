@@ -112,6 +112,10 @@ export const api = {
   placeOrder: (brandSlug, order, key) =>
     request("POST", `/api/v1/brands/${part(brandSlug)}/orders`, order, { "Idempotency-Key": key }),
 
+  // The brand's emails to buyers (docs/api.md, "Emails"), for its managers.
+  emails: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/emails`),
+  email: (emailId) => request("GET", `/api/v1/emails/${part(emailId)}`),
+
   // Polls and giveaways (docs/api.md, "Polls" and "Giveaways").
   polls: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/polls`),
   createPoll: (episodeId, poll) => request("POST", `/api/v1/episodes/${part(episodeId)}/polls`, poll),

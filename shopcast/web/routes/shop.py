@@ -26,6 +26,7 @@ from shopcast.catalog.schemas import (
 )
 from shopcast.core.ratelimit import enforce
 from shopcast.core.security import signed_in
+from shopcast.web import language
 from shopcast.web.api import Api, Call, Raw
 
 api = Api()
@@ -177,9 +178,11 @@ async def place_order(call: Call, brand_slug: str, headers: OrderHeaders, body: 
     await _limit(call, "orders", ORDERS_PER_MINUTE)
     database, now, bus = call.resources.database, call.now(), call.resources.bus
     fields = {"actor": call.actor, "brand_slug": brand_slug, "key": key, "data": body, "now": now}
+    # The page's language (its script sends it as Accept-Language): the buyer's emails are written in it.
+    buyer_language = language.chosen(call.request)
     try:
         async with database.transaction() as session:
-            placed, replayed = await orders.place_order(session, bus=bus, **fields)
+            placed, replayed = await orders.place_order(session, bus=bus, language=buyer_language, **fields)
     except IntegrityError:
         # The same key arrived twice at once: the other request placed the order.
         async with database.transaction() as session:

@@ -1,0 +1,225 @@
+"""The outbox worker: claims due messages, hands each to the sender of its kind, records the outcome.
+
+A sender is any object with `send(message) -> str` and `close()` (the `Sender` protocol), registered
+under the message kind it delivers (`shopcast.outbox.senders`): the worker knows no kind. `send`
+returns what the receiver answered (kept with the attempt) or raises `SendFailed`; any other exception
+is a failed attempt too. A failed message is tried again after an exponential back-off with jitter,
+and given up (dead) after `Retries.max_attempts` attempts or a permanent refusal.
+
+The only window for a duplicate is between the receiver's acceptance and the commit that records it
+(a crash there, or a claim that ran out meanwhile): the message is then sent again with the same id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from shopcast.core.clock import Clock
+from shopcast.core.db import Database
+from shopcast.outbox import service
+from shopcast.outbox.schemas import Outgoing
+
+log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0  # sends in flight when the worker stops may finish within this
+# Outcomes recorded at the same time: in the app process the worker shares the database pool with
+# requests, and a batch finishing together must not take every connection.
+RECORDING_CONNECTIONS = 2
+
+
+class SendFailed(Exception):
+    """The message did not get through; `permanent`: trying again cannot help (an unknown recipient)."""
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    async def send(self, message: Outgoing) -> str:
+        """Deliver the message (the same `message.id` on every attempt); return the receiver's answer."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files (the worker stops)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Retries:
+    """When a failed message is tried again: `first_seconds` after the first attempt, doubling up to
+    `max_seconds`, each wait drawn between half and all of that (jitter), so messages that failed
+    together (a server down) do not all come back at once."""
+
+    max_attempts: int
+    first_seconds: float
+    max_seconds: float
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after attempt number `attempt` (from 1) failed."""
+        ceiling = min(self.max_seconds, self.first_seconds * 2 ** min(attempt - 1, 60))
+        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+class OutboxWorker:
+    """Sends the outbox with `senders` (by message kind); `start()` in the background, `stop()` to end."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[str, Sender],
+        *,
+        clock: Clock,
+        retries: Retries,
+        batch_size: int = 20,
+        poll_seconds: float = 1.0,
+        claim_seconds: float = 300.0,
+    ) -> None:
+        self.database = database
+        self.senders = dict(senders)
+        self.clock = clock
+        self.retries = retries
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.claim = timedelta(seconds=claim_seconds)
+        self.name = worker_name()
+        self._sending: dict[asyncio.Task[None], Outgoing] = {}
+        self._recording = asyncio.Semaphore(RECORDING_CONNECTIONS)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._unreachable = False  # the database did not answer the last claim
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-worker")
+
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Claim nothing more, let the sends in flight finish (up to `grace_seconds`), give back the rest."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        for sender in self.senders.values():
+            with contextlib.suppress(Exception):
+                await sender.close()
+
+    async def run(self) -> None:
+        """Claim and send until stopped."""
+        try:
+            while not self._stopping.is_set():
+                room = self.batch_size - len(self._sending)
+                claimed = await self._claim(room) if room > 0 else []
+                for message in claimed:
+                    self._sending[asyncio.create_task(self._deliver(message))] = message
+                if room > 0 and len(claimed) == room:
+                    continue  # a full batch: there may be more due, as soon as a send finishes
+                stopping = asyncio.ensure_future(self._stopping.wait())
+                try:
+                    await asyncio.wait(
+                        [*self._sending, stopping], timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    stopping.cancel()
+            if self._sending:
+                await asyncio.wait(list(self._sending))
+        finally:
+            await self._give_back()
+
+    async def _claim(self, limit: int) -> list[Outgoing]:
+        now = self.clock.now()
+        claimed_by = f"{self.name}:{uuid.uuid4().hex[:8]}"
+        try:
+            async with self.database.transaction() as session:
+                claimed = await service.claim(
+                    session,
+                    kinds=list(self.senders),
+                    claimed_by=claimed_by,
+                    limit=limit,
+                    now=now,
+                    until=now + self.claim,
+                    max_attempts=self.retries.max_attempts,
+                )
+        except Exception:
+            # The database is away (a restart, a network cut): try again at the next poll, and say
+            # so once per outage rather than at every poll.
+            if not self._unreachable:
+                log.warning("outbox: cannot claim messages; trying again every poll", exc_info=True)
+            self._unreachable = True
+            return []
+        if self._unreachable:
+            log.warning("outbox: claiming messages again")
+            self._unreachable = False
+        return claimed
+
+    async def _deliver(self, message: Outgoing) -> None:
+        started = time.monotonic()
+        error: SendFailed | None = None
+        try:
+            answer = await self.senders[message.kind].send(message)
+        except SendFailed as exc:
+            error = exc
+        except Exception as exc:
+            log.warning("outbox: %s %s failed", message.kind, message.id, exc_info=True)
+            error = SendFailed(f"{type(exc).__name__}: {exc}")
+        duration_ms = round((time.monotonic() - started) * 1000)
+        now = self.clock.now()
+        try:
+            async with self._recording, self.database.transaction() as session:
+                if error is None:
+                    held = await service.mark_sent(
+                        session, message=message, detail=answer, now=now, duration_ms=duration_ms
+                    )
+                else:
+                    retry_at = None
+                    if not error.permanent and message.attempt < self.retries.max_attempts:
+                        retry_at = now + timedelta(seconds=self.retries.delay(message.attempt))
+                    held = await service.mark_failed(
+                        session,
+                        message=message,
+                        error=error.detail,
+                        retry_at=retry_at,
+                        now=now,
+                        duration_ms=duration_ms,
+                    )
+                    if retry_at is None:
+                        log.warning("outbox: gave up %s %s: %s", message.kind, message.id, error.detail)
+        except Exception:
+            # Not recorded: the claim runs out and the message is sent again (with the same id).
+            log.warning("outbox: cannot record the outcome of %s %s", message.kind, message.id, exc_info=True)
+            return
+        finally:
+            self._sending.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+        if not held:
+            log.warning("outbox: %s %s was claimed again before its outcome was recorded", message.kind, message.id)
+
+    async def _give_back(self) -> None:
+        """Messages whose send was cut off (the worker was cancelled): due again at once."""
+        unfinished = list(self._sending.values())
+        for task in self._sending:
+            task.cancel()
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+        self._sending.clear()
+        if not unfinished:
+            return
+        with contextlib.suppress(Exception):
+            async with self.database.transaction() as session:
+                await service.release(session, messages=unfinished, now=self.clock.now())
