@@ -55,12 +55,18 @@ def uses() -> Iterator[Use]:
                 start = str(node.values[0].value)
                 if start.startswith("errors."):
                     yield Use(where, start, True, None)
-            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            elif isinstance(node, ast.Call) and node.args:
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                named = all(k.arg is not None for k in node.keywords)
-                if name in SAYERS and named and KEY.fullmatch(str(node.args[0].value)):
+                first = node.args[0]
+                if name not in SAYERS:
+                    continue
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    # A sentence instead of a key fails below: it is in no catalogue.
+                    named = all(k.arg is not None for k in node.keywords)
                     given = {str(k.arg) for k in node.keywords} - NOT_PLACEHOLDERS
-                    yield Use(where, str(node.args[0].value), False, given)
+                    yield Use(where, first.value, False, given if named else None)
+                elif isinstance(first, ast.JoinedStr) and not ast.unparse(first)[2:].startswith("errors."):
+                    yield Use(where, ast.unparse(first), False, None)
 
 
 def test_every_reason_the_code_gives_is_in_every_catalogue_with_the_placeholders_it_fills() -> None:
