@@ -309,9 +309,7 @@ async def restore_product(
 
 
 def _too_many_pictures() -> Conflict:
-    return Conflict(
-        f"the product already has {MAX_PICTURES} pictures: remove one first", extra={"reason": "too_many_pictures"}
-    )
+    return Conflict("errors.picture.too_many", count=MAX_PICTURES, extra={"reason": "too_many_pictures"})
 
 
 async def add_picture(

@@ -11,8 +11,10 @@ the values of its placeholders, put into words at the edge, in the language of w
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, ErrorDetails, core_schema
@@ -25,9 +27,10 @@ class Phrase:
     """Words in no language yet: a catalogue key and the values of its `{name}` placeholders.
 
     A value is inserted as text, whatever it holds (a product's title is never read as a template);
-    a Phrase value (a status word) is put into the same language first, and a list of them is joined
-    with the language's separator. A response field typed Phrase is written as text in the language
-    the serialisation's context names (`{"language": "fr"}`), English without one.
+    a Phrase value (a status word) is put into the same language first, a list of them is joined
+    with the language's separator, and a Number is written the language's way. A response field
+    typed Phrase is written as text in the language the serialisation's context names
+    (`{"language": "fr"}`), English without one.
     """
 
     __slots__ = ("key", "params")
@@ -62,8 +65,18 @@ class Phrase:
         return {"type": "string"}
 
 
+@dataclass(frozen=True)
+class Number:
+    """A quantity as the reader writes it: 10,485,760 in English, 10 485 760 in French."""
+
+    value: int
+
+    def in_language(self, language: str) -> str:
+        return format_decimal(self.value, locale=language)
+
+
 def _said(value: Any, language: str) -> Any:
-    if isinstance(value, Phrase):
+    if isinstance(value, Phrase | Number):
         return value.in_language(language)
     if isinstance(value, list):
         return translate(language, "errors.separator").join(_said(v, language) for v in value)
