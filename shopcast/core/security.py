@@ -150,7 +150,7 @@ class TokenSigner:
                 options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
             )
             if float(claims["exp"]) <= self._clock.now().timestamp():
-                raise Unauthorized("this link has expired: open it again from the page")
+                raise Unauthorized("errors.auth.link_expired")
             return uuid.UUID(claims["sub"])
         except (jwt.InvalidTokenError, ValueError) as exc:
-            raise Unauthorized("this link is not valid") from exc
+            raise Unauthorized("errors.auth.link_invalid") from exc
