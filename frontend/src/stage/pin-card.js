@@ -149,7 +149,8 @@ function setUpPinCard({ slot, addToCart, cart, fold }) {
     const variant = variantOf();
     card.price.replaceChildren(priceTag(priceOf(product, variant, pin.deal), product.currency, "pin-price"));
     // The replay sells at today's price: the live's flash deal ended with it.
-    card.replayNote.textContent = pin.replay ? t(pin.replay_deal ? "pin.replay_deal_over" : "pin.replay_price") : "";
+    const replayNote = pin.replay_deal ? t("pin.replay_deal_over") : t("pin.replay_price");
+    card.replayNote.textContent = pin.replay ? replayNote : "";
     show(card.replayNote, Boolean(pin.replay));
     const left = variant ? variant.stock : product.variants.reduce((sum, v) => sum + v.stock, 0);
     // One "left" figure at a time: while a flash deal runs, its own count (units at the deal price)
