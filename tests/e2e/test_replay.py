@@ -1,10 +1,10 @@
 """The shoppable replay in real browsers: a show goes live from the studio with the fake camera, the
-host pins two products (the first as a flash deal), viewers chat (a moderator deletes a message), the
-show ends. Then a viewer on a phone opens the replay: a tap on a product of the timeline plays the
-moment it was shown, its card is over the video at today's price, and the viewer buys it; the order
-is the episode's, placed after the live ended (a replay sale). The chat plays in step with the video,
-`?t=` starts the replay at a second inside it (else at 0), and the page passes axe on a phone and a
-laptop, in English and in French.
+host pins two products (the first as a flash deal), viewers chat (a moderator deletes a message), vote
+in a poll and enter a giveaway, the show ends. Then a viewer on a phone opens the replay: a tap on a
+product of the timeline plays the moment it was shown, its card is over the video at today's price,
+and the viewer buys it; the order is the episode's, placed after the live ended (a replay sale). The
+chat, the poll and the draw play in step with the video, `?t=` starts the replay at a second inside
+it (else at 0), and the page passes axe on a phone and a laptop, in English and in French.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .accessibility import blocking_violations
 from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
 from .test_live_shopping import PHONE, StaffApi
 from .test_live_video import end_show, go_live, open_studio
+from .test_polls_giveaways import GIVEAWAY
 
 pytestmark = pytest.mark.browser
 
@@ -111,6 +112,20 @@ async def test_a_viewer_on_a_phone_shops_the_replay_from_its_timeline(
         )
         await asyncio.sleep(4)
         later = await send(lea, episode_id, "Which size for 1.70 m?")
+        await asyncio.sleep(1)
+        poll = await host.open_poll(episode_id)
+        vote = {"episode_id": episode_id, "poll_id": poll["id"], "option_ids": [poll["options"][1]["id"]]}
+        assert (await lea.call("poll:vote", vote))["ok"]
+        await asyncio.sleep(2)
+        await host.call("POST", f"/api/v1/polls/{poll['id']}/close")
+        await asyncio.sleep(1)
+        giveaway = await manager.call("POST", f"/api/v1/episodes/{episode_id}/giveaways", GIVEAWAY, expect=201)
+        await host.call("POST", f"/api/v1/giveaways/{giveaway['id']}/open")
+        entered = await lea.call("giveaway:enter", {"episode_id": episode_id, "giveaway_id": giveaway["id"]})
+        assert entered["ok"], entered
+        await host.call("POST", f"/api/v1/giveaways/{giveaway['id']}/close")
+        await asyncio.sleep(1)
+        await host.call("POST", f"/api/v1/giveaways/{giveaway['id']}/draw")
         await asyncio.sleep(2)
         await end_show(studio)
         for member in (lea, moderator):
@@ -214,9 +229,37 @@ async def test_a_viewer_on_a_phone_shops_the_replay_from_its_timeline(
         await replay_at(viewer, messages["Which size for 1.70 m?"] + 0.5)
         await expect(viewer.get_by_test_id("chat-text")).to_have_text(["Love this dress", "Which size for 1.70 m?"])
         assert "something rude" not in await viewer.get_by_test_id("chat").inner_text()
+
+        # The poll at its moment, nothing to vote on any more; its result once it closed.
+        (shown_poll,) = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/polls")
+        poll_card = viewer.get_by_test_id("poll-card")
+        await replay_at(viewer, second_of(shown_poll["opened_at"]) + 0.3)
+        await expect(poll_card.get_by_test_id("poll-question")).to_have_text("Which colour next?")
+        await expect(poll_card.get_by_test_id("poll-status")).to_have_text(
+            "Votes were cast during the live: the result comes when it closes."
+        )
+        await expect(poll_card.get_by_test_id("poll-option").first).to_be_disabled()
+        await replay_at(viewer, second_of(shown_poll["closed_at"]) + 0.3)
+        await expect(poll_card.get_by_test_id("poll-status")).to_have_text("Voting closed · 1 vote")
+        await expect(poll_card.get_by_test_id("poll-share")).to_have_text(["0%", "100%"])
+        # The draw revealed at its moment: the winning entry (its id, as in the proof; no name).
+        (shown_giveaway,) = await host.call("GET", f"/api/v1/public/episodes/{episode_id}/giveaways")
+        giveaway_card = viewer.get_by_test_id("giveaway-card")
+        await replay_at(viewer, second_of(shown_giveaway["opened_at"]) + 0.1)
+        await expect(giveaway_card.get_by_test_id("giveaway-replay")).to_have_text(
+            "Entries were taken during the live."
+        )
+        await expect(giveaway_card.get_by_test_id("giveaway-enter")).to_have_count(0)
+        await replay_at(viewer, second_of(shown_giveaway["draws"][0]["at"]) + 0.3)
+        winner = giveaway_card.get_by_test_id("giveaway-winner")
+        await expect(winner).to_have_count(1)
+        await expect(winner).to_contain_text(entered["entry"]["id"])
+        assert "Lea" not in await winner.inner_text()
+
         await replay_at(viewer, 0)
         await expect(viewer.get_by_test_id("chat-message")).to_have_count(0)
-        await expect(viewer.get_by_test_id("pin-card")).to_have_count(0)
+        for kind in ("pin", "poll", "giveaway"):
+            await expect(viewer.get_by_test_id(f"{kind}-card")).to_have_count(0)
 
         # ?t= starts at that second; outside the recording, or not a number, at its start.
         for asked, start in (("5", 5.0), ("9999", 0.0), ("-5", 0.0), ("abc", 0.0), ("", 0.0)):
