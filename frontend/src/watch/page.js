@@ -89,7 +89,6 @@ const state = {
   findingBrand: false,
   drawsListed: false, // after the show: every drawn giveaway's proof is on the page
   drawsTries: 0,
-  replay: null, // replay.js, once the recording plays
 };
 
 function message(text) {
@@ -541,14 +540,7 @@ async function showEnd() {
     chat.showHistory();
     return;
   }
-  state.replay = setUpReplay({
-    episode: state.episode,
-    recording,
-    video: ui.video,
-    stage,
-    chat,
-    onJump: startReplay,
-  });
+  setUpReplay({ episode: state.episode, recording, video: ui.video, stage, chat, onJump: startReplay });
 }
 
 /**
@@ -700,9 +692,6 @@ window.shopcastWatch = {
   },
   get overlay() {
     return stage.front;
-  },
-  get replay() {
-    return state.replay;
   },
 };
 

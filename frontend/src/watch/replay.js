@@ -53,7 +53,6 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
   let told = null; // the moment the stage was last given
   let last = -1;
   let shownMessages = -1;
-  let closed = false;
 
   // --- what was on the stage at a moment ----------------------------------------------------
 
@@ -124,7 +123,8 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
     const same = old?.id === giveaway?.id;
     if (!same || old?.status !== giveaway?.status || old?.drawn?.round !== giveaway?.drawn?.round) {
       const drawn = giveaway?.drawn;
-      if (giveaway?.status === "open" && !same) events.push(["giveaway:opened", { giveaway }]);
+      // (Entered from this browser: the snapshot says with which entry, the event would not.)
+      if (giveaway?.status === "open" && !same && !giveaway.my_entry_id) events.push(["giveaway:opened", { giveaway }]);
       else if (giveaway?.status === "closed" && same) {
         events.push(["giveaway:closed", { giveaway_id: giveaway.id, entries: giveaway.entries }]);
       } else if (drawn && same) {
@@ -137,7 +137,6 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
   }
 
   function follow() {
-    if (closed) return;
     const time = video.currentTime;
     const playingOn = last >= 0 && time >= last && time - last <= PLAYING_ON && !video.seeking;
     const moment = momentAt(time);
@@ -170,7 +169,7 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
   /** The chat as the replay keeps it (not deleted, not shadow-banned), a page at a time, in order. */
   async function loadChat() {
     let after = null;
-    for (let page = 0; page < CHAT_PAGES && !closed; page += 1) {
+    for (let page = 0; page < CHAT_PAGES; page += 1) {
       let batch;
       try {
         batch = await api.replayChat(episode.id, CHAT_PAGE, after);
@@ -261,7 +260,6 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
       api.episodePolls(episode.id).catch(() => []),
       api.episodeGiveaways(episode.id).catch(() => []),
     ]);
-    if (closed) return;
     pins = pinList.map((pin) => {
       const from = at(pin.shown_at);
       // A pin shown and taken down while the host's connection was down still shows, for a second.
@@ -284,22 +282,8 @@ export function setUpReplay({ episode, recording, video, stage, chat, onJump = (
     follow();
   }
 
-  const listeners = { timeupdate: follow, seeked: follow, loadedmetadata: follow };
-  for (const [name, listener] of Object.entries(listeners)) video.addEventListener(name, listener);
+  for (const name of ["timeupdate", "seeked", "loadedmetadata"]) video.addEventListener(name, follow);
   ui.timelineShare.addEventListener("click", shareMoment);
   load();
   loadChat();
-
-  return {
-    /** The moments the timeline offers, in seconds, for tests and the curious. */
-    get moments() {
-      return pins.map(({ pin, from }) => ({ pin_id: pin.id, product_id: pin.product.id, time: from }));
-    },
-    close() {
-      closed = true;
-      for (const [name, listener] of Object.entries(listeners)) video.removeEventListener(name, listener);
-      ui.timelineShare.removeEventListener("click", shareMoment);
-      show(ui.replayTimeline, false);
-    },
-  };
 }
