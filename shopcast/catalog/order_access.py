@@ -30,6 +30,6 @@ async def managed_order(
     found = select(Order).where(Order.id == order_id)
     order = await session.scalar(found.with_for_update() if for_update else found)
     if order is None or (not actor.is_guest and actor.roles.get(order.brand_id) is None):
-        raise NotFound(f"no order {order_id}")
+        raise NotFound("errors.order.none", order_id=order_id)
     authorize(actor, order.brand_id, Role.MANAGER)
     return order

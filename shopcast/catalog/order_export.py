@@ -24,7 +24,7 @@ from shopcast.catalog.models import Order, OrderLine
 from shopcast.catalog.order_list import NEWEST_FIRST, matching
 from shopcast.catalog.order_schemas import OrderFilters
 from shopcast.catalog.products import options_said
-from shopcast.core.errors import InvalidInput
+from shopcast.core.errors import InvalidInput, Number
 from shopcast.core.security import Principal
 from shopcast.live import service as live
 
@@ -135,9 +135,7 @@ async def export_orders(
     conditions = matching(brand.id, filters)
     count = await session.scalar(select(func.count()).select_from(Order).where(*conditions))
     if (count or 0) > EXPORT_MAX_ORDERS:
-        raise InvalidInput(
-            f"{count} orders match, more than the {EXPORT_MAX_ORDERS} a file holds: export them in parts, by dates"
-        )
+        raise InvalidInput("errors.orders.too_many_to_export", count=Number(count), most=Number(EXPORT_MAX_ORDERS))
     bought_in = select(OrderLine.episode_id).distinct().join(Order, Order.id == OrderLine.order_id).where(*conditions)
     episode_ids = {episode_id for episode_id in await session.scalars(bought_in) if episode_id is not None}
     episodes = await live.episode_names(session, episode_ids=episode_ids)

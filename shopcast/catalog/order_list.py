@@ -43,7 +43,7 @@ async def _after(session: AsyncSession, brand_id: uuid.UUID, order_id: uuid.UUID
     """The orders listed after this one, newest first."""
     last = await session.get(Order, order_id)
     if last is None or last.brand_id != brand_id:
-        raise InvalidInput("after_id: no such order in this brand")
+        raise InvalidInput("errors.orders.after_unknown")
     return or_(Order.created_at < last.created_at, and_(Order.created_at == last.created_at, Order.id > last.id))
 
 

@@ -7,9 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from shopcast.catalog.schemas import OrderStatus
+from shopcast.core.errors import InvalidValue
+from shopcast.core.times import Instant
 from shopcast.emails.schemas import EmailOut
 
 
@@ -18,13 +20,13 @@ class OrderFilters(BaseModel):
 
     status: OrderStatus | None = None
     episode_id: uuid.UUID | None = Field(None, description="Orders with at least one line bought during this episode.")
-    since: AwareDatetime | None = Field(None, description="Placed at or after this instant (with its offset).")
-    until: AwareDatetime | None = Field(None, description="Placed before this instant (with its offset).")
+    since: Instant | None = Field(None, description="Placed at or after this instant (with its offset).")
+    until: Instant | None = Field(None, description="Placed before this instant (with its offset).")
 
     @model_validator(mode="after")
     def _since_before_until(self) -> OrderFilters:
         if self.since is not None and self.until is not None and self.since >= self.until:
-            raise ValueError("since must come before until")
+            raise InvalidValue("errors.orders.since_not_before_until")
         return self
 
 

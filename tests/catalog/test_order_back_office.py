@@ -362,3 +362,20 @@ async def test_nobody_but_the_brands_managers_sees_its_orders(shop: Shop) -> Non
     response = await shop.client.get(f"/api/v1/brands/{rival.slug}/orders.csv", headers=their)
     assert read_csv(await response.read()) == []
     assert (await shop.order_seen(lea, order["id"]))["status"] == "pending_payment"
+
+
+async def test_a_refusal_is_said_in_the_language_asked_for(shop: Shop, clock: SettableClock) -> None:
+    french = {**shop.room.manager.headers, "Accept-Language": "fr-FR,fr;q=0.9"}
+    dates = {"since": "2026-09-20T12:00:00Z", "until": "2026-09-20T11:00:00Z"}
+    response = await shop.client.get(f"{ORDERS}/totals", params=dates, headers=french)
+    await refused(response, 422, "since doit venir avant until")
+    response = await shop.client.get(ORDERS, params={"after_id": str(uuid.uuid4())}, headers=french)
+    await refused(
+        response,
+        422,
+        "after_id\N{NO-BREAK SPACE}: aucune commande de cette marque n\N{RIGHT SINGLE QUOTATION MARK}a cet identifiant",
+    )
+    order = await shop.buy(await shop.guest(), "lea-1")
+    assert (await shop.move(order["id"], "cancelled")).status == 200
+    response = await shop.client.post(f"/api/v1/orders/{order['id']}/status", json={"status": "paid"}, headers=french)
+    await refused(response, 409, "la commande est annulée\N{NO-BREAK SPACE}: elle ne peut pas devenir payée")
