@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from playwright.async_api import Page, expect
 
 from shopcast import demo
 
-from .conftest import LiveServer, OpenContext, coming_episodes, open_card, watched_page
-from .test_accessibility import plan_episodes
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
+from .test_accessibility import plan_episodes, sign_in_by_ids
 from .test_live_shopping import StaffApi
 from .test_manager_orders import orders_during_a_show
 
@@ -168,6 +169,19 @@ async def assert_in(page: Page, code: str, state: str) -> None:
     assert words_of(other, code, shown) == [], f"{state}:\n{shown}"
 
 
+async def french_manager(open_context: OpenContext) -> BrowserPage:
+    """A manager's laptop in a French browser."""
+    laptop = {"width": 1280, "height": 800}
+    return await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+
+
+async def assert_manager_in_french(page: Page, state: str) -> None:
+    """The manager page in French: none of its areas' English words, but for what people wrote."""
+    assert await page.evaluate("() => document.documentElement.lang") == "fr", state
+    shown = await page_words(page)
+    assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
+
+
 async def test_a_french_browser_reads_the_claim_page_in_french_and_can_switch(
     live_server: LiveServer, open_context: OpenContext
 ) -> None:
@@ -307,14 +321,9 @@ async def test_a_french_host_runs_the_show_from_a_french_studio(
 async def test_a_french_manager_plans_from_a_french_manager_page(
     live_server: LiveServer, open_context: OpenContext
 ) -> None:
-    laptop = {"width": 1280, "height": 800}
-    watched = await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+    watched = await french_manager(open_context)
     page = watched.page
-
-    async def assert_french(state: str) -> None:
-        assert await page.evaluate("() => document.documentElement.lang") == "fr", state
-        shown = await page_words(page)
-        assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
+    assert_french = partial(assert_manager_in_french, page)
 
     await page.goto(f"{live_server.url}/manage")
     assert await page.title() == "Shopcast · Planifier vos émissions en direct"
@@ -379,19 +388,12 @@ async def test_a_french_manager_works_through_the_orders_in_french(
     live_server: LiveServer, open_context: OpenContext
 ) -> None:
     episode, (leas, _, _) = await orders_during_a_show(live_server)
-    laptop = {"width": 1280, "height": 800}
-    watched = await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+    watched = await french_manager(open_context)
     page = watched.page
-
-    async def assert_french(state: str) -> None:
-        assert await page.evaluate("() => document.documentElement.lang") == "fr", state
-        shown = await page_words(page)
-        assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
+    assert_french = partial(assert_manager_in_french, page)
 
     await page.goto(f"{live_server.url}/manage")
-    await page.get_by_test_id("email").fill("manager@demo.shopcast.test")
-    await page.get_by_test_id("password").fill(demo.PASSWORD)
-    await page.get_by_test_id("sign-in-submit").click()
+    await sign_in_by_ids(page, "manager@demo.shopcast.test")
     await page.get_by_role("button", name="Commandes", exact=True).click()
     rows = page.get_by_test_id("order-row")
     await expect(rows).to_have_count(3)
