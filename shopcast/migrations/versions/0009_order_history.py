@@ -1,6 +1,6 @@
 """orders: each status change with its time and who made it
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
