@@ -258,6 +258,15 @@ class Settings(BaseSettings):
         return f"{parts.scheme}://{host}{port}"
 
     @property
+    def site_url(self) -> str:
+        """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
+        if self.public_url is not None:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    @property
     def effective_pictures_dir(self) -> Path:
         return self.pictures_dir if self.pictures_dir is not None else self.data_dir / "pictures"
 

@@ -7,7 +7,6 @@ import contextlib
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -26,7 +25,7 @@ from shopcast.core.ratelimit import (
     RedisThrottle,
     Throttle,
 )
-from shopcast.core.security import TokenSigner
+from shopcast.core.security import token_signer
 from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
@@ -122,12 +121,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         limiter = MemoryRateLimiter(clock)
         presence = LocalPresence()
         throttle = MemoryThrottle()
-    signer = TokenSigner(
-        settings.signing_key(),
-        clock=clock,
-        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
-        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
-    )
+    signer = token_signer(settings, clock)
     network = webrtc_network(settings)
     network.install()
 
