@@ -9,6 +9,7 @@ whatever users wrote (names, product titles, addresses) is shown as text, never 
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,9 +55,13 @@ def country(code: str, *, language: str) -> str:
     return Locale.parse(language).territories.get(code.upper(), code)
 
 
+# Any run of white space but the no-break spaces a language writes ("Commande SC-1 : payée" in French).
+_BREAKS = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def one_line(text: str) -> str:
-    """What users wrote, fit for a header: no line breaks, no runs of spaces."""
-    return " ".join(text.split())
+    """What users wrote, fit for a header: no line breaks, no runs of spaces; no-break spaces stay."""
+    return _BREAKS.sub(" ", text).strip()
 
 
 def render(template: str, *, language: str, context: dict[str, Any]) -> Rendered:
