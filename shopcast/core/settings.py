@@ -181,6 +181,13 @@ class Settings(BaseSettings):
         30, gt=0, description="Wait before the first retry of a failed message; it doubles with each attempt."
     )
     outbox_retry_max_seconds: float = Field(6 * 3600, gt=0, description="The longest wait between two attempts.")
+    outbox_sweep_seconds: float = Field(
+        10,
+        gt=0,
+        le=300,
+        description="How often the outbox worker looks for emails that have come due: episode reminders, "
+        "\"we're live\" and cancellation notices, abandoned-cart follow-ups, giveaway winners' claim links.",
+    )
 
     @field_validator("allowed_origins", "webrtc_hosts", "webrtc_peer_networks", mode="before")
     @classmethod
