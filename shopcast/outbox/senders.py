@@ -4,12 +4,17 @@ from here)."""
 
 from __future__ import annotations
 
+import functools
+
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.security import token_signer
 from shopcast.core.settings import Settings
 from shopcast.emails.folder import FolderSender, mailbox
 from shopcast.emails.smtp import SmtpSender
 from shopcast.outbox.worker import OutboxWorker, Retries, Sender, Sweep
+from shopcast.reminders import sweep as reminders
+from shopcast.reminders.contacts import Links
 
 
 def senders(settings: Settings) -> dict[str, Sender]:
@@ -25,8 +30,10 @@ def senders(settings: Settings) -> dict[str, Sender]:
 
 
 def sweeps(settings: Settings, database: Database, clock: Clock) -> list[Sweep]:
-    """The periodic jobs that queue emails as they come due."""
-    return []
+    """The periodic jobs that queue emails as they come due: reminders and episode notices."""
+    links = Links(settings.site_url, token_signer(settings, clock))
+    jobs = (reminders.sweep,)
+    return [functools.partial(job, database, links=links) for job in jobs]
 
 
 def outbox_worker(settings: Settings, database: Database, clock: Clock) -> OutboxWorker:

@@ -32,7 +32,7 @@ from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.outbox.senders import outbox_worker
-from shopcast.web import middleware, openapi, pages, sockets
+from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.routes import (
     auth,
@@ -44,6 +44,7 @@ from shopcast.web.routes import (
     pictures,
     polls,
     public,
+    reminders,
     shop,
     shows,
     system,
@@ -54,6 +55,7 @@ APIS = [
     auth.api,
     shows.api,
     public.api,
+    reminders.api,
     chat.api,
     catalog.api,
     pictures.api,
@@ -87,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)
     pages.install(app)
+    unsubscribe.install(app)
     return app
 
 

@@ -79,6 +79,8 @@ export const api = {
   publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
   /** The show's coming and live episodes, soonest first. */
   showEpisodes: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}/episodes`),
+  /** "Remind me": `{email, consent: true, consent_text}` → when the reminder goes (`remind_at`). */
+  remindMe: (episodeId, reminder) => request("POST", `/api/v1/public/episodes/${part(episodeId)}/reminders`, reminder),
   replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
 
   // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.

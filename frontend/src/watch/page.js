@@ -9,6 +9,7 @@ import { entriesOf } from "../stage/entries.js";
 import { setUpProofs } from "./proof.js";
 import { setUpCart } from "./cart.js";
 import { setUpChat } from "./chat.js";
+import { setUpReminder } from "./remind.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
 import { setUpStage } from "../stage/stage.js";
 import { keepStageInView } from "./stage-in-view.js";
@@ -571,6 +572,7 @@ const stage = setUpStage({
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
 });
 const proofs = setUpProofs(ui.proofs);
+setUpReminder({ episodeId, episode: () => state.episode });
 
 /** The proofs this page can show: the one a link asks for, and the draws this browser entered. */
 function showProofs() {
