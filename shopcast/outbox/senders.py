@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+from shopcast.catalog import abandoned
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
 from shopcast.core.security import token_signer
@@ -30,9 +31,10 @@ def senders(settings: Settings) -> dict[str, Sender]:
 
 
 def sweeps(settings: Settings, database: Database, clock: Clock) -> list[Sweep]:
-    """The periodic jobs that queue emails as they come due: reminders and episode notices."""
+    """The periodic jobs that queue emails as they come due: reminders and episode notices, abandoned
+    carts' follow-ups."""
     links = Links(settings.site_url, token_signer(settings, clock))
-    jobs = (reminders.sweep,)
+    jobs = (reminders.sweep, abandoned.sweep)
     return [functools.partial(job, database, links=links) for job in jobs]
 
 

@@ -109,6 +109,8 @@ export const api = {
     request("PATCH", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`, { quantity }),
   removeCartItem: (brandSlug, itemId) =>
     request("DELETE", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`),
+  /** The email typed at checkout, before ordering: the cart's one follow-up goes there if it is left. */
+  checkoutEmail: (brandSlug, email) => request("PUT", `/api/v1/brands/${part(brandSlug)}/cart/email`, { email }),
   quote: (brandSlug, shipping) => request("POST", `/api/v1/brands/${part(brandSlug)}/checkout/quote`, { shipping }),
   /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
   placeOrder: (brandSlug, order, key) =>
