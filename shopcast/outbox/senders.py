@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 
 from shopcast.catalog import abandoned
+from shopcast.contests import winner_emails
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
 from shopcast.core.security import token_signer
@@ -32,9 +33,9 @@ def senders(settings: Settings) -> dict[str, Sender]:
 
 def sweeps(settings: Settings, database: Database, clock: Clock) -> list[Sweep]:
     """The periodic jobs that queue emails as they come due: reminders and episode notices, abandoned
-    carts' follow-ups."""
+    carts' follow-ups, giveaway winners' claim links."""
     links = Links(settings.site_url, token_signer(settings, clock))
-    jobs = (reminders.sweep, abandoned.sweep)
+    jobs = (reminders.sweep, abandoned.sweep, winner_emails.sweep)
     return [functools.partial(job, database, links=links) for job in jobs]
 
 
