@@ -111,7 +111,7 @@ class Unsubscribing:
 async def _holder(session: AsyncSession, token: str, signer: TokenSigner) -> Contact:
     contact = await session.get(Contact, signer.read_link(token, UNSUBSCRIBE_LINK))
     if contact is None:
-        raise NotFound("this address is no longer known: there is nothing to unsubscribe from")
+        raise NotFound("errors.reminders.no_contact")
     return contact
 
 

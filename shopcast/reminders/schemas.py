@@ -6,6 +6,7 @@ import uuid
 
 from pydantic import BaseModel, EmailStr, Field, StrictBool, field_validator
 
+from shopcast.core.errors import InvalidValue
 from shopcast.core.times import Instant
 
 
@@ -25,7 +26,7 @@ class ReminderIn(BaseModel):
     @classmethod
     def _given(cls, value: bool) -> bool:
         if not value:
-            raise ValueError("tick the box: reminders are sent only with your consent")
+            raise InvalidValue("errors.field.consent")
         return value
 
 

@@ -28,14 +28,15 @@ async def subscribe(
     """Remind this address of the episode before it starts and when it goes live (once per address and
     episode: asking again changes nothing); the consent is kept as given, in `language` (the page's)."""
     episode = await live.load_episode(session, episode_id)
+    if episode.status == EpisodeStatus.CANCELLED:
+        raise Conflict("errors.reminders.cancelled")
     if episode.status != EpisodeStatus.SCHEDULED or episode.starts_at <= now:
-        already = "was cancelled" if episode.status == EpisodeStatus.CANCELLED else "has already started"
-        raise Conflict(f"the episode {already}: there is nothing to remind you of")
+        raise Conflict("errors.reminders.started")
     brand = await accounts.get_brand_by_id(session, brand_id=episode.brand_id)
     language = language if language in languages() else brand.default_language
     wording = translate(language, CONSENT)
     if data.consent_text is not None and " ".join(data.consent_text.split()) != wording:
-        raise InvalidInput("consent_text: not the words this page shows for consent; reload the page")
+        raise InvalidInput("errors.reminders.consent_text")
     contact = await contact_for(session, brand_id=brand.id, email=str(data.email), language=language, now=now)
     values = {
         "id": new_id(),

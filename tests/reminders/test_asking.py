@@ -113,3 +113,13 @@ async def test_the_brand_s_delays_are_its_manager_s_settings(audience: Audience)
         "/api/v1/brands/acme", json={"reminder_lead_minutes": 30}, headers=audience.host.headers
     )
     await refused(response, 403, "manager")
+
+
+async def test_a_french_page_is_told_why_in_french(audience: Audience) -> None:
+    unticked = await audience.remind(consent=False, headers=FRENCH_PAGE)
+    reason = "cochez la case\N{NO-BREAK SPACE}: les rappels ne partent qu\N{RIGHT SINGLE QUOTATION MARK}avec"
+    problem = await refused(unticked, 422, reason)
+    assert problem["errors"] == [{"field": "consent", "reason": f"{reason} votre consentement"}]
+    await audience.act("cancel")
+    cancelled = await audience.remind(headers=FRENCH_PAGE)
+    await refused(cancelled, 409, "l\N{RIGHT SINGLE QUOTATION MARK}épisode a été annulé")

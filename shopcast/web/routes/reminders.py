@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from shopcast.core.errors import Phrase
 from shopcast.core.ratelimit import enforce
 from shopcast.reminders import service as reminders
 from shopcast.reminders.schemas import ReminderIn, ReminderOut
@@ -31,7 +32,7 @@ async def remind_me(call: Call, episode_id: uuid.UUID, body: ReminderIn) -> Remi
         f"reminders:{call.client}",
         limit=REMINDERS_PER_WINDOW,
         window_seconds=REMINDER_WINDOW_SECONDS,
-        what="reminder requests",
+        what=Phrase("errors.limit.reminders"),
     )
     # The page's language (its script sends it as Accept-Language): the consent's words and the emails are in it.
     return await reminders.subscribe(
