@@ -136,7 +136,13 @@ async def _follow_up(session: AsyncSession, cart_id: uuid.UUID, *, now: datetime
         about=f"cart:{cart_id}",
     )
     await announce_abandoned_cart(
-        session, brand_id=brand_id, cart_id=cart_id, email=contact.email, items=items, now=now
+        session,
+        brand_id=brand_id,
+        cart_id=cart_id,
+        email=contact.email,
+        episode_id=episode_id,
+        context=context,
+        now=now,
     )
     return 1
 
@@ -153,12 +159,17 @@ async def _items(
         if line.episode_id is not None:
             at = moments.get((line.episode_id, product.id))
             replay_url = links.page(f"/watch/{line.episode_id}", **({"t": at} if at is not None else {}))
+        unit_price = variant_price(product, variant)
         items.append(
             {
+                "product_id": product.id,
+                "variant_id": variant.id,
+                "sku": variant.sku,
                 "title": product.title,
                 "label": "" if label == ONE_SIZE else label,
                 "quantity": line.quantity,
-                "line_total": line.quantity * variant_price(product, variant),
+                "unit_price": unit_price,
+                "line_total": line.quantity * unit_price,
                 "replay_url": replay_url,
             }
         )
@@ -194,8 +205,13 @@ async def announce_abandoned_cart(
     brand_id: uuid.UUID,
     cart_id: uuid.UUID,
     email: str,
-    items: list[dict[str, Any]],
+    episode_id: uuid.UUID | None,
+    context: dict[str, Any],
     now: datetime,
 ) -> None:
     """The `cart.abandoned` webhook of the cart's one follow-up, queued in its transaction: the one place
-    it is emitted from, once the webhooks' outbox helper exists (it is being written alongside)."""
+    it is emitted from. The webhooks' outbox helper is not on this branch yet; once it is, this queues
+    `webhooks.cart_abandoned(session, brand_id=…, cart=CartAbandoned(cart_id, email, name="", items=[CartLine
+    (product_id, variant_id, sku, title, label, quantity, unit_price) for each of context["items"]],
+    subtotal=sum of their line_total, currency=context["currency"], episode_id, cart_url=context["cart_url"]),
+    now=now)`, and never for an address that unsubscribed (its caller returns before)."""
