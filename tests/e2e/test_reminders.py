@@ -15,17 +15,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from playwright.async_api import expect
 
 from shopcast import demo
-from shopcast.core import migrate
-from shopcast.core.db import Database, create_engine
-from shopcast.core.settings import Settings
-from shopcast.web.app import create_app
 
 from .accessibility import blocking_violations
-from .conftest import SECRET, BrowserPage, LiveServer, OpenContext, watched_page
+from .conftest import BrowserPage, LiveServer, OpenContext, demo_server, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -42,32 +37,9 @@ def free_port() -> int:
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     """The demo on a port known beforehand, so that links in emails point at it; the worker sweeps often."""
     port = free_port()
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        secret_key=SECRET,
-        ice_servers=[],
-        webrtc_hosts=["127.0.0.1"],
-        webrtc_peer_networks=["127.0.0.0/8"],
-        public_url=f"http://127.0.0.1:{port}",
-        outbox_poll_seconds=0.1,
-        outbox_sweep_seconds=0.2,
-    )
-    settings.data_dir.mkdir(parents=True)
-    database = Database(create_engine(settings.effective_database_url))
-    try:
-        await migrate.upgrade(database.engine)
-        async with database.transaction() as session:
-            seeded = await demo.seed(session, now=datetime.now(UTC), weeks=settings.schedule_weeks)
-    finally:
-        await database.close()
-    runner = web.AppRunner(create_app(settings))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield LiveServer(settings.public_url or "", port, seeded, settings.effective_database_url)
-    finally:
-        await runner.cleanup()
+    changes = {"public_url": f"http://127.0.0.1:{port}", "outbox_poll_seconds": 0.1, "outbox_sweep_seconds": 0.2}
+    async with demo_server(tmp_path, port=port, **changes) as running:
+        yield running
 
 
 async def episode_soon(server: LiveServer) -> str:
