@@ -262,7 +262,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     demo = asyncio.run(_prepare(settings, demo=args.command == "demo"))
-    base = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    # Links in emails point here when SHOPCAST_PUBLIC_URL is not set (`make run`).
+    settings = settings.model_copy(update={"host": host, "port": port})
+    base = settings.site_url
 
     def ready(*_: object) -> None:
         print(f"\nShopcast is running at {base}/", flush=True)

@@ -121,6 +121,12 @@ class Cart(Base):
     owner_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The email the viewer typed at checkout without ordering (yet), in the page's language: where the
+    # cart's one follow-up goes, `followed_up_at` once it is decided (sent, or not for an unsubscribed address).
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_language: Mapped[str | None] = mapped_column(String(8))
+    email_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
 
 
 class CartItem(Base):

@@ -7,7 +7,6 @@ import contextlib
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -26,14 +25,14 @@ from shopcast.core.ratelimit import (
     RedisThrottle,
     Throttle,
 )
-from shopcast.core.security import TokenSigner
+from shopcast.core.security import token_signer
 from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.outbox.senders import outbox_worker
-from shopcast.web import middleware, openapi, pages, sockets
+from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.routes import (
     auth,
@@ -46,6 +45,7 @@ from shopcast.web.routes import (
     pictures,
     polls,
     public,
+    reminders,
     shop,
     shows,
     system,
@@ -56,6 +56,7 @@ APIS = [
     auth.api,
     shows.api,
     public.api,
+    reminders.api,
     chat.api,
     catalog.api,
     pictures.api,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)
     pages.install(app)
+    unsubscribe.install(app)
     return app
 
 
@@ -124,12 +126,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         limiter = MemoryRateLimiter(clock)
         presence = LocalPresence()
         throttle = MemoryThrottle()
-    signer = TokenSigner(
-        settings.signing_key(),
-        clock=clock,
-        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
-        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
-    )
+    signer = token_signer(settings, clock)
     network = webrtc_network(settings)
     network.install()
 

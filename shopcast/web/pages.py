@@ -34,7 +34,7 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html"})
+TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html", "unsubscribe.html"})
 """Pages whose every word, their script's included, is in the catalogues: shown in the chosen
 language. The others are shown in English (lang="en") until they are, rather than half translated."""
 
@@ -48,6 +48,13 @@ def render(name: str, lang: str = language.DEFAULT) -> str:
         t=functools.partial(language.translate, shown),
         languages=[(code, language.native_name(code)) for code in language.languages()],
         translated=name in TRANSLATED,
+    )
+
+
+def render_page(name: str, lang: str, **context: Any) -> str:
+    """A page about one person's thing (an unsubscribe link), in `lang`: rendered each time, never kept."""
+    return _TEMPLATES.get_template(name).render(
+        lang=lang, t=functools.partial(language.translate, lang), translated=True, **context
     )
 
 
