@@ -17,6 +17,7 @@ from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
+from shopcast.core.facts import Facts
 from shopcast.core.presence import LocalPresence, Presence, RedisPresence
 from shopcast.core.ratelimit import (
     MemoryRateLimiter,
@@ -45,6 +46,7 @@ from shopcast.web.routes import (
     pictures,
     polls,
     public,
+    reports,
     shop,
     shows,
     system,
@@ -62,6 +64,7 @@ APIS = [
     polls.api,
     giveaways.api,
     emails.api,
+    reports.api,
 ]
 
 
@@ -148,8 +151,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
     )
+    facts = Facts(database)
     app[RESOURCES] = Resources(
-        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store
+        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store, facts
     )
     recovery = None
     if redis is None:
@@ -176,6 +180,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await broadcasts.close()
         await presence.close()
         await stock.close_news(bus)
+        await facts.close()
         await bus.close()
         if redis is not None:
             await redis.aclose()
