@@ -47,6 +47,7 @@ const ui = byTestIds([
   "edit-show",
   "show-schedule",
   "show-description",
+  "show-report",
   "calendar-url",
   "copy-calendar",
   "copy-feedback",
@@ -255,6 +256,7 @@ async function loadEpisodes({ focus = null } = {}) {
       notify,
       onLineup: canPresent() ? (episode) => openPanel(lineup, episode, selected) : null,
       onGames: isManager() ? (episode) => openPanel(games, episode, selected) : null,
+      canReport: isManager(),
     });
     show(ui.noEpisodes, episodes.length === 0);
     if (focus) ui.episodeList.querySelector(`[data-episode-id="${CSS.escape(focus)}"]`)?.focus();
@@ -343,6 +345,8 @@ function renderShowDetail(s) {
   ].join(" · ");
   ui.showDescription.textContent = s.description;
   show(ui.showDescription, Boolean(s.description));
+  ui.showReport.href = `/manage/shows/${s.id}/report`;
+  show(ui.showReport, isManager());
   const urls = calendarUrls(s.calendar_path);
   ui.calendarUrl.value = urls.https;
   ui.subscribeCalendar.href = urls.webcal;

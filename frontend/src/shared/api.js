@@ -55,6 +55,23 @@ async function request(method, path, body, extraHeaders = {}) {
 
 const part = encodeURIComponent;
 
+/** A file the API makes (a CSV export) as a Blob, with the tab's token. */
+export async function fetchFile(path) {
+  const headers = { "Accept-Language": lang };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { headers, credentials: "omit" });
+  } catch {
+    throw new ApiError(0, t("api.unreachable"));
+  }
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new ApiError(response.status, data?.detail || t("api.answered", { status: response.status, reason: response.statusText }), data);
+  }
+  return response.blob();
+}
+
 export const api = {
   logIn: (email, password) => request("POST", "/api/v1/auth/login", { email, password }),
   /** With the guest's own token in use, names that guest (same id); without a nickname, a nameless guest. */
@@ -74,6 +91,11 @@ export const api = {
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
+  // Reports (docs/api.md, "Reports"), for managers; `reportCsv` is a path for fetchFile.
+  episodeReport: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/report`),
+  showReport: (showId) => request("GET", `/api/v1/shows/${part(showId)}/report`),
+  episodeReportCsv: (episodeId, table) => `/api/v1/episodes/${part(episodeId)}/report.csv?table=${part(table)}`,
+  showReportCsv: (showId) => `/api/v1/shows/${part(showId)}/report.csv?table=episodes`,
   episodeSales: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/sales`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
   publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
