@@ -190,7 +190,7 @@ function showEpisode(report) {
     }),
     csv("pins", t("report.pin_list"), [
       { key: "shown_at", label: t("report.shown_at"), format: f.clock },
-      { key: "title", label: t("report.product"), format: f.text },
+      { key: "title", label: t("report.product"), format: f.text, words: true },
       { key: "hidden_at", label: t("report.hidden_at"), format: f.clock },
     ], report.pins),
     csv("minutes", t("report.minutes"), [

@@ -26,7 +26,7 @@ export function formats(currency, timeZone) {
 
 /**
  * A table section: `name` (its test id and CSV table), `title`, `columns` ([{key, label, format}]),
- * `rows` (objects), `csvPath` and `filename` for its CSV file; `notify(text, kind)` says what went wrong.
+ * `rows` (objects; a column with `words` is text, aligned as text), `csvPath` and `filename` for its CSV file; `notify(text, kind)` says what went wrong.
  * With `folded`, the table is in a <details> opened on demand (a long one: the minutes).
  */
 export function tableSection({ name, title, columns, rows, csvPath, filename, notify, folded = false, rowTestId }) {
@@ -45,6 +45,7 @@ export function tableSection({ name, title, columns, rows, csvPath, filename, no
           ...columns.map((c, index) =>
             el(index === 0 ? "th" : "td", {
               scope: index === 0 ? "row" : undefined,
+              class: c.words ? "words" : undefined,
               "data-field": c.key,
               "data-value": row[c.key] === null || row[c.key] === undefined ? "" : String(row[c.key]),
               text: c.format(row[c.key], row),
