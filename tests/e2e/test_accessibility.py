@@ -200,3 +200,33 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
         f"{state}:\n  " + "\n  ".join(lines) for state, lines in found.items() if lines
     )
+
+
+async def report_findings(page: Page, device: str, width: int, state: str) -> tuple[str, list[str]]:
+    """axe's blocking findings on a report page, which must not be wider than the screen."""
+    wide = await page.evaluate("() => document.documentElement.scrollWidth")
+    assert wide <= width, f"{device}, {state}: {wide} px wide"
+    return f"{device}: {state}", await blocking_violations(page)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+async def test_the_report_pages_have_no_serious_accessibility_violation(
+    live_server: LiveServer, open_context: OpenContext, locale: str
+) -> None:
+    from .test_manager_report import open_episode_report, seed_aired_episode
+
+    await seed_aired_episode(live_server)
+    found: dict[str, list[str]] = {}
+    for device, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        context = await open_context(f"report {locale} {device}", viewport=viewport, locale=locale)
+        watched = await watched_page(context)
+        page = watched.page
+        await open_episode_report(page, live_server, lambda p: sign_in_by_ids(p, "manager@demo.shopcast.test"))
+        state, found[state] = await report_findings(page, device, viewport["width"], "the episode's report")
+        await page.get_by_test_id("table-minutes").locator("summary").click()
+        state, found[state] = await report_findings(page, device, viewport["width"], "its minutes open")
+        await page.get_by_test_id("show-report-link").click()
+        await expect(page.get_by_test_id("table-episodes")).to_be_visible()
+        state, found[state] = await report_findings(page, device, viewport["width"], "the show's report")
+        watched.console.assert_clean()
+    assert found == {state: [] for state in found}

@@ -4,6 +4,7 @@ show's report compares its episodes."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, datetime
@@ -66,8 +67,10 @@ async def drawn(page: Page) -> int:
 
 
 async def cells(page: Page, table: str, field: str) -> list[str]:
-    return await page.get_by_test_id(f"{table}-table").locator(f'[data-field="{field}"]').evaluate_all(
-        "(nodes) => nodes.map((n) => n.dataset.value)"
+    return (
+        await page.get_by_test_id(f"{table}-table")
+        .locator(f'[data-field="{field}"]')
+        .evaluate_all("(nodes) => nodes.map((n) => n.dataset.value)")
     )
 
 
@@ -114,7 +117,7 @@ async def test_the_manager_reads_an_episode_report_that_matches_the_api(
     async with page.expect_download() as download:
         await page.get_by_test_id("csv-products").click()
     saved = await (await download.value).path()
-    text = Path(saved).read_text(encoding="utf-8-sig")
+    text = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("product_id,title,pins")
     assert len(text.splitlines()) == 1 + len(products)
 
