@@ -72,6 +72,25 @@ def _sold(episode_id: uuid.UUID) -> ColumnElement[bool]:
     return (OrderLine.episode_id == episode_id) & (Order.status != "cancelled")
 
 
+async def sold(
+    session: AsyncSession, *, episode_id: uuid.UUID, placed: ColumnElement[bool] | None = None
+) -> tuple[int, int, int]:
+    """Orders, units and revenue bought from the episode's cards (of orders `placed` so, if given)."""
+    condition = _sold(episode_id) if placed is None else _sold(episode_id) & placed
+    orders, units, revenue = (
+        await session.execute(
+            select(
+                func.count(distinct(Order.id)),
+                func.coalesce(func.sum(OrderLine.quantity), 0),
+                func.coalesce(func.sum(OrderLine.line_total), 0),
+            )
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(condition)
+        )
+    ).one()
+    return int(orders), int(units), int(revenue)
+
+
 def _placed_in(start: datetime, end: datetime | None) -> ColumnElement[bool]:
     placed = Order.created_at >= start
     return placed if end is None else placed & (Order.created_at < end)
@@ -86,23 +105,13 @@ async def sales(session: AsyncSession, *, episode_id: uuid.UUID, start: datetime
     shoppers = select(CartAddition.shopper_kind, CartAddition.shopper_id).where(in_period).distinct().subquery()
     carts = await session.scalar(select(func.count()).select_from(shoppers))
     adds = await session.scalar(select(func.count()).where(in_period))
+    orders, units, revenue = await sold(session, episode_id=episode_id, placed=_placed_in(start, end))
     placed = _sold(episode_id) & _placed_in(start, end)
-    orders, units, revenue = (
-        await session.execute(
-            select(
-                func.count(distinct(Order.id)),
-                func.coalesce(func.sum(OrderLine.quantity), 0),
-                func.coalesce(func.sum(OrderLine.line_total), 0),
-            )
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(placed)
-        )
-    ).one()
     buyer_rows = (
         select(Order.buyer_kind, Order.buyer_id).join(OrderLine, OrderLine.order_id == Order.id).where(placed)
     ).distinct()
     buyers = await session.scalar(select(func.count()).select_from(buyer_rows.subquery()))
-    return Sales(int(carts or 0), int(adds or 0), int(orders), int(buyers or 0), int(units), int(revenue))
+    return Sales(int(carts or 0), int(adds or 0), orders, int(buyers or 0), units, revenue)
 
 
 async def sales_by_minute(

@@ -3,7 +3,7 @@
 // brand's products (catalog.js) and its emails to buyers (emails.js).
 
 import "./page.css";
-import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
+import { api, messageOf, onUnauthorized } from "../shared/api.js";
 import { setUpCatalog } from "./catalog.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
 import { episodeForm } from "./episode-form.js";
@@ -13,7 +13,7 @@ import { setUpManagerGames } from "./games.js";
 import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { setUpManagerLineup } from "./lineup.js";
-import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
+import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
 
 const BRAND_KEY = "shopcast.brand";
@@ -418,17 +418,7 @@ ui.calendarUrl.addEventListener("focus", () => ui.calendarUrl.select());
 // --- start ---------------------------------------------------------------------------------
 
 async function start() {
-  const saved = savedSession();
-  if (!saved) {
-    showSignIn();
-    return;
-  }
-  useToken(saved.token);
-  try {
-    await enterWorkspace(await api.me());
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
-  }
+  await resumeSession({ onSignedIn: enterWorkspace, showSignIn });
 }
 
 start();

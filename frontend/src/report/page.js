@@ -4,10 +4,10 @@
 // Every table has its CSV file.
 
 import "./page.css";
-import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
+import { api, messageOf, onUnauthorized } from "../shared/api.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
-import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
+import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { episodesChart, minuteChart } from "./chart.js";
 import { figureTiles, formats, tableSection } from "./tables.js";
 
@@ -237,17 +237,7 @@ function showShow(report) {
 
 async function start() {
   if (!["episodes", "shows"].includes(kind)) return;
-  const saved = savedSession();
-  if (!saved) {
-    showSignIn();
-    return;
-  }
-  useToken(saved.token);
-  try {
-    await open(await api.me());
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
-  }
+  await resumeSession({ onSignedIn: open, showSignIn });
 }
 
 start();
