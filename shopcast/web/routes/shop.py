@@ -149,7 +149,6 @@ async def quote(call: Call, brand_slug: str, body: QuoteIn) -> Totals:
         data=body,
         now=call.now(),
         bus=call.resources.bus,
-        facts=call.resources.facts,
         hold_minutes=_hold(call),
     )
 
