@@ -1,9 +1,6 @@
-"""A report's tables as CSV files a spreadsheet opens safely.
-
-Text that a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, a tab or a
-carriage return: a product title such as `=HYPERLINK(…)`) is written with a leading `'`, which makes
-it text; numbers are written as numbers. UTF-8 with a byte order mark, so a spreadsheet reads accents
-right; the header row names each column as the JSON report does."""
+"""A report's tables as CSV files a spreadsheet opens safely (shopcast.core.spreadsheet): text that
+could be a formula kept as text, numbers written as numbers, a byte order mark; the header row names
+each column as the JSON report does."""
 
 from __future__ import annotations
 
@@ -15,12 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from shopcast.core.spreadsheet import BOM, plain_text
 from shopcast.reports.schemas import EpisodeReport, EpisodeSummaryOut, MinuteOut, PinMarkOut, ProductOut, ShowReport
 
 EpisodeTable = Literal["audience", "engagement", "products", "sales", "minutes", "pins", "previous"]
 ShowTable = Literal["episodes"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
 
 
 def cell(value: Any) -> str:
@@ -33,8 +29,7 @@ def cell(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return plain_text(str(value))
 
 
 def csv_file(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:

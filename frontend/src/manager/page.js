@@ -1,6 +1,6 @@
 // The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
 // episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; the
-// brand's products (catalog.js) and its emails to buyers (emails.js).
+// brand's products (catalog.js), its orders (orders.js, order-detail.js) and its emails to buyers (emails.js).
 
 import "./page.css";
 import { api, messageOf, onUnauthorized } from "../shared/api.js";
@@ -13,6 +13,7 @@ import { setUpManagerGames } from "./games.js";
 import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { setUpManagerLineup } from "./lineup.js";
+import { setUpOrders } from "./orders.js";
 import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
 
@@ -35,6 +36,7 @@ const ui = byTestIds([
   "tabs",
   "tab-shows",
   "tab-products",
+  "tab-orders",
   "tab-emails",
   "shows-view",
   "shows-pane",
@@ -135,9 +137,12 @@ async function openBrand(membership) {
   ui.workspaceTitle.textContent = membership.brand.name;
   ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
+  orders.setBrand(membership);
   emails.setBrand(membership);
+  // The orders and the emails hold the buyers' names and addresses: the brand's managers only.
+  show(ui.tabOrders, isManager());
   show(ui.tabEmails, isManager());
-  showTab(currentTab === "emails" && !isManager() ? "shows" : currentTab);
+  showTab(MANAGERS_ONLY.includes(currentTab) && !isManager() ? "shows" : currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   closePanels();
@@ -160,24 +165,35 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows, products or emails -------------------------------------------------------------
+// --- shows, products, orders or emails -----------------------------------------------------
 
+const MANAGERS_ONLY = ["orders", "emails"];
 const catalog = setUpCatalog({ notify });
 const emails = setUpEmails({ notify });
+const orders = setUpOrders({
+  notify,
+  openEmail: (emailId) => {
+    emails.reveal(emailId);
+    showTab("emails");
+  },
+});
 let currentTab = "shows";
 
 function showTab(tab) {
   currentTab = tab;
   ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  ui.tabOrders.setAttribute("aria-pressed", String(tab === "orders"));
   ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
+  orders.showView(tab === "orders");
   emails.showView(tab === "emails");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
+ui.tabOrders.addEventListener("click", () => showTab("orders"));
 ui.tabEmails.addEventListener("click", () => showTab("emails"));
 
 // --- shows ---------------------------------------------------------------------------------

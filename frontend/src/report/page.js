@@ -60,9 +60,8 @@ async function open(me) {
 }
 
 function csv(name, title, columns, rows, extra = {}) {
-  const csvPath = kind === "shows" ? api.showReportCsv(id) : api.episodeReportCsv(id, name);
-  const filename = `${kind === "shows" ? "show" : "episode"}-${name}.csv`;
-  return tableSection({ name, title, columns, rows, csvPath, filename, notify, ...extra });
+  const file = () => (kind === "shows" ? api.showReportFile(id) : api.episodeReportFile(id, name));
+  return tableSection({ name, title, columns, rows, file, notify, ...extra });
 }
 
 /** [{figure label, live, replay}] rows from two objects of the same fields. */

@@ -1,8 +1,8 @@
 // The report's tables: each one a heading, a table that scrolls sideways on a phone, and its CSV file.
 // A cell keeps the API's raw value in `data-value`, so what is shown can be checked against the API.
 
-import { fetchFile, messageOf } from "../shared/api.js";
-import { el } from "../shared/dom.js";
+import { messageOf } from "../shared/api.js";
+import { el, saveFile } from "../shared/dom.js";
 import { money, waitText } from "../shared/format.js";
 import { locale, t } from "../shared/i18n.js";
 
@@ -26,10 +26,11 @@ export function formats(currency, timeZone) {
 
 /**
  * A table section: `name` (its test id and CSV table), `title`, `columns` ([{key, label, format}]),
- * `rows` (objects; a column with `words` is text, aligned as text), `csvPath` and `filename` for its CSV file; `notify(text, kind)` says what went wrong.
+ * `rows` (objects; a column with `words` is text, aligned as text), `file()` fetching its CSV file
+ * (`{blob, name}`); `notify(text, kind)` says what went wrong.
  * With `folded`, the table is in a <details> opened on demand (a long one: the minutes).
  */
-export function tableSection({ name, title, columns, rows, csvPath, filename, notify, folded = false, rowTestId }) {
+export function tableSection({ name, title, columns, rows, file, notify, folded = false, rowTestId }) {
   const headingId = `${name}-title`;
   const table = el(
     "table",
@@ -65,11 +66,7 @@ export function tableSection({ name, title, columns, rows, csvPath, filename, no
     onclick: async () => {
       download.disabled = true;
       try {
-        const link = el("a", { href: URL.createObjectURL(await fetchFile(csvPath)), download: filename });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+        saveFile(await file());
       } catch (problem) {
         notify(t("report.csv_failed", { reason: messageOf(problem) }), "error");
       } finally {

@@ -1,7 +1,7 @@
 """report facts: cards seen and units added to carts from an episode; indexes for the episode report
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
