@@ -17,6 +17,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shopcast import demo as demo_data
+from shopcast import demo_history
 from shopcast.accounts import service as accounts
 from shopcast.accounts.schemas import Email, Slug
 from shopcast.catalog import feed
@@ -297,7 +298,10 @@ async def _prepare(settings: Settings, *, demo: bool) -> demo_data.Demo | None:
         await _migrate(database)
         if not demo:
             return None
+        now = SystemClock().now()
         async with database.transaction() as session:
-            return await demo_data.seed(session, now=SystemClock().now(), weeks=settings.schedule_weeks)
+            seeded = await demo_data.seed(session, now=now, weeks=settings.schedule_weeks)
+            await demo_history.seed_last_week(session, now=now)  # an aired episode, for its report
+        return seeded
     finally:
         await database.close()

@@ -230,3 +230,8 @@ async def get_brand_by_id(session: AsyncSession, *, brand_id: uuid.UUID) -> Bran
     if brand is None:
         raise NotFound("errors.brand.no_such")
     return brand
+
+
+async def staff_ids(session: AsyncSession, *, brand_id: uuid.UUID) -> set[uuid.UUID]:
+    """The brand's staff (any role): left out of audience figures."""
+    return set(await session.scalars(select(Membership.user_id).where(Membership.brand_id == brand_id)))

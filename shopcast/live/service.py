@@ -319,6 +319,17 @@ async def list_show_episodes(
     return await episodes_out(session, episodes, {show.id: show})
 
 
+async def aired_episodes(
+    session: AsyncSession, *, show_id: uuid.UUID, before: datetime | None = None, limit: int
+) -> list[Episode]:
+    """The show's episodes that went live (before `before`, if given): the last `limit`, oldest first."""
+    query = select(Episode).where(Episode.show_id == show_id, Episode.went_live_at.is_not(None))
+    if before is not None:
+        query = query.where(Episode.went_live_at < before)
+    found = list(await session.scalars(query.order_by(Episode.went_live_at.desc()).limit(limit)))
+    return found[::-1]
+
+
 async def add_episode(
     session: AsyncSession, *, actor: Principal | None, show_id: uuid.UUID, data: EpisodeCreate, now: datetime
 ) -> EpisodeOut:

@@ -16,6 +16,7 @@ from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
+from shopcast.core.facts import Facts
 from shopcast.core.presence import LocalPresence, Presence, RedisPresence
 from shopcast.core.ratelimit import (
     MemoryRateLimiter,
@@ -46,6 +47,7 @@ from shopcast.web.routes import (
     polls,
     public,
     reminders,
+    reports,
     shop,
     shows,
     system,
@@ -65,6 +67,7 @@ APIS = [
     polls.api,
     giveaways.api,
     emails.api,
+    reports.api,
 ]
 
 
@@ -147,8 +150,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
     )
+    facts = Facts(database)
     app[RESOURCES] = Resources(
-        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store
+        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store, facts
     )
     recovery = None
     if redis is None:
@@ -175,6 +179,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await broadcasts.close()
         await presence.close()
         await stock.close_news(bus)
+        await facts.close()
         await bus.close()
         if redis is not None:
             await redis.aclose()

@@ -34,7 +34,9 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html", "unsubscribe.html"})
+TRANSLATED = frozenset(
+    {"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html", "report.html", "unsubscribe.html"}
+)
 """Pages whose every word, their script's included, is in the catalogues: shown in the chosen
 language. The others are shown in English (lang="en") until they are, rather than half translated."""
 
@@ -122,6 +124,8 @@ async def home(_request: web.Request) -> web.Response:
 def install(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
+    app.router.add_get("/manage/episodes/{episode_id}/report", _item_page("report.html"), name="episode_report_page")
+    app.router.add_get("/manage/shows/{show_id}/report", _item_page("report.html", "show_id"), name="show_report_page")
     app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
     app.router.add_get(
         "/watch/{episode_id}",

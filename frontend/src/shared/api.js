@@ -95,6 +95,12 @@ export const api = {
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
+  // Reports (docs/api.md, "Reports"), for managers; their tables as CSV files (`{blob, name}`).
+  episodeReport: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/report`),
+  showReport: (showId) => request("GET", `/api/v1/shows/${part(showId)}/report`),
+  episodeReportFile: (episodeId, table) =>
+    requestFile(`/api/v1/episodes/${part(episodeId)}/report.csv?${query({ table })}`),
+  showReportFile: (showId) => requestFile(`/api/v1/shows/${part(showId)}/report.csv?table=episodes`),
   episodeSales: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/sales`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
   publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),

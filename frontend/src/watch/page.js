@@ -577,6 +577,11 @@ const stage = setUpStage({
   cart,
   suggest: (text) => chat.suggest(text),
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
+  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it).
+  tell: async (event, data) => {
+    const room = chat.room;
+    if (room && (await room.whenJoined())) await room.send(event, data);
+  },
 });
 const proofs = setUpProofs(ui.proofs);
 setUpReminder({ episodeId, episode: () => state.episode });

@@ -102,6 +102,7 @@ async def add_to_cart(call: Call, brand_slug: str, body: CartAdd) -> CartOut:
         data=body,
         now=call.now(),
         bus=call.resources.bus,
+        facts=call.resources.facts,
         hold_minutes=_hold(call),
     )
 
