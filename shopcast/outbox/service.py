@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -58,6 +58,22 @@ async def add(
         )
     )
     return message_id
+
+
+async def withdraw(session: AsyncSession, *, brand_id: uuid.UUID, recipient: str, topics: Sequence[str]) -> int:
+    """Take back the brand's messages of these topics to `recipient` that no worker has sent nor holds
+    (the recipient asked for no more); how many."""
+    withdrawn = await session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.brand_id == brand_id,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.topic.in_(topics),
+            OutboxMessage.state.in_(("pending", "failed")),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return withdrawn.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
 def _due(kinds: Sequence[str], now: datetime, max_attempts: int) -> ColumnElement[bool]:

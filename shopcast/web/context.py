@@ -10,6 +10,7 @@ from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.facts import Facts
 from shopcast.core.presence import Presence
 from shopcast.core.ratelimit import RateLimiter, Throttle
 from shopcast.core.security import TokenSigner
@@ -29,6 +30,7 @@ class Resources:
     presence: Presence
     throttle: Throttle
     pictures: PictureStore
+    facts: Facts
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -33,11 +33,11 @@ export const pinCard = {
 
 /**
  * Sets up the product card in `slot`. `addToCart(variantId)` puts one unit in the viewer's cart and
- * resolves with the ack (`{ok, cart}` or `{ok: false, error}`); the page's `cart` takes the cart from
- * the ack (`update(cart)`), opens (`open()`) and hears of each stock move (`stockChanged(change)`);
- * `fold()` folds the overlay.
+ * resolves with the ack (`{ok, cart}` or `{ok: false, error}`); `tell(event, data)` sends to the room as
+ * the viewer is; the page's `cart` takes the cart from the ack (`update(cart)`), opens (`open()`) and
+ * hears of each stock move (`stockChanged(change)`); `fold()` folds the overlay.
  */
-function setUpPinCard({ slot, addToCart, cart, fold }) {
+function setUpPinCard({ slot, addToCart, tell, cart, fold }) {
   let card = null; // the pin's nodes, built once per pin
   let selected = null; // the picked variant's id
   let waitUntil = 0; // after a 429: no adding before then
@@ -55,7 +55,10 @@ function setUpPinCard({ slot, addToCart, cart, fold }) {
       if (!pin) return;
       // Only one thing to buy: it is picked already. A picked variant that sold out stays picked (and says so).
       if (!selected && hasNoChoice(pin.product)) selected = pin.product.variants[0].id;
-      if (!card) build();
+      if (!card) {
+        build();
+        tell("card:viewed", { pin_id: pin.id }); // once per pin shown: the episode's report counts cards seen
+      }
       update();
     },
     onStock(change, { pinned }) {

@@ -11,6 +11,7 @@ import { setUpProofs } from "./proof.js";
 import { setUpCart } from "./cart.js";
 import { setUpChat } from "./chat.js";
 import { readRecording } from "./recording.js";
+import { setUpReminder } from "./remind.js";
 import { setUpReplay } from "./replay.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
 import { setUpStage } from "../stage/stage.js";
@@ -20,8 +21,10 @@ import { t } from "../shared/i18n.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const hlsUrl = `/live/${encodeURIComponent(episodeId)}/hls/index.m3u8`;
-const query = new URLSearchParams(window.location.search);
-const forceHls = query.get("transport") === "hls";
+const asked = new URLSearchParams(window.location.search);
+const forceHls = asked.get("transport") === "hls";
+// `?cart=open`: the link of a cart's follow-up email opens the cart once the brand is known.
+let openCart = asked.get("cart") === "open";
 const POLL_EVERY_MS = 5000;
 const STALL_AFTER_MS = 3000;
 const RESTART_AFTER_MS = 2000;
@@ -148,6 +151,10 @@ async function findBrand(episode) {
   try {
     state.brandSlug = (await api.publicShow(episode.show_id)).brand_slug;
     cart.setBrand(state.brandSlug);
+    if (openCart) {
+      openCart = false;
+      cart.open();
+    }
   } catch {
     // The next status poll asks again.
   } finally {
@@ -531,7 +538,7 @@ async function showEnd() {
   ui.endedText.textContent = t("watch.thanks_missed");
   const recording = readRecording(playlist, { wentLiveAt: state.episode.went_live_at });
   try {
-    state.player = await playHls({ live: false, start: recording.startAt(query.get("t")) });
+    state.player = await playHls({ live: false, start: recording.startAt(asked.get("t")) });
     ui.player.dataset.transport = "replay";
     ui.transportNote.textContent = TRANSPORT_NOTES.replay;
   } catch (error) {
@@ -600,6 +607,12 @@ const stage = setUpStage({
   addToCart,
   suggest: (text) => chat.suggest(text),
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
+  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it). The
+  // replay's cards were the live's: what the room counts of them (card:viewed) was counted then.
+  tell: async (event, data) => {
+    const room = chat.room;
+    if (state.view !== "replay" && room && (await room.whenJoined())) await room.send(event, data);
+  },
 });
 
 /**
@@ -624,6 +637,7 @@ async function addToCart(variantId) {
   }
 }
 const proofs = setUpProofs(ui.proofs);
+setUpReminder({ episodeId, episode: () => state.episode });
 
 /** The proofs this page can show: the one a link asks for, and the draws this browser entered. */
 function showProofs() {
