@@ -4,15 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from shopcast.chat.text import REACTIONS
+from shopcast.chat.text import REACTIONS, clean
 
 AuthorRole = Literal["host", "moderator", "manager", "viewer"]
 Reaction = Literal[REACTIONS]  # type: ignore[valid-type]
 MessageText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# Control characters (a NUL byte, which PostgreSQL refuses to store) are dropped from what moderators type.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(clean)]
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(clean)]
 Domain = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=253)]
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from shopcast.live.lifecycle import EpisodeStatus
 
 
-class AudienceOut(BaseModel):
+class AudienceFigures(BaseModel):
     """Who watched during a period (the live, or the replay so far); the brand's staff left out."""
 
     unique_viewers: int = Field(description="Viewers (an account, a guest, an anonymous page) who watched at all.")
@@ -24,8 +24,8 @@ class AudienceOut(BaseModel):
 
 
 class AudienceByPeriod(BaseModel):
-    live: AudienceOut
-    replay: AudienceOut
+    live: AudienceFigures
+    replay: AudienceFigures
 
 
 class EngagementOut(BaseModel):
@@ -42,7 +42,7 @@ class EngagementOut(BaseModel):
     giveaway_entries: int = Field(description="Entries in them.")
 
 
-class ProductOut(BaseModel):
+class ProductFigures(BaseModel):
     """One product the episode pinned (or sold from its cards): live and replay together."""
 
     product_id: uuid.UUID
@@ -141,7 +141,7 @@ class EpisodeReport(BaseModel):
     )
     audience: AudienceByPeriod
     engagement: EngagementOut
-    products: list[ProductOut]
+    products: list[ProductFigures]
     sales: SalesByPeriod
     minutes: list[MinuteOut]
     pins: list[PinMarkOut]

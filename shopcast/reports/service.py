@@ -25,13 +25,13 @@ from shopcast.live.models import Episode
 from shopcast.polls import votes as polls
 from shopcast.reports.schemas import (
     AudienceByPeriod,
-    AudienceOut,
+    AudienceFigures,
     EngagementOut,
     EpisodeReport,
     EpisodeSummaryOut,
     MinuteOut,
     PinMarkOut,
-    ProductOut,
+    ProductFigures,
     ReportEpisodeOut,
     SalesByPeriod,
     SalesOut,
@@ -54,8 +54,8 @@ def _ratio(part: int | None, whole: int | None) -> float | None:
     return round(part / whole, 4) if part is not None and whole else None
 
 
-def _audience(figures: room.Audience, *, replay: bool) -> AudienceOut:
-    return AudienceOut(
+def _audience(figures: room.Audience, *, replay: bool) -> AudienceFigures:
+    return AudienceFigures(
         unique_viewers=figures.unique_viewers,
         peak_viewers=figures.peak_viewers,
         average_viewers=None if replay else figures.average_viewers,
@@ -187,7 +187,7 @@ async def episode_report(
             giveaway_entries=entries,
         ),
         products=[
-            ProductOut(
+            ProductFigures(
                 product_id=p.product_id,
                 title=p.title,
                 pins=p.pins,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from shopcast.core.spreadsheet import BOM, plain_text
-from shopcast.reports.schemas import EpisodeReport, EpisodeSummaryOut, MinuteOut, PinMarkOut, ProductOut, ShowReport
+from shopcast.reports.schemas import EpisodeReport, EpisodeSummaryOut, MinuteOut, PinMarkOut, ProductFigures, ShowReport
 
 EpisodeTable = Literal["audience", "engagement", "products", "sales", "minutes", "pins", "previous"]
 ShowTable = Literal["episodes"]
@@ -59,7 +59,7 @@ def episode_table(report: EpisodeReport, table: EpisodeTable) -> bytes:
     elif table == "engagement":
         columns, rows = ["figure", "value"], [[k, v] for k, v in report.engagement.model_dump().items()]
     elif table == "products":
-        columns, rows = _records(report.products, ProductOut)
+        columns, rows = _records(report.products, ProductFigures)
     elif table == "minutes":
         columns, rows = _records(report.minutes, MinuteOut)
     elif table == "pins":
