@@ -22,7 +22,8 @@ def metadata() -> MetaData:
     import shopcast.contests.models
     import shopcast.live.models
     import shopcast.outbox.models
-    import shopcast.polls.models  # noqa: F401
+    import shopcast.polls.models
+    import shopcast.webhooks.models  # noqa: F401
     from shopcast.core.db import Base
 
     return Base.metadata

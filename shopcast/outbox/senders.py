@@ -3,15 +3,28 @@ place a new kind plugs in (the app process and `shopcast worker` both take their
 
 from __future__ import annotations
 
+from aiohttp.abc import AbstractResolver
+
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
 from shopcast.core.settings import Settings
 from shopcast.emails.folder import FolderSender, mailbox
 from shopcast.emails.smtp import SmtpSender
-from shopcast.outbox.worker import OutboxWorker, Retries, RetryPolicy, Sender
+from shopcast.outbox.worker import OutboxWorker, Retries, RetryPolicy, RetrySchedule, Sender
+from shopcast.webhooks.addresses import EndpointRules
+from shopcast.webhooks.delivery import WebhookSender
 
 
-def senders(settings: Settings) -> dict[str, Sender]:
+def endpoint_rules(settings: Settings, resolver: AbstractResolver | None = None) -> EndpointRules:
+    """Where webhooks may go under these settings (`resolver`: the system's unless given)."""
+    return EndpointRules(
+        allow_http=settings.webhooks_allow_http, allow_private=settings.webhooks_allow_private, resolver=resolver
+    )
+
+
+def senders(
+    settings: Settings, database: Database, clock: Clock, resolver: AbstractResolver | None = None
+) -> dict[str, Sender]:
     """A sender per message kind."""
     email: Sender
     if settings.smtp_url is not None:
@@ -20,25 +33,31 @@ def senders(settings: Settings) -> dict[str, Sender]:
         )
     else:
         email = FolderSender(mailbox(settings.data_dir), mail_from=settings.mail_from)
-    return {"email": email}
+    webhook = WebhookSender(
+        database, rules=endpoint_rules(settings, resolver), timeout=settings.webhooks_timeout_seconds, clock=clock
+    )
+    return {"email": email, "webhook": webhook}
 
 
 def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
-    """How each kind is retried: emails on the outbox's back-off."""
+    """How each kind is retried: emails on the outbox's back-off, webhooks on the Standard Webhooks schedule."""
     return {
         "email": Retries(
             max_attempts=settings.outbox_max_attempts,
             first_seconds=settings.outbox_retry_seconds,
             max_seconds=settings.outbox_retry_max_seconds,
         ),
+        "webhook": RetrySchedule(tuple(settings.webhooks_retry_seconds)),
     }
 
 
-def outbox_worker(settings: Settings, database: Database, clock: Clock) -> OutboxWorker:
+def outbox_worker(
+    settings: Settings, database: Database, clock: Clock, resolver: AbstractResolver | None = None
+) -> OutboxWorker:
     """The worker for these settings, not yet started."""
     return OutboxWorker(
         database,
-        senders(settings),
+        senders(settings, database, clock, resolver),
         clock=clock,
         retries=retry_policies(settings),
         batch_size=settings.outbox_batch_size,
