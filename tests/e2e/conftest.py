@@ -64,6 +64,9 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         ice_servers=[],
         webrtc_hosts=["127.0.0.1"],
         webrtc_peer_networks=["127.0.0.0/8"],
+        # Webhooks to a receiver on this machine, as `shopcast demo` allows.
+        webhooks_allow_http=True,
+        webhooks_allow_private=True,
     )
     settings.data_dir.mkdir(parents=True)
     database = Database(create_engine(settings.effective_database_url))

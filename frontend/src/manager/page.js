@@ -1,11 +1,11 @@
 // The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
 // episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; the
-// brand's products (catalog.js) and its emails to buyers (emails.js).
+// brand's products (catalog.js), its emails to buyers (emails.js) and its webhooks (webhooks.js).
 
 import "./page.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
 import { setUpCatalog } from "./catalog.js";
-import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
+import { byTestIds, copyToClipboard, el, noticeLine, show } from "../shared/dom.js";
 import { episodeForm } from "./episode-form.js";
 import { renderEpisodes } from "./episodes.js";
 import { setUpEmails } from "./emails.js";
@@ -15,6 +15,7 @@ import { t } from "../shared/i18n.js";
 import { setUpManagerLineup } from "./lineup.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
+import { setUpWebhooks } from "./webhooks.js";
 
 const BRAND_KEY = "shopcast.brand";
 
@@ -36,6 +37,7 @@ const ui = byTestIds([
   "tab-shows",
   "tab-products",
   "tab-emails",
+  "tab-webhooks",
   "shows-view",
   "shows-pane",
   "new-show",
@@ -135,8 +137,10 @@ async function openBrand(membership) {
   ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
   emails.setBrand(membership);
+  webhooks.setBrand(membership);
   show(ui.tabEmails, isManager());
-  showTab(currentTab === "emails" && !isManager() ? "shows" : currentTab);
+  show(ui.tabWebhooks, isManager());
+  showTab(MANAGERS_ONLY.includes(currentTab) && !isManager() ? "shows" : currentTab);
   show(ui.newShow, isManager());
   showForm.close();
   closePanels();
@@ -159,10 +163,12 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows, products or emails -------------------------------------------------------------
+// --- shows, products, emails or webhooks ---------------------------------------------------
 
 const catalog = setUpCatalog({ notify });
 const emails = setUpEmails({ notify });
+const webhooks = setUpWebhooks({ notify });
+const MANAGERS_ONLY = ["emails", "webhooks"];
 let currentTab = "shows";
 
 function showTab(tab) {
@@ -170,14 +176,17 @@ function showTab(tab) {
   ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
   ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
+  ui.tabWebhooks.setAttribute("aria-pressed", String(tab === "webhooks"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
   emails.showView(tab === "emails");
+  webhooks.showView(tab === "webhooks");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
 ui.tabEmails.addEventListener("click", () => showTab("emails"));
+ui.tabWebhooks.addEventListener("click", () => showTab("webhooks"));
 
 // --- shows ---------------------------------------------------------------------------------
 
@@ -383,22 +392,6 @@ ui.editShow.addEventListener("click", () => {
 // --- calendar link -------------------------------------------------------------------------
 
 let feedbackTimer = 0;
-
-async function copyToClipboard(input) {
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return true;
-  } catch {
-    // No clipboard API (or no permission): copy the selected text the old way.
-    input.focus();
-    input.select();
-    try {
-      return document.execCommand("copy");
-    } catch {
-      return false;
-    }
-  }
-}
 
 ui.copyCalendar.addEventListener("click", async () => {
   const copied = await copyToClipboard(ui.calendarUrl);
