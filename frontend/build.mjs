@@ -2,15 +2,20 @@
 // Fixed entry names: the HTML shells in shopcast/web/pages/ link them directly. Code only some
 // visitors need (hls.js, for the HLS fallback and replays) is split into chunks loaded on demand.
 import { build } from "esbuild";
-import { readdirSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = "shopcast/web/static/dist";
 
 // `import catalogues from "shopcast:catalogues"`: every language file of shopcast/locales/, by its
-// code, so adding a language is adding its file (the server reads the same files).
+// code, so adding a language is adding its file (the server reads the same files). Without the
+// server's own reasons (`errors.…`): the API sends them written out, in the page's language.
 const locales = `${root}shopcast/locales`;
+const forPages = (code) => {
+  const catalogue = JSON.parse(readFileSync(`${locales}/${code}.json`, "utf8"));
+  return Object.fromEntries(Object.entries(catalogue).filter(([key]) => !key.startsWith("errors.")));
+};
 const catalogues = {
   name: "catalogues",
   setup(build) {
@@ -20,9 +25,12 @@ const catalogues = {
         .filter((name) => name.endsWith(".json"))
         .map((name) => name.slice(0, -".json".length))
         .sort();
-      const imports = codes.map((code, i) => `import c${i} from ${JSON.stringify(`${locales}/${code}.json`)};`);
-      const entries = codes.map((code, i) => `${JSON.stringify(code)}: c${i}`);
-      return { contents: `${imports.join("\n")}\nexport default { ${entries.join(", ")} };`, resolveDir: locales };
+      const entries = codes.map((code) => `${JSON.stringify(code)}: ${JSON.stringify(forPages(code))}`);
+      return {
+        contents: `export default { ${entries.join(", ")} };`,
+        resolveDir: locales,
+        watchFiles: codes.map((code) => `${locales}/${code}.json`),
+      };
     });
   },
 };

@@ -40,12 +40,21 @@ class Viewer:
             self.goodbye = reason
 
     async def connect(
-        self, client: Any, token: str | None, headers: dict[str, str] | None = None, transports: list[str] | None = None
+        self,
+        client: Any,
+        token: str | None,
+        headers: dict[str, str] | None = None,
+        transports: list[str] | None = None,
+        lang: str | None = None,
     ) -> None:
+        """`lang`: the page's language, named in `auth` as the watch page and the studio do."""
         url = client if isinstance(client, str) else str(client.make_url("/"))
+        auth = {"token": token} if token else {}
+        if lang:
+            auth["lang"] = lang
         await self.sio.connect(
             url,
-            auth={"token": token} if token else None,
+            auth=auth or None,
             transports=transports or ["websocket"],
             headers=headers or {},
             wait_timeout=10,

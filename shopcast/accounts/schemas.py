@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from shopcast.core.errors import InvalidValue
 from shopcast.core.security import Role
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -14,7 +15,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _printable(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise InvalidValue("errors.field.control_characters")
     return value
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopcast.accounts.models import Brand, Membership, User
 from shopcast.accounts.schemas import BrandOut, BrandUpdate, Me, MemberOut, MembershipOut, TokenOut
 from shopcast.core import catalogues
-from shopcast.core.errors import InvalidInput, NotFound, Unauthorized
+from shopcast.core.errors import InvalidInput, NotFound, Phrase, Unauthorized
 from shopcast.core.ids import new_id
 from shopcast.core.ratelimit import RateLimiter, enforce
 from shopcast.core.security import (
@@ -41,7 +41,7 @@ async def get_brand(session: AsyncSession, *, slug: str) -> Brand:
     """The brand with this slug, or 404."""
     brand = await session.scalar(select(Brand).where(Brand.slug == slug))
     if brand is None:
-        raise NotFound(f"no brand {slug!r}")
+        raise NotFound("errors.brand.none", slug=slug)
     return brand
 
 
@@ -58,7 +58,7 @@ async def update_brand(
     authorize(actor, brand.id, Role.MANAGER)
     if data.default_language is not None:
         if data.default_language not in catalogues.languages():
-            raise InvalidInput(f"default_language: one of {', '.join(catalogues.languages())}")
+            raise InvalidInput("errors.brand.language", languages=", ".join(catalogues.languages()))
         brand.default_language = data.default_language
     if data.name is not None:
         brand.name = data.name
@@ -82,7 +82,7 @@ async def add_user(
 ) -> User:
     """Create a staff user (or update an existing one's password) and give them `role` in `brand`."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("errors.auth.password_short", count=MIN_PASSWORD_LENGTH)
     email = email.strip().lower()
     user = await session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -111,7 +111,7 @@ async def add_user(
 async def find_user(session: AsyncSession, *, email: str) -> User:
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"no user with email {email!r}")
+        raise NotFound("errors.auth.no_user", email=email)
     return user
 
 
@@ -119,7 +119,7 @@ async def load_principal(session: AsyncSession, *, user_id: uuid.UUID) -> Princi
     """The staff caller with their current roles (read per request, so a removed role takes effect)."""
     user = await session.get(User, user_id)
     if user is None:
-        raise Unauthorized("this account no longer exists")
+        raise Unauthorized("errors.auth.no_account")
     rows = await session.execute(select(Membership.brand_id, Membership.role).where(Membership.user_id == user_id))
     return Principal(kind="user", id=user.id, name=user.display_name, roles={b: r for b, r in rows.all()})
 
@@ -154,15 +154,15 @@ async def log_in(
     # Narrowest first, and a refused try goes no further: a stranger guessing from one address
     # uses up only their own allowance, never the account's, so they cannot lock its owner out.
     # The account-wide ceiling, much higher, slows a guessing attack spread over many addresses.
-    for key, limit, scope in (
-        (f"login-client:{client}", max_attempts * 5, "from your address"),
-        (f"login:{email}:{client}", max_attempts, "for this email from your address"),
-        (f"login:{email}", max_attempts_per_account, "for this email from all addresses"),
+    for key, limit, what in (
+        (f"login-client:{client}", max_attempts * 5, "errors.limit.sign_in_here"),
+        (f"login:{email}:{client}", max_attempts, "errors.limit.sign_in_email_here"),
+        (f"login:{email}", max_attempts_per_account, "errors.limit.sign_in_email"),
     ):
-        await enforce(limiter, key, limit=limit, window_seconds=window_seconds, what=f"sign-in attempts {scope}")
+        await enforce(limiter, key, limit=limit, window_seconds=window_seconds, what=Phrase(what))
     user = await session.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise Unauthorized("wrong email or password")
+        raise Unauthorized("errors.auth.wrong_password")
     actor = await load_principal(session, user_id=user.id)
     issued = signer.issue("user", user.id, user.display_name)
     return TokenOut(token=issued.token, expires_at=issued.expires_at, me=await describe(session, actor=actor))
@@ -185,7 +185,11 @@ async def join_as_guest(
         guest_id, name = actor.id, nickname if nickname is not None else actor.name
     else:
         await enforce(
-            limiter, f"guest:{client}", limit=max_per_window, window_seconds=window_seconds, what="guest sign-ins"
+            limiter,
+            f"guest:{client}",
+            limit=max_per_window,
+            window_seconds=window_seconds,
+            what=Phrase("errors.limit.guests"),
         )
         guest_id, name = new_id(), nickname or ""
     issued = signer.issue("guest", guest_id, name)
@@ -220,5 +224,5 @@ async def display_names(session: AsyncSession, *, user_ids: set[uuid.UUID]) -> d
 async def get_brand_by_id(session: AsyncSession, *, brand_id: uuid.UUID) -> Brand:
     brand = await session.get(Brand, brand_id)
     if brand is None:
-        raise NotFound("no such brand")
+        raise NotFound("errors.brand.no_such")
     return brand

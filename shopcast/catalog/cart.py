@@ -27,7 +27,7 @@ from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartItemOut, CartOut
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit, dialect_of, insert_for
-from shopcast.core.errors import Conflict, InvalidInput, NotFound
+from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, signed_in
 from shopcast.live.lifecycle import EpisodeStatus
@@ -85,14 +85,17 @@ async def touch_cart(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, *
     return cart_id
 
 
-def refusal(what: str, variant_id: uuid.UUID, left: int) -> Conflict:
+def refusal(what: Phrase, variant_id: uuid.UUID, left: int) -> Conflict:
+    extra = {"variant_id": str(variant_id), "available": max(0, left)}
     if left <= 0:
-        return Conflict(f"sold out: {what}", extra={"variant_id": str(variant_id), "available": 0})
-    return Conflict(f"only {left} left of {what}", extra={"variant_id": str(variant_id), "available": left})
+        return Conflict("errors.cart.sold_out", what=what, extra=extra)
+    return Conflict("errors.cart.only_left", count=left, what=what, extra=extra)
 
 
-def described(product: Product, variant: Variant) -> str:
-    return f"{product.title} ({variant_label(variant.options)})"
+def described(product: Product, variant: Variant) -> Phrase:
+    """ "Linen dress (M)": the product and its variant as a buyer reads them."""
+    label = variant_label(variant.options) if any(variant.options.values()) else Phrase("errors.cart.one_size")
+    return Phrase("errors.cart.item", product=product.title, variant=label)
 
 
 def sold_out(product: Product, variant: Variant, left: int) -> Conflict:
@@ -125,13 +128,13 @@ async def _variant_in(
     if row is None:
         if isinstance(brand, str):
             await accounts.get_brand(session, slug=brand)  # "no brand 'x'" rather than "no variant"
-        raise NotFound(f"no variant {variant_id} in this brand")
+        raise NotFound("errors.cart.no_variant", variant_id=variant_id)
     product, variant = row[1], row[0]
     if product.archived:
-        raise Conflict(f"{product.title} is no longer for sale")
+        raise Conflict("errors.cart.not_for_sale", title=product.title)
     episode = row[2] if episode_id is not None else None
     if episode_id is not None and (episode is None or episode.brand_id != product.brand_id):
-        raise NotFound(f"no episode {episode_id} in this brand")
+        raise NotFound("errors.cart.no_episode", episode_id=episode_id)
     return product, variant, episode
 
 
@@ -221,7 +224,7 @@ async def add(
         deal = await _live_deal(session, episode.id, product.id, now) if episode is not None and live_now else None
         line = await _line(session, cart_id, variant.id) if deal is not None or not live_now else None
         if line is not None and line.quantity + data.quantity > MAX_LINE_QUANTITY:
-            raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
+            raise InvalidInput("errors.cart.line_max", count=MAX_LINE_QUANTITY)
         if not live_now:
             unheld_wanted = (line.quantity - line.held_quantity if line else 0) + data.quantity
             if unheld_wanted > variant.stock:
@@ -246,7 +249,7 @@ async def add(
         }
         total = await session.scalar(_add_line(dialect_of(session)), {f"new_{c}": v for c, v in line_values.items()})
         if (total or 0) > MAX_LINE_QUANTITY:  # a second tap raced this one past the limit
-            raise InvalidInput(f"quantity: at most {MAX_LINE_QUANTITY} of one item per cart")
+            raise InvalidInput("errors.cart.line_max", count=MAX_LINE_QUANTITY)
         shown = await cart_out(session, cart_id, product.brand_id, now=now, bus=bus, hold_minutes=hold_minutes)
         if held:
             left = await stock.take(session, variant.id, held)
@@ -267,7 +270,7 @@ def _taken(
     left: int,
     *,
     brand: stock.BrandKey,
-    what: str,
+    what: Phrase,
 ) -> None:
     """After a take: the cart read before it shows the stock left, and the rooms hear of it."""
     for item in shown.items:
@@ -291,7 +294,7 @@ async def _line_of(session: AsyncSession, brand_id: uuid.UUID, who: Shopper, ite
         .execution_options(populate_existing=True)
     )
     if line is None:
-        raise NotFound(f"no item {item_id} in your cart")
+        raise NotFound("errors.cart.no_item", item_id=item_id)
     return line
 
 
@@ -341,7 +344,7 @@ async def change(
         if await _change_line(session, line, quantity, brand_id=brand_id, now=now, bus=bus):
             break
     else:
-        raise Conflict("your cart changed meanwhile: look at it again")
+        raise Conflict("errors.cart.changed")
     await session.execute(
         update(Cart).where(Cart.id == line.cart_id).values(updated_at=now).execution_options(synchronize_session=False)
     )

@@ -85,7 +85,7 @@ async def set_commerce(
     found = await settings_of(session, brand.id, now=now)
     others = await brand_currencies(session, brand.id) - {data.currency}
     if others:
-        raise InvalidInput(f"currency: the brand's products are priced in {', '.join(sorted(others))}")
+        raise InvalidInput("errors.commerce.currency", currencies=", ".join(sorted(others)))
     found.currency = data.currency
     found.flat_rate = data.flat_rate
     found.free_above = data.free_above
@@ -117,7 +117,7 @@ def pickup_store(found: CommerceSettings, store_id: str) -> PickupStore:
     for store in found.pickup_stores:
         if store["id"] == store_id:
             return PickupStore.model_validate(store)
-    raise InvalidInput(f"shipping.store_id: no pickup store {store_id!r} in this brand")
+    raise InvalidInput("errors.commerce.no_store", store_id=store_id)
 
 
 def _share(amount: int, numerator: int, denominator: int) -> int:

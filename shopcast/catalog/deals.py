@@ -50,7 +50,7 @@ async def check_price(session: AsyncSession, product: Product, price: int) -> No
     variant_prices = await session.scalars(select(Variant.price).where(Variant.product_id == product.id))
     lowest = min([product.price, *(p for p in variant_prices if p is not None)])
     if price >= lowest:
-        raise InvalidInput(f"price: a deal must be below the regular price ({lowest})")
+        raise InvalidInput("errors.pin.deal_price", lowest=lowest)
 
 
 def begin(pin: Pin, *, price: int, quantity: int, seconds: int, now: datetime) -> None:

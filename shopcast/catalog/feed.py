@@ -26,7 +26,7 @@ from shopcast.accounts.models import Brand
 from shopcast.catalog.products import CATALOG_EDITORS, handle_from, save_product
 from shopcast.catalog.schemas import ImportError_, ImportIn, ImportReport, ProductIn
 from shopcast.core.bus import Bus
-from shopcast.core.errors import InvalidInput, ShopcastError
+from shopcast.core.errors import InvalidInput, InvalidValue, Phrase, ShopcastError, field_reason
 from shopcast.core.security import Principal, authorize
 
 COLUMNS = (
@@ -66,10 +66,10 @@ def _minor_units(raw: str, name: str) -> int | None:
     try:
         amount = Decimal(raw.replace(",", "."))
     except InvalidOperation:
-        raise ValueError(f"{name}: {raw!r} is not an amount") from None
+        raise InvalidValue("errors.feed.not_an_amount", name=name, raw=raw) from None
     cents = amount * 100
     if cents != cents.to_integral_value() or cents < 0:
-        raise ValueError(f"{name}: {raw!r} must be a positive amount with at most 2 decimals")
+        raise InvalidValue("errors.feed.amount", name=name, raw=raw)
     return int(cents)
 
 
@@ -81,7 +81,7 @@ def _options(row: dict[str, Any]) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in _text(row, "options").split(";"))):
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise ValueError(f"options: {part!r} is not name=value")
+            raise InvalidValue("errors.feed.option", part=part)
         options[name.strip()] = value.strip()
     return options
 
@@ -99,7 +99,7 @@ def _stock(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"stock: {raw!r} is not a whole number") from None
+        raise InvalidValue("errors.feed.stock", raw=raw) from None
 
 
 def read_rows(data: ImportIn) -> list[tuple[int, dict[str, Any]]]:
@@ -108,18 +108,18 @@ def read_rows(data: ImportIn) -> list[tuple[int, dict[str, Any]]]:
         try:
             items = orjson.loads(data.content)
         except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"content: not valid JSON ({exc})") from None
+            raise InvalidInput("errors.feed.not_json", error=str(exc)) from None
         if not isinstance(items, list):
-            raise InvalidInput("content: a JSON feed is a list of objects, one per variant")
+            raise InvalidInput("errors.feed.not_a_list")
         rows = [(n, item if isinstance(item, dict) else {"_bad": item}) for n, item in enumerate(items, start=1)]
     else:
         reader = csv.DictReader(io.StringIO(data.content.lstrip("\ufeff")))
         missing = {"title", "price", "sku"} - set(reader.fieldnames or [])
         if missing:
-            raise InvalidInput(f"content: the CSV header lacks {', '.join(sorted(missing))}")
+            raise InvalidInput("errors.feed.header", columns=", ".join(sorted(missing)))
         rows = [(reader.line_num, row) for row in reader]
     if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"content: at most {MAX_ROWS} rows per import")
+        raise InvalidInput("errors.feed.too_many_rows", count=MAX_ROWS)
     return rows
 
 
@@ -129,11 +129,11 @@ def _group(rows: list[tuple[int, dict[str, Any]]], errors: list[ImportError_]) -
     for line, row in rows:
         try:
             if "_bad" in row:
-                raise ValueError("each item must be an object")
+                raise InvalidValue("errors.feed.not_an_object")
             title = _text(row, "title")
             handle = (_text(row, "handle") or handle_from(title)).lower()
             if not title and handle not in found:
-                raise ValueError("title: missing")
+                raise InvalidValue("errors.feed.no_title")
             variant = {
                 "sku": _text(row, "sku"),
                 "options": _options(row),
@@ -161,8 +161,8 @@ def _group(rows: list[tuple[int, dict[str, Any]]], errors: list[ImportError_]) -
                 variant["price"] = price if price != product.fields["price"] else None
             product.variants.append(variant)
             product.lines.append(line)
-        except ValueError as exc:
-            errors.append(ImportError_(line=line, reason=str(exc)))
+        except InvalidValue as exc:
+            errors.append(ImportError_(line=line, reason=exc.reason))
     return list(found.values())
 
 
@@ -174,9 +174,8 @@ def _reasons(error: ValidationError, product: _Product) -> list[ImportError_]:
         if len(where) >= 2 and where[0] == "variants" and where[1].isdigit():
             line = product.lines[int(where[1])]
             where = where[2:] or ["variant"]
-        problems.append(
-            ImportError_(line=line, reason=f"{'.'.join(where)}: {err['msg'].removeprefix('Value error, ')}")
-        )
+        reason = Phrase("errors.field.reason", field=".".join(where), reason=field_reason(err))
+        problems.append(ImportError_(line=line, reason=reason))
     return problems
 
 
@@ -200,7 +199,7 @@ async def import_rows(
         except ValidationError as exc:
             errors.extend(_reasons(exc, product))
         except ShopcastError as exc:
-            errors.extend(ImportError_(line=line, reason=exc.detail) for line in product.lines)
+            errors.extend(ImportError_(line=line, reason=exc.reason) for line in product.lines)
         else:
             created += new
             updated += not new

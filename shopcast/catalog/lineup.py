@@ -46,7 +46,7 @@ async def set_lineup(
     episode = await live.load_episode(session, episode_id)
     authorize(actor, episode.brand_id, *ON_AIR)
     if len(set(product_ids)) != len(product_ids):
-        raise InvalidInput("product_ids: each product once")
+        raise InvalidInput("errors.lineup.each_once")
     found = {
         p.id: p
         for p in await session.scalars(
@@ -57,7 +57,7 @@ async def set_lineup(
     }
     missing = [str(p) for p in product_ids if p not in found]
     if missing:
-        raise InvalidInput(f"product_ids: not products of this brand on sale: {', '.join(missing)}")
+        raise InvalidInput("errors.lineup.not_on_sale", ids=", ".join(missing))
     await session.execute(delete(LineupEntry).where(LineupEntry.episode_id == episode_id))
     session.add_all(LineupEntry(episode_id=episode_id, product_id=p, position=i) for i, p in enumerate(product_ids))
     await session.flush()
@@ -172,7 +172,7 @@ async def _live_episode(session: AsyncSession, actor: Principal | None, episode_
     episode = await live.load_episode(session, episode_id, for_update=True)
     authorize(actor, episode.brand_id, *ON_AIR)
     if episode.status != EpisodeStatus.LIVE:
-        raise Conflict(f"the episode is {episode.status.value}: pins are shown during the live")
+        raise Conflict("errors.pin.not_live", status=episode.status.word)
     return episode
 
 
@@ -211,7 +211,7 @@ async def show_pin(
     episode = await _live_episode(session, actor, episode_id)
     product = await load_product(session, product_id)
     if product.brand_id != episode.brand_id or product.archived:
-        raise NotFound(f"no product {product_id} on sale in this brand")
+        raise NotFound("errors.pin.no_product", product_id=product_id)
     pin = await show(session, episode=episode, product=product, actor=actor, now=now, bus=bus)
     out = (await pins_out(session, [pin], now=now))[0]
     tell_room(session, bus, episode_id, PIN_SHOWN, out.model_dump(mode="json"))
@@ -224,7 +224,7 @@ async def hide_pin(
     await _live_episode(session, actor, episode_id)
     pin = await current(session, episode_id)
     if pin is None:
-        raise Conflict("nothing is pinned")
+        raise Conflict("errors.pin.nothing")
     await _hide(session, pin, now=now, bus=bus)
 
 
@@ -244,7 +244,7 @@ async def start_deal(
     episode = await _live_episode(session, actor, episode_id)
     pin = await current(session, episode_id)
     if pin is None:
-        raise Conflict("pin a product first: the deal is on the pinned product")
+        raise Conflict("errors.pin.pin_first")
     product = await load_product(session, pin.product_id)
     await deals.check_price(session, product, price)
     if pin.deal_price is not None:
@@ -268,6 +268,6 @@ async def stop_deal(
     await _live_episode(session, actor, episode_id)
     pin = await current(session, episode_id)
     if pin is None or not deals.is_active(pin, now):
-        raise Conflict("no flash deal is running")
+        raise Conflict("errors.pin.no_deal")
     await deals.end(session, pin, reason="stopped", now=now, bus=bus)
     return (await pins_out(session, [pin], now=now))[0]

@@ -40,7 +40,7 @@ from shopcast.catalog.schemas import (
 )
 from shopcast.core.bus import Bus
 from shopcast.core.catalogues import languages
-from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Phrase
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, Role, authorize, signed_in
 from shopcast.live.service import STAFF
@@ -145,7 +145,7 @@ async def replay(
 
 async def _replayed(session: AsyncSession, order: Order, data: CheckoutIn, *, now: datetime) -> OrderOut:
     if order.request_hash != request_hash(data):
-        raise InvalidInput("Idempotency-Key: already used for a different order; use a new key for a new order")
+        raise InvalidInput("errors.order.key_reused")
     return await order_out(session, order, now=now)
 
 
@@ -153,7 +153,7 @@ def _shipping(found: CommerceSettings, data: CheckoutIn) -> tuple[dict[str, obje
     """The order's (address, pickup store) for the chosen shipping."""
     if isinstance(data.shipping, Delivery):
         if data.shipping.address is None:
-            raise InvalidInput("shipping.address: where should the order be delivered?")
+            raise InvalidInput("errors.order.no_address")
         return data.shipping.address.model_dump(), None
     return None, pickup_store(found, data.shipping.store_id).model_dump()
 
@@ -181,7 +181,7 @@ async def _brand_for_checkout(
     asked = {"buyer_kind": who.kind, "buyer_id": who.id, "key": key, "slug": brand_slug}
     row = (await session.execute(_BRAND_FOR_CHECKOUT, asked)).first()
     if row is None:
-        raise NotFound(f"no brand {brand_slug!r}")
+        raise NotFound("errors.brand.none", slug=brand_slug)
     brand, found, order = row
     return brand, found if found is not None else await settings_of(session, brand.id, now=now), order
 
@@ -217,7 +217,7 @@ async def place_order(
         found = await replay(session, actor=actor, brand_slug=brand_slug, key=key, data=data, now=now)
         if found is not None:
             return found, True
-        raise Conflict("your cart is empty")
+        raise Conflict("errors.cart.empty")
     order = Order(
         id=new_id(),
         number=new_number(),
@@ -246,7 +246,7 @@ async def place_order(
     to_take: list[tuple[Variant, Product, CartItem, int]] = []
     for position, (line, variant, product) in enumerate(rows):
         if product.archived:
-            raise Conflict(f"{product.title} is no longer for sale: remove it from your cart")
+            raise Conflict("errors.cart.remove_unsold", title=product.title)
         regular = variant_price(product, variant)
         deal_units = line.deal_quantity if line.deal_price is not None else 0
         lines.append(
@@ -275,7 +275,7 @@ async def place_order(
     await session.execute(_INSERT_ORDER, [_columns(order)])
     for line, _, _ in rows:
         if not await carts.claim(session, line):
-            raise Conflict("your cart changed meanwhile: look at it again")
+            raise Conflict("errors.cart.changed")
     await session.execute(_INSERT_LINES, [_columns(line) for line in lines])
     # The answer is made before the stock is taken: from the first take to the commit, other
     # buyers of the variant wait for its row.
@@ -305,7 +305,7 @@ def _columns(row: Order | OrderLine) -> dict[str, object]:
 async def _order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     order = await session.get(Order, order_id)
     if order is None:
-        raise NotFound(f"no order {order_id}")
+        raise NotFound("errors.order.none", order_id=order_id)
     return order
 
 
@@ -315,7 +315,7 @@ async def get_order(session: AsyncSession, *, actor: Principal | None, order_id:
     order = await _order(session, order_id)
     if (order.buyer_kind, order.buyer_id) != (actor.kind, actor.id):
         if actor.is_guest or actor.roles.get(order.brand_id) is None:
-            raise NotFound(f"no order {order_id}")  # another buyer's order: not even its existence
+            raise NotFound("errors.order.none", order_id=order_id)  # another buyer's order: not even its existence
         authorize(actor, order.brand_id, *STAFF)
     return await order_out(session, order, now=now)
 
@@ -339,11 +339,15 @@ async def list_orders(
     return [await order_out(session, order, now=now, lines=lines[order.id], settings=settings) for order in found]
 
 
+def _status(status: str) -> Phrase:
+    return Phrase(f"errors.order_status.{status}")
+
+
 async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> OrderOut:
     """Change the order's status (its stock back when cancelled) and tell the buyer and the brand's shop
     (webhooks), in one transaction."""
     if to not in NEXT_STATUSES[order.status]:
-        raise Conflict(f"the order is {order.status}: it cannot become {to}")
+        raise Conflict("errors.order.cannot_become", status=_status(order.status), to=_status(to))
     order.status = to
     if to == "paid":
         order.paid_at = now
@@ -370,9 +374,9 @@ async def set_status(
     """Move an order on: paid, fulfilled, or cancelled with its stock returned (managers)."""
     order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None:
-        raise NotFound(f"no order {order_id}")
+        raise NotFound("errors.order.none", order_id=order_id)
     if actor is not None and not actor.is_guest and actor.roles.get(order.brand_id) is None:
-        raise NotFound(f"no order {order_id}")  # another brand's order: not even its existence
+        raise NotFound("errors.order.none", order_id=order_id)  # another brand's order: not even its existence
     authorize(actor, order.brand_id, Role.MANAGER)
     return await _move(session, order, status, now=now, bus=bus)
 
@@ -384,18 +388,18 @@ async def confirm_shop_payment(
     brand = await accounts.get_brand(session, slug=brand_slug)
     claims = read_shop_confirmation(token, await settings_of(session, brand.id, now=now), now=now)
     if claims["status"] != "paid":
-        raise InvalidInput("status: the shop can only confirm a payment ('paid')")
+        raise InvalidInput("errors.order.only_paid")
     try:
         order_id = uuid.UUID(str(claims["order_id"]))
     except ValueError:
-        raise InvalidInput("order_id: not an order id") from None
+        raise InvalidInput("errors.order.not_an_id") from None
     order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
     if order is None or order.brand_id != brand.id:
-        raise NotFound(f"no order {order_id} in this brand")
+        raise NotFound("errors.order.none_here", order_id=order_id)
     if order.payment_provider != "brand_shop":
-        raise Forbidden("this order is not paid on the brand's shop")
+        raise Forbidden("errors.order.not_on_shop")
     if order.status == "cancelled":
-        raise Conflict("the order was cancelled: refund the payment on the shop")
+        raise Conflict("errors.order.cancelled")
     if order.status != "pending_payment":  # a confirmation sent twice changes nothing the second time
         return await order_out(session, order, now=now)
     order.payment_reference = str(claims.get("reference", ""))[:200] or None

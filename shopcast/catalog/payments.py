@@ -106,7 +106,7 @@ PROVIDERS: dict[str, PaymentProvider] = {p.name: p for p in (PayLater(), BrandSh
 def provider(name: str, settings: CommerceSettings) -> PaymentProvider:
     found = PROVIDERS.get(name)
     if found is None or not found.offered(settings):
-        raise InvalidInput(f"payment: {name!r} is not offered by this brand")
+        raise InvalidInput("errors.payment.not_offered", name=name)
     return found
 
 
@@ -122,7 +122,7 @@ def read_shop_confirmation(token: str, settings: CommerceSettings, *, now: datet
             options={"require": ["exp", "order_id", "status"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.InvalidTokenError as exc:
-        raise Unauthorized(f"the shop's confirmation is not valid: {exc}") from exc
+        raise Unauthorized("errors.payment.invalid", reason=str(exc)) from exc
     if float(claims["exp"]) <= now.timestamp():
-        raise Unauthorized("the shop's confirmation has expired")
+        raise Unauthorized("errors.payment.expired")
     return claims

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from shopcast.core.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from shopcast.core.errors import InvalidInput, Number, PayloadTooLarge, UnsupportedMediaType
 
 SIZES = (160, 480, 1080)
 """Each size is a square the picture fits in; pages pick one with srcset (frontend/src/shared/product.js)."""
@@ -39,7 +39,6 @@ NAME = re.compile(r"^(?P<digest>[0-9a-f]{32})-(?P<size>\d+)\.webp$")
 URL = re.compile(rf"^{URL_PREFIX}[0-9a-f]{{32}}-({'|'.join(map(str, SIZES))})\.webp$")
 """A picture's address as products list it (`image_urls`): a path on Shopcast itself."""
 WEBP_QUALITY = 82
-TAKEN = "JPEG, PNG or WebP"
 
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -47,9 +46,10 @@ _SRGB = ImageCms.createProfile("sRGB")
 Refusal = TypeVar("Refusal", InvalidInput, PayloadTooLarge, UnsupportedMediaType)
 
 
-def _refused(error: type[Refusal], reason: str, detail: str, **limits: int) -> Refusal:
-    """A refusal with a stable `reason` the pages translate, and the limit it is about."""
-    return error(detail, extra={"reason": reason, **limits})
+def _refused(error: type[Refusal], reason: str, key: str, **limits: int) -> Refusal:
+    """A refusal with a stable `reason` the pages translate, and the limit it is about (in the
+    problem, and in its detail as a number)."""
+    return error(key, extra={"reason": reason, **limits}, **{name: Number(n) for name, n in limits.items()})
 
 
 def sniff(content: bytes) -> str | None:
@@ -78,13 +78,8 @@ def _opened(content: bytes, max_pixels: int) -> Image.Image:
     """The picture, opened (its header read, nothing decoded), if it is one Shopcast takes."""
     kind = sniff(content)
     if kind is None:
-        raise _refused(UnsupportedMediaType, "not_a_picture", f"this file is not a {TAKEN} picture")
-    too_many = _refused(
-        InvalidInput,
-        "too_many_pixels",
-        f"the picture has more than {max_pixels:,} pixels (a decompression bomb, or a picture to make smaller first)",
-        max_pixels=max_pixels,
-    )
+        raise _refused(UnsupportedMediaType, "not_a_picture", "errors.picture.not_a_picture")
+    too_many = _refused(InvalidInput, "too_many_pixels", "errors.picture.too_many_pixels", max_pixels=max_pixels)
     try:
         with warnings.catch_warnings():
             # Pillow's own guard warns past ~89 Mpx (our limit is checked below, whatever it is) and
@@ -102,8 +97,7 @@ def _opened(content: bytes, max_pixels: int) -> Image.Image:
 
 
 def _damaged(kind: str) -> InvalidInput:
-    name = "WebP" if kind == "WEBP" else kind
-    return _refused(InvalidInput, "damaged", f"this {name} picture is damaged or incomplete: it cannot be read")
+    return InvalidInput("errors.picture.damaged", kind="WebP" if kind == "WEBP" else kind, extra={"reason": "damaged"})
 
 
 def _upright_srgb(picture: Image.Image, kind: str) -> Image.Image:
@@ -192,11 +186,11 @@ class PictureStore:
         return self.folder / found["digest"][:2] / name
 
     def too_large(self) -> PayloadTooLarge:
-        return _refused(
-            PayloadTooLarge,
-            "too_large",
-            f"the picture is larger than {self.max_bytes:,} bytes (at most {self.max_bytes // 2**20} MiB)",
-            max_bytes=self.max_bytes,
+        return PayloadTooLarge(
+            "errors.picture.too_large",
+            max_bytes=Number(self.max_bytes),
+            mib=self.max_bytes // 2**20,
+            extra={"reason": "too_large", "max_bytes": self.max_bytes},
         )
 
     async def save(self, content: bytes) -> StoredPicture:
@@ -204,7 +198,7 @@ class PictureStore:
         if len(content) > self.max_bytes:
             raise self.too_large()
         if not content:
-            raise _refused(UnsupportedMediaType, "not_a_picture", f"the body is empty: send a {TAKEN} picture")
+            raise _refused(UnsupportedMediaType, "not_a_picture", "errors.picture.empty")
         digest = hashlib.sha256(content).hexdigest()[:32]
         async with self._decoding:
             return await asyncio.to_thread(self._save, digest, content)

@@ -28,7 +28,7 @@ from shopcast.catalog.schemas import (
     VariantOut,
 )
 from shopcast.core.bus import Bus
-from shopcast.core.errors import Conflict, InvalidInput, NotFound
+from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase
 from shopcast.core.security import Principal, Role, authorize
 
 CATALOG_EDITORS = (Role.MANAGER,)
@@ -118,7 +118,7 @@ async def products_out(session: AsyncSession, products: Sequence[Product]) -> li
 async def load_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
     product = await session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"no product {product_id}")
+        raise NotFound("errors.product.none", product_id=product_id)
     return product
 
 
@@ -139,20 +139,20 @@ async def _check_skus(
         .join(Product, Product.id == Variant.product_id)
         .where(Variant.brand_id == brand_id, Variant.sku.in_(skus), Variant.product_id != product_id)
     )
-    clashes = [f"{sku} (product {handle})" for sku, handle in taken]
+    clashes = [Phrase("errors.product.sku_of", sku=sku, handle=handle) for sku, handle in taken]
     if clashes:
-        raise Conflict(f"sku already used by another product: {', '.join(clashes)}")
+        raise Conflict("errors.product.sku_taken", clashes=clashes)
 
 
 def _check_prices(price: int, compare_at_price: int | None) -> None:
     if compare_at_price is not None and compare_at_price <= price:
-        raise InvalidInput("compare_at_price: must be above the price (it is shown struck through)")
+        raise InvalidInput("errors.product.compare_at_price")
 
 
 async def _currency(session: AsyncSession, brand: Brand, wanted: str | None, *, now: datetime) -> str:
     currency = (await settings_of(session, brand.id, now=now)).currency
     if wanted is not None and wanted != currency:
-        raise InvalidInput(f"currency: the brand sells in {currency} (change it in the commerce settings first)")
+        raise InvalidInput("errors.product.currency", currency=currency)
     return currency
 
 
@@ -224,7 +224,7 @@ async def create_product(
     authorize(actor, brand.id, *CATALOG_EDITORS)
     handle = data.handle or handle_from(data.title)
     if await session.scalar(select(Product.id).where(Product.brand_id == brand.id, Product.handle == handle)):
-        raise Conflict(f"handle: the brand already has a product {handle!r}")
+        raise Conflict("errors.product.handle_taken", handle=handle)
     product, _ = await save_product(session, brand=brand, data=data.model_copy(update={"handle": handle}), now=now)
     return (await products_out(session, [product]))[0]
 
@@ -262,7 +262,7 @@ async def update_product(
     fields = data.model_dump(exclude_unset=True, exclude={"variants"})
     for name in ("title", "price"):
         if name in fields and fields[name] is None:
-            raise InvalidInput(f"{name}: may not be empty")
+            raise InvalidInput("errors.product.empty", name=name)
     empty: dict[str, object] = {"summary": "", "description": "", "image_urls": [], "compare_at_price": None}
     for name, value in fields.items():
         setattr(product, name, empty[name] if value is None else value)
@@ -271,7 +271,7 @@ async def update_product(
     if data.variants:
         skus = [v.sku for v in data.variants]
         if len(set(skus)) != len(skus):
-            raise InvalidInput("variants: each variant needs its own sku")
+            raise InvalidInput("errors.product.variant_skus")
         await _check_skus(session, product.brand_id, product.id, [v.sku for v in data.variants])
         existing = {v.sku: v for v in (await variants_of(session, [product.id])).get(product.id, [])}
         changed = _set_variants(product, existing, data.variants)
@@ -309,9 +309,7 @@ async def restore_product(
 
 
 def _too_many_pictures() -> Conflict:
-    return Conflict(
-        f"the product already has {MAX_PICTURES} pictures: remove one first", extra={"reason": "too_many_pictures"}
-    )
+    return Conflict("errors.picture.too_many", count=MAX_PICTURES, extra={"reason": "too_many_pictures"})
 
 
 async def add_picture(
@@ -347,5 +345,5 @@ async def add_picture(
 async def public_product(session: AsyncSession, *, product_id: uuid.UUID) -> ProductCard:
     product = await load_product(session, product_id)
     if product.archived:
-        raise NotFound(f"no product {product_id}")
+        raise NotFound("errors.product.none", product_id=product_id)
     return (await cards(session, [product]))[0]

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints, field_validator
 
 from shopcast.catalog import pictures
+from shopcast.core.errors import InvalidValue, Phrase
 
 MAX_LINE_QUANTITY = 20  # units of one variant per cart line: more is a reseller, not a viewer
 MAX_PRICE = 100_000_000  # one million in major units
@@ -33,7 +34,7 @@ Stock = Annotated[int, Field(ge=0, le=10_000_000)]
 def _web_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an http(s) address")
+        raise InvalidValue("errors.field.web_address")
     return value
 
 
@@ -41,7 +42,7 @@ def _picture_url(value: str) -> str:
     if pictures.URL.match(value):  # a picture uploaded to Shopcast, on Shopcast itself
         return value
     if urlsplit(value).scheme != "https" or not urlsplit(value).netloc:
-        raise ValueError("must be an https address (browsers do not show http pictures on an https page)")
+        raise InvalidValue("errors.field.picture_address")
     return value
 
 
@@ -75,7 +76,7 @@ class ProductIn(BaseModel):
     def _distinct_skus(cls, value: list[VariantIn]) -> list[VariantIn]:
         skus = [v.sku for v in value]
         if len(set(skus)) != len(skus):
-            raise ValueError("each variant needs its own sku")
+            raise InvalidValue("errors.product.sku_per_variant")
         return value
 
 
@@ -145,7 +146,7 @@ class ImportIn(BaseModel):
 
 class ImportError_(BaseModel):
     line: int = Field(description="The row's line in a CSV file (the header is line 1), or its number in a JSON list.")
-    reason: str
+    reason: Phrase = Field(description="Why the row was not imported, in the request's language.")
 
 
 class ImportReport(BaseModel):
@@ -246,7 +247,7 @@ class CommerceIn(BaseModel):
     @classmethod
     def _distinct_stores(cls, value: list[PickupStore]) -> list[PickupStore]:
         if len({s.id for s in value}) != len(value):
-            raise ValueError("each store needs its own id")
+            raise InvalidValue("errors.commerce.store_ids")
         return value
 
 

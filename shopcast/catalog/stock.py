@@ -34,6 +34,7 @@ from shopcast.catalog.models import LineupEntry, Pin, Variant
 from shopcast.catalog.schemas import StockChanged
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit
+from shopcast.core.errors import Phrase
 from shopcast.live.events import episode_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
@@ -86,7 +87,7 @@ async def stock_now(session: AsyncSession, variant_id: uuid.UUID) -> int:
 
 @dataclass
 class _SoldOut:
-    what: str  # the product and variant as a buyer reads them
+    what: Phrase  # the product and variant as a buyer reads them
     seen_at: float
     brands: set[BrandKey] = field(default_factory=set)
 
@@ -94,7 +95,7 @@ class _SoldOut:
 _sold_out: dict[uuid.UUID, _SoldOut] = {}
 
 
-def known_sold_out(variant_id: uuid.UUID, brand: BrandKey) -> str | None:
+def known_sold_out(variant_id: uuid.UUID, brand: BrandKey) -> Phrase | None:
     """What was found sold out in this brand less than a second ago, if this variant was."""
     hint = _sold_out.get(variant_id)
     if hint is None or brand not in hint.brands:
@@ -105,7 +106,7 @@ def known_sold_out(variant_id: uuid.UUID, brand: BrandKey) -> str | None:
     return hint.what
 
 
-def seen_sold_out(variant_id: uuid.UUID, brand: BrandKey, what: str) -> None:
+def seen_sold_out(variant_id: uuid.UUID, brand: BrandKey, what: Phrase) -> None:
     """This process just found the variant at zero (a refused take, or a take that left none)."""
     hint = _sold_out.setdefault(variant_id, _SoldOut(what, time.monotonic()))
     hint.seen_at = time.monotonic()

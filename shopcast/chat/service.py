@@ -26,7 +26,7 @@ from shopcast.chat.schemas import (
 )
 from shopcast.chat.text import TextRules, apply_rules, clean
 from shopcast.core.bus import Bus
-from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Phrase, TooManyRequests, Unauthorized
 from shopcast.core.ratelimit import whole_seconds
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
@@ -151,18 +151,19 @@ async def restrictions_of_many(
 
 
 def _banned(ban: ChatRestriction) -> Forbidden:
-    detail = "you are banned from this brand's chats"
-    return Forbidden(f"{detail}: {ban.reason}" if ban.reason else detail)
+    if ban.reason:
+        return Forbidden("errors.chat.banned_because", reason=ban.reason)
+    return Forbidden("errors.chat.banned")
 
 
-def refuse_restricted(restrictions: dict[str, ChatRestriction], *, now: datetime, action: str) -> None:
+def refuse_restricted(restrictions: dict[str, ChatRestriction], *, now: datetime, action: Phrase) -> None:
     """403 with the reason for a banned or timed-out viewer (`action`: what they may do again later)."""
     if "ban" in restrictions:
         raise _banned(restrictions["ban"])
     if "timeout" in restrictions:
         until = restrictions["timeout"].until
         left = max(1, round((until - now).total_seconds() / 60)) if until else 0
-        raise Forbidden(f"you are timed out: you can {action} again in {left} min", extra={"until": until})
+        raise Forbidden("errors.chat.timed_out", action=action, minutes=left, extra={"until": until})
 
 
 async def restricted_viewers(
@@ -203,7 +204,7 @@ async def lift_restriction(
     actor = authorize(actor, brand.id, *MODERATORS)
     restriction = await session.get(ChatRestriction, restriction_id)
     if restriction is None or restriction.brand_id != brand.id:
-        raise NotFound(f"no chat ban {restriction_id}")
+        raise NotFound("errors.chat.no_ban", restriction_id=restriction_id)
     if restriction.lifted_at is None:
         restriction.lifted_at = now
         session.add(
@@ -225,7 +226,7 @@ async def open_episode(session: AsyncSession, episode_id: uuid.UUID) -> Episode:
     """The episode, if its chat takes messages (before and during the show)."""
     episode = await live.load_episode(session, episode_id)
     if episode.status not in OPEN_STATUSES:
-        raise Conflict(f"the episode is {episode.status.value}: its chat is closed")
+        raise Conflict("errors.chat.closed", status=episode.status.word)
     return episode
 
 
@@ -242,24 +243,22 @@ async def send_message(
 ) -> MessageOut:
     """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told."""
     if chatter.is_anonymous:
-        raise Unauthorized("choose a nickname to chat (POST /api/v1/auth/guest), then connect with its token")
+        raise Unauthorized("errors.chat.nickname_token")
     if not chatter.name:
-        raise Forbidden(
-            "pick a nickname first: send it to POST /api/v1/auth/guest with your token, then connect with the new one"
-        )
+        raise Forbidden("errors.chat.nickname_first")
     episode = await open_episode(session, episode_id)
     restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
-    refuse_restricted(restrictions, now=now, action="write")
+    refuse_restricted(restrictions, now=now, action=Phrase("errors.chat.to_write"))
     if not chatter.is_staff:
         await _check_slow_mode(session, episode_id=episode.id, chatter=chatter, now=now)
     text = apply_rules(clean(text), await text_rules(session, episode.brand_id), staff=chatter.is_staff)
     if not text:
-        raise InvalidInput("the message is empty")
+        raise InvalidInput("errors.chat.empty")
     quoted = None
     if reply_to is not None:
         quoted = await _message(session, reply_to)
         if quoted is None or quoted.episode_id != episode.id or quoted.deleted_at is not None or quoted.shadowed:
-            raise InvalidInput("the message you reply to is not in this chat")
+            raise InvalidInput("errors.chat.reply_elsewhere")
     message = ChatMessage(
         episode_id=episode.id,
         brand_id=episode.brand_id,
@@ -298,8 +297,7 @@ async def _check_slow_mode(session: AsyncSession, *, episode_id: uuid.UUID, chat
     wait = room.slow_mode_seconds - (now - last).total_seconds()
     if wait > 0:
         raise TooManyRequests(
-            f"slow mode: one message every {room.slow_mode_seconds} s; you can write again in {whole_seconds(wait)} s",
-            retry_after=wait,
+            "errors.chat.slow_mode", every=room.slow_mode_seconds, seconds=whole_seconds(wait), retry_after=wait
         )
 
 
@@ -313,7 +311,7 @@ async def _staff_message(
     actor = authorize(actor, episode.brand_id, *MODERATORS)
     message = await _message(session, message_id)
     if message is None or message.episode_id != episode.id:
-        raise NotFound(f"no message {message_id} in this chat")
+        raise NotFound("errors.chat.no_message", message_id=message_id)
     return actor, message
 
 
@@ -371,7 +369,7 @@ async def answer_question(
     """Mark a question answered: it leaves the Q&A queue."""
     actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
     if not message.question:
-        raise Conflict("this message is not a question")
+        raise Conflict("errors.chat.not_a_question")
     if message.answered_at is None:
         message.answered_at = now
         tell_room(session, bus, episode_id, events.CHAT_ANSWERED, {"message_id": str(message.id)})
@@ -392,7 +390,7 @@ async def restrict_author(
     """Ban, time out or shadow-ban the author of a message in all of the brand's chats."""
     actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
     if message.author_role != "viewer":
-        raise Conflict("staff messages cannot be moderated this way: change their role instead")
+        raise Conflict("errors.chat.staff")
     restriction = ChatRestriction(
         brand_id=message.brand_id,
         viewer_kind=message.author_kind,
@@ -435,7 +433,7 @@ async def pin_message(
 ) -> MessageOut:
     actor, message = await _staff_message(session, actor=actor, episode_id=episode_id, message_id=message_id)
     if message.deleted_at is not None or message.shadowed:
-        raise Conflict("this message is not visible: it cannot be pinned")
+        raise Conflict("errors.chat.not_visible")
     room = await _room(session, episode_id, now)
     room.pinned_message_id = message.id
     _audit(session, actor, message, "pin", now)

@@ -38,7 +38,7 @@ def apply_rules(text: str, rules: TextRules, *, staff: bool) -> str:
     if not staff:
         for link in _LINK.findall(text):
             if not rules.allow_links and not _allowed_domain(link, rules.allowed_link_domains):
-                raise InvalidInput("links are not allowed in this chat")
+                raise InvalidInput("errors.chat.no_links")
     if not rules.banned_words:
         return text
     pattern = re.compile(
@@ -47,7 +47,7 @@ def apply_rules(text: str, rules: TextRules, *, staff: bool) -> str:
     )
     if rules.reject_banned_words:
         if pattern.search(text):
-            raise InvalidInput("your message contains a word this brand does not allow")
+            raise InvalidInput("errors.chat.banned_word")
         return text
     return pattern.sub(lambda m: "*" * len(m.group(0)), text)
 

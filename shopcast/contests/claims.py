@@ -23,7 +23,7 @@ CLAIM_FIELDS = ["email", "delivery", "pickup_store_id"]
 async def _visible(session: AsyncSession, giveaway_id: uuid.UUID) -> Giveaway:
     giveaway = await load_giveaway(session, giveaway_id)
     if giveaway.status == "draft":
-        raise NotFound(f"no giveaway {giveaway_id}")
+        raise NotFound("errors.giveaway.none", giveaway_id=giveaway_id)
     return giveaway
 
 
@@ -71,17 +71,17 @@ async def claim_prize(
     giveaway = await _visible(session, giveaway_id)
     _, winner = await _mine(session, giveaway, actor)
     if winner is None:
-        raise Forbidden("this prize is not yours: only its winner can claim it")
+        raise Forbidden("errors.giveaway.not_yours")
     if winner.claimed_at is not None:
-        raise Conflict("you already claimed this prize")
+        raise Conflict("errors.giveaway.claimed")
     if claim_status(winner, now) == "expired":
-        raise Conflict("the claim deadline has passed: this prize goes to another entry")
+        raise Conflict("errors.giveaway.deadline")
     if data.pickup_store_id is not None:
         found = await settings_of(session, giveaway.brand_id, now=now)
         try:
             pickup_store(found, data.pickup_store_id)
         except InvalidInput:
-            raise InvalidInput(f"pickup_store_id: no pickup store {data.pickup_store_id!r} in this brand") from None
+            raise InvalidInput("errors.giveaway.no_store", store_id=data.pickup_store_id) from None
     claimed = await session.execute(
         update(GiveawayWinner)
         .where(GiveawayWinner.id == winner.id, GiveawayWinner.claimed_at.is_(None), GiveawayWinner.redrawn_in.is_(None))
@@ -89,6 +89,6 @@ async def claim_prize(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("this prize was claimed or redrawn meanwhile")
+        raise Conflict("errors.giveaway.claimed_meanwhile")
     await session.refresh(winner)
     return await my_giveaway(session, actor=actor, giveaway_id=giveaway_id, now=now)

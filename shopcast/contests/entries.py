@@ -17,7 +17,7 @@ from shopcast.contests.models import Giveaway, GiveawayEntry
 from shopcast.contests.schemas import Drawn, DrawnWinner, EntryOut, GiveawaySnapshot
 from shopcast.contests.service import entry_count, public_out, winners_of
 from shopcast.core.db import insert_ignoring_duplicates
-from shopcast.core.errors import Conflict, Forbidden, NotFound, ShopcastError, Unauthorized
+from shopcast.core.errors import Conflict, Forbidden, NotFound, Phrase, ShopcastError, Unauthorized
 
 Viewer = tuple[str, uuid.UUID]
 
@@ -72,20 +72,19 @@ async def enter_many(
     for each, the entry or the reason it alone is refused. A few statements for the whole batch."""
     giveaway = await session.get(Giveaway, giveaway_id)
     if giveaway is None or giveaway.episode_id != episode_id or giveaway.status == "draft":
-        raise NotFound(f"no giveaway {giveaway_id} in this episode")
+        raise NotFound("errors.giveaway.none_here", giveaway_id=giveaway_id)
     restrictions = await chat.restrictions_of_many(session, brand_id=giveaway.brand_id, chatters=chatters, now=now)
     results: list[EntryOut | ShopcastError] = []
     for chatter in chatters:
         try:
             if chatter.is_anonymous:
-                raise Unauthorized(
-                    "join as a guest or sign in to enter (POST /api/v1/auth/guest), then connect with its token"
-                )
+                raise Unauthorized("errors.giveaway.sign_in")
             if chatter.is_staff:
-                raise Forbidden("the brand's staff cannot enter its giveaways")
+                raise Forbidden("errors.giveaway.staff")
             if giveaway.status != "open":
-                raise Conflict("entries are closed for this giveaway")
-            chat.refuse_restricted(restrictions.get((chatter.kind, chatter.id), {}), now=now, action="enter giveaways")
+                raise Conflict("errors.giveaway.entries_closed")
+            restricted = restrictions.get((chatter.kind, chatter.id), {})
+            chat.refuse_restricted(restricted, now=now, action=Phrase("errors.giveaway.to_enter"))
             results.append(EntryOut(id=uuid.uuid4(), giveaway_id=giveaway.id))
         except ShopcastError as refused:
             results.append(refused)
@@ -99,7 +98,7 @@ async def enter_many(
         )
         for i, result in enumerate(results):
             if isinstance(result, EntryOut) and result.id not in added:
-                results[i] = Conflict("you already entered this giveaway")
+                results[i] = Conflict("errors.giveaway.entered")
     return results
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from shopcast.catalog.schemas import Currency, Line, Money, PickupStore, PictureUrl, Title
+from shopcast.core.errors import InvalidValue
 
 Status = Literal["draft", "open", "closed", "drawn"]
 EntryMethod = Literal["button", "keyword"]
@@ -46,7 +47,7 @@ class GiveawayIn(BaseModel):
     @model_validator(mode="after")
     def _keyword(self) -> GiveawayIn:
         if self.entry == "keyword" and not self.keyword:
-            raise ValueError("keyword: a keyword entry needs its keyword")
+            raise InvalidValue("errors.giveaway.keyword")
         if self.entry == "button":
             self.keyword = None
         return self
@@ -144,7 +145,7 @@ class ClaimIn(BaseModel):
     @model_validator(mode="after")
     def _one_way(self) -> ClaimIn:
         if (self.delivery is None) == (self.pickup_store_id is None):
-            raise ValueError("send either a delivery address or a pickup_store_id")
+            raise InvalidValue("errors.giveaway.address_or_store")
         return self
 
 

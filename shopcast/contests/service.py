@@ -33,7 +33,7 @@ from shopcast.contests.schemas import (
     WinnerOut,
 )
 from shopcast.core.bus import Bus
-from shopcast.core.errors import Conflict, InvalidInput, NotFound
+from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
@@ -49,7 +49,7 @@ from shopcast.webhooks.events import GIVEAWAY_DRAWN
 async def load_giveaway(session: AsyncSession, giveaway_id: uuid.UUID) -> Giveaway:
     giveaway = await session.get(Giveaway, giveaway_id)
     if giveaway is None:
-        raise NotFound(f"no giveaway {giveaway_id}")
+        raise NotFound("errors.giveaway.none", giveaway_id=giveaway_id)
     return giveaway
 
 
@@ -169,7 +169,7 @@ async def create_giveaway(
     episode = await live.load_episode(session, episode_id)
     authorize(actor, episode.brand_id, Role.MANAGER)
     if episode.status not in (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE):
-        raise Conflict(f"the episode is {episode.status.value}: it can have no new giveaway")
+        raise Conflict("errors.giveaway.episode_over", status=episode.status.word)
     giveaway = Giveaway(
         episode_id=episode.id, brand_id=episode.brand_id, status="draft", created_at=now, updated_at=now
     )
@@ -183,7 +183,7 @@ async def _draft(session: AsyncSession, actor: Principal | None, giveaway_id: uu
     giveaway = await load_giveaway(session, giveaway_id)
     authorize(actor, giveaway.brand_id, Role.MANAGER)
     if giveaway.status != "draft":
-        raise Conflict(f"only a draft can be changed or deleted; this giveaway is {giveaway.status}")
+        raise Conflict("errors.giveaway.not_draft", status=_status(giveaway))
     return giveaway
 
 
@@ -198,7 +198,7 @@ async def update_giveaway(
     try:
         _apply(giveaway, GiveawayIn.model_validate(merged))
     except ValueError as exc:  # a keyword entry left without its keyword
-        raise InvalidInput("keyword: a keyword entry needs its keyword") from exc
+        raise InvalidInput("errors.giveaway.keyword") from exc
     giveaway.updated_at = now
     return await staff_out(session, giveaway, actor=actor, now=now)
 
@@ -217,9 +217,14 @@ async def _on_air(session: AsyncSession, actor: Principal | None, giveaway_id: u
     return giveaway, await live.load_episode(session, giveaway.episode_id)
 
 
-def _must_be_live(episode: Episode, doing: str) -> None:
+def _status(giveaway: Giveaway) -> Phrase:
+    return Phrase(f"errors.giveaway_status.{giveaway.status}")
+
+
+def _must_be_live(episode: Episode, key: str) -> None:
+    """409 unless the episode is live (`key`: the reason, with the episode's `status`)."""
     if episode.status != EpisodeStatus.LIVE:
-        raise Conflict(f"the episode is {episode.status.value}: {doing} during the live")
+        raise Conflict(key, status=episode.status.word)
 
 
 async def open_giveaway(
@@ -228,13 +233,13 @@ async def open_giveaway(
     """Open entries (host, manager; live only): the seed is drawn now and its commitment published."""
     giveaway, episode = await _on_air(session, actor, giveaway_id)
     if giveaway.status != "draft":
-        raise Conflict(f"this giveaway is already {giveaway.status}")
-    _must_be_live(episode, "open a giveaway")
+        raise Conflict("errors.giveaway.already", status=_status(giveaway))
+    _must_be_live(episode, "errors.giveaway.open_live")
     other = await session.scalar(
         select(Giveaway.id).where(Giveaway.episode_id == episode.id, Giveaway.status == "open").limit(1)
     )
     if other is not None:
-        raise Conflict("another giveaway is taking entries in this episode: close it first")
+        raise Conflict("errors.giveaway.another_open")
     giveaway.seed = draw.new_seed()
     giveaway.commitment = draw.commitment(giveaway.seed)
     giveaway.status, giveaway.opened_at, giveaway.updated_at = "open", now, now
@@ -250,7 +255,7 @@ async def close_giveaway(
     """Stop taking entries (host, manager)."""
     giveaway, _ = await _on_air(session, actor, giveaway_id)
     if giveaway.status != "open":
-        raise Conflict(f"this giveaway is {giveaway.status}: only an open one can be closed")
+        raise Conflict("errors.giveaway.close_not_open", status=_status(giveaway))
     closed = await session.execute(
         update(Giveaway)
         .where(Giveaway.id == giveaway.id, Giveaway.status == "open")
@@ -258,7 +263,7 @@ async def close_giveaway(
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("this giveaway was closed meanwhile")
+        raise Conflict("errors.giveaway.closed_meanwhile")
     await session.refresh(giveaway)
     shown = events.GiveawayClosed(giveaway_id=giveaway.id, entries=await entry_count(session, giveaway.id))
     tell_room(session, bus, giveaway.episode_id, events.GIVEAWAY_CLOSED, shown.model_dump(mode="json"))
@@ -344,13 +349,13 @@ async def draw_winners(
     """Draw the winners among the eligible entries (host, manager; live only) and reveal the seed."""
     giveaway, episode = await _on_air(session, actor, giveaway_id)
     if giveaway.status == "drawn":
-        raise Conflict("this giveaway is already drawn: a prize left unclaimed is redrawn after its deadline")
+        raise Conflict("errors.giveaway.drawn_redraw_later")
     if giveaway.status != "closed":
-        raise Conflict(f"this giveaway is {giveaway.status}: close its entries before drawing")
-    _must_be_live(episode, "draw")
+        raise Conflict("errors.giveaway.close_first", status=_status(giveaway))
+    _must_be_live(episode, "errors.giveaway.draw_live")
     eligible = await eligible_entries(session, giveaway, episode, now=now)
     if not eligible:
-        raise Conflict("no eligible entry: nobody can win under this giveaway's rules")
+        raise Conflict("errors.giveaway.no_eligible")
     drawn = await session.execute(
         update(Giveaway)
         .where(Giveaway.id == giveaway.id, Giveaway.status == "closed")
@@ -358,7 +363,7 @@ async def draw_winners(
         .execution_options(synchronize_session=False)
     )
     if drawn.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("this giveaway is already drawn")
+        raise Conflict("errors.giveaway.drawn")
     await session.refresh(giveaway)
     picked = await _record_round(session, giveaway, round=0, prizes=giveaway.winners, eligible=eligible, now=now)
     await _tell_drawn(session, bus, giveaway, round=0, picked=picked, eligible=len(eligible), now=now)
@@ -371,18 +376,18 @@ async def redraw(
     """Draw again for every prize whose claim deadline passed unclaimed (host, manager)."""
     giveaway, _ = await _on_air(session, actor, giveaway_id)
     if giveaway.status != "drawn":
-        raise Conflict(f"this giveaway is {giveaway.status}: it has no winner to replace yet")
+        raise Conflict("errors.giveaway.no_winner_yet", status=_status(giveaway))
     winners = [w for w, _ in await winners_of(session, giveaway.id)]
     lapsed = [w for w in winners if claim_status(w, now) == "expired" and w.redrawn_in is None]
     if not lapsed:
-        raise Conflict("no prize is past its claim deadline unclaimed: nothing to redraw")
+        raise Conflict("errors.giveaway.nothing_to_redraw")
     first = await session.get(GiveawayRound, (giveaway.id, 0))
     assert first is not None
     round = max(w.round for w in winners) + 1
     already = {str(w.entry_id) for w in winners}
     eligible = [e for e in first.eligible if e not in already]
     if not eligible:
-        raise Conflict("no eligible entry left: every eligible entry has already won")
+        raise Conflict("errors.giveaway.none_left")
     marked = await session.execute(
         update(GiveawayWinner)
         .where(GiveawayWinner.id.in_([w.id for w in lapsed]), GiveawayWinner.redrawn_in.is_(None))
@@ -390,7 +395,7 @@ async def redraw(
         .execution_options(synchronize_session=False)
     )
     if marked.rowcount != len(lapsed):  # type: ignore[attr-defined]
-        raise Conflict("these prizes were redrawn meanwhile")
+        raise Conflict("errors.giveaway.redrawn_meanwhile")
     picked = await _record_round(session, giveaway, round=round, prizes=len(lapsed), eligible=eligible, now=now)
     await _tell_drawn(session, bus, giveaway, round=round, picked=picked, eligible=len(eligible), now=now)
     giveaway.updated_at = now
@@ -406,7 +411,7 @@ async def proof(session: AsyncSession, *, giveaway_id: uuid.UUID) -> Proof:
     """What anyone needs to check the draw: no personal data, only entry ids."""
     giveaway = await load_giveaway(session, giveaway_id)
     if giveaway.status == "draft":
-        raise NotFound(f"no giveaway {giveaway_id}")
+        raise NotFound("errors.giveaway.none", giveaway_id=giveaway_id)
     rounds = list(
         await session.scalars(
             select(GiveawayRound).where(GiveawayRound.giveaway_id == giveaway.id).order_by(GiveawayRound.round)

@@ -101,7 +101,7 @@ class Database:
             except PoolTimeout:
                 # Every connection stayed busy for the pool's whole wait (a rush beyond what the
                 # database keeps up with): the client is told to come back, not that we crashed.
-                raise Busy("the server is busy: try again in a few seconds", retry_after=BUSY_RETRY_SECONDS) from None
+                raise Busy("errors.busy", retry_after=BUSY_RETRY_SECONDS) from None
             for action in session.info.pop("after_commit", []):
                 await action()
 

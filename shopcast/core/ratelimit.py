@@ -11,7 +11,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from shopcast.core.clock import Clock
-from shopcast.core.errors import TooManyRequests
+from shopcast.core.errors import Phrase, TooManyRequests
 
 
 class RateLimiter(Protocol):
@@ -71,12 +71,12 @@ class RedisRateLimiter:
         return None if count <= limit else (int(ends_ms) - now_ms) / 1000
 
 
-async def enforce(limiter: RateLimiter, key: str, *, limit: int, window_seconds: int, what: str) -> None:
-    """Count an attempt and raise 429 with a retry delay when over the limit."""
+async def enforce(limiter: RateLimiter, key: str, *, limit: int, window_seconds: int, what: Phrase) -> None:
+    """Count an attempt and raise 429 with a retry delay when over the limit (`what`: what is counted)."""
     retry_after = await limiter.hit(key, limit=limit, window_seconds=window_seconds)
     if retry_after is not None:
         seconds = whole_seconds(retry_after)
-        raise TooManyRequests(f"too many {what}; try again in {seconds} s", retry_after=seconds)
+        raise TooManyRequests("errors.limit.too_many", what=what, seconds=seconds, retry_after=seconds)
 
 
 class TokenBucket:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shopcast.core.clock import Clock
-from shopcast.core.errors import Forbidden, Unauthorized
+from shopcast.core.errors import Forbidden, Phrase, Unauthorized
 
 
 class Role(StrEnum):
@@ -39,10 +40,14 @@ class Principal:
         return self.kind == "guest"
 
 
+def _role_word(role: Role) -> Phrase:
+    return Phrase(f"errors.role.{role.value}")
+
+
 def signed_in(actor: Principal | None) -> Principal:
     """The caller, who must have a token (staff or guest)."""
     if actor is None:
-        raise Unauthorized("this needs a bearer token: sign in first")
+        raise Unauthorized("errors.auth.token_needed")
     return actor
 
 
@@ -50,13 +55,13 @@ def authorize(actor: Principal | None, brand_id: uuid.UUID, *roles: Role) -> Pri
     """The one check every protected action makes: signed in, and one of `roles` in this brand."""
     actor = signed_in(actor)
     if actor.is_guest:
-        raise Forbidden("guests cannot do this: sign in with a staff account")
+        raise Forbidden("errors.auth.guest")
     role = actor.roles.get(brand_id)
     if role is None:
-        raise Forbidden("you have no role in this brand")
+        raise Forbidden("errors.auth.no_role")
     if roles and role not in roles:
-        wanted = " or ".join(r.value for r in roles)
-        raise Forbidden(f"this needs the {wanted} role; you are {role.value}")
+        wanted = functools.reduce(lambda a, b: Phrase("errors.either", first=a, last=b), map(_role_word, roles))
+        raise Forbidden("errors.auth.role_needed", wanted=wanted, role=_role_word(role))
     return actor
 
 
@@ -120,12 +125,12 @@ class TokenSigner:
                 raise jwt.ExpiredSignatureError("expired")
             kind = claims["kind"]
             if kind not in ("user", "guest"):
-                raise Unauthorized("this token is not a Shopcast token")
+                raise Unauthorized("errors.auth.not_shopcast")
             return TokenClaims(kind=kind, subject=uuid.UUID(claims["sub"]), name=str(claims.get("name", "")))
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("your sign-in has expired: sign in again") from exc
+            raise Unauthorized("errors.auth.expired") from exc
         except (jwt.InvalidTokenError, ValueError) as exc:
-            raise Unauthorized("this token is not valid") from exc
+            raise Unauthorized("errors.auth.invalid_token") from exc
 
     def sign_link(self, audience: str, subject: uuid.UUID, ttl: timedelta) -> str:
         """A token for a link that shows one thing (`subject`) for `ttl`, where no bearer token can go
@@ -145,7 +150,7 @@ class TokenSigner:
                 options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
             )
             if float(claims["exp"]) <= self._clock.now().timestamp():
-                raise Unauthorized("this link has expired: open it again from the page")
+                raise Unauthorized("errors.auth.link_expired")
             return uuid.UUID(claims["sub"])
         except (jwt.InvalidTokenError, ValueError) as exc:
-            raise Unauthorized("this link is not valid") from exc
+            raise Unauthorized("errors.auth.link_invalid") from exc

@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
+from shopcast.core.errors import InvalidValue
+
 _DATE_TIME = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
 _OFFSET = r"([Zz]|[+-]\d{2}:\d{2})"
 _INSTANT = re.compile(rf"^{_DATE_TIME}{_OFFSET}$")
@@ -20,13 +22,14 @@ _WALL_CLOCK = re.compile(rf"^{_DATE_TIME}{_OFFSET}?$")
 
 
 def _text_like(pattern: re.Pattern[str], hint: str) -> BeforeValidator:
-    """Text matching `pattern` (an already parsed datetime passes): no Unix seconds, no other shapes."""
+    """Text matching `pattern` (an already parsed datetime passes): no Unix seconds, no other shapes.
+    `hint`: the catalogue key of how to write one."""
 
     def check(value: object) -> object:
         if isinstance(value, datetime):
             return value
         if not isinstance(value, str) or not pattern.match(value):
-            raise ValueError(hint)
+            raise InvalidValue(hint)
         return value
 
     return BeforeValidator(check)
@@ -34,13 +37,13 @@ def _text_like(pattern: re.Pattern[str], hint: str) -> BeforeValidator:
 
 Instant = Annotated[
     AwareDatetime,
-    _text_like(_INSTANT, "use a date-time with an offset, e.g. 2026-10-06T17:00:00Z or 2026-10-06T19:00:00+02:00"),
+    _text_like(_INSTANT, "errors.field.instant"),
 ]
 """A moment: read only with an offset (a naive one is refused), always written with its offset."""
 
 WallClock = Annotated[
     datetime,
-    _text_like(_WALL_CLOCK, "use a date and time such as 2026-10-06T19:00, with an offset or without one"),
+    _text_like(_WALL_CLOCK, "errors.field.wall_clock"),
     WithJsonSchema(
         {
             "type": "string",

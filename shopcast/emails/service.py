@@ -88,7 +88,7 @@ async def list_emails(
 async def _email(session: AsyncSession, email_id: uuid.UUID) -> MessageOut:
     message = await outbox.get_message(session, message_id=email_id)
     if message is None or message.kind != KIND:
-        raise NotFound(f"no email {email_id}")
+        raise NotFound("errors.email.none", email_id=email_id)
     return message
 
 
@@ -112,7 +112,7 @@ async def read_email(
     actor = signed_in(actor)
     message = await _email(session, email_id)
     if actor.is_guest or actor.roles.get(message.brand_id) is None:
-        raise NotFound(f"no email {email_id}")  # another brand's: not even its existence
+        raise NotFound("errors.email.none", email_id=email_id)  # another brand's: not even its existence
     authorize(actor, message.brand_id, Role.MANAGER)
     email, kept = await _as_sent(message, mailbox=mailbox, mail_from=mail_from)
     return EmailView(
@@ -135,7 +135,7 @@ async def email_html(
 ) -> str:
     """The HTML part of an email, for the holder of a link from `html_link` to it."""
     if signer.read_link(token, HTML_LINK) != email_id:
-        raise Unauthorized("this link is for another email")
+        raise Unauthorized("errors.email.other_link")
     message = await _email(session, email_id)
     email, _ = await _as_sent(message, mailbox=mailbox, mail_from=mail_from)
     return _part(email, "html")

@@ -140,7 +140,7 @@ class Broadcasts:
             broadcast = self._broadcasts.get(episode_id)
             current = broadcast.publisher if broadcast is not None else None
             if current is not None and current.holds_the_episode and (identity is None or identity != current.identity):
-                raise Conflict("someone is already publishing this episode")
+                raise Conflict("errors.media.someone_else")
             fresh = broadcast is None
             if broadcast is None:
                 broadcast = Broadcast(episode_id, {kind: self._fanout(kind) for kind in ("video", "audio")})
@@ -183,7 +183,7 @@ class Broadcasts:
             await close_connection(pc)
             if not isinstance(exc, Exception):
                 raise
-            raise codecs.refusal(exc, no_common_codec=codecs.NOT_PUBLISHABLE) from exc
+            raise codecs.refusal(exc, no_common_codec=codecs.not_publishable()) from exc
         # The receivers' tracks exist once the offer is applied.
         tracks = {t.kind: t.receiver.track for t in pc.getTransceivers()}
         session = secrets.token_urlsafe(16)
@@ -284,7 +284,7 @@ class Broadcasts:
         offer = read_offer(sdp, sends=False, network=self._network)
         broadcast = self._broadcasts.get(episode_id)
         if broadcast is None or not broadcast.codecs:
-            raise Conflict("the episode is not on air yet")
+            raise Conflict("errors.media.not_on_air")
         codecs.check_watchable(offer, broadcast.codecs)
 
         pc = RTCPeerConnection(self._network.configuration())
@@ -308,7 +308,7 @@ class Broadcasts:
             raise codecs.refusal(exc, no_common_codec=codecs.not_watchable(main.mimeType)) from exc
         if self._broadcasts.get(episode_id) is not broadcast:
             await close_connection(pc)
-            raise Conflict("the episode is not on air any more")
+            raise Conflict("errors.media.off_air")
         session = secrets.token_urlsafe(16)
         broadcast.viewers[session] = pc
         self._spawn(self._run_viewer(broadcast, session, pc), f"viewer-{episode_id}")
@@ -330,7 +330,7 @@ class Broadcasts:
     async def leave(self, episode_id: uuid.UUID, session: str) -> None:
         broadcast = self._broadcasts.get(episode_id)
         if broadcast is None or session not in broadcast.viewers:
-            raise NotFound("no such viewing session")
+            raise NotFound("errors.media.no_viewing")
         await self._close_viewer(broadcast, session)
 
     # --- the end ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from shopcast.core.errors import BadRequest, ShopcastError, UnsupportedMediaType
 from shopcast.live.offers import Offer
 
 PUBLISHED = {"video": ("video/VP8", "video/H264"), "audio": ("audio/opus",)}
-NOT_PUBLISHABLE = "no usable codec in the offer: Shopcast accepts video VP8 or H264, audio Opus"
 
 
 def check_publishable(offer: Offer) -> bool:
@@ -19,19 +18,23 @@ def check_publishable(offer: Offer) -> bool:
     video = [c for c in offer.codecs("video") if c in PUBLISHED["video"]]
     audio = [c for c in offer.codecs("audio") if c in PUBLISHED["audio"]]
     if not video or (offer.codecs("audio") and not audio):
-        raise UnsupportedMediaType(NOT_PUBLISHABLE)
+        raise not_publishable()
     return bool(audio)
 
 
-def not_watchable(mime_type: str) -> str:
-    return f"this stream is {mime_type}; the offer does not accept it"
+def not_publishable() -> UnsupportedMediaType:
+    return UnsupportedMediaType("errors.media.not_publishable")
+
+
+def not_watchable(mime_type: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType("errors.media.not_watchable", codec=mime_type)
 
 
 def check_watchable(offer: Offer, codecs: dict[str, RTCRtpCodecCapability]) -> None:
     """UnsupportedMediaType if the viewer cannot take the host's codec (it is forwarded, not re-encoded)."""
     for kind, codec in codecs.items():
         if kind in offer.kinds and codec.mimeType not in offer.codecs(kind):
-            raise UnsupportedMediaType(not_watchable(codec.mimeType))
+            raise not_watchable(codec.mimeType)
 
 
 def received(kind: str) -> list[RTCRtpCodecCapability]:
@@ -70,8 +73,8 @@ def negotiated(answer: str) -> dict[str, RTCRtpCodecCapability]:
     return chosen
 
 
-def refusal(exc: Exception, *, no_common_codec: str) -> ShopcastError:
+def refusal(exc: Exception, *, no_common_codec: UnsupportedMediaType) -> ShopcastError:
     """What aiortc's refusal of a checked offer means for the client."""
     if isinstance(exc, OperationError):  # aiortc found no codec in common (e.g. an H264 profile it lacks)
-        return UnsupportedMediaType(no_common_codec)
-    return BadRequest(f"the SDP offer cannot be used: {exc}")
+        return no_common_codec
+    return BadRequest("errors.sdp.unusable", reason=str(exc))

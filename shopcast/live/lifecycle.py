@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shopcast.core.errors import Conflict
+from shopcast.core.errors import Conflict, Phrase
 
 
 class EpisodeStatus(StrEnum):
@@ -12,6 +12,11 @@ class EpisodeStatus(StrEnum):
     LIVE = "live"
     ENDED = "ended"
     CANCELLED = "cancelled"
+
+    @property
+    def word(self) -> Phrase:
+        """The status in a reason ("the episode is {status}"), in the reader's language."""
+        return Phrase(f"errors.episode_status.{self.value}")
 
 
 ALLOWED = {
@@ -22,11 +27,11 @@ ALLOWED = {
 }
 
 _WHY = {
-    (EpisodeStatus.SCHEDULED, EpisodeStatus.ENDED): "the episode has not gone live yet",
-    (EpisodeStatus.LIVE, EpisodeStatus.CANCELLED): "the episode is live: end it instead",
-    (EpisodeStatus.LIVE, EpisodeStatus.LIVE): "the episode is already live",
-    (EpisodeStatus.ENDED, EpisodeStatus.LIVE): "the episode has ended and cannot go live again",
-    (EpisodeStatus.CANCELLED, EpisodeStatus.LIVE): "the episode was cancelled",
+    (EpisodeStatus.SCHEDULED, EpisodeStatus.ENDED): Phrase("errors.episode.not_live_yet"),
+    (EpisodeStatus.LIVE, EpisodeStatus.CANCELLED): Phrase("errors.episode.end_it"),
+    (EpisodeStatus.LIVE, EpisodeStatus.LIVE): Phrase("errors.episode.already_live"),
+    (EpisodeStatus.ENDED, EpisodeStatus.LIVE): Phrase("errors.episode.ended_for_good"),
+    (EpisodeStatus.CANCELLED, EpisodeStatus.LIVE): Phrase("errors.episode.was_cancelled"),
 }
 
 
@@ -34,10 +39,15 @@ def check_transition(current: EpisodeStatus, to: EpisodeStatus) -> None:
     """Raise 409 with the reason when `current` cannot become `to`."""
     if to in ALLOWED[current]:
         return
-    already = "already " if current == to else ""
-    reason = _WHY.get((current, to), f"the episode is {already}{current.value}")
-    article = "an" if current.value[0] in "aeiou" else "a"
-    raise Conflict(f"cannot make {article} {current.value} episode {to.value}: {reason}")
+    reason = _WHY.get((current, to)) or Phrase(
+        "errors.episode.is_already" if current == to else "errors.episode.is", status=current.word
+    )
+    raise Conflict(
+        "errors.episode.cannot_become",
+        current=Phrase(f"errors.episode.a_{current.value}"),
+        to=Phrase(f"errors.episode.to_{to.value}"),
+        reason=reason,
+    )
 
 
 def is_editable(status: EpisodeStatus) -> bool:

@@ -53,29 +53,29 @@ class Offer:
 def read_offer(sdp: str, *, sends: bool, network: WebRtcNetwork) -> Offer:
     """The offer, checked: `sends` for a host's (WHIP), else a viewer's (WHEP); BadRequest with the reason."""
     if len(sdp.encode()) > MAX_SDP_BYTES:
-        raise BadRequest(f"the SDP offer is larger than {MAX_SDP_BYTES} bytes")
+        raise BadRequest("errors.sdp.too_large", limit=MAX_SDP_BYTES)
     if not sdp.startswith("v=0"):
-        raise BadRequest("the body is not an SDP offer (it must start with v=0)")
+        raise BadRequest("errors.sdp.not_sdp")
     applied = network.filter_remote_candidates(sdp)
     _check_lines(applied)
     try:
         description = SessionDescription.parse(applied)
     except Exception as exc:  # the parser's own asserts and lookups: any of them means a bad line
-        raise BadRequest(f"the SDP offer cannot be read: {_quoted(_first_unreadable(applied))} is malformed") from exc
+        raise BadRequest("errors.sdp.malformed", line=_quoted(_first_unreadable(applied))) from exc
     if not description.media:
-        raise BadRequest("the SDP offer cannot be used: it has no audio or video section")
+        raise BadRequest("errors.sdp.no_media")
     mids: set[str] = set()
     for media in description.media:
         _check_section(media, sends=sends, network=network)
         if media.rtp.muxId in mids:
-            raise BadRequest(f"the SDP offer cannot be used: two sections have a=mid:{media.rtp.muxId}")
+            raise BadRequest("errors.sdp.two_mids", mid=media.rtp.muxId)
         mids.add(media.rtp.muxId)
     kinds = [m.kind for m in description.media]
     if len(kinds) != len(set(kinds)):
-        raise BadRequest("the SDP offer cannot be used: one audio and one video section at most")
+        raise BadRequest("errors.sdp.one_each")
     for group in description.group:
         if group.semantic == "BUNDLE" and (not group.items or not {str(i) for i in group.items} <= mids):
-            raise BadRequest("the SDP offer cannot be used: its a=group:BUNDLE names sections it does not have")
+            raise BadRequest("errors.sdp.bundle")
     return Offer(applied, description)
 
 
@@ -107,62 +107,60 @@ def _check_lines(sdp: str) -> None:
                 match.group(1) in ("audio", "video")
                 and not all(f.isdigit() and int(f) < 256 and int(f) not in _FORBIDDEN_PAYLOAD_TYPES for f in formats)
             ):
-                raise BadRequest(f"the SDP offer cannot be read: {_quoted(line)} is not a valid m= line")
+                raise BadRequest("errors.sdp.m_line", line=_quoted(line))
         elif line.startswith("c=") and not _CONNECTION_LINE.match(line):
-            raise BadRequest(f"the SDP offer cannot be read: {_quoted(line)} is not a valid c= line")
+            raise BadRequest("errors.sdp.c_line", line=_quoted(line))
         elif line.startswith("a=setup:") and line[8:] not in DTLS_SETUP_ROLE:
-            reason = "a=setup must be actpass, active or passive"
-            raise BadRequest(f"the SDP offer cannot be used: {_quoted(line)}: {reason}")
+            raise BadRequest("errors.sdp.setup_role", line=_quoted(line))
 
 
 def _check_section(media: MediaDescription, *, sends: bool, network: WebRtcNetwork) -> None:
     kind = media.kind
     if kind not in ("audio", "video"):
-        raise BadRequest(f"the SDP offer cannot be used: Shopcast takes audio and video sections, not {kind!r}")
+        raise BadRequest("errors.sdp.kind", kind=kind)
 
-    def refuse(reason: str) -> BadRequest:
-        return BadRequest(f"the SDP offer cannot be used: the {kind} section {reason}")
+    def refuse(key: str, **params: object) -> BadRequest:
+        """The section's fault: `key`'s message names the section's `kind`."""
+        return BadRequest(key, kind=kind, **params)
 
     if not media.rtp.muxId:
-        raise refuse("has no a=mid")
+        raise refuse("errors.sdp.no_mid")
     if not media.rtcp_mux:
-        raise refuse("has no a=rtcp-mux (Shopcast takes RTP and RTCP on one port)")
+        raise refuse("errors.sdp.no_rtcp_mux")
     for name, value, shortest in (("ice-ufrag", media.ice.usernameFragment, 4), ("ice-pwd", media.ice.password, 22)):
         if not value:
-            raise refuse(f"has no a={name}")
+            raise refuse("errors.sdp.no_ice", name=name)
         if not shortest <= len(value) <= 256 or not _ICE_CHARS.match(value):
-            raise refuse(f"has an a={name} that is not {shortest} to 256 letters, digits, + or /")
+            raise refuse("errors.sdp.bad_ice", name=name, shortest=shortest)
     if media.dtls is None:
-        raise refuse("has no a=setup (actpass, active or passive)")
+        raise refuse("errors.sdp.no_setup")
     _check_fingerprints(media, refuse)
     if media.direction is None:
-        raise refuse("has no direction (a=sendonly, a=recvonly or a=sendrecv)")
+        raise refuse("errors.sdp.no_direction")
     if sends and media.direction not in SENDING:
-        raise refuse(f"does not send (a={media.direction}): a WHIP offer sends the host's audio and video")
+        raise refuse("errors.sdp.not_sending", direction=media.direction)
     if not sends and media.direction not in RECEIVING:
-        raise refuse(f"does not receive (a={media.direction}): a WHEP offer receives the show")
+        raise refuse("errors.sdp.not_receiving", direction=media.direction)
     for extension in media.rtp.headerExtensions:
         if not 1 <= extension.id <= 255:
-            raise refuse(f"has an a=extmap id out of 1-255: {extension.id}")
+            raise refuse("errors.sdp.extmap", id=extension.id)
     if any(not 0 <= s.ssrc < 2**32 for s in media.ssrc) or any(
         not 0 <= int(i) < 2**32 for g in media.ssrc_group for i in g.items
     ):
-        raise refuse("has an a=ssrc that is not a 32-bit number")
+        raise refuse("errors.sdp.ssrc")
     for candidate in media.ice_candidates:
         # Well-formed candidates of other networks were removed before; what is left must be usable.
         if not network.allows_peer(candidate.ip) or not 1 <= candidate.port <= 65535:
-            raise refuse(f"has an a=candidate Shopcast cannot use: {candidate.ip} port {candidate.port}")
+            raise refuse("errors.sdp.candidate", ip=candidate.ip, port=candidate.port)
 
 
-def _check_fingerprints(media: MediaDescription, refuse: Callable[[str], BadRequest]) -> None:
+def _check_fingerprints(media: MediaDescription, refuse: Callable[..., BadRequest]) -> None:
     # aiortc needs one it can check, and every one it can check must match the certificate.
     fingerprints = media.dtls.fingerprints if media.dtls is not None else []
     usable = [f for f in fingerprints if f.algorithm.lower() in FINGERPRINT_BYTES]
     if not usable:
-        raise refuse("has no a=fingerprint in sha-256, sha-384 or sha-512")
+        raise refuse("errors.sdp.no_fingerprint")
     for fingerprint in usable:
         length = FINGERPRINT_BYTES[fingerprint.algorithm.lower()]
         if not _HEX_BYTES.match(fingerprint.value) or len(fingerprint.value) != 3 * length - 1:
-            raise refuse(
-                f"has an a=fingerprint:{fingerprint.algorithm} that is not {length} hex bytes separated by colons"
-            )
+            raise refuse("errors.sdp.bad_fingerprint", algorithm=fingerprint.algorithm, length=length)

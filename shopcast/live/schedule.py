@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil.rrule import rrule, rrulestr
 
-from shopcast.core.errors import InvalidInput
+from shopcast.core.errors import InvalidInput, InvalidValue, Phrase
 
 _ALLOWED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYHOUR", "BYMINUTE", "COUNT", "UNTIL", "WKST"}
 
@@ -33,13 +33,13 @@ _UNTIL = re.compile(r"(\d{8})(T\d{6})?")
 
 
 def check_time_zone(name: str) -> str:
-    """The IANA name if known (e.g. Europe/Paris), else ValueError."""
+    """The IANA name if known (e.g. Europe/Paris), else InvalidValue."""
     if name not in _zone_names():
-        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Paris")
+        raise InvalidValue("errors.schedule.unknown_zone", name=name)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
+        raise InvalidValue("errors.schedule.unusable_zone", name=name) from exc
     return name
 
 
@@ -53,39 +53,39 @@ def _zone_names() -> set[str]:
 
 
 def normalize_rule(text: str) -> str:
-    """A weekly RRULE in canonical form (`FREQ=WEEKLY;BYDAY=TU`), else ValueError with the reason."""
+    """A weekly RRULE in canonical form (`FREQ=WEEKLY;BYDAY=TU`), else InvalidValue with the reason."""
     body = text.strip().upper().removeprefix("RRULE:")
     if not body:
-        raise ValueError("the recurrence is empty: use e.g. FREQ=WEEKLY;BYDAY=TU")
+        raise InvalidValue("errors.schedule.empty")
     parts: dict[str, str] = {}
     for chunk in body.split(";"):
         key, sep, value = chunk.partition("=")
         if not sep or not value:
-            raise ValueError(f"cannot read {chunk!r}: parts are NAME=VALUE separated by ';'")
+            raise InvalidValue("errors.schedule.unreadable", chunk=chunk)
         if key not in _ALLOWED_PARTS:
-            raise ValueError(f"{key} is not supported; use {', '.join(sorted(_ALLOWED_PARTS))}")
+            raise InvalidValue("errors.schedule.unsupported", part=key, parts=", ".join(sorted(_ALLOWED_PARTS)))
         parts[key] = value
     if parts.get("FREQ") != "WEEKLY":
-        raise ValueError("a show repeats weekly: the rule needs FREQ=WEEKLY")
+        raise InvalidValue("errors.schedule.weekly")
     if "COUNT" in parts and "UNTIL" in parts:
-        raise ValueError("use COUNT or UNTIL, not both")
+        raise InvalidValue("errors.schedule.count_or_until")
     # INTERVAL=0 would never move past the first week (the expansion would not end).
     if "INTERVAL" in parts and not _whole(parts["INTERVAL"], 1, MAX_INTERVAL):
-        raise ValueError(f"INTERVAL is a number of weeks from 1 to {MAX_INTERVAL}")
+        raise InvalidValue("errors.schedule.interval", most=MAX_INTERVAL)
     if "COUNT" in parts and not _whole(parts["COUNT"], 1, None):
-        raise ValueError("COUNT is a number of episodes, at least 1")
+        raise InvalidValue("errors.schedule.count")
     if "UNTIL" in parts:
         parts["UNTIL"] = _until(parts["UNTIL"])
     rule = ";".join(f"{k}={v}" for k, v in parts.items())
     try:
         rrulestr(rule, dtstart=datetime(2000, 1, 1))
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a valid recurrence rule: {exc}") from exc
+        raise InvalidValue("errors.schedule.invalid", error=str(exc)) from exc
     per_week = 1
     for key in ("BYDAY", "BYHOUR", "BYMINUTE"):
         per_week *= len(set(parts.get(key, "-").split(",")))
     if per_week > MAX_PER_WEEK:
-        raise ValueError(f"this rule makes {per_week} episodes a week; a show has at most {MAX_PER_WEEK}")
+        raise InvalidValue("errors.schedule.per_week", count=per_week, most=MAX_PER_WEEK)
     return rule
 
 
@@ -98,7 +98,7 @@ def _until(value: str) -> str:
     # A trailing Z is dropped: the series is planned in wall-clock time, so it ends in wall-clock time.
     found = _UNTIL.fullmatch(value.removesuffix("Z"))
     if found is None:
-        raise ValueError("UNTIL is a date (20271231) or a date and time (20271231T190000)")
+        raise InvalidValue("errors.schedule.until")
     day, time = found.groups()
     return f"{day}{time or 'T235959'}"
 
@@ -201,24 +201,21 @@ def nearest_slots(starts: list[datetime], free: list[datetime], *, within: timed
 
 def check_first_episode(value: datetime, zone: str, *, now: datetime) -> None:
     earliest = now - FIRST_EPISODE_BACK
-    reason = f"must be no earlier than {earliest:%Y-%m-%d}: a show's first episode is at most "
-    _planned(value, zone, "first_episode_at", now, earliest, reason + f"{FIRST_EPISODE_BACK.days} days back")
+    too_early = Phrase("errors.schedule.too_early", earliest=f"{earliest:%Y-%m-%d}", days=FIRST_EPISODE_BACK.days)
+    _planned(value, zone, "first_episode_at", now, earliest, too_early)
 
 
 def check_episode_start(value: datetime, zone: str, *, now: datetime, moved: bool) -> datetime:
     """The moment a one-off or moved episode starts at, if it is to come and within the planning horizon."""
-    reason = (
-        "an episode can only be moved to a time in the future" if moved else "a new episode must start in the future"
-    )
-    return _planned(value, zone, "starts_at", now, now, reason)
+    too_early = Phrase("errors.schedule.move_to_future" if moved else "errors.schedule.start_in_future")
+    return _planned(value, zone, "starts_at", now, now, too_early)
 
 
 def check_rule_end(rule: str, zone: str, *, now: datetime) -> None:
     until = rule_until(rule)
     latest = now + PLAN_AHEAD
     if until is not None and until.replace(tzinfo=ZoneInfo(zone)) > latest:
-        reason = f"UNTIL must be no later than {latest:%Y-%m-%d} ({PLAN_AHEAD.days} days ahead): "
-        raise _refused("rrule", reason + "leave it out for a show with no planned end")
+        raise _refused("rrule", Phrase("errors.schedule.until_late", latest=f"{latest:%Y-%m-%d}", days=PLAN_AHEAD.days))
 
 
 def check_distinct_moments(rule: str, first_local: datetime, zone: str, *, now: datetime) -> None:
@@ -234,8 +231,14 @@ def check_distinct_moments(rule: str, first_local: datetime, zone: str, *, now: 
     for local in _series(rule, first_local).between(start, end, inc=True):
         other = seen.setdefault(to_utc(local, zone), local)
         if other != local:
-            reason = f"{other:%H:%M} and {local:%H:%M} on {local:%Y-%m-%d} are the same moment in {zone} "
-            raise _refused("rrule", reason + "(the clocks skip an hour that night): choose times further apart")
+            same = Phrase(
+                "errors.schedule.same_moment",
+                first=f"{other:%H:%M}",
+                second=f"{local:%H:%M}",
+                day=f"{local:%Y-%m-%d}",
+                zone=zone,
+            )
+            raise _refused("rrule", same)
 
 
 def _part(rule: str, key: str) -> str:
@@ -246,19 +249,20 @@ def _part(rule: str, key: str) -> str:
     return ""
 
 
-def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: datetime, too_early: str) -> datetime:
+def _planned(value: datetime, zone: str, field: str, now: datetime, earliest: datetime, too_early: Phrase) -> datetime:
     latest = now + PLAN_AHEAD
     try:
         at = instant(value, zone)
     except OverflowError:  # a year like 1 or 9999 does not survive the zone's offset
         at = None
     if (at is None and value.year > now.year) or (at is not None and at > latest):
-        reason = f"must be no later than {latest:%Y-%m-%d}: nothing is planned more than {PLAN_AHEAD.days} days ahead"
-        raise _refused(field, reason)
+        raise _refused(field, Phrase("errors.schedule.too_far", latest=f"{latest:%Y-%m-%d}", days=PLAN_AHEAD.days))
     if at is None or at < earliest:
         raise _refused(field, too_early)
     return at
 
 
-def _refused(field: str, reason: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {reason}", extra={"errors": [{"field": field, "reason": reason}]})
+def _refused(field: str, reason: Phrase) -> InvalidInput:
+    return InvalidInput(
+        "errors.field.reason", field=field, reason=reason, extra={"errors": [{"field": field, "reason": reason}]}
+    )

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
+from shopcast.core.errors import InvalidValue
 from shopcast.core.times import Instant, WallClock
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.schedule import check_time_zone, normalize_rule
@@ -14,7 +15,7 @@ def _web_address(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     if not value.startswith(("https://", "http://")):
-        raise ValueError("must be an http(s):// address")
+        raise InvalidValue("errors.field.web_address")
     return value
 
 

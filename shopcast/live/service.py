@@ -92,7 +92,7 @@ async def episodes_out(
 async def load_show(session: AsyncSession, show_id: uuid.UUID) -> Show:
     show = await session.get(Show, show_id)
     if show is None:
-        raise NotFound(f"no show {show_id}")
+        raise NotFound("errors.show.none", show_id=show_id)
     return show
 
 
@@ -102,7 +102,7 @@ async def load_episode(session: AsyncSession, episode_id: uuid.UUID, *, for_upda
         query = query.with_for_update()
     episode = await session.scalar(query)
     if episode is None:
-        raise NotFound(f"no episode {episode_id}")
+        raise NotFound("errors.episode.none", episode_id=episode_id)
     return episode
 
 
@@ -111,7 +111,7 @@ async def _check_host(session: AsyncSession, brand_id: uuid.UUID, host_id: uuid.
         return
     role = await accounts.role_in_brand(session, user_id=host_id, brand_id=brand_id)
     if role not in ON_AIR:
-        raise InvalidInput("the host must be a host or manager of this brand")
+        raise InvalidInput("errors.show.host")
 
 
 async def extend_schedule(session: AsyncSession, show: Show, *, now: datetime, weeks: int, force: bool = False) -> None:
@@ -175,7 +175,7 @@ def _anchor(rule: str, wanted_local: datetime, zone: str, now: datetime) -> tupl
     """The series' real first slot on or after the wanted start, and the rule naming its weekday."""
     first = schedule.first_occurrence(rule, wanted_local)
     if first is None:
-        raise InvalidInput("this recurrence produces no episode: check COUNT or UNTIL")
+        raise InvalidInput("errors.show.no_episode")
     schedule.check_distinct_moments(rule, first, zone, now=now)
     return first, schedule.with_weekday(rule, first)
 
@@ -189,7 +189,7 @@ async def update_show(
     changes = data.model_dump(exclude_unset=True)
     for name in ("title", "time_zone", "rrule", "duration_minutes"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} cannot be empty")
+            raise InvalidInput("errors.show.empty", name=name)
     if "default_host_id" in changes:
         await _check_host(session, show.brand_id, changes["default_host_id"])
     old_defaults = (show.duration_minutes, show.default_host_id)
@@ -347,7 +347,7 @@ async def update_episode(
     show = await load_show(session, episode.show_id)
     authorize(actor, episode.brand_id, Role.MANAGER)
     if not is_editable(episode.status):
-        raise Conflict(f"the episode is {episode.status.value}: only a scheduled episode can be changed")
+        raise Conflict("errors.episode.not_editable", status=episode.status.word)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("starts_at") is not None:
         episode.starts_at = schedule.check_episode_start(changes["starts_at"], show.time_zone, now=now, moved=True)
@@ -417,7 +417,7 @@ async def check_publisher(session: AsyncSession, *, actor: Principal | None, epi
     episode = await load_episode(session, episode_id)
     authorize(actor, episode.brand_id, *ON_AIR)
     if episode.status not in (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE):
-        raise Conflict(f"the episode is {episode.status.value}: its video cannot be published")
+        raise Conflict("errors.episode.not_publishable", status=episode.status.word)
     return await _episode_out(session, episode)
 
 
@@ -443,12 +443,13 @@ async def check_watchable(session: AsyncSession, *, episode_id: uuid.UUID) -> Ep
     """Anyone may watch a live episode."""
     episode = await load_episode(session, episode_id)
     if episode.status != EpisodeStatus.LIVE:
-        reason = {
-            EpisodeStatus.SCHEDULED: "has not started yet",
-            EpisodeStatus.ENDED: "has ended",
-            EpisodeStatus.CANCELLED: "was cancelled",
-        }[episode.status]
-        raise Conflict(f"the episode {reason}: there is no live video to watch")
+        raise Conflict(
+            {
+                EpisodeStatus.SCHEDULED: "errors.episode.not_started",
+                EpisodeStatus.ENDED: "errors.episode.ended",
+                EpisodeStatus.CANCELLED: "errors.episode.cancelled",
+            }[episode.status]
+        )
     return await _episode_out(session, episode)
 
 

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from shopcast.core.errors import InvalidValue
+
 PollStatus = Literal["draft", "open", "closed"]
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
@@ -19,7 +21,7 @@ class OptionIn(BaseModel):
     @model_validator(mode="after")
     def _labelled(self) -> OptionIn:
         if self.label is None and self.product_id is None:
-            raise ValueError("an option needs a label or a product_id")
+            raise InvalidValue("errors.poll.label_or_product")
         return self
 
 
@@ -39,14 +41,14 @@ class PollIn(BaseModel):
         chosen = self.correct_options
         if not self.quiz:
             if chosen:
-                raise ValueError("correct_options: only a quiz has correct options")
+                raise InvalidValue("errors.poll.only_quiz")
             return self
         if not chosen:
-            raise ValueError("correct_options: a quiz needs its right answer")
+            raise InvalidValue("errors.poll.quiz_answer")
         if len(set(chosen)) != len(chosen) or any(not 0 <= i < len(self.options) for i in chosen):
-            raise ValueError(f"correct_options: each an index of options (0 to {len(self.options) - 1}), once")
+            raise InvalidValue("errors.poll.answer_indexes", last=len(self.options) - 1)
         if not self.multiple and len(chosen) != 1:
-            raise ValueError("correct_options: a single-choice quiz has one right option")
+            raise InvalidValue("errors.poll.one_answer")
         return self
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopcast.catalog import lineup
 from shopcast.catalog.schemas import ProductCard
 from shopcast.core.bus import Bus
-from shopcast.core.errors import Conflict, InvalidInput, NotFound
+from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase, field_reason
 from shopcast.core.security import Principal, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
@@ -43,13 +43,17 @@ RESULT_SHOWN_SECONDS = 60  # a closed poll stays in the join snapshot this long,
 # --- reading ---------------------------------------------------------------------------------
 
 
+def _status(poll: Poll) -> Phrase:
+    return Phrase(f"errors.poll_status.{poll.status}")
+
+
 async def _load(session: AsyncSession, poll_id: uuid.UUID, *, lock: bool = False) -> Poll:
     query = select(Poll).where(Poll.id == poll_id)
     if lock:
         query = query.with_for_update()
     poll = await session.scalar(query)
     if poll is None:
-        raise NotFound(f"no poll {poll_id}")
+        raise NotFound("errors.poll.none", poll_id=poll_id)
     return poll
 
 
@@ -136,7 +140,7 @@ async def public_poll(session: AsyncSession, *, poll_id: uuid.UUID) -> PublicPol
     """A poll as anyone may read it once opened: its result once closed."""
     poll = await session.get(Poll, poll_id)
     if poll is None or poll.status == "draft":
-        raise NotFound(f"no poll {poll_id}")
+        raise NotFound("errors.poll.none", poll_id=poll_id)
     options = (await votes.options_of(session, [poll.id]))[poll.id]
     products = await _shown_products(session, poll.episode_id)
     return PublicPollView(**_public(poll, options, products), result=_result(poll, options))
@@ -176,9 +180,9 @@ async def _write_options(session: AsyncSession, poll: Poll, data: PollIn) -> Non
     cards = {c.id: c for c in await lineup.public_lineup(session, episode_id=poll.episode_id)} if wanted else {}
     missing = [str(p) for p in wanted if p not in cards]
     if missing:
-        raise InvalidInput(f"options: not products of this episode's lineup: {', '.join(missing)}")
+        raise InvalidInput("errors.poll.not_in_lineup", ids=", ".join(missing))
     if len(set(wanted)) != len(wanted):
-        raise InvalidInput("options: each product once")
+        raise InvalidInput("errors.poll.each_product")
     await session.execute(delete(PollOption).where(PollOption.poll_id == poll.id))
     correct = set(data.correct_options)
     for position, option in enumerate(data.options):
@@ -206,7 +210,7 @@ async def create_poll(
     episode = await live.load_episode(session, episode_id)
     actor = authorize(actor, episode.brand_id, *STAFF)
     if episode.status in (EpisodeStatus.ENDED, EpisodeStatus.CANCELLED):
-        raise Conflict(f"the episode is {episode.status.value}: polls are for coming and live episodes")
+        raise Conflict("errors.poll.episode_over", status=episode.status.word)
     poll = Poll(episode_id=episode.id, brand_id=episode.brand_id, created_by=actor.id, created_at=now, status="draft")
     _settings(poll, data, now)
     session.add(poll)
@@ -220,7 +224,7 @@ async def _draft(session: AsyncSession, actor: Principal | None, poll_id: uuid.U
     poll = await _load(session, poll_id, lock=True)
     authorize(actor, poll.brand_id, *STAFF)
     if poll.status != "draft":
-        raise Conflict(f"the poll is {poll.status}: only a draft can be changed or deleted")
+        raise Conflict("errors.poll.not_draft", status=_status(poll))
     return poll
 
 
@@ -247,8 +251,8 @@ async def update_poll(
     try:
         merged = PollIn.model_validate({**current, **changes})
     except ValidationError as error:
-        reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors(include_url=False))
-        raise InvalidInput(reasons) from None
+        reasons = [field_reason(e) for e in error.errors(include_url=False)]
+        raise InvalidInput("errors.field.reasons", reasons=reasons) from None
     _settings(poll, merged, now)
     await _write_options(session, poll, merged)
     await session.flush()
@@ -272,7 +276,7 @@ async def open_poll(
     # Locked: two opens at once in one episode go one after the other.
     episode = await live.load_episode(session, poll.episode_id, for_update=True)
     if episode.status != EpisodeStatus.LIVE:
-        raise Conflict(f"the episode is {episode.status.value}: polls open during the live")
+        raise Conflict("errors.poll.opens_live", status=episode.status.word)
     opened = await session.scalar(
         update(Poll)
         .where(Poll.id == poll_id, Poll.status == "draft")
@@ -287,13 +291,13 @@ async def open_poll(
     )
     if opened is None:
         await session.refresh(poll)
-        raise Conflict(f"the poll is {poll.status}: only a draft can be opened")
+        raise Conflict("errors.poll.open_not_draft", status=_status(poll))
     # Counted after the write, which holds SQLite's write lock: another open cannot slip in.
     open_here = await session.scalar(
         select(func.count()).select_from(Poll).where(Poll.episode_id == poll.episode_id, Poll.status == "open")
     )
     if (open_here or 0) > 1:
-        raise Conflict("another poll is open in this episode: close it first")
+        raise Conflict("errors.poll.another_open")
     await session.refresh(poll)
     out = (await _staff_out(session, [poll], poll.episode_id))[0]
     opened_event = PollOpened(poll=PublicPoll(**out.model_dump(include=set(PublicPoll.model_fields))))
@@ -334,7 +338,7 @@ async def close_poll(
     poll = await _load(session, poll_id)
     authorize(actor, poll.brand_id, *STAFF)
     if not await _close(session, poll_id, now=now, bus=bus):
-        raise Conflict("the poll is already closed" if poll.status == "closed" else "the poll is not open")
+        raise Conflict("errors.poll.already_closed" if poll.status == "closed" else "errors.poll.not_open")
     await session.refresh(poll)
     return (await _staff_out(session, [poll], poll.episode_id))[0]
 

@@ -88,9 +88,9 @@ async def cast(
     # after it see it closed.
     poll = await session.scalar(select(Poll).where(Poll.id == poll_id).with_for_update(read=True))
     if poll is None or poll.episode_id != episode_id or poll.status == "draft":
-        raise NotFound(f"no poll {poll_id} in this episode")
+        raise NotFound("errors.poll.none_here", poll_id=poll_id)
     if poll.status != "open" or (poll.closes_at is not None and poll.closes_at <= now):
-        raise Conflict("the poll is closed")
+        raise Conflict("errors.poll.closed")
     options = {o.id for o in (await options_of(session, [poll.id]))[poll.id]}
     results: list[VoteOut | ShopcastError] = []
     for ballot in ballots:
@@ -125,7 +125,7 @@ async def cast(
         refused = {(b.voter_kind, b.voter_id) for b in again}
         for i, ballot in enumerate(ballots):
             if (ballot.voter_kind, ballot.voter_id) in refused and isinstance(results[i], VoteOut):
-                results[i] = Conflict("you already voted")
+                results[i] = Conflict("errors.poll.voted")
         valid = [b for b in valid if (b.voter_kind, b.voter_id) not in refused]
     elif again:
         await _replace(session, poll_id, again, now)
@@ -141,20 +141,20 @@ async def cast(
     # Read again after writing (SQLite's write lock is held now): a close that came first wins.
     still = await session.scalar(select(Poll.status).where(Poll.id == poll_id))
     if still != "open":
-        raise Conflict("the poll is closed")
+        raise Conflict("errors.poll.closed")
     return results
 
 
 def _check(ballot: Ballot, options: set[uuid.UUID], *, multiple: bool) -> None:
     if ballot.voter_kind not in ("user", "guest"):
-        raise Unauthorized("join as a guest or sign in to vote")
+        raise Unauthorized("errors.poll.sign_in")
     if len(set(ballot.option_ids)) != len(ballot.option_ids):
-        raise InvalidInput("option_ids: each option once")
+        raise InvalidInput("errors.poll.each_option")
     unknown = [str(o) for o in ballot.option_ids if o not in options]
     if unknown:
-        raise InvalidInput(f"option_ids: not options of this poll: {', '.join(unknown)}")
+        raise InvalidInput("errors.poll.unknown_options", ids=", ".join(unknown))
     if not multiple and len(ballot.option_ids) != 1:
-        raise InvalidInput("option_ids: this poll takes one option")
+        raise InvalidInput("errors.poll.one_option")
 
 
 async def _replace(session: AsyncSession, poll_id: uuid.UUID, ballots: list[Ballot], now: datetime) -> None:

@@ -24,8 +24,9 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shopcast.core.errors import BadRequest, InvalidInput, NotFound, UnsupportedMediaType
+from shopcast.core.errors import BadRequest, NotFound, Phrase, UnsupportedMediaType, field_reason, invalid_input
 from shopcast.core.security import Principal
+from shopcast.web import language
 from shopcast.web.context import RESOURCES, Resources
 
 Access = Literal["public", "signed-in"]
@@ -190,7 +191,8 @@ def _endpoint(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResp
                     content_type=None,
                     headers={"Content-Type": result.content_type, **result.headers},
                 )
-            body = dump(result) if dump is not None else b""
+            # In the caller's language: the few fields that are sentences (core.errors.Phrase).
+            body = dump(result, context={"language": language.of_reader(request)}) if dump is not None else b""
         if op.status == 204:
             return web.Response(status=204)
         return web.Response(body=body, status=op.status, content_type="application/json")
@@ -203,18 +205,18 @@ def _path_value(raw: str, kind: type) -> Any:
         try:
             return uuid.UUID(raw)
         except ValueError:
-            raise NotFound(f"no such item: {raw!r} is not an id") from None
+            raise NotFound("errors.http.not_an_id", value=raw) from None
     return raw
 
 
 async def _json_body(request: web.Request) -> Any:
     if request.content_type != "application/json":
-        raise UnsupportedMediaType("send the body as application/json")
+        raise UnsupportedMediaType("errors.http.json_only")
     raw = await request.read()
     try:
         return orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from exc
+        raise BadRequest("errors.http.not_json", error=str(exc)) from exc
 
 
 def _read_headers(model: type[BaseModel], request: web.Request) -> BaseModel:
@@ -225,21 +227,14 @@ def _read_headers(model: type[BaseModel], request: web.Request) -> BaseModel:
         error = exc.errors(include_url=False)[0]
         name = str(error["loc"][0])
         info = next(i for n, i in model.model_fields.items() if (i.alias or n) == name)
-        article = "an" if name[0].lower() in "aeiou" else "a"
-        raise BadRequest(f"send {article} {name} header ({error['msg']}): {info.description}") from None
+        article = Phrase("errors.http.an" if name[0].lower() in "aeiou" else "errors.http.a")
+        raise BadRequest(
+            "errors.http.header", article=article, name=name, reason=field_reason(error), description=info.description
+        ) from None
 
 
 def _validate(model: type[BaseModel], data: Any) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in err["loc"]) or "body",
-                # Our validators' messages are written for people; pydantic prefixes its own label.
-                "reason": err["msg"].removeprefix("Value error, "),
-            }
-            for err in exc.errors(include_url=False)
-        ]
-        detail = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
-        raise InvalidInput(detail, extra={"errors": problems}) from None
+        raise invalid_input(exc, whole="body") from None

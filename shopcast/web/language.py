@@ -10,7 +10,17 @@ from babel import negotiate_locale
 
 from shopcast.core.catalogues import DEFAULT, catalogues, languages, native_name, translate
 
-__all__ = ["COOKIE", "DEFAULT", "catalogues", "chosen", "languages", "native_name", "remember", "translate"]
+__all__ = [
+    "COOKIE",
+    "DEFAULT",
+    "catalogues",
+    "chosen",
+    "languages",
+    "native_name",
+    "of_reader",
+    "remember",
+    "translate",
+]
 
 COOKIE = "shopcast_lang"
 QUERY = "lang"
@@ -24,6 +34,12 @@ def chosen(request: web.Request) -> str | None:
         if picked in catalogues():
             return picked
     return negotiate_locale(_by_preference(request.headers.get("Accept-Language", "")), languages(), sep="-")
+
+
+def of_reader(request: web.Request) -> str:
+    """The language of what the API itself writes (a problem's title and detail): the one the
+    client asks for, else English, which a script that asks for nothing always got."""
+    return chosen(request) or DEFAULT
 
 
 def remember(request: web.Request, response: web.StreamResponse, language: str) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
 
 from shopcast.accounts import service as accounts
-from shopcast.core.errors import Forbidden, PayloadTooLarge, ShopcastError, Unauthorized
+from shopcast.core.errors import Forbidden, PayloadTooLarge, Phrase, ShopcastError, Unauthorized, in_language
 from shopcast.core.security import signed_in
 from shopcast.core.settings import DEFAULT_PORTS
+from shopcast.web import language
 from shopcast.web.api import PRINCIPAL
 from shopcast.web.context import RESOURCES, SECURED
 from shopcast.web.openapi import route_template
@@ -23,42 +25,65 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HTTP_SLUGS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}
 
 
-def problem_response(
-    status: int, slug: str, title: str, detail: str, extra: dict | None = None, headers: dict[str, str] | None = None
-) -> web.Response:
-    body = {"type": f"urn:shopcast:problem:{slug}", "title": title, "status": status, "detail": detail, **(extra or {})}
-    headers = dict(headers or {})
-    if extra and "retry_after" in extra:
-        headers["Retry-After"] = str(extra["retry_after"])
-    if status == 401:
+def problem(error: ShopcastError, lang: str) -> dict[str, Any]:
+    """The error as problem details (RFC 9457), its title and detail in `lang`."""
+    return {
+        "type": f"urn:shopcast:problem:{error.slug}",
+        "title": error.title.in_language(lang),
+        "status": error.status,
+        "detail": error.reason.in_language(lang),
+        **in_language(error.extra, lang),
+    }
+
+
+def problem_response(error: ShopcastError, lang: str, headers: dict[str, str] | None = None) -> web.Response:
+    headers = {**(headers or {}), "Content-Language": lang}
+    if "retry_after" in error.extra:
+        headers["Retry-After"] = str(error.extra["retry_after"])
+    if error.status == 401:
         headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme that would do
     return web.Response(
-        body=orjson.dumps(body), status=status, content_type="application/problem+json", headers=headers
+        body=orjson.dumps(problem(error, lang)),
+        status=error.status,
+        content_type="application/problem+json",
+        headers=headers,
     )
+
+
+class _Refused(ShopcastError):
+    """aiohttp's own refusal (no such route, a method the path does not have, …) as a typed error."""
+
+    def __init__(self, exc: web.HTTPException, request: web.Request) -> None:
+        if exc.status in (404, 405):
+            super().__init__("errors.http.no_route", method=request.method, path=request.path)
+        else:
+            super().__init__("errors.http.refused", reason=exc.text or exc.reason)
+        self.status = exc.status
+        self.slug = _HTTP_SLUGS.get(exc.status, "http-error")
+        self.title = Phrase(f"errors.title.{self.slug.replace('-', '_')}")
 
 
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error leaves as problem JSON (RFC 9457): typed errors, aiohttp's own, and crashes."""
+    """Every error leaves as problem JSON (RFC 9457): typed errors, aiohttp's own, and crashes, in
+    the language the client asks for (English when it asks for none)."""
+    headers = None
     try:
         return await handler(request)
     except ShopcastError as exc:
-        return problem_response(exc.status, exc.slug, exc.title, exc.detail, exc.extra)
+        error = exc
     except web.HTTPRequestEntityTooLarge:
-        limit = request.app[RESOURCES].settings.max_body_bytes
-        err = PayloadTooLarge(f"the body is larger than {limit} bytes")
-        return problem_response(err.status, err.slug, err.title, err.detail)
+        error = PayloadTooLarge("errors.http.too_large", limit=request.app[RESOURCES].settings.max_body_bytes)
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith(("/api/", "/healthz", "/live/", "/pictures/")):
             raise
-        slug = _HTTP_SLUGS.get(exc.status, "http-error")
-        detail = f"no route {request.method} {request.path}" if exc.status in (404, 405) else (exc.text or exc.reason)
+        error = _Refused(exc, request)
         # A 405 says which methods the path has (RFC 9110); aiohttp put them in `Allow`.
-        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return problem_response(exc.status, slug, exc.reason, detail, headers=allow)
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "internal-error", "Something went wrong", "an unexpected error; it was logged")
+        error = ShopcastError("errors.unexpected")
+    return problem_response(error, language.of_reader(request), headers)
 
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -100,10 +125,7 @@ async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
     own = origin in _own_origins(request)
     if not own and origin not in request.app[RESOURCES].settings.allowed_origins:
         if request.method in _UNSAFE or request.method == "OPTIONS":
-            raise Forbidden(
-                f"requests from {origin} are not allowed; Shopcast's own address goes in SHOPCAST_PUBLIC_URL, "
-                "other sites' in SHOPCAST_ALLOWED_ORIGINS"
-            )
+            raise Forbidden("errors.http.origin", origin=origin)
         return await handler(request)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         response: web.StreamResponse = web.Response(status=204)
@@ -163,7 +185,7 @@ async def caller(request: web.Request, handler: Handler) -> web.StreamResponse:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use `Authorization: Bearer <token>`")
+            raise Unauthorized("errors.auth.bearer_scheme")
         resources = request.app[RESOURCES]
         claims = resources.signer.verify(token.strip())
         if claims.kind == "guest":

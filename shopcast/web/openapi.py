@@ -20,7 +20,7 @@ from shopcast.core.errors import ShopcastError
 from shopcast.web.api import Api, Operation
 
 REF = "#/components/schemas/{model}"
-_TITLES = {cls.status: cls.title for cls in ShopcastError.__subclasses__()}
+_TITLES = {cls.status: str(cls.title) for cls in ShopcastError.__subclasses__()}
 BEARER = [{"bearer": []}]
 
 

@@ -30,7 +30,7 @@ class CartAddRequest(RoomRequest):
 @room_event("cart:add", CartAddRequest)
 async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]:
     if call.actor is None:
-        raise Unauthorized("join as a guest or sign in to buy")
+        raise Unauthorized("errors.cart.sign_in")
     res = call.resources
     data = CartAdd(variant_id=request.variant_id, quantity=request.quantity, episode_id=request.episode_id)
     async with res.database.transaction() as session:

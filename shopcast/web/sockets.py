@@ -10,6 +10,7 @@ web/poll_events.py, giveaways' in web/giveaway_events.py. Delivery to many clien
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import Counter
@@ -30,16 +31,17 @@ from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
 from shopcast.contests import entries as giveaways
 from shopcast.core.bus import Envelope
-from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests
+from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests, invalid_input
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
 from shopcast.core.security import Principal
 from shopcast.live import public as live
 from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
 from shopcast.polls import service as polls
+from shopcast.web import language
 from shopcast.web.collector import CollectorPolicy
 from shopcast.web.context import RESOURCES, Resources
-from shopcast.web.middleware import origin_allowed
+from shopcast.web.middleware import origin_allowed, problem
 from shopcast.web.packets import TOO_DEEP, RoomPacket
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
@@ -73,6 +75,7 @@ class Membership:
 class Connection:
     actor: Principal | None  # None: watching without a nickname (reads the chat, cannot write)
     allowance: TokenBucket
+    language: str  # of the page: its acks' reasons are in it
     rooms: dict[uuid.UUID, Membership] = field(default_factory=dict)
     # Who an anonymous connection is for watch time: one viewer per connection.
     anonymous_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -100,44 +103,41 @@ class RoomCall:
         return self.resources.clock.now()
 
 
-def problem(error: ShopcastError) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "error": {
-            "type": f"urn:shopcast:problem:{error.slug}",
-            "title": error.title,
-            "status": error.status,
-            "detail": error.detail,
-            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in error.extra.items()},
-        },
-    }
+def refusal(error: ShopcastError, lang: str) -> dict[str, Any]:
+    """The ack of a refused event: `{ok: false, error}`, the problem in the connection's language."""
+    body = problem(error, lang)
+    return {"ok": False, "error": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in body.items()}}
 
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any]]]
 
 
-def acked(handler: Handler) -> Handler:
+def acked(handler: Handler, *, language_of: Callable[[str], str]) -> Handler:
     """Every event gets an ack: the result, or `{ok: false, error}`; no error reaches other clients."""
 
     async def wrapper(sid: str, *arguments: Any) -> dict[str, Any]:
-        if len(arguments) > 1:  # Socket.IO lets a client send several; each of ours takes one object
-            return problem(InvalidInput(f"send the event's data as one object, not {len(arguments)} arguments"))
-        if TOO_DEEP in arguments:
-            return problem(InvalidInput("the data is nested too deeply"))
         try:
+            if len(arguments) > 1:  # Socket.IO lets a client send several; each of ours takes one object
+                raise InvalidInput("errors.room.one_object", count=len(arguments))
+            if TOO_DEEP in arguments:
+                raise InvalidInput("errors.room.too_deep")
             return await handler(sid, arguments[0] if arguments else None)
         except ShopcastError as error:
-            return problem(error)
+            return refusal(error, language_of(sid))
         except ValidationError as error:
-            reasons = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'data'}: {e['msg']}" for e in error.errors(include_url=False)
-            )
-            return problem(InvalidInput(reasons))
+            return refusal(invalid_input(error, whole="data"), language_of(sid))
         except Exception:
             log.exception("socket handler failed")
-            return problem(ShopcastError("an unexpected error; it was logged"))
+            return refusal(ShopcastError("errors.unexpected"), language_of(sid))
 
     return wrapper
+
+
+def _language(auth: Any, environ: dict[str, Any]) -> str:
+    """The connection's language: the page's, which it names in `auth` (`{lang}`), else what the
+    connection's request asks for (`?lang=`, Accept-Language), else English."""
+    asked = auth.get("lang") if isinstance(auth, dict) else None
+    return asked if asked in language.catalogues() else language.of_reader(environ["aiohttp.request"])
 
 
 Request = TypeVar("Request", bound=RoomRequest)
@@ -176,6 +176,12 @@ def install(app: web.Application) -> None:
 
     def resources() -> Resources:
         return app[RESOURCES]
+
+    def language_of(sid: str) -> str:
+        connection = connections.get(sid)
+        return connection.language if connection is not None else language.DEFAULT
+
+    answered = functools.partial(acked, language_of=language_of)
 
     async def open_rooms(app: web.Application) -> AsyncIterator[None]:
         # Inside the resources' lifetime (registered after them): the bus exists, and is still
@@ -251,20 +257,21 @@ def install(app: web.Application) -> None:
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
+        lang = _language(auth, environ)
         res = resources()
         actor = None
         if token:
             try:
                 actor = await _principal(res, str(token))
             except ShopcastError as error:
-                raise socketio.exceptions.ConnectionRefusedError(error.detail) from None
+                raise socketio.exceptions.ConnectionRefusedError(error.reason.in_language(lang)) from None
         settings = res.settings
         # Staff moderate in bursts (clearing a wave of spam): a larger allowance, still bounded.
         factor = STAFF_ALLOWANCE_FACTOR if actor is not None and actor.roles else 1
         allowance = TokenBucket(
             rate=settings.chat_events_per_second * factor, burst=settings.chat_event_burst * factor, clock=res.clock
         )
-        connections[sid] = Connection(actor, allowance)
+        connections[sid] = Connection(actor, allowance, lang)
 
     @sio.event
     async def disconnect(sid: str, reason: Any = None) -> None:
@@ -282,15 +289,15 @@ def install(app: web.Application) -> None:
     def connection_of(sid: str) -> Connection:
         connection = connections.get(sid)
         if connection is None:
-            raise Conflict("this connection is closing")
+            raise Conflict("errors.room.closing")
         retry_after = connection.allowance.take()
         if retry_after is not None:
             seconds = whole_seconds(retry_after)
-            raise TooManyRequests(f"too many events: slow down, try again in {seconds} s", retry_after=seconds)
+            raise TooManyRequests("errors.limit.events", seconds=seconds, retry_after=seconds)
         return connection
 
     @sio.on("join")
-    @acked
+    @answered
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
@@ -370,7 +377,7 @@ def install(app: web.Application) -> None:
         return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
 
     @sio.on("leave")
-    @acked
+    @answered
     async def leave(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = RoomRequest.model_validate(data)
@@ -385,7 +392,7 @@ def install(app: web.Application) -> None:
                 await chat.check_may_join(
                     session, brand_id=removed.brand_id, chatter=removed.chatter, now=res.clock.now()
                 )
-        raise Conflict("join the episode first")
+        raise Conflict("errors.room.join_first")
 
     def wire(name: str, model: type[RoomRequest], handler: RoomHandler) -> None:
         async def on_event(sid: str, data: Any) -> dict[str, Any]:
@@ -397,14 +404,14 @@ def install(app: web.Application) -> None:
             call = RoomCall(sid, connection, membership, resources(), app[TALLIES], app)
             return {"ok": True, **(await handler(call, request) or {})}
 
-        sio.on(name, acked(on_event))
+        sio.on(name, answered(on_event))
 
     for name, (model, handler) in _ROOM_EVENTS.items():
         wire(name, model, handler)
 
     @sio.on("*")
     async def unknown(event: str, sid: str, *arguments: Any) -> dict[str, Any]:
-        return problem(BadRequest(f"unknown event {event!r}"))
+        return refusal(BadRequest("errors.room.unknown_event", event=event), language_of(sid))
 
 
 async def _principal(resources: Resources, token: str) -> Principal:

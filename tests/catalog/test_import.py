@@ -76,6 +76,20 @@ async def test_a_csv_feed_saves_the_good_products_and_lists_the_bad_rows(shop: S
     assert [v["stock"] for v in saved["linen-dress"]["variants"]] == [5, 3, 0]  # the clashing row took nothing
 
 
+async def test_a_french_manager_reads_the_bad_rows_in_french(shop: Shop) -> None:
+    nbsp, apostrophe = "\N{NO-BREAK SPACE}", "\N{RIGHT SINGLE QUOTATION MARK}"
+    french = {**shop.room.manager.headers, "Accept-Language": "fr-FR,fr;q=0.9"}
+    response = await import_feed(shop, FEED, headers=french)
+    assert [e["reason"] for e in (await response.json())["errors"]] == [
+        f"price{nbsp}: «{nbsp}abc{nbsp}» n{apostrophe}est pas un montant",
+        f"sku{nbsp}: doit contenir au moins 1 caractère",
+        f"options{nbsp}: «{nbsp}size:M{nbsp}» n{apostrophe}est pas de la forme nom=valeur",
+        f"sku déjà utilisé par un autre produit{nbsp}: DRESS-S (produit linen-dress)",
+    ]
+    unread = await import_feed(shop, "title,price\nCap,10\n", headers=french)
+    await refused(unread, 422, f"content{nbsp}: il manque à l{apostrophe}en-tête CSV sku")
+
+
 async def test_importing_again_updates_the_same_products(shop: Shop) -> None:
     first = await (await import_feed(shop, FEED)).json()
     shirt_id = (await products(shop))["linen-shirt"]["id"]

@@ -45,6 +45,22 @@ async def test_the_last_piece_goes_to_one_viewer_and_everyone_sees_it_sold_out(s
     assert [v["stock"] for v in variants] == [5, 0, 0]
 
 
+async def test_a_sold_out_size_is_refused_in_each_viewer_s_language(shop: Shop, join: Join) -> None:
+    lea, max_ = await join("Léa", lang="fr"), await join("Max")
+    await shop.pin()
+    refused = await _add(lea, shop, "L")  # size L has none left
+    assert refused["error"]["detail"] == "épuisé\N{NO-BREAK SPACE}: Linen dress (L)", refused
+    assert refused["error"]["title"] == "Impossible dans l\N{RIGHT SINGLE QUOTATION MARK}état actuel"
+    # What programs read stays as it is.
+    assert (refused["error"]["type"], refused["error"]["status"]) == ("urn:shopcast:problem:conflict", 409)
+    assert (refused["error"]["variant_id"], refused["error"]["available"]) == (shop.variant("L")["id"], 0)
+    assert (await _add(max_, shop, "L"))["error"]["detail"] == "sold out: Linen dress (L)"
+    assert (await lea.call("cart:add", {**_request(shop, "M"), "quantity": 3}))["ok"]
+    assert (await lea.call("cart:add", _request(shop, "M")))["error"][
+        "detail"
+    ] == "épuisé\N{NO-BREAK SPACE}: Linen dress (M)"
+
+
 def _request(shop: Shop, size: str) -> dict[str, Any]:
     return {"episode_id": shop.episode_id, "variant_id": shop.variant(size)["id"]}
 

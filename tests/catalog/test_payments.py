@@ -70,7 +70,7 @@ async def test_the_brands_shop_is_offered_only_once_its_address_is_set(shop: Sho
     assert order["payment"]["provider"] == "brand_shop"
     bad = {"shop_checkout_url": "shop.example.com/checkout"}
     response = await shop.client.put("/api/v1/brands/acme/commerce", json=bad, headers=shop.room.manager.headers)
-    await refused(response, 422, "shop_checkout_url: must be an http(s) address")
+    await refused(response, 422, "shop_checkout_url: must be an http(s):// address")
     # The shop secret is for the brand's managers only.
     response = await shop.client.get("/api/v1/brands/acme/commerce", headers=shop.room.host.headers)
     await refused(response, 403, "this needs the manager role")

@@ -166,6 +166,14 @@ async def test_what_is_not_a_picture_to_take_is_refused_with_its_reason_and_leav
     problem = await refused(await upload(shop, streamed()), 413, "at most 10 MiB")  # type: ignore[arg-type]
     assert problem["reason"] == "too_large"
 
+    # A French manager reads why in French, the numbers written the French way; the codes stay.
+    french = {**shop.room.manager.headers, "Accept-Language": "fr-FR,fr;q=0.9"}
+    big = b"\xff\xd8\xff" + b"\0" * (10 * 1024 * 1024)
+    size = "10\N{NARROW NO-BREAK SPACE}485\N{NARROW NO-BREAK SPACE}760"
+    said = f"l\N{RIGHT SINGLE QUOTATION MARK}image dépasse {size} octets (10 Mio au plus)"
+    problem = await refused(await upload(shop, big, headers=french), 413, said)
+    assert (problem["reason"], problem["max_bytes"]) == ("too_large", 10 * 1024 * 1024)
+
     assert stored_files(settings) == []
     product = await (
         await shop.client.get(f"/api/v1/products/{shop.product['id']}", headers=shop.room.manager.headers)

@@ -46,14 +46,21 @@ async def join(client: Any, factory: Factory, room: Room) -> AsyncIterator[Join]
     made: list[Viewer] = []
 
     async def connect(
-        who: str | Staff | None = "Lea", *, episode_id: str | None = None, token: str | None = None, **options: Any
+        who: str | Staff | None = "Lea",
+        *,
+        episode_id: str | None = None,
+        token: str | None = None,
+        lang: str | None = None,
+        headers: dict[str, str] | None = None,
+        **options: Any,
     ) -> Viewer:
-        """`who`: a nickname, staff, or None for a nameless guest; `token`: connect with this one instead."""
+        """`who`: a nickname, staff, or None for a nameless guest; `token`: connect with this one instead;
+        `lang` (in `auth`) or `headers` (Accept-Language): the page's language."""
         if token is None:
             token = who.token if isinstance(who, Staff) else (await factory.guest(who))["Authorization"][7:]
         viewer = Viewer(**options)
         made.append(viewer)
-        await viewer.connect(client, token)
+        await viewer.connect(client, token, headers=headers, lang=lang)
         viewer.token = token
         viewer.ack = await viewer.call("join", {"episode_id": episode_id or room.episode_id})
         return viewer

@@ -128,6 +128,22 @@ async def test_each_connection_has_an_event_allowance(join: Join, room: Room) ->
     assert refused[0]["error"]["detail"].startswith("too many events: slow down")
 
 
+async def test_a_viewer_going_too_fast_is_told_so_in_their_browser_s_language(join: Join, room: Room) -> None:
+    lea = await join("Léa", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"})
+    acks = [await lea.call("chat:react", {"episode_id": room.episode_id, "emoji": "👏"}) for _ in range(15)]
+    error = next(a for a in acks if not a["ok"])["error"]
+    wait = error["retry_after"]
+    assert (
+        error["detail"]
+        == f"trop d\N{RIGHT SINGLE QUOTATION MARK}actions\N{NO-BREAK SPACE}: ralentissez, réessayez dans {wait} s"
+    )
+    assert (error["title"], error["status"], error["type"]) == (
+        "Ralentissez",
+        429,
+        "urn:shopcast:problem:too-many-requests",
+    )
+
+
 async def test_the_replay_history_is_public_and_in_order(join: Join, room: Room, client: Any) -> None:
     lea = await join("Lea")
     for n in range(3):

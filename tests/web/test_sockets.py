@@ -127,3 +127,24 @@ async def test_bad_events_get_a_reason_and_break_nothing(client, factory: Factor
     too_deep = await viewer.call_raw(deep)
     assert too_deep["error"] == {**too_deep["error"], "status": 422, "detail": "the data is nested too deeply"}
     assert (await viewer.call("join", {"episode_id": episode["id"]}))["ok"]  # still fine
+
+
+async def test_the_room_s_refusals_are_in_the_page_s_language(client, factory: Factory, episode, viewers) -> None:
+    refused = Viewer()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await refused.connect(client, "not-a-token", lang="fr")
+    assert refused.refusal["message"] == "ce jeton n\N{RIGHT SINGLE QUOTATION MARK}est pas valide", refused.refusal
+    french, by_address, english = Viewer(), Viewer(), Viewer()
+    viewers.extend((french, by_address, english))
+    await french.connect(client, await guest_token(factory), lang="fr")  # as the pages do
+    await by_address.connect(str(client.make_url("/?lang=fr")), await guest_token(factory, "Max"))
+    await english.connect(client, await guest_token(factory, "Zoe"), headers={"Accept-Language": "de, en;q=0.5"})
+    for viewer in (french, by_address):
+        unknown = await viewer.call("fly", {"x": 1})
+        assert unknown["error"]["detail"] == "événement inconnu «\N{NO-BREAK SPACE}fly\N{NO-BREAK SPACE}»", unknown
+        assert unknown["error"]["title"] == "La requête n\N{RIGHT SINGLE QUOTATION MARK}a pas pu être lue"
+        assert unknown["error"]["type"] == "urn:shopcast:problem:bad-request"
+    invalid = await french.call("join", {"episode_id": episode["id"], "last_seq": -1})
+    assert invalid["error"]["detail"] == "last_seq\N{NO-BREAK SPACE}: doit être supérieur ou égal à 0", invalid
+    assert invalid["error"]["errors"] == [{"field": "last_seq", "reason": "doit être supérieur ou égal à 0"}]
+    assert (await english.call("fly", {}))["error"]["detail"] == "unknown event 'fly'"

@@ -306,7 +306,7 @@ export function setUpProductForm(form, { brandSlug, currency, onSaved, onPicture
       const label = row
         ? t("product_form.variant_field", { sku, field: FIELD_LABELS[part] ?? part })
         : (FIELD_LABELS[name] ?? field);
-      reasons.push(t("product_form.reason", { field: label, reason: reason.replace(/^Value error, /, "") }));
+      reasons.push(t("product_form.reason", { field: label, reason }));
     }
     const why = reasons.length ? `${reasons.join(". ")}.` : problem.message;
     ui.productFormError.textContent = editing

@@ -170,9 +170,7 @@ export function setUpShowForm(form, { brandSlug, onCreated, onSaved, onClosed })
         : t("show_form.not_created", { error: words });
       return;
     }
-    const reasons = known.map((e) =>
-      t("show_form.reason", { field: FIELDS[e.field], reason: e.reason.replace(/^Value error, /, "") }),
-    );
+    const reasons = known.map((e) => t("show_form.reason", { field: FIELDS[e.field], reason: e.reason }));
     const all = reasons.join(". ");
     error.textContent = edit ? t("show_form.refused_edit", { reasons: all }) : t("show_form.refused", { reasons: all });
     const inputs = known.map((e) => fields[INPUTS[e.field] || e.field]).filter((input) => input?.setAttribute);

@@ -24,7 +24,7 @@ export function onUnauthorized(handler) {
 }
 
 async function request(method, path, body, extraHeaders = {}) {
-  // The page's language, for what the server writes (its reasons, once they are translated).
+  // The page's language, for what the server writes (its reasons: a problem's title and detail).
   const headers = { Accept: "application/json", "Accept-Language": lang, ...extraHeaders };
   // A file (a picture) is sent as it is; the server reads what it is from its bytes.
   const file = body instanceof Blob;

@@ -3,7 +3,7 @@
 // The contract is docs/api.md, "The live room (Socket.IO)" and "Realtime events".
 
 import { io } from "socket.io-client";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 // Passing state: these carry the room's latest seq (not a new one), so they never show a gap.
 const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought", "poll:tally", "giveaway:entries"]);
@@ -47,8 +47,9 @@ export class LiveRoom {
     this.socket = io({
       path: "/socket.io/",
       // Read at each (re)connection, so a renewed sign-in is used without a new room. No token:
-      // a viewer who only watches (reads, reacts, is counted).
-      auth: (send) => send(this.token ? { token: this.token } : {}),
+      // a viewer who only watches (reads, reacts, is counted). `lang`: the page's, for the reasons
+      // of refused events (the acks' errors).
+      auth: (send) => send(this.token ? { token: this.token, lang } : { lang }),
       autoConnect: false,
     });
     this.socket.on("connect", () => this.join());

@@ -1,7 +1,7 @@
 // WHIP and WHEP as the pages speak them: one SDP offer with every candidate in it, one answer back.
 
 import { ApiError } from "./api.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 let configuration = null;
 
@@ -48,7 +48,8 @@ export function gatheringComplete(pc, timeoutMs = 4000) {
 export async function exchangeSdp(pc, endpoint, { token = null } = {}) {
   await pc.setLocalDescription(await pc.createOffer());
   await gatheringComplete(pc);
-  const headers = { "Content-Type": "application/sdp", Accept: "application/sdp" };
+  // The page's language, for the reason of a refusal.
+  const headers = { "Content-Type": "application/sdp", Accept: "application/sdp", "Accept-Language": lang };
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {

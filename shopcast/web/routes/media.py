@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shopcast.core.errors import NotFound, UnsupportedMediaType
+from shopcast.core.errors import NotFound, Phrase, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.live import service as live
 from shopcast.live.hls import live_playlist
@@ -28,12 +28,12 @@ def _episode_id(request: web.Request) -> uuid.UUID:
     try:
         return uuid.UUID(request.match_info["episode_id"])
     except ValueError:
-        raise NotFound("no such episode") from None
+        raise NotFound("errors.media.no_episode") from None
 
 
 async def _offer(request: web.Request) -> str:
     if request.content_type != SDP:
-        raise UnsupportedMediaType("send the SDP offer as application/sdp")
+        raise UnsupportedMediaType("errors.media.sdp_only")
     raw = await request.content.read(MAX_SDP_BYTES + 1)
     return raw.decode("utf-8", errors="replace")
 
@@ -72,7 +72,7 @@ async def stop_publishing(request: web.Request) -> web.Response:
     async with resources.database.transaction() as session:
         episode = await live.check_publisher(session, actor=actor, episode_id=episode_id)
     if not broadcasts.is_publisher(episode_id, request.match_info["session"]):
-        raise NotFound("no such publishing session")
+        raise NotFound("errors.media.no_session")
     if episode.status == EpisodeStatus.LIVE:
         async with resources.database.transaction() as session:
             await live.change_status(
@@ -93,7 +93,11 @@ async def watch(request: web.Request) -> web.Response:
     broadcasts = resources.broadcasts
     episode_id = _episode_id(request)
     await enforce(
-        resources.limiter, f"whep:{client_address(request)}", limit=30, window_seconds=60, what="viewing sessions"
+        resources.limiter,
+        f"whep:{client_address(request)}",
+        limit=30,
+        window_seconds=60,
+        what=Phrase("errors.limit.viewing"),
     )
     offer = await _offer(request)
     async with resources.database.transaction() as session:
@@ -115,10 +119,10 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
     episode_id, name = _episode_id(request), request.match_info["name"]
     folder = request.app[RESOURCES].broadcasts.hls_folder(episode_id)
     if not _HLS_FILE.match(name) or folder is None:
-        raise NotFound("no such HLS file")
+        raise NotFound("errors.media.no_hls_file")
     path = folder / name
     if not path.is_file():
-        raise NotFound("no HLS for this episode yet" if name.endswith(".m3u8") else "no such segment")
+        raise NotFound("errors.media.no_hls_yet" if name.endswith(".m3u8") else "errors.media.no_segment")
     if name.endswith(".m3u8"):
         return _playlist(request, path)
     # Segments never change once listed.

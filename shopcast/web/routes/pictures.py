@@ -28,10 +28,7 @@ async def _uploaded(request: web.Request, store: PictureStore) -> bytes:
     """The body, read up to the store's limit (a larger one is refused as soon as it is seen)."""
     kind = request.content_type
     if not kind.startswith("image/") and kind != "application/octet-stream":
-        raise UnsupportedMediaType(
-            "send the picture's own bytes as the body, with Content-Type image/jpeg, image/png or image/webp",
-            extra={"reason": "not_a_picture"},
-        )
+        raise UnsupportedMediaType("errors.picture.upload_type", extra={"reason": "not_a_picture"})
     if request.content_length is not None and request.content_length > store.max_bytes:
         raise store.too_large()
     body = bytearray()
@@ -64,7 +61,7 @@ async def add_picture(call: Call, product_id: uuid.UUID) -> PictureAdded:
 async def picture_file(request: web.Request) -> web.StreamResponse:
     path = request.app[RESOURCES].pictures.path(request.match_info["name"])
     if path is None or not path.is_file():
-        raise NotFound("no such picture")
+        raise NotFound("errors.picture.none")
     return web.FileResponse(path, headers={"Content-Type": "image/webp", "Cache-Control": FOR_EVER})
 
 

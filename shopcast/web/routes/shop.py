@@ -24,6 +24,7 @@ from shopcast.catalog.schemas import (
     ShopPaymentIn,
     Totals,
 )
+from shopcast.core.errors import Phrase
 from shopcast.core.ratelimit import enforce
 from shopcast.core.security import signed_in
 from shopcast.web import language
@@ -34,9 +35,14 @@ CART_CHANGES_PER_MINUTE = 60  # per viewer: a person taps a few times a minute, 
 ORDERS_PER_MINUTE = 10
 
 
+# What each limit counts, in the 429's words.
+_COUNTED = {"cart changes": Phrase("errors.limit.cart_changes"), "orders": Phrase("errors.limit.orders")}
+
+
 async def _limit(call: Call, what: str, limit: int) -> None:
     actor = signed_in(call.actor)
-    await enforce(call.resources.limiter, f"{what}:{actor.kind}:{actor.id}", limit=limit, window_seconds=60, what=what)
+    key = f"{what}:{actor.kind}:{actor.id}"
+    await enforce(call.resources.limiter, key, limit=limit, window_seconds=60, what=_COUNTED[what])
 
 
 def _hold(call: Call) -> int:
