@@ -25,6 +25,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
+from shopcast.core.errors import Phrase
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 LOOKUP_SECONDS = 5.0
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
@@ -38,46 +40,48 @@ class UnsafeUrl(ValueError):
     """A webhook address Shopcast refuses; `reason` says why to the manager. `lasting`: the address
     itself is refused, not an answer of the DNS that may change."""
 
-    def __init__(self, reason: str, *, lasting: bool = True) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, key: str, /, *, lasting: bool = True, **params: Any) -> None:
+        self.reason = Phrase(key, **params)
+        super().__init__(str(self.reason))
         self.lasting = lasting
 
 
 class RefusedAddress(OSError):
     """A connection refused before it was made: the host's address is not one webhooks may reach."""
 
-    def __init__(self, host: str, address: str, why: str) -> None:
-        reason = f"{address} is {why}" if host == address else f"{host} resolves to {address}, {why}"
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, host: str, address: str, why: Phrase) -> None:
+        if host == address:
+            self.reason = Phrase("errors.webhook.address", address=address, why=why)
+        else:
+            self.reason = Phrase("errors.webhook.name", host=host, address=address, why=why)
+        super().__init__(str(self.reason))
 
 
-def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
-    """Why a webhook may not go to this address; None when it may."""
+def address_refusal(address: IPAddress, *, allow_private: bool) -> Phrase | None:
+    """What the address is that a webhook may not go to; None when it may."""
     if address.is_unspecified:
-        return "the unspecified address"
+        return Phrase("errors.webhook.why_unspecified")
     if address.is_multicast:
-        return "a multicast address"
+        return Phrase("errors.webhook.why_multicast")
     if allow_private:
         return None
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
-            return "an IPv4-mapped IPv6 address"
+            return Phrase("errors.webhook.why_ipv4_mapped")
         if address.sixtofour is not None and address_refusal(address.sixtofour, allow_private=False):
-            return "a 6to4 address of a non-public IPv4 address"
+            return Phrase("errors.webhook.why_6to4")
         if address in _UNIQUE_LOCAL:
-            return "a unique local IPv6 address"
+            return Phrase("errors.webhook.why_unique_local")
     if address.is_loopback:
-        return "a loopback address"
+        return Phrase("errors.webhook.why_loopback")
     if address.is_link_local:
-        return "a link-local address"
+        return Phrase("errors.webhook.why_link_local")
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
-        return "a shared (carrier-grade NAT) address"
+        return Phrase("errors.webhook.why_shared")
     if address.is_private:
-        return "a private address"
+        return Phrase("errors.webhook.why_private")
     if not address.is_global or address.is_reserved:
-        return "not a public address"
+        return Phrase("errors.webhook.why_not_public")
     return None
 
 
@@ -142,25 +146,25 @@ class EndpointRules:
             host = parsed.raw_host
             port = parsed.port
         except (ValueError, TypeError):
-            raise UnsafeUrl("not a web address: write it as https://host/path") from None
+            raise UnsafeUrl("errors.webhook.not_web_address") from None
         if not parsed.scheme:
-            raise UnsafeUrl("start the address with https://")
+            raise UnsafeUrl("errors.webhook.no_scheme")
         if parsed.scheme not in ("https", "http"):
-            raise UnsafeUrl(f"{parsed.scheme}: is not a web address: use https://")
+            raise UnsafeUrl("errors.webhook.scheme", scheme=parsed.scheme)
         if parsed.scheme not in schemes:
-            raise UnsafeUrl("use an https:// address: deliveries carry buyers' details")
+            raise UnsafeUrl("errors.webhook.https")
         if not host:
-            raise UnsafeUrl("the address has no host")
+            raise UnsafeUrl("errors.webhook.no_host")
         if parsed.user is not None or parsed.password is not None:
-            raise UnsafeUrl("put no user name or password in the address: the signature says who sends")
+            raise UnsafeUrl("errors.webhook.credentials")
         if port is None or not 0 < port < 65536:
-            raise UnsafeUrl("the port is not a number from 1 to 65535")
+            raise UnsafeUrl("errors.webhook.port")
         address = _ip(host)
         if address is not None:
             if why := address_refusal(address, allow_private=self.allow_private):
-                raise UnsafeUrl(f"{address} is {why}")
+                raise UnsafeUrl("errors.webhook.address", address=str(address), why=why)
         elif _NUMERIC_HOST.match(host):
-            raise UnsafeUrl(f"write the IP address {host} in full (four numbers with dots)")
+            raise UnsafeUrl("errors.webhook.short_ip", host=host)
         return Target(parsed, host, port, address)
 
     async def check_all(self, url: str) -> Target:
@@ -173,9 +177,9 @@ class EndpointRules:
             async with asyncio.timeout(LOOKUP_SECONDS):
                 await resolver.resolve(target.host, target.port, family=socket.AF_UNSPEC)
         except RefusedAddress as exc:
-            raise UnsafeUrl(exc.reason, lasting=False) from None
+            raise UnsafeUrl(exc.reason.key, lasting=False, **exc.reason.params) from None
         except (OSError, TimeoutError):
-            raise UnsafeUrl(f"no address found for {target.host}", lasting=False) from None
+            raise UnsafeUrl("errors.webhook.no_address_found", lasting=False, host=target.host) from None
         return target
 
     def resolver(self) -> AbstractResolver:

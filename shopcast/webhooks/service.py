@@ -72,7 +72,10 @@ async def _checked_url(rules: EndpointRules, url: str) -> str:
     try:
         await rules.check_all(url)
     except UnsafeUrl as exc:
-        raise InvalidInput(f"url: {exc.reason}", extra={"errors": [{"field": "url", "reason": exc.reason}]}) from None
+        reason = exc.reason
+        raise InvalidInput(
+            "errors.field.reason", field="url", reason=reason, extra={"errors": [{"field": "url", "reason": reason}]}
+        ) from None
     return url.strip()
 
 
@@ -84,7 +87,7 @@ async def _endpoint(
     query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
     row = await session.scalar(query.with_for_update() if for_update else query)
     if row is None or actor.is_guest or actor.roles.get(row.brand_id) is None:
-        raise NotFound(f"no webhook endpoint {endpoint_id}")
+        raise NotFound("errors.webhook.none", endpoint_id=endpoint_id)
     authorize(actor, row.brand_id, Role.MANAGER)
     return row
 
@@ -120,7 +123,7 @@ async def create_endpoint(
         select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.brand_id == brand.id)
     )
     if (count or 0) >= MAX_ENDPOINTS:
-        raise Conflict(f"a brand has at most {MAX_ENDPOINTS} webhook endpoints: delete one first")
+        raise Conflict("errors.webhook.too_many", most=MAX_ENDPOINTS)
     row = WebhookEndpoint(
         id=new_id(),
         brand_id=brand.id,
@@ -159,7 +162,7 @@ async def update_endpoint(
     changes = data.model_dump(exclude_unset=True)
     for name in ("url", "events", "enabled", "description"):
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} cannot be empty")
+            raise InvalidInput("errors.webhook.empty", name=name)
     if "url" in changes:
         row.url = await _checked_url(rules, changes["url"])
     if "description" in changes:
@@ -247,7 +250,7 @@ async def send_test(
     """Queue a `webhook.test` delivery to this endpoint (managers)."""
     row = await _endpoint(session, actor, endpoint_id)
     if not row.enabled:
-        raise Conflict("the endpoint is turned off: turn it on to send it a test event")
+        raise Conflict("errors.webhook.off_for_test")
     brand = await accounts.get_brand_by_id(session, brand_id=row.brand_id)
     data = WebhookTestData(endpoint_id=row.id, brand=brand.slug, message=TEST_MESSAGE)
     message_id = await outbox.add(
@@ -289,7 +292,7 @@ async def _deliveries(session: AsyncSession, messages: list[MessageOut]) -> list
 async def _message(session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: uuid.UUID) -> MessageOut:
     message = await outbox.get_message(session, message_id=delivery_id)
     if message is None or message.kind != KIND or message.recipient != str(endpoint.id):
-        raise NotFound(f"no delivery {delivery_id} to this endpoint")
+        raise NotFound("errors.webhook.delivery_none", delivery_id=delivery_id)
     return message
 
 
@@ -320,10 +323,10 @@ async def replay_delivery(
     """Send a delivery again, with the same webhook-id so the shop can tell it already has it (managers)."""
     row = await _endpoint(session, actor, endpoint_id)
     if not row.enabled:
-        raise Conflict("the endpoint is turned off: turn it on to replay its deliveries")
+        raise Conflict("errors.webhook.off_for_replay")
     await _message(session, row, delivery_id)
     if not await outbox.replay(session, message_id=delivery_id, now=now):
-        raise Conflict("this delivery is being sent right now: look again in a moment")
+        raise Conflict("errors.webhook.being_sent")
     return (await _deliveries(session, [await _message(session, row, delivery_id)]))[0]
 
 

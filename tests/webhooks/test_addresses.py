@@ -204,8 +204,9 @@ def test_which_addresses_webhooks_may_reach(
     address: str, refused_without: str | None, refused_with: str | None
 ) -> None:
     ip = ipaddress.ip_address(address)
-    assert address_refusal(ip, allow_private=False) == refused_without
-    assert address_refusal(ip, allow_private=True) == refused_with
+    for allow_private, expected in ((False, refused_without), (True, refused_with)):
+        why = address_refusal(ip, allow_private=allow_private)
+        assert (None if why is None else str(why)) == expected
 
 
 def test_the_connector_s_socket_refuses_a_refused_address_before_opening() -> None:
@@ -225,4 +226,4 @@ async def test_a_literal_address_is_refused_by_the_connector_itself() -> None:
         with pytest.raises(aiohttp.ClientConnectorError) as caught:
             await http.post("http://10.0.0.1:9/hooks", data=b"{}")
     assert isinstance(caught.value.os_error, RefusedAddress)
-    assert caught.value.os_error.reason == "10.0.0.1 is a private address"
+    assert str(caught.value.os_error.reason) == "10.0.0.1 is a private address"

@@ -123,3 +123,11 @@ async def test_another_brand_s_endpoints_and_deliveries_are_out_of_sight(
         "GET", f"{theirs['id']}/deliveries/{delivery['id']}", status=404
     )
     assert (await hooks.call("GET", made["id"]))["enabled"] is True  # nothing was changed
+
+
+async def test_a_refused_address_is_told_in_the_request_s_language(hooks: Hooks) -> None:
+    body = {"url": "ftp://shop.example.com/hooks", "events": ["order.paid"]}
+    headers = {**hooks.manager.headers, "Accept-Language": "fr-FR,fr;q=0.9"}
+    response = await hooks.client.post("/api/v1/brands/acme/webhooks", json=body, headers=headers)
+    problem = await refused(response, 422, "ftp: n\N{RIGHT SINGLE QUOTATION MARK}est pas une adresse web")
+    assert problem["errors"][0]["reason"].endswith("utilisez https://")
