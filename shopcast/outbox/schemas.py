@@ -60,3 +60,7 @@ class MessageOut(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+    def progress(self) -> dict[str, Any]:
+        """Where it stands, as the views of each kind (emails, webhook deliveries) show it."""
+        return self.model_dump(include={"state", "attempts", "next_try_at", "last_error", "created_at", "sent_at"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -161,16 +162,18 @@ async def claim(
     ]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt went: kept in `outbox_attempts`."""
+
+    ok: bool
+    detail: str
+    duration_ms: int
+    status_code: int | None
+
+
 async def _settle(
-    session: AsyncSession,
-    message: Outgoing,
-    *,
-    ok: bool,
-    detail: str,
-    now: datetime,
-    duration_ms: int,
-    status_code: int | None,
-    changes: dict[str, Any],
+    session: AsyncSession, message: Outgoing, outcome: Outcome, *, now: datetime, changes: dict[str, Any]
 ) -> bool:
     """Record an attempt and its outcome; False when the claim was lost (another worker holds the message)."""
     held = (
@@ -190,10 +193,10 @@ async def _settle(
                 number=message.attempt,
                 worker=message.claimed_by,
                 at=now,
-                duration_ms=duration_ms,
-                ok=ok,
-                detail=detail[:DETAIL_LENGTH],
-                status_code=status_code,
+                duration_ms=outcome.duration_ms,
+                ok=outcome.ok,
+                detail=outcome.detail[:DETAIL_LENGTH],
+                status_code=outcome.status_code,
             )
         )
     return kept
@@ -209,16 +212,9 @@ async def mark_sent(
     status_code: int | None = None,
 ) -> bool:
     """The receiver accepted the message."""
-    changes = {"state": "sent", "sent_at": now, "last_error": None}
+    outcome = Outcome(True, detail, duration_ms, status_code)
     return await _settle(
-        session,
-        message,
-        ok=True,
-        detail=detail,
-        now=now,
-        duration_ms=duration_ms,
-        status_code=status_code,
-        changes=changes,
+        session, message, outcome, now=now, changes={"state": "sent", "sent_at": now, "last_error": None}
     )
 
 
@@ -235,16 +231,7 @@ async def mark_failed(
     """The attempt failed: due again at `retry_at`, or given up (dead) without one."""
     changes: dict[str, Any] = {"last_error": error[:DETAIL_LENGTH]}
     changes.update({"state": "failed", "next_try_at": retry_at} if retry_at is not None else {"state": "dead"})
-    return await _settle(
-        session,
-        message,
-        ok=False,
-        detail=error,
-        now=now,
-        duration_ms=duration_ms,
-        status_code=status_code,
-        changes=changes,
-    )
+    return await _settle(session, message, Outcome(False, error, duration_ms, status_code), now=now, changes=changes)
 
 
 async def replay(session: AsyncSession, *, message_id: uuid.UUID, now: datetime) -> bool:

@@ -270,16 +270,11 @@ async def send_test(
 
 def _delivery(message: MessageOut, tries: list[AttemptOut]) -> DeliveryOut:
     return DeliveryOut(
+        **message.progress(),
         id=message.id,
         endpoint_id=uuid.UUID(message.recipient),
         event=message.topic,
         about=message.about,
-        state=message.state,
-        attempts=message.attempts,
-        next_try_at=message.next_try_at,
-        last_error=message.last_error,
-        created_at=message.created_at,
-        sent_at=message.sent_at,
         tries=tries,
     )
 

@@ -4,14 +4,13 @@ attempt; the shop checked the signature with that secret."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
 
 from shopcast import demo
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import Receiver, receiver  # noqa: F401  (a shop on 127.0.0.1)
 
 from .accessibility import blocking_violations
 from .conftest import BrowserPage, LiveServer, sign_in
@@ -19,16 +18,11 @@ from .conftest import BrowserPage, LiveServer, sign_in
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    taker = Receiver()
-    await taker.start()
-    yield taker
-    await taker.stop()
-
-
 async def test_the_manager_adds_an_endpoint_sends_a_test_event_and_reads_its_delivery(
-    live_server: LiveServer, browser_page: BrowserPage, receiver: Receiver, results_dir: Path
+    live_server: LiveServer,
+    browser_page: BrowserPage,
+    receiver: Receiver,  # noqa: F811
+    results_dir: Path,
 ) -> None:
     page, console = browser_page.page, browser_page.console
     address = receiver.url("hooks")

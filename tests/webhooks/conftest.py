@@ -3,7 +3,6 @@ receiving the deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from tests.conftest import make_settings
 from tests.contests.conftest import giveaways  # noqa: F401  (a live episode's giveaways)
 from tests.emails.conftest import eventually
 from tests.factories import Staff
-from tests.webhooks.receiver import Receiver
+from tests.webhooks.receiver import receiver  # noqa: F401  (a shop on 127.0.0.1)
 
 __all__ = ["WEBHOOKS", "Hooks", "eventually"]
 
@@ -31,14 +30,6 @@ WEBHOOKS: dict[str, Any] = {
     "webhooks_timeout_seconds": 1,
     "webhooks_retry_seconds": [5, 300, 1800],
 }
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    taker = Receiver()
-    await taker.start()
-    yield taker
-    await taker.stop()
 
 
 @pytest.fixture

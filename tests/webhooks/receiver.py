@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
@@ -99,3 +100,12 @@ class Receiver:
                 return web.Response(status=200)  # the sender gave up waiting: it will never read this
         got.answered = int(answer)
         return web.Response(status=got.answered, text=f"answered {answer} to {got.id}")
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A shop on 127.0.0.1 taking webhook deliveries."""
+    taker = Receiver()
+    await taker.start()
+    yield taker
+    await taker.stop()
