@@ -19,6 +19,7 @@ from shopcast.core import migrate
 from shopcast.core.db import Database, create_engine
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
+from tests.conftest import NoDns
 
 from .browser import launch, require_chromium
 
@@ -77,7 +78,7 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     finally:
         await database.close()
 
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(create_app(settings, resolver=NoDns()))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
