@@ -62,7 +62,7 @@ export function setUpWebhooks({ notify }) {
         { class: "choice" },
         el("input", { type: "checkbox", name: "events", value: event, "data-testid": `endpoint-event-${event}` }),
         ` ${name()} `,
-        el("code", { text: event }),
+        el("code", { "data-testid": "event-type", text: event }),
       ),
     ),
   );
