@@ -107,6 +107,7 @@ async def claim(
         .where(
             OutboxMessage.state == "sending",
             OutboxMessage.next_try_at <= now,
+            OutboxMessage.kind.in_(max_attempts),
             ~_attempts_left(max_attempts),
         )
         .values(state="dead", claimed_by=None, last_error=INTERRUPTED)

@@ -21,6 +21,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient
 from sqlalchemy import update
 
+from shopcast.cli import demo_settings
 from shopcast.core.db import Database
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
@@ -227,3 +228,13 @@ async def test_a_literal_address_is_refused_by_the_connector_itself() -> None:
             await http.post("http://10.0.0.1:9/hooks", data=b"{}")
     assert isinstance(caught.value.os_error, RefusedAddress)
     assert str(caught.value.os_error.reason) == "10.0.0.1 is a private address"
+
+
+def test_shopcast_demo_lets_webhooks_reach_this_machine_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    demo = demo_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert demo.webhooks_allow_http and demo.webhooks_allow_private
+    production = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert not production.webhooks_allow_http and not production.webhooks_allow_private
+    monkeypatch.setenv("SHOPCAST_WEBHOOKS_ALLOW_PRIVATE", "false")
+    told = demo_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert told.webhooks_allow_http and not told.webhooks_allow_private

@@ -135,6 +135,13 @@ export function setUpDeliveries({ notify }) {
       ui.deliveriesTitle.focus();
       await load();
     },
+    /** The endpoint changed (turned on or off): its deliveries are shown again if they are open. */
+    async update(changed) {
+      if (endpoint?.id !== changed.id) return;
+      endpoint = changed;
+      ui.deliveriesTitle.textContent = t("webhooks.deliveries_of", { url: changed.url });
+      await load();
+    },
     /** The endpoint was deleted: its deliveries go too. */
     forget(endpointId) {
       if (endpoint?.id === endpointId) this.close();

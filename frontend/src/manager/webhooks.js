@@ -216,6 +216,7 @@ export function setUpWebhooks({ notify }) {
         const changed = await api.changeWebhook(editing.id, body);
         endpoints = endpoints.map((e) => (e.id === changed.id ? changed : e));
         notify(t("webhooks.saved", { url: changed.url }));
+        deliveries.update(changed);
       } else {
         const made = await api.addWebhook(membership.brand.slug, body);
         endpoints = [...endpoints, made];
