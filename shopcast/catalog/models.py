@@ -211,3 +211,20 @@ class OrderLine(Base):
     deal_quantity: Mapped[int] = mapped_column(default=0)
     deal_price: Mapped[int | None]
     line_total: Mapped[int]
+
+
+class OrderStatusChange(Base):
+    """An order moved on (paid, fulfilled, cancelled): when, and who did it.
+
+    The order placed is not a row: it is the order's `created_at`, by its buyer."""
+
+    __tablename__ = "order_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # the status it moved to
+    at: Mapped[datetime]
+    by_kind: Mapped[str] = mapped_column(String(12))  # "staff" | "brand_shop"
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The staff member's name then: kept when the account is renamed or removed.
+    by_name: Mapped[str | None] = mapped_column(String(120))

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.catalog.payments import SHOP_LINK_HOURS
-from shopcast.catalog.products import ONE_SIZE
+from shopcast.catalog.products import options_said
 from shopcast.catalog.schemas import OrderOut
 from shopcast.core.catalogues import translate
 from shopcast.emails import service as emails
@@ -44,8 +44,7 @@ async def tell_buyer(
     template = template_for(order)
     shown = order.model_dump(mode="json")
     for line in shown["items"]:
-        # A product without options says nothing more than its title (the label is English: it was stored so).
-        line["label"] = "" if line["label"] == ONE_SIZE else line["label"]
+        line["label"] = options_said(line["label"])
     context = {
         "name": order.name,
         "number": order.number,

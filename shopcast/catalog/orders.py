@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shopcast.accounts import service as accounts
 from shopcast.accounts.models import Brand
 from shopcast.catalog import cart as carts
+from shopcast.catalog import order_access as access
+from shopcast.catalog import order_history as history
 from shopcast.catalog import stock
 from shopcast.catalog.commerce import pickup_store, settings_of, totals
 from shopcast.catalog.models import CartItem, CommerceSettings, Order, OrderLine, Product, Variant
@@ -31,7 +33,6 @@ from shopcast.catalog.schemas import (
     Delivery,
     OrderLineOut,
     OrderOut,
-    OrdersQuery,
     OrderStatus,
     PickupStore,
     QuoteIn,
@@ -42,7 +43,7 @@ from shopcast.core.bus import Bus
 from shopcast.core.catalogues import languages
 from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Phrase
 from shopcast.core.ids import new_id
-from shopcast.core.security import Principal, Role, authorize, signed_in
+from shopcast.core.security import Principal, authorize, signed_in
 from shopcast.live.service import STAFF
 from shopcast.webhooks import service as webhooks
 from shopcast.webhooks.events import ORDER_CREATED, ORDER_EVENT_FOR_STATUS
@@ -320,35 +321,19 @@ async def get_order(session: AsyncSession, *, actor: Principal | None, order_id:
     return await order_out(session, order, now=now)
 
 
-async def list_orders(
-    session: AsyncSession, *, actor: Principal | None, brand_slug: str, query: OrdersQuery, now: datetime
-) -> list[OrderOut]:
-    """The brand's orders, newest first (managers)."""
-    brand = await accounts.get_brand(session, slug=brand_slug)
-    authorize(actor, brand.id, Role.MANAGER)
-    select_orders = select(Order).where(Order.brand_id == brand.id)
-    if query.status is not None:
-        select_orders = select_orders.where(Order.status == query.status)
-    found = list(await session.scalars(select_orders.order_by(Order.created_at.desc(), Order.id).limit(query.limit)))
-    lines: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in found}
-    for line in await session.scalars(
-        select(OrderLine).where(OrderLine.order_id.in_(lines)).order_by(OrderLine.order_id, OrderLine.position)
-    ):
-        lines[line.order_id].append(line)
-    settings = await settings_of(session, brand.id, now=now)
-    return [await order_out(session, order, now=now, lines=lines[order.id], settings=settings) for order in found]
-
-
 def _status(status: str) -> Phrase:
     return Phrase(f"errors.order_status.{status}")
 
 
-async def _move(session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus) -> OrderOut:
-    """Change the order's status (its stock back when cancelled) and tell the buyer and the brand's shop
-    (webhooks), in one transaction."""
+async def _move(
+    session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus, by: history.ChangeMaker
+) -> OrderOut:
+    """Change the order's status (its stock back when cancelled), note who did it and tell the buyer and the
+    brand's shop (webhooks), in one transaction."""
     if to not in NEXT_STATUSES[order.status]:
         raise Conflict("errors.order.cannot_become", status=_status(order.status), to=_status(to))
     order.status = to
+    history.record(session, order.id, to, at=now, by=by)
     if to == "paid":
         order.paid_at = now
     elif to == "fulfilled":
@@ -372,13 +357,8 @@ async def set_status(
     session: AsyncSession, *, actor: Principal | None, order_id: uuid.UUID, status: OrderStatus, now: datetime, bus: Bus
 ) -> OrderOut:
     """Move an order on: paid, fulfilled, or cancelled with its stock returned (managers)."""
-    order = await session.scalar(select(Order).where(Order.id == order_id).with_for_update())
-    if order is None:
-        raise NotFound("errors.order.none", order_id=order_id)
-    if actor is not None and not actor.is_guest and actor.roles.get(order.brand_id) is None:
-        raise NotFound("errors.order.none", order_id=order_id)  # another brand's order: not even its existence
-    authorize(actor, order.brand_id, Role.MANAGER)
-    return await _move(session, order, status, now=now, bus=bus)
+    order = await access.managed_order(session, actor=actor, order_id=order_id, for_update=True)
+    return await _move(session, order, status, now=now, bus=bus, by=signed_in(actor))
 
 
 async def confirm_shop_payment(
@@ -403,4 +383,4 @@ async def confirm_shop_payment(
     if order.status != "pending_payment":  # a confirmation sent twice changes nothing the second time
         return await order_out(session, order, now=now)
     order.payment_reference = str(claims.get("reference", ""))[:200] or None
-    return await _move(session, order, "paid", now=now, bus=bus)
+    return await _move(session, order, "paid", now=now, bus=bus, by="brand_shop")

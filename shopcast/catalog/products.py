@@ -44,6 +44,12 @@ def variant_label(options: dict[str, str]) -> str:
     return " / ".join(options.values()) or ONE_SIZE
 
 
+def options_said(label: str) -> str:
+    """A stored label without the English "One size" of a product without options (it says nothing more than
+    the title, in any language)."""
+    return "" if label == ONE_SIZE else label
+
+
 def handle_from(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:100] or "product"
 

@@ -358,6 +358,7 @@ OrderStatus = Literal["pending_payment", "paid", "fulfilled", "cancelled"]
 class OrderLineOut(BaseModel):
     product_id: uuid.UUID
     variant_id: uuid.UUID
+    episode_id: uuid.UUID | None = Field(description="The live it was bought during, if any.")
     title: str
     label: str
     sku: str
@@ -398,11 +399,6 @@ class OrderOut(BaseModel):
 
 class OrderStatusIn(BaseModel):
     status: Literal["paid", "fulfilled", "cancelled"]
-
-
-class OrdersQuery(BaseModel):
-    status: OrderStatus | None = None
-    limit: int = Field(100, ge=1, le=500)
 
 
 class ShopPaymentIn(BaseModel):

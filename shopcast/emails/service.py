@@ -80,6 +80,12 @@ async def list_emails(
     return [_email_out(message) for message in found]
 
 
+async def emails_about(session: AsyncSession, *, brand_id: uuid.UUID, about: str) -> list[EmailOut]:
+    """The brand's emails caused by one thing (`order:<id>`), oldest first (the caller checks who asks)."""
+    found = await outbox.list_messages(session, brand_id=brand_id, kind=KIND, about=about, limit=500)
+    return [_email_out(message) for message in reversed(found)]
+
+
 async def _email(session: AsyncSession, email_id: uuid.UUID) -> MessageOut:
     message = await outbox.get_message(session, message_id=email_id)
     if message is None or message.kind != KIND:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -463,3 +463,17 @@ async def check_staff(session: AsyncSession, *, actor: Principal | None, episode
 async def live_episode_ids(session: AsyncSession) -> list[uuid.UUID]:
     """Every episode marked live (to find shows left on air by a crash)."""
     return list(await session.scalars(select(Episode.id).where(Episode.status == EpisodeStatus.LIVE)))
+
+
+async def episode_names(
+    session: AsyncSession, *, episode_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, datetime]]:
+    """Each episode's title (its own, else its show's) and start: how a list of what was bought names it."""
+    if not episode_ids:
+        return {}
+    rows = await session.execute(
+        select(Episode.id, func.coalesce(Episode.title, Show.title), Episode.starts_at)
+        .join(Show, Show.id == Episode.show_id)
+        .where(Episode.id.in_(episode_ids))
+    )
+    return {episode_id: (title, starts_at) for episode_id, title, starts_at in rows.all()}

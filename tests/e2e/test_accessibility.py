@@ -17,11 +17,30 @@ from shopcast.core.catalogues import translate
 from .accessibility import blocking_violations
 from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
 from .test_live_shopping import PHONE, StaffApi
+from .test_manager_orders import orders_during_a_show
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 800}
 COCKPIT = ["screen", "end-show", "lineup", "deal-form", "studio-games", "chat", "chat-input", "questions-card"]
+
+
+async def findings(page: Page) -> list[str]:
+    """axe-core's serious and critical findings, and the page scrolling sideways: a page wider than the
+    screen feels broken on a phone. (Against the screen's width: a phone widens its layout to what
+    overflows, and zooms out.)"""
+    found = await blocking_violations(page)
+    assert page.viewport_size is not None
+    wider = await page.evaluate("() => document.documentElement.scrollWidth") - page.viewport_size["width"]
+    if wider > 0:
+        found.append(f"the page scrolls {wider} px sideways")
+    return found
+
+
+def assert_none(found: dict[str, list[str]]) -> None:
+    assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
+        f"{state}:\n  " + "\n  ".join(lines) for state, lines in found.items() if lines
+    )
 
 
 async def sign_in_by_ids(page: Page, email: str) -> None:
@@ -56,13 +75,7 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
     lang = locale.split("-")[0]
 
     async def check(state: str, page: Page) -> None:
-        found[state] = await blocking_violations(page)
-        # And nothing wider than the screen: a page that scrolls sideways on a phone feels broken.
-        # (Against the screen's width: a phone widens its layout to what overflows, and zooms out.)
-        assert page.viewport_size is not None
-        wider = await page.evaluate("() => document.documentElement.scrollWidth") - page.viewport_size["width"]
-        if wider > 0:
-            found[state].append(f"the page scrolls {wider} px sideways")
+        found[state] = await findings(page)
 
     manager = browser_page.page
     await manager.set_viewport_size(LAPTOP)
@@ -197,6 +210,54 @@ async def test_no_page_has_a_serious_accessibility_violation_in_any_state(
         await expect(next_episode).to_have_attribute("href", f"/watch/{following['id']}")
         await check("watch, after the show (phone)", phone)
 
-    assert not {state: lines for state, lines in found.items() if lines}, "\n".join(
-        f"{state}:\n  " + "\n  ".join(lines) for state, lines in found.items() if lines
-    )
+    assert_none(found)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+async def test_the_orders_tab_has_no_serious_accessibility_violation_on_a_laptop_or_a_phone(
+    live_server: LiveServer, open_context: OpenContext, locale: str
+) -> None:
+    """The manager's orders: the list and its filters (one refused), an order open with its history, a move
+    asked before it is made and one made; on a laptop and on a 360 px phone, from the keyboard."""
+    _, (leas, toms, _) = await orders_during_a_show(live_server)
+    lang = locale.split("-")[0]
+    found: dict[str, list[str]] = {}
+    for device, viewport in (("laptop", LAPTOP), ("small phone", {"width": 360, "height": 740})):
+        context = await open_context(f"manager on a {device}", viewport=viewport, locale=locale)
+        page = (await watched_page(context)).page
+        await page.goto(f"{live_server.url}/manage?lang={lang}")
+        await sign_in_by_ids(page, "manager@demo.shopcast.test")
+        await expect(page.get_by_test_id("episode-list").locator("li").first).to_be_visible()
+        # To the Orders tab and into the list with the keyboard alone.
+        await page.get_by_test_id("tab-orders").focus()
+        await page.keyboard.press("Enter")
+        rows = page.get_by_test_id("order-row")
+        await expect(rows).to_have_count(3)
+        await expect(page.get_by_test_id("orders-total-count")).to_be_visible()
+        found[f"orders, the list ({device})"] = await findings(page)
+
+        await page.get_by_test_id("orders-from").fill("2026-12-31")
+        await page.get_by_test_id("orders-to").fill("2026-01-01")
+        await page.get_by_test_id("orders-apply").click()
+        await expect(page.get_by_test_id("orders-filter-error")).not_to_be_empty()
+        found[f"orders, the dates refused ({device})"] = await findings(page)
+        await page.get_by_test_id("orders-clear").click()
+        await expect(page.get_by_test_id("orders-filter-error")).to_be_empty()
+        await expect(rows).to_have_count(3)
+
+        row = rows.filter(has_text=toms["number"] if device == "laptop" else leas["number"])
+        await row.focus()
+        await page.keyboard.press("Enter")
+        detail = page.get_by_test_id("order-detail")
+        await expect(detail.get_by_test_id("order-title")).to_be_focused()
+        await expect(detail.get_by_test_id("history-email")).not_to_have_count(0)
+        found[f"orders, an order open ({device})"] = await findings(page)
+        await detail.get_by_test_id("order-move-paid").focus()
+        await page.keyboard.press("Enter")
+        await expect(detail.get_by_test_id("order-keep")).to_be_focused()
+        found[f"orders, a move asked ({device})"] = await findings(page)
+        await page.keyboard.press("Shift+Tab")  # back to the confirming button
+        await page.keyboard.press("Enter")
+        await expect(detail.get_by_test_id("order-move-fulfilled")).to_be_visible()
+        found[f"orders, an order paid ({device})"] = await findings(page)
+    assert_none(found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from playwright.async_api import Page, expect
 
 from shopcast import demo
 
-from .conftest import LiveServer, OpenContext, coming_episodes, open_card, watched_page
-from .test_accessibility import plan_episodes
+from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
+from .test_accessibility import plan_episodes, sign_in_by_ids
 from .test_live_shopping import StaffApi
+from .test_manager_orders import orders_during_a_show
 
 pytestmark = pytest.mark.browser
 
@@ -85,6 +87,7 @@ MANAGER_KEYS = (
     "product_form.",
     "product.",
     "emails.",
+    "orders.",
     "webhooks.",
     "games.",
     "poll_form.",
@@ -120,6 +123,15 @@ WRITTEN = ", ".join(
         "workspace-title",
         "show-description",
         "product-row-title",
+        "episode-option",
+        "order-row-buyer",
+        "order-buyer-name",
+        "order-buyer-email",
+        "order-line-title",
+        "order-line-label",
+        "order-line-episode",
+        "order-shipping",
+        "history-email-subject",
         # Webhook event types (order.cancelled) are names for programs, the same in every language.
         "event-type",
     )
@@ -158,6 +170,19 @@ async def assert_in(page: Page, code: str, state: str) -> None:
     shown = await page_words(page)
     assert await page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], f"{state}: too wide"
     assert words_of(other, code, shown) == [], f"{state}:\n{shown}"
+
+
+async def french_manager(open_context: OpenContext) -> BrowserPage:
+    """A manager's laptop in a French browser."""
+    laptop = {"width": 1280, "height": 800}
+    return await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+
+
+async def assert_manager_in_french(page: Page, state: str) -> None:
+    """The manager page in French: none of its areas' English words, but for what people wrote."""
+    assert await page.evaluate("() => document.documentElement.lang") == "fr", state
+    shown = await page_words(page)
+    assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
 
 
 async def test_a_french_browser_reads_the_claim_page_in_french_and_can_switch(
@@ -299,14 +324,9 @@ async def test_a_french_host_runs_the_show_from_a_french_studio(
 async def test_a_french_manager_plans_from_a_french_manager_page(
     live_server: LiveServer, open_context: OpenContext
 ) -> None:
-    laptop = {"width": 1280, "height": 800}
-    watched = await watched_page(await open_context("french manager", viewport=laptop, locale="fr-FR"))
+    watched = await french_manager(open_context)
     page = watched.page
-
-    async def assert_french(state: str) -> None:
-        assert await page.evaluate("() => document.documentElement.lang") == "fr", state
-        shown = await page_words(page)
-        assert words_of("en", "fr", shown, MANAGER_KEYS) == [], f"{state}:\n{shown}"
+    assert_french = partial(assert_manager_in_french, page)
 
     await page.goto(f"{live_server.url}/manage")
     assert await page.title() == "Shopcast · Planifier vos émissions en direct"
@@ -373,4 +393,60 @@ async def test_a_french_manager_plans_from_a_french_manager_page(
     await plan_episodes(page)
     await expect(page.get_by_test_id("lineup-notice")).to_contain_text("est dans la sélection")
     await assert_french("moving, cancelling and adding episodes, planning products")
+    watched.console.assert_clean()
+
+
+async def test_a_french_manager_works_through_the_orders_in_french(
+    live_server: LiveServer, open_context: OpenContext
+) -> None:
+    episode, (leas, _, _) = await orders_during_a_show(live_server)
+    watched = await french_manager(open_context)
+    page = watched.page
+    assert_french = partial(assert_manager_in_french, page)
+
+    await page.goto(f"{live_server.url}/manage")
+    await sign_in_by_ids(page, "manager@demo.shopcast.test")
+    await page.get_by_role("button", name="Commandes", exact=True).click()
+    rows = page.get_by_test_id("order-row")
+    await expect(rows).to_have_count(3)
+    # Ann's dress delivered (89 € + 4,90 €), Tom's crew-neck and Léa's tote: amounts written the French way.
+    await expect(page.get_by_test_id("orders-totals")).to_have_text(
+        re.compile(r"^3 commandes · 3 articles · 381,90\s€$")
+    )
+    await assert_french("the orders")
+
+    await rows.filter(has_text=leas["number"]).click()
+    detail = page.get_by_test_id("order-detail")
+    await expect(detail.get_by_test_id("order-status")).to_have_text("En attente de paiement")
+    await expect(detail.get_by_test_id("history-email")).to_have_count(1)
+    await expect(detail.get_by_test_id("order-line-episode")).to_contain_text(demo.SHOW_TITLE)
+    await assert_french("an order open")
+    await detail.get_by_role("button", name="Marquer payée").click()
+    await expect(detail.get_by_role("group")).to_contain_text(f"Marquer {leas['number']} payée\u202f?")
+    await assert_french("a move asked")
+    await detail.get_by_test_id("order-confirm").click()
+    await expect(detail.get_by_test_id("order-status")).to_have_text("Payée")
+    await expect(detail.get_by_test_id("history-change")).to_have_count(2)
+    await expect(detail.get_by_test_id("order-payment-state")).to_contain_text("Payée ")
+    await assert_french("an order paid")
+
+    await page.get_by_label("Du", exact=True).fill("2026-12-31")
+    await page.get_by_label("Au (inclus)").fill("2026-01-01")
+    await page.get_by_role("button", name="Afficher ces commandes").click()
+    await expect(page.get_by_test_id("orders-filter-error")).to_have_text(
+        "Le premier jour vient après le dernier\u00a0: inversez-les."
+    )
+    await assert_french("the dates refused")
+    await page.get_by_role("button", name="Toutes les commandes").click()
+    await page.get_by_label("Épisode", exact=True).select_option(episode["id"])
+    await page.get_by_label("État", exact=True).select_option("paid")
+    await page.get_by_role("button", name="Afficher ces commandes").click()
+    await expect(rows).to_have_count(1)
+    await expect(page.get_by_test_id("orders-totals")).to_have_text(re.compile(r"^1 commande · 1 article · 159,00\s€$"))
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="Télécharger en CSV").click()
+    assert (await downloading.value).suggested_filename.endswith(".csv")
+    said = "Le fichier est téléchargé\u00a0: une ligne par article commandé."
+    await expect(page.get_by_test_id("notice")).to_have_text(said)
+    await assert_french("the file downloaded")
     watched.console.assert_clean()

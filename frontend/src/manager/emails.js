@@ -27,7 +27,8 @@ export function setUpEmails({ notify }) {
   ]);
 
   let membership = null;
-  let loads = 0;
+  let loads = 0; // the list's, and apart from them the opened email's: each may come first
+  let opens = 0;
   let loaded = false;
   let openId = null;
 
@@ -83,17 +84,17 @@ export function setUpEmails({ notify }) {
   }
 
   async function open(emailId) {
-    const attempt = ++loads;
+    const attempt = ++opens;
     openId = emailId;
     for (const button of ui.emailList.querySelectorAll("[data-email-id]")) {
       button.setAttribute("aria-current", String(button.dataset.emailId === emailId));
     }
     try {
       const email = await api.email(emailId);
-      if (attempt !== loads) return;
+      if (attempt !== opens) return;
       render(email);
     } catch (error) {
-      if (attempt === loads) notify(t("emails.open_failed", { error: messageOf(error) }), "error");
+      if (attempt === opens) notify(t("emails.open_failed", { error: messageOf(error) }), "error");
     }
   }
 
@@ -122,6 +123,7 @@ export function setUpEmails({ notify }) {
       membership = next;
       loaded = false;
       loads += 1;
+      opens += 1;
       openId = null;
       ui.emailList.replaceChildren();
       show(ui.emailDetail, false);
@@ -130,6 +132,12 @@ export function setUpEmails({ notify }) {
     showView(visible) {
       show(ui.emailsView, visible);
       if (visible && !loaded && membership) load();
+    },
+    /** Open one email (from an order's history), and read the list again when the view is next shown:
+     * the email may be newer than the list. */
+    reveal(emailId) {
+      loaded = false;
+      open(emailId);
     },
   };
 }

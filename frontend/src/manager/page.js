@@ -1,6 +1,7 @@
 // The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
 // episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; the
-// brand's products (catalog.js), its emails to buyers (emails.js) and its webhooks (webhooks.js).
+// brand's products (catalog.js), its orders (orders.js, order-detail.js), its emails to buyers (emails.js) and
+// its webhooks (webhooks.js).
 
 import "./page.css";
 import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
@@ -13,6 +14,7 @@ import { setUpManagerGames } from "./games.js";
 import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { setUpManagerLineup } from "./lineup.js";
+import { setUpOrders } from "./orders.js";
 import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
 import { setUpWebhooks } from "./webhooks.js";
@@ -36,6 +38,7 @@ const ui = byTestIds([
   "tabs",
   "tab-shows",
   "tab-products",
+  "tab-orders",
   "tab-emails",
   "tab-webhooks",
   "shows-view",
@@ -136,8 +139,12 @@ async function openBrand(membership) {
   ui.workspaceTitle.textContent = membership.brand.name;
   ui.brandRole.textContent = t("manager.your_role", { role: roleName(membership.role) });
   catalog.setBrand(membership);
+  orders.setBrand(membership);
   emails.setBrand(membership);
   webhooks.setBrand(membership);
+  // The orders and the emails hold the buyers' names and addresses, the webhooks send them: the brand's
+  // managers only.
+  show(ui.tabOrders, isManager());
   show(ui.tabEmails, isManager());
   show(ui.tabWebhooks, isManager());
   showTab(MANAGERS_ONLY.includes(currentTab) && !isManager() ? "shows" : currentTab);
@@ -163,28 +170,38 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows, products, emails or webhooks ---------------------------------------------------
+// --- shows, products, orders, emails or webhooks -------------------------------------------
 
+const MANAGERS_ONLY = ["orders", "emails", "webhooks"];
 const catalog = setUpCatalog({ notify });
 const emails = setUpEmails({ notify });
 const webhooks = setUpWebhooks({ notify });
-const MANAGERS_ONLY = ["emails", "webhooks"];
+const orders = setUpOrders({
+  notify,
+  openEmail: (emailId) => {
+    emails.reveal(emailId);
+    showTab("emails");
+  },
+});
 let currentTab = "shows";
 
 function showTab(tab) {
   currentTab = tab;
   ui.tabShows.setAttribute("aria-pressed", String(tab === "shows"));
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
+  ui.tabOrders.setAttribute("aria-pressed", String(tab === "orders"));
   ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
   ui.tabWebhooks.setAttribute("aria-pressed", String(tab === "webhooks"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
+  orders.showView(tab === "orders");
   emails.showView(tab === "emails");
   webhooks.showView(tab === "webhooks");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
+ui.tabOrders.addEventListener("click", () => showTab("orders"));
 ui.tabEmails.addEventListener("click", () => showTab("emails"));
 ui.tabWebhooks.addEventListener("click", () => showTab("webhooks"));
 

@@ -23,7 +23,8 @@ export function onUnauthorized(handler) {
   whenUnauthorized = handler;
 }
 
-async function request(method, path, body, extraHeaders = {}) {
+/** The API's answer to a call; a refusal (4xx, 5xx) or no answer at all is thrown as an ApiError. */
+async function send(method, path, body, extraHeaders = {}) {
   // The page's language, for what the server writes (its reasons: a problem's title and detail).
   const headers = { Accept: "application/json", "Accept-Language": lang, ...extraHeaders };
   // A file (a picture) is sent as it is; the server reads what it is from its bytes.
@@ -41,16 +42,36 @@ async function request(method, path, body, extraHeaders = {}) {
   } catch {
     throw new ApiError(0, t("api.unreachable"));
   }
-  const type = response.headers.get("Content-Type") || "";
-  const data = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) {
+    const data = await json(response);
     const detail =
       data?.detail || data?.title || t("api.answered", { status: response.status, reason: response.statusText });
     const error = new ApiError(response.status, detail, data);
     if (response.status === 401 && token) whenUnauthorized(error);
     throw error;
   }
-  return data;
+  return response;
+}
+
+function json(response) {
+  const type = response.headers.get("Content-Type") || "";
+  return type.includes("json") ? response.json().catch(() => null) : null;
+}
+
+async function request(method, path, body, extraHeaders = {}) {
+  return json(await send(method, path, body, extraHeaders));
+}
+
+/** A file the API sends (a CSV file): `{blob, name}`, named as its Content-Disposition says. */
+async function requestFile(path) {
+  const response = await send("GET", path, undefined, { Accept: "text/csv, application/problem+json" });
+  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "")?.[1] || "download";
+  return { blob: await response.blob(), name };
+}
+
+/** "a=1&b=2" from an object's set values (null, undefined and "" are left out). */
+function query(values) {
+  return new URLSearchParams(Object.entries(values).filter(([, value]) => value != null && value !== "")).toString();
 }
 
 const part = encodeURIComponent;
@@ -111,6 +132,19 @@ export const api = {
   /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
   placeOrder: (brandSlug, order, key) =>
     request("POST", `/api/v1/brands/${part(brandSlug)}/orders`, order, { "Idempotency-Key": key }),
+
+  // The brand's orders (docs/api.md, "Orders"), for its managers. `filters`: {status, episode_id, since, until},
+  // each optional; the next page starts after the last order of the one before (`afterId`).
+  orders: (brandSlug, filters, afterId = null, limit = 50) =>
+    request("GET", `/api/v1/brands/${part(brandSlug)}/orders?${query({ ...filters, after_id: afterId, limit })}`),
+  orderTotals: (brandSlug, filters) =>
+    request("GET", `/api/v1/brands/${part(brandSlug)}/orders/totals?${query(filters)}`),
+  /** The orders' CSV file: `{blob, name}`. */
+  ordersFile: (brandSlug, filters) => requestFile(`/api/v1/brands/${part(brandSlug)}/orders.csv?${query(filters)}`),
+  order: (orderId) => request("GET", `/api/v1/orders/${part(orderId)}`),
+  orderHistory: (orderId) => request("GET", `/api/v1/orders/${part(orderId)}/history`),
+  /** `status`: "paid", "fulfilled" or "cancelled". */
+  moveOrder: (orderId, status) => request("POST", `/api/v1/orders/${part(orderId)}/status`, { status }),
 
   // The brand's emails to buyers (docs/api.md, "Emails"), for its managers.
   emails: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/emails`),

@@ -1,5 +1,5 @@
-"""Buying over HTTP: the viewer's cart, the quote, the order (with its Idempotency-Key), the
-brand's orders, and the brand's shop confirming a payment."""
+"""Buying over HTTP: the viewer's cart, the quote, the order (with its Idempotency-Key), an order moved
+on, and the brand's shop confirming a payment. The brand's list of orders is in routes/orders.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from shopcast.catalog.schemas import (
     CheckoutIn,
     EpisodeSales,
     OrderOut,
-    OrdersQuery,
     OrderStatusIn,
     QuoteIn,
     ShopPaymentIn,
@@ -209,18 +208,6 @@ async def place_order(call: Call, brand_slug: str, headers: OrderHeaders, body: 
 )
 async def get_order(call: Call, order_id: uuid.UUID) -> OrderOut:
     return await orders.get_order(call.session, actor=call.actor, order_id=order_id, now=call.now())
-
-
-@api.route(
-    "GET",
-    "/api/v1/brands/{brand_slug}/orders",
-    summary="The brand's orders, newest first (managers)",
-    tag="shop",
-    response=list[OrderOut],
-    access="signed-in",
-)
-async def list_orders(call: Call, brand_slug: str, query: OrdersQuery) -> list[OrderOut]:
-    return await orders.list_orders(call.session, actor=call.actor, brand_slug=brand_slug, query=query, now=call.now())
 
 
 @api.route(
