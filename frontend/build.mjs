@@ -43,6 +43,7 @@ await build({
   // Each page's folder has its page.js (which imports its page.css); the output keeps the page's name.
   entryPoints: [
     { in: "frontend/src/manager/page.js", out: "manager" },
+    { in: "frontend/src/report/page.js", out: "report" },
     { in: "frontend/src/studio/page.js", out: "studio" },
     { in: "frontend/src/watch/page.js", out: "watch" },
     { in: "frontend/src/claim/page.js", out: "claim" },

@@ -17,6 +17,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shopcast import demo as demo_data
+from shopcast import demo_history
 from shopcast.accounts import service as accounts
 from shopcast.accounts.schemas import Email, Slug
 from shopcast.catalog import feed
@@ -273,7 +274,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     demo = asyncio.run(_prepare(settings, demo=args.command == "demo"))
-    base = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    # Links in emails point here when SHOPCAST_PUBLIC_URL is not set (`make run`).
+    settings = settings.model_copy(update={"host": host, "port": port})
+    base = settings.site_url
 
     def ready(*_: object) -> None:
         print(f"\nShopcast is running at {base}/", flush=True)
@@ -306,7 +309,10 @@ async def _prepare(settings: Settings, *, demo: bool) -> demo_data.Demo | None:
         await _migrate(database)
         if not demo:
             return None
+        now = SystemClock().now()
         async with database.transaction() as session:
-            return await demo_data.seed(session, now=SystemClock().now(), weeks=settings.schedule_weeks)
+            seeded = await demo_data.seed(session, now=now, weeks=settings.schedule_weeks)
+            await demo_history.seed_last_week(session, now=now)  # an aired episode, for its report
+        return seeded
     finally:
         await database.close()

@@ -20,6 +20,10 @@ class Brand(Base):
     created_at: Mapped[datetime]
     # The pages' language for a visitor whose browser asks for none Shopcast has (shopcast/locales/).
     default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # How long before an episode starts the viewers who asked are reminded of it.
+    reminder_lead_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # How long after its episode ended a cart left with a known email gets its one follow-up; None: never.
+    cart_follow_up_minutes: Mapped[int | None] = mapped_column(default=60, server_default="60")
 
 
 class User(Base):

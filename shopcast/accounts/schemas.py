@@ -51,12 +51,29 @@ class BrandOut(BaseModel):
     default_language: str = Field(
         description="The language of the brand's pages for visitors whose browser asks for none Shopcast has."
     )
+    reminder_lead_minutes: int = Field(
+        description="How long before an episode starts the viewers who asked are emailed a reminder."
+    )
+    cart_follow_up_minutes: int | None = Field(
+        description="How long after its episode ended a cart left with a known email gets its one follow-up; "
+        "null: no follow-ups."
+    )
 
 
 class BrandUpdate(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
     default_language: str | None = Field(
         None, description="A language Shopcast has a catalogue for (`en`, `fr`): docs/operations.md, Languages."
+    )
+    reminder_lead_minutes: int | None = Field(
+        None, ge=1, le=24 * 60, description="Minutes before an episode's start its reminders go (1 to 1440)."
+    )
+    cart_follow_up_minutes: int | None = Field(
+        None,
+        ge=10,
+        le=7 * 24 * 60,
+        description="Minutes after an episode ends that a cart left with a known email is followed up (10 to 10080); "
+        "null turns follow-ups off.",
     )
 
 

@@ -53,7 +53,7 @@ async def default_language(session: AsyncSession, *, brand_id: uuid.UUID) -> str
 async def update_brand(
     session: AsyncSession, *, actor: Principal | None, brand_slug: str, data: BrandUpdate
 ) -> BrandOut:
-    """Rename the brand or change its pages' default language (managers)."""
+    """Rename the brand, change its pages' default language or its reminders' and follow-ups' delays (managers)."""
     brand = await get_brand(session, slug=brand_slug)
     authorize(actor, brand.id, Role.MANAGER)
     if data.default_language is not None:
@@ -62,6 +62,10 @@ async def update_brand(
         brand.default_language = data.default_language
     if data.name is not None:
         brand.name = data.name
+    if data.reminder_lead_minutes is not None:
+        brand.reminder_lead_minutes = data.reminder_lead_minutes
+    if "cart_follow_up_minutes" in data.model_fields_set:  # null: no follow-ups
+        brand.cart_follow_up_minutes = data.cart_follow_up_minutes
     await session.flush()
     return BrandOut.model_validate(brand)
 
@@ -226,3 +230,8 @@ async def get_brand_by_id(session: AsyncSession, *, brand_id: uuid.UUID) -> Bran
     if brand is None:
         raise NotFound("errors.brand.no_such")
     return brand
+
+
+async def staff_ids(session: AsyncSession, *, brand_id: uuid.UUID) -> set[uuid.UUID]:
+    """The brand's staff (any role): left out of audience figures."""
+    return set(await session.scalars(select(Membership.user_id).where(Membership.brand_id == brand_id)))

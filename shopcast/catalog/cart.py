@@ -22,12 +22,13 @@ from shopcast.accounts import service as accounts
 from shopcast.accounts.models import Brand
 from shopcast.catalog import deals, lineup, stock
 from shopcast.catalog.commerce import settings_of
-from shopcast.catalog.models import Cart, CartItem, Pin, Product, Variant
+from shopcast.catalog.models import Cart, CartAddition, CartItem, Pin, Product, Variant
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartItemOut, CartOut
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit, dialect_of, insert_for
 from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase
+from shopcast.core.facts import Facts
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, signed_in
 from shopcast.live.lifecycle import EpisodeStatus
@@ -204,11 +205,13 @@ async def add(
     data: CartAdd,
     now: datetime,
     bus: Bus,
+    facts: Facts,
     hold_minutes: int,
 ) -> CartOut:
     """Put units in the cart. During the live they are taken off stock and held for the viewer
     (at the deal price while the pinned product's flash deal has units); otherwise they are
-    checked now and taken at checkout. The stock is taken last, right before the commit."""
+    checked now and taken at checkout. The stock is taken last, right before the commit. Units
+    added from an episode's card are recorded for its report once committed."""
     who = shopper(actor)
     # From the pin, maybe a flash sale: a few taps at a time go on to the database.
     async with stock.turn(data.variant_id) if data.episode_id is not None else contextlib.nullcontext():
@@ -259,7 +262,35 @@ async def add(
                     stock.seen_sold_out(variant.id, brand, described(product, variant))
                 raise sold_out(product, variant, left)
             _taken(session, bus, shown, variant, left, brand=brand, what=described(product, variant))
+        if episode is not None:
+            _record_addition(session, facts, episode.id, variant, who, data.quantity, now)
         return shown
+
+
+def _record_addition(
+    session: AsyncSession,
+    facts: Facts,
+    episode_id: uuid.UUID,
+    variant: Variant,
+    who: Shopper,
+    quantity: int,
+    now: datetime,
+) -> None:
+    row = {
+        "id": new_id(),
+        "episode_id": episode_id,
+        "product_id": variant.product_id,
+        "variant_id": variant.id,
+        "shopper_kind": who.kind,
+        "shopper_id": who.id,
+        "quantity": quantity,
+        "added_at": now,
+    }
+
+    async def record() -> None:
+        facts.record(CartAddition.__table__, row)
+
+    after_commit(session, record)
 
 
 def _taken(

@@ -121,6 +121,12 @@ class Cart(Base):
     owner_id: Mapped[uuid.UUID]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The email the viewer typed at checkout without ordering (yet), in the page's language: where the
+    # cart's one follow-up goes, `followed_up_at` once it is decided (sent, or not for an unsubscribed address).
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_language: Mapped[str | None] = mapped_column(String(8))
+    email_at: Mapped[datetime | None]
+    followed_up_at: Mapped[datetime | None]
 
 
 class CartItem(Base):
@@ -228,3 +234,35 @@ class OrderStatusChange(Base):
     by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The staff member's name then: kept when the account is renamed or removed.
     by_name: Mapped[str | None] = mapped_column(String(120))
+
+
+class CardView(Base):
+    """A viewer's page showed a pinned product's card: one fact per viewer and pin, for reports."""
+
+    __tablename__ = "card_views"
+    __table_args__ = (Index("ix_card_views_episode", "episode_id", "viewed_at"),)
+
+    pin_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pins.id", ondelete="CASCADE"), primary_key=True)
+    # Who, only to count each viewer once (reports show counts, never who).
+    viewer_kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    viewer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
+    viewed_at: Mapped[datetime]
+
+
+class CartAddition(Base):
+    """Units put in a cart from an episode's card (live or replay): kept after the cart line is
+    bought or removed, for reports."""
+
+    __tablename__ = "cart_additions"
+    __table_args__ = (Index("ix_cart_additions_episode", "episode_id", "added_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
+    # The cart's owner, only to count carts (reports show counts, never who).
+    shopper_kind: Mapped[str] = mapped_column(String(8))
+    shopper_id: Mapped[uuid.UUID]
+    quantity: Mapped[int]
+    added_at: Mapped[datetime]

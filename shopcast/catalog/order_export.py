@@ -26,10 +26,10 @@ from shopcast.catalog.order_schemas import OrderFilters
 from shopcast.catalog.products import options_said
 from shopcast.core.errors import InvalidInput, Number
 from shopcast.core.security import Principal
+from shopcast.core.spreadsheet import BOM, plain_text
 from shopcast.live import service as live
 
 EXPORT_MAX_ORDERS = 10_000
-BOM = "\ufeff"
 COLUMNS = (
     "order_number",
     "order_id",
@@ -59,13 +59,11 @@ COLUMNS = (
     "order_tax_included",
     "order_total",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> str:
     """A value as a cell that stays what it is: text that looks like a formula is kept as text."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+    return plain_text("" if value is None else str(value))
 
 
 def amount(minor: int | None, currency: str) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shopcast.catalog import figures
 from shopcast.catalog.commerce import settings_of
-from shopcast.catalog.models import Order, OrderLine
 from shopcast.catalog.schemas import EpisodeSales
 from shopcast.core.security import Principal, authorize
 from shopcast.live import service as live
@@ -22,16 +21,6 @@ async def episode_sales(
     cards, cancelled orders left out (their stock went back)."""
     episode = await live.load_episode(session, episode_id)
     authorize(actor, episode.brand_id)
-    orders, units, revenue = (
-        await session.execute(
-            select(
-                func.count(distinct(Order.id)),
-                func.coalesce(func.sum(OrderLine.quantity), 0),
-                func.coalesce(func.sum(OrderLine.line_total), 0),
-            )
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(OrderLine.episode_id == episode_id, Order.status != "cancelled")
-        )
-    ).one()
+    orders, units, revenue = await figures.sold(session, episode_id=episode_id)
     currency = (await settings_of(session, episode.brand_id, now=now)).currency
-    return EpisodeSales(orders=int(orders), units=int(units), revenue=int(revenue), currency=currency)
+    return EpisodeSales(orders=orders, units=units, revenue=revenue, currency=currency)

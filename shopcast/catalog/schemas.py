@@ -336,6 +336,10 @@ class QuoteIn(BaseModel):
     shipping: Shipping
 
 
+class CheckoutEmailIn(BaseModel):
+    email: EmailStr = Field(description="The address the viewer typed at checkout, before ordering.")
+
+
 class CheckoutIn(BaseModel):
     email: EmailStr
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -161,3 +161,11 @@ async def open_entry_counts(
         .group_by(Giveaway.episode_id, Giveaway.id)
     )
     return {episode_id: (giveaway_id, int(count)) for episode_id, giveaway_id, count in rows}
+
+
+async def participation(session: AsyncSession, *, episode_id: uuid.UUID) -> tuple[int, int]:
+    """The episode's giveaways opened to entries, and their entries."""
+    opened = select(Giveaway.id).where(Giveaway.episode_id == episode_id, Giveaway.status != "draft")
+    giveaways = await session.scalar(select(func.count()).select_from(opened.subquery()))
+    entries = await session.scalar(select(func.count()).where(GiveawayEntry.giveaway_id.in_(opened)))
+    return int(giveaways or 0), int(entries or 0)

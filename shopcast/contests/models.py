@@ -86,3 +86,5 @@ class GiveawayWinner(Base):
     claim: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The round that drew again for this prize once its deadline passed unclaimed.
     redrawn_in: Mapped[int | None]
+    # When the winner was emailed their claim link (or found to have given no email).
+    told_at: Mapped[datetime | None]

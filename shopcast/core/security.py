@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from shopcast.core.clock import Clock
 from shopcast.core.errors import Forbidden, Phrase, Unauthorized
+from shopcast.core.settings import Settings
 
 
 class Role(StrEnum):
@@ -154,3 +155,13 @@ class TokenSigner:
             return uuid.UUID(claims["sub"])
         except (jwt.InvalidTokenError, ValueError) as exc:
             raise Unauthorized("errors.auth.link_invalid") from exc
+
+
+def token_signer(settings: Settings, clock: Clock) -> TokenSigner:
+    """The signer of these settings' tokens and links (the app's, the outbox worker's)."""
+    return TokenSigner(
+        settings.signing_key(),
+        clock=clock,
+        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
+    )

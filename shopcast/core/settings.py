@@ -212,6 +212,13 @@ class Settings(BaseSettings):
         30, gt=0, description="Wait before the first retry of a failed message; it doubles with each attempt."
     )
     outbox_retry_max_seconds: float = Field(6 * 3600, gt=0, description="The longest wait between two attempts.")
+    outbox_sweep_seconds: float = Field(
+        10,
+        gt=0,
+        le=300,
+        description="How often the outbox worker looks for emails that have come due: episode reminders, "
+        "\"we're live\" and cancellation notices, abandoned-cart follow-ups, giveaway winners' claim links.",
+    )
 
     @field_validator("allowed_origins", "webrtc_hosts", "webrtc_peer_networks", mode="before")
     @classmethod
@@ -304,6 +311,15 @@ class Settings(BaseSettings):
         host = f"[{host}]" if ":" in host else host
         port = "" if parts.port in (None, DEFAULT_PORTS[parts.scheme]) else f":{parts.port}"
         return f"{parts.scheme}://{host}{port}"
+
+    @property
+    def site_url(self) -> str:
+        """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
+        if self.public_url is not None:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_pictures_dir(self) -> Path:

@@ -9,6 +9,7 @@ whatever users wrote (names, product titles, addresses) is shown as text, never 
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +19,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
 from babel.numbers import format_currency, get_currency_precision
 
 from shopcast.core.catalogues import translate
@@ -54,9 +57,31 @@ def country(code: str, *, language: str) -> str:
     return Locale.parse(language).territories.get(code.upper(), code)
 
 
+def moment(at: datetime, zone: str, *, language: str) -> str:
+    """An instant as the reader says it in a show's time zone: "Tuesday, October 6, 2026 at 7:00 PM (Central
+    European Summer Time)", "mardi 6 octobre 2026 à 19:00 (heure d’été d’Europe centrale)"."""  # noqa: RUF002
+    local = at.astimezone(ZoneInfo(zone))
+    return translate(
+        language,
+        "email.moment",
+        date=format_date(local, "full", locale=language),
+        time=format_time(local, "short", locale=language),
+        zone=get_timezone_name(local, width="long", locale=language),
+    )
+
+
+def time_of_day(at: datetime, zone: str, *, language: str) -> str:
+    """The clock time alone, in the show's time zone: "7:00 PM", "19:00"."""
+    return format_time(at.astimezone(ZoneInfo(zone)), "short", locale=language)
+
+
+# Any run of white space but the no-break spaces a language writes ("Commande SC-1 : payée" in French).
+_BREAKS = re.compile(r"[^\S\u00a0\u202f]+")
+
+
 def one_line(text: str) -> str:
-    """What users wrote, fit for a header: no line breaks, no runs of spaces."""
-    return " ".join(text.split())
+    """What users wrote, fit for a header: no line breaks, no runs of spaces; no-break spaces stay."""
+    return _BREAKS.sub(" ", text).strip()
 
 
 def render(template: str, *, language: str, context: dict[str, Any]) -> Rendered:
@@ -98,6 +123,8 @@ def mime(queued: Queued, *, mail_from: str) -> EmailMessage:
     message["Date"] = format_datetime(created_at)
     message["Message-ID"] = message_id(message_uuid, mail_from)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a receipt
+    for name, value in payload.get("headers", {}).items():
+        message[name] = value  # List-Unsubscribe and List-Unsubscribe-Post (RFC 8058), for instance
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
     # After the parts: making them moves the Content-* headers there is into the first one.

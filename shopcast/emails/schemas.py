@@ -15,9 +15,15 @@ class EmailOut(BaseModel):
     to: str
     to_name: str
     subject: str
-    template: str = Field(description="Which email it is: order_confirmed, order_paid, order_ready, …")
+    template: str = Field(
+        description="Which email it is: order_confirmed, order_paid, order_ready, order_shipped, order_cancelled, "
+        "episode_reminder, episode_live, episode_cancelled, cart_follow_up, giveaway_won."
+    )
     language: str
-    about: str | None = Field(description="What caused it, as `order:<id>`.")
+    about: str | None = Field(
+        description="What caused it: `order:<id>`, `reminder:<id>` (a viewer's reminder), `cart:<id>` or "
+        "`giveaway:<id>`."
+    )
     state: MessageState = Field(
         description="pending, sending, sent (accepted by the SMTP server, or kept in the data folder), "
         "failed (tried again at next_try_at) or dead (given up)."

@@ -36,10 +36,12 @@ async def queue(
     context: dict[str, Any],
     now: datetime,
     about: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> uuid.UUID:
-    """Write the email `template` in `language` and queue it in the caller's transaction."""
+    """Write the email `template` in `language` and queue it in the caller's transaction; `headers`: more
+    headers of its own (its unsubscribe link)."""
     rendered = compose.render(template, language=language, context={"brand": brand_name, **context})
-    payload = {
+    payload: dict[str, Any] = {
         "to": to,
         "to_name": to_name,
         "from_name": brand_name,
@@ -48,6 +50,8 @@ async def queue(
         "text": rendered.text,
         "html": rendered.html,
     }
+    if headers:
+        payload["headers"] = headers
     return await outbox.add(
         session, kind=KIND, brand_id=brand_id, topic=template, recipient=to, payload=payload, now=now, about=about
     )

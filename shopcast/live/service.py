@@ -28,6 +28,7 @@ from shopcast.live.schemas import (
     ShowOut,
     ShowUpdate,
 )
+from shopcast.reminders.waiting import awaited as reminders_waiting
 from shopcast.webhooks import service as webhooks
 from shopcast.webhooks.events import EPISODE_ENDED, EPISODE_LIVE
 
@@ -227,7 +228,8 @@ async def _follow_schedule(
     Each takes the new slot nearest to its own (`_SAME_WEEK`): one nobody moved starts then, with the show's new
     duration and host where it had the old ones (`old_defaults`); a moved one stays where it was moved to, and a
     cancelled one stays cancelled, each holding its week's slot. New slots left over become episodes; an episode
-    left without a slot goes, unless it was moved, cancelled or given a title, host or duration of its own.
+    left without a slot goes, unless it was moved, cancelled or given a title, host or duration of its own; one
+    that viewers asked to be reminded of is cancelled instead (they are told).
     """
     old_duration, old_host = old_defaults
     coming = list(
@@ -248,7 +250,7 @@ async def _follow_schedule(
     new_slots = schedule.occurrences(show.rrule, show.first_episode_local, show.time_zone, now, horizon)
     free = [slot for slot in new_slots if slot not in held]
     paired = schedule.nearest_slots([e.occurrence_at for e in coming], free, within=_SAME_WEEK)
-    moving = []
+    moving, leaving = [], []
     for episode, slot in zip(coming, paired, strict=True):
         on_its_slot = episode.starts_at == episode.occurrence_at
         if slot is not None:
@@ -256,6 +258,13 @@ async def _follow_schedule(
             continue
         own = episode.title is not None or (episode.duration_minutes, episode.host_id) != old_defaults
         if on_its_slot and episode.status == EpisodeStatus.SCHEDULED and not own:
+            leaving.append(episode)
+    # One that viewers asked to be reminded of is cancelled rather than deleted: they are told it will not air.
+    waited_for = await reminders_waiting(session, [episode.id for episode in leaving])
+    for episode in leaving:
+        if episode.id in waited_for:
+            episode.status = EpisodeStatus.CANCELLED
+        else:
             await session.delete(episode)
     # Out of their old slots first: one may take a slot another still holds (the show's slots are unique).
     for episode, _, _ in moving:
@@ -311,6 +320,17 @@ async def list_show_episodes(
         query = query.where(upcoming_window(now))
     episodes = [e for e in await session.scalars(query) if include_past or is_upcoming(e, now)]
     return await episodes_out(session, episodes, {show.id: show})
+
+
+async def aired_episodes(
+    session: AsyncSession, *, show_id: uuid.UUID, before: datetime | None = None, limit: int
+) -> list[Episode]:
+    """The show's episodes that went live (before `before`, if given): the last `limit`, oldest first."""
+    query = select(Episode).where(Episode.show_id == show_id, Episode.went_live_at.is_not(None))
+    if before is not None:
+        query = query.where(Episode.went_live_at < before)
+    found = list(await session.scalars(query.order_by(Episode.went_live_at.desc()).limit(limit)))
+    return found[::-1]
 
 
 async def add_episode(

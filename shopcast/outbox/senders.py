@@ -1,16 +1,24 @@
-"""Which sender delivers each kind of message, and how often it is tried, from the settings: the one
-place a new kind plugs in (the app process and `shopcast worker` both take their senders from here)."""
+"""Which sender delivers each kind of message, how often it is tried, and which sweeps queue what comes
+due, from the settings: the one place a new kind or sweep plugs in (the app process and `shopcast worker`
+both take theirs from here)."""
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp.abc import AbstractResolver
 
+from shopcast.catalog import abandoned
+from shopcast.contests import winner_emails
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.security import token_signer
 from shopcast.core.settings import Settings
 from shopcast.emails.folder import FolderSender, mailbox
 from shopcast.emails.smtp import SmtpSender
-from shopcast.outbox.worker import OutboxWorker, Retries, RetryPolicy, RetrySchedule, Sender
+from shopcast.outbox.worker import OutboxWorker, Retries, RetryPolicy, RetrySchedule, Sender, Sweep
+from shopcast.reminders import sweep as reminders
+from shopcast.reminders.contacts import Links
 from shopcast.webhooks.addresses import EndpointRules
 from shopcast.webhooks.delivery import WebhookSender
 
@@ -51,6 +59,14 @@ def retry_policies(settings: Settings) -> dict[str, RetryPolicy]:
     }
 
 
+def sweeps(settings: Settings, database: Database, clock: Clock) -> list[Sweep]:
+    """The periodic jobs that queue messages as they come due: reminders and episode notices, abandoned
+    carts' follow-ups (with their `cart.abandoned` webhooks), giveaway winners' claim links."""
+    links = Links(settings.site_url, token_signer(settings, clock))
+    jobs = (reminders.sweep, abandoned.sweep, winner_emails.sweep)
+    return [functools.partial(job, database, links=links) for job in jobs]
+
+
 def outbox_worker(
     settings: Settings, database: Database, clock: Clock, resolver: AbstractResolver | None = None
 ) -> OutboxWorker:
@@ -63,4 +79,6 @@ def outbox_worker(
         batch_size=settings.outbox_batch_size,
         poll_seconds=settings.outbox_poll_seconds,
         claim_seconds=settings.outbox_claim_seconds,
+        sweeps=sweeps(settings, database, clock),
+        sweep_seconds=settings.outbox_sweep_seconds,
     )

@@ -61,6 +61,22 @@ async def add(
     return message_id
 
 
+async def withdraw(session: AsyncSession, *, brand_id: uuid.UUID, recipient: str, topics: Sequence[str]) -> int:
+    """Take back the brand's messages of these topics to `recipient` that no worker has sent nor holds
+    (the recipient asked for no more); how many."""
+    withdrawn = await session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.brand_id == brand_id,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.topic.in_(topics),
+            OutboxMessage.state.in_(("pending", "failed")),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return withdrawn.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
 def _attempts_left(max_attempts: Mapping[str, int]) -> ColumnElement[bool]:
     """The message's kind allows it another attempt (counted since it was queued or last replayed)."""
     made = OutboxMessage.attempts - OutboxMessage.attempts_at_replay

@@ -14,6 +14,11 @@ a slow or failing one never holds every place of the batch, and the others' mess
 
 The only window for a duplicate is between the receiver's acceptance and the commit that records it
 (a crash there, or a claim that ran out meanwhile): the message is then sent again with the same id.
+
+Sweeps are the worker's other job: every `sweep_seconds` it runs each one (`sweep(now=…)`), which queues
+the messages that have come due since (a reminder before an episode, a cart's follow-up), then sends
+them with the rest. A sweep claims what it queues in the same transaction, so workers running together
+never both queue it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -96,6 +101,12 @@ class RetryPolicy(Protocol):
         ...
 
 
+class Sweep(Protocol):
+    def __call__(self, *, now: datetime) -> Awaitable[object]:
+        """Queue what has come due at `now` (the app's clock), in transactions of its own."""
+        ...
+
+
 @dataclass(frozen=True)
 class Retries:
     """When a failed message is tried again: `first_seconds` after the first attempt, doubling up to
@@ -147,6 +158,8 @@ class OutboxWorker:
         batch_size: int = 20,
         poll_seconds: float = 1.0,
         claim_seconds: float = 300.0,
+        sweeps: Sequence[Sweep] = (),
+        sweep_seconds: float = 10.0,
     ) -> None:
         if missing := set(senders) - set(retries):
             raise ValueError(f"no retry policy for {', '.join(sorted(missing))}")
@@ -164,6 +177,10 @@ class OutboxWorker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unreachable = False  # the database did not answer the last claim
+        self.sweeps = list(sweeps)
+        self.sweep_seconds = sweep_seconds
+        self._next_sweep = 0.0  # on the monotonic clock: the first loop sweeps
+        self._sweep_failing: set[int] = set()  # sweeps whose last run failed (said once per failure)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-worker")
@@ -186,6 +203,7 @@ class OutboxWorker:
         """Claim and send until stopped."""
         try:
             while not self._stopping.is_set():
+                await self._sweep()
                 room = self.batch_size - len(self._sending)
                 claimed = await self._claim(room) if room > 0 else []
                 for message in claimed:
@@ -203,6 +221,24 @@ class OutboxWorker:
                 await asyncio.wait(list(self._sending))
         finally:
             await self._give_back()
+
+    async def _sweep(self) -> None:
+        """Run the sweeps once they are due: what comes due meanwhile is queued at the next one."""
+        if not self.sweeps or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + self.sweep_seconds
+        for number, sweep in enumerate(self.sweeps):
+            try:
+                await sweep(now=self.clock.now())
+            except Exception:
+                # Tried again at the next sweep; said once until it works again.
+                if number not in self._sweep_failing:
+                    log.warning("outbox: sweep %s failed; trying again every sweep", _name(sweep), exc_info=True)
+                self._sweep_failing.add(number)
+            else:
+                if number in self._sweep_failing:
+                    log.warning("outbox: sweep %s works again", _name(sweep))
+                self._sweep_failing.discard(number)
 
     async def _claim(self, limit: int) -> list[Outgoing]:
         now = self.clock.now()
@@ -301,3 +337,8 @@ class OutboxWorker:
         with contextlib.suppress(Exception):
             async with self.database.transaction() as session:
                 await service.release(session, messages=unfinished, now=self.clock.now())
+
+
+def _name(sweep: Sweep) -> str:
+    function = getattr(sweep, "func", sweep)  # a functools.partial names its function
+    return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"

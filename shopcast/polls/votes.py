@@ -185,3 +185,13 @@ async def open_tally(session: AsyncSession, *, poll_id: uuid.UUID) -> Tally | No
     if poll is None or poll.status != "open":
         return None
     return await count_votes(session, poll_id, (await options_of(session, [poll_id]))[poll_id])
+
+
+async def participation(session: AsyncSession, *, episode_id: uuid.UUID) -> tuple[int, int, int]:
+    """The episode's polls put to the audience, their votes, and the viewers who voted in any."""
+    asked = select(Poll.id).where(Poll.episode_id == episode_id, Poll.status != "draft")
+    polls = await session.scalar(select(func.count()).select_from(asked.subquery()))
+    votes = await session.scalar(select(func.count()).where(PollVote.poll_id.in_(asked)))
+    voters = select(PollVote.voter_kind, PollVote.voter_id).where(PollVote.poll_id.in_(asked)).distinct()
+    distinct_voters = await session.scalar(select(func.count()).select_from(voters.subquery()))
+    return int(polls or 0), int(votes or 0), int(distinct_voters or 0)

@@ -7,7 +7,6 @@ import contextlib
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
@@ -18,6 +17,7 @@ from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
+from shopcast.core.facts import Facts
 from shopcast.core.presence import LocalPresence, Presence, RedisPresence
 from shopcast.core.ratelimit import (
     MemoryRateLimiter,
@@ -27,14 +27,14 @@ from shopcast.core.ratelimit import (
     RedisThrottle,
     Throttle,
 )
-from shopcast.core.security import TokenSigner
+from shopcast.core.security import token_signer
 from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.outbox.senders import endpoint_rules, outbox_worker
-from shopcast.web import middleware, openapi, pages, sockets
+from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOLVER, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.routes import (
     auth,
@@ -47,6 +47,8 @@ from shopcast.web.routes import (
     pictures,
     polls,
     public,
+    reminders,
+    reports,
     shop,
     shows,
     system,
@@ -58,6 +60,7 @@ APIS = [
     auth.api,
     shows.api,
     public.api,
+    reminders.api,
     chat.api,
     catalog.api,
     pictures.api,
@@ -67,6 +70,7 @@ APIS = [
     giveaways.api,
     emails.api,
     webhooks.api,
+    reports.api,
 ]
 
 
@@ -97,6 +101,7 @@ def create_app(
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)
     pages.install(app)
+    unsubscribe.install(app)
     return app
 
 
@@ -131,12 +136,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         limiter = MemoryRateLimiter(clock)
         presence = LocalPresence()
         throttle = MemoryThrottle()
-    signer = TokenSigner(
-        settings.signing_key(),
-        clock=clock,
-        user_ttl=timedelta(minutes=settings.token_ttl_minutes),
-        guest_ttl=timedelta(minutes=settings.guest_token_ttl_minutes),
-    )
+    signer = token_signer(settings, clock)
     network = webrtc_network(settings)
     network.install()
 
@@ -157,6 +157,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
     )
+    facts = Facts(database)
     app[RESOURCES] = Resources(
         settings,
         clock,
@@ -169,6 +170,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         throttle,
         picture_store,
         endpoint_rules(settings, resolver),
+        facts,
     )
     recovery = None
     if redis is None:
@@ -195,6 +197,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await broadcasts.close()
         await presence.close()
         await stock.close_news(bus)
+        await facts.close()
         await bus.close()
         if redis is not None:
             await redis.aclose()

@@ -11,6 +11,7 @@ from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.facts import Facts
 from shopcast.core.presence import Presence
 from shopcast.core.ratelimit import RateLimiter, Throttle
 from shopcast.core.security import TokenSigner
@@ -32,6 +33,7 @@ class Resources:
     throttle: Throttle
     pictures: PictureStore
     webhook_rules: EndpointRules
+    facts: Facts
 
 
 SETTINGS = web.AppKey("settings", Settings)

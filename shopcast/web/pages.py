@@ -34,7 +34,9 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
-TRANSLATED = frozenset({"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html"})
+TRANSLATED = frozenset(
+    {"not-found.html", "claim.html", "watch.html", "studio.html", "manage.html", "report.html", "unsubscribe.html"}
+)
 """Pages whose every word, their script's included, is in the catalogues: shown in the chosen
 language. The others are shown in English (lang="en") until they are, rather than half translated."""
 
@@ -48,6 +50,13 @@ def render(name: str, lang: str = language.DEFAULT) -> str:
         t=functools.partial(language.translate, shown),
         languages=[(code, language.native_name(code)) for code in language.languages()],
         translated=name in TRANSLATED,
+    )
+
+
+def render_page(name: str, lang: str, **context: Any) -> str:
+    """A page about one person's thing (an unsubscribe link), in `lang`: rendered each time, never kept."""
+    return _TEMPLATES.get_template(name).render(
+        lang=lang, t=functools.partial(language.translate, lang), translated=True, **context
     )
 
 
@@ -115,6 +124,8 @@ async def home(_request: web.Request) -> web.Response:
 def install(app: web.Application) -> None:
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
+    app.router.add_get("/manage/episodes/{episode_id}/report", _item_page("report.html"), name="episode_report_page")
+    app.router.add_get("/manage/shows/{show_id}/report", _item_page("report.html", "show_id"), name="show_report_page")
     app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
     app.router.add_get(
         "/watch/{episode_id}",

@@ -1,5 +1,6 @@
-"""The shop in the live room: `cart:add` from the pin (the same service as the HTTP route), and
-the shop's clock: holds released, deals ended at zero, "N bought" told at most once a second."""
+"""The shop in the live room: `cart:add` from the pin (the same service as the HTTP route),
+`card:viewed` (a viewer's page showed the pinned product's card, for the report), and the shop's
+clock: holds released, deals ended at zero, "N bought" told at most once a second."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from shopcast.catalog import cart, deals, lineup
+from shopcast.catalog import cart, deals, figures, lineup
 from shopcast.catalog.events import SALES_BOUGHT
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd
 from shopcast.core.db import Database
@@ -41,9 +42,28 @@ async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]
             data=data,
             now=call.now(),
             bus=res.bus,
+            facts=res.facts,
             hold_minutes=res.settings.cart_hold_minutes,
         )
     return {"cart": shown.model_dump(mode="json")}
+
+
+class CardViewRequest(RoomRequest):
+    pin_id: uuid.UUID
+
+
+@room_event("card:viewed", CardViewRequest)
+async def card_viewed(call: RoomCall, request: CardViewRequest) -> None:
+    who = call.membership.chatter
+    if not who.is_staff:  # the host's and the moderators' screens are not the audience
+        figures.record_card_view(
+            call.resources.facts,
+            episode_id=request.episode_id,
+            pin_id=request.pin_id,
+            viewer_kind=who.kind,
+            viewer_id=who.id,
+            now=call.now(),
+        )
 
 
 class ShopClock:

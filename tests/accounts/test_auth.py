@@ -30,6 +30,8 @@ async def test_manager_signs_in_and_the_token_says_who_they_are(client, factory:
                 "slug": "acme",
                 "name": "Acme",
                 "default_language": "en",
+                "reminder_lead_minutes": 15,
+                "cart_follow_up_minutes": 60,
             },
             "role": "manager",
         }

@@ -53,4 +53,6 @@ async def test_only_the_brand_s_managers_change_it_and_only_to_a_language_we_hav
         "slug": "acme",
         "name": "Acme Paris",
         "default_language": "en",
+        "reminder_lead_minutes": 15,
+        "cart_follow_up_minutes": 60,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,9 +52,10 @@ class LiveServer:
     """The server's database, for a test to change what its API cannot (a member's role)."""
 
 
-@pytest.fixture
-async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    """The app from the production factory on 127.0.0.1, with the demo brand seeded."""
+@asynccontextmanager
+async def demo_server(tmp_path: Path, *, port: int = 0, **changes: Any) -> AsyncIterator[LiveServer]:
+    """The app from the production factory on 127.0.0.1 (`port`, or any free one), with the demo brand
+    seeded and these settings changed."""
     for bundle in BUNDLES:
         if not bundle.exists():
             pytest.fail(f"{bundle.relative_to(REPO)} is missing: run `npm ci && npm run build` first", pytrace=False)
@@ -68,6 +70,7 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         # Webhooks to a receiver on this machine, as `shopcast demo` allows.
         webhooks_allow_http=True,
         webhooks_allow_private=True,
+        **changes,
     )
     settings.data_dir.mkdir(parents=True)
     database = Database(create_engine(settings.effective_database_url))
@@ -80,7 +83,7 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
     runner = web.AppRunner(create_app(settings, resolver=NoDns()))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = runner.addresses[0][1]
     try:
@@ -88,6 +91,13 @@ async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         yield LiveServer(url=url, port=port, demo=seeded, database_url=settings.effective_database_url)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """The app from the production factory on 127.0.0.1, with the demo brand seeded."""
+    async with demo_server(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -261,3 +261,26 @@ async def test_the_orders_tab_has_no_serious_accessibility_violation_on_a_laptop
         await expect(detail.get_by_test_id("order-move-fulfilled")).to_be_visible()
         found[f"orders, an order paid ({device})"] = await findings(page)
     assert_none(found)
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+async def test_the_report_pages_have_no_serious_accessibility_violation(
+    live_server: LiveServer, open_context: OpenContext, locale: str
+) -> None:
+    """An episode's report (its minutes' table open too) and its show's, on a laptop and on a phone."""
+    from .test_manager_report import open_episode_report, seed_aired_episode
+
+    await seed_aired_episode(live_server)
+    found: dict[str, list[str]] = {}
+    for device, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        watched = await watched_page(await open_context(f"report {locale} {device}", viewport=viewport, locale=locale))
+        page = watched.page
+        await open_episode_report(page, live_server, lambda p: sign_in_by_ids(p, "manager@demo.shopcast.test"))
+        found[f"the episode's report ({device})"] = await findings(page)
+        await page.get_by_test_id("table-minutes").locator("summary").click()
+        found[f"the episode's report, its minutes open ({device})"] = await findings(page)
+        await page.get_by_test_id("show-report-link").click()
+        await expect(page.get_by_test_id("table-episodes")).to_be_visible()
+        found[f"the show's report ({device})"] = await findings(page)
+        watched.console.assert_clean()
+    assert_none(found)

@@ -450,3 +450,40 @@ async def test_a_french_manager_works_through_the_orders_in_french(
     await expect(page.get_by_test_id("notice")).to_have_text(said)
     await assert_french("the file downloaded")
     watched.console.assert_clean()
+
+
+REPORT_KEYS = ("report.", "sign_in.", "format.", "page.", "language.")
+
+
+async def test_a_french_manager_reads_the_report_in_french(live_server: LiveServer, open_context: OpenContext) -> None:
+    from .test_manager_report import open_episode_report, seed_aired_episode
+
+    await seed_aired_episode(live_server)
+    watched = await watched_page(await open_context("french report", viewport=PHONE, locale="fr-FR"))
+    page = watched.page
+    # What the brand wrote (its show's and products' names) is left out: only the page's own words count.
+    written = [demo.SHOW_TITLE, *(p.title for p in demo.CATALOG)]
+
+    async def assert_french(state: str) -> None:
+        assert await page.evaluate("() => document.documentElement.lang") == "fr", state
+        shown = await page.evaluate("() => document.body.innerText")
+        for text in written:
+            shown = shown.replace(text, "\n")
+        assert words_of("en", "fr", shown, REPORT_KEYS) == [], f"{state}:\n{shown}"
+        assert await page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], state
+
+    async def sign(p: Page) -> None:
+        await p.get_by_test_id("email").fill("manager@demo.shopcast.test")
+        await p.get_by_test_id("password").fill(demo.PASSWORD)
+        await p.get_by_test_id("sign-in-submit").click()
+
+    await open_episode_report(page, live_server, sign)
+    await expect(page.get_by_test_id("report-kind")).to_have_text("Bilan de l\u2019épisode")
+    await expect(page.get_by_test_id("csv-products")).to_have_text("Télécharger en CSV")
+    assert await page.title() == f"Shopcast · Bilan · {demo.SHOW_TITLE}"
+    await page.get_by_test_id("table-minutes").locator("summary").click()
+    await assert_french("the episode's report")
+    await page.get_by_test_id("show-report-link").click()
+    await expect(page.get_by_test_id("report-kind")).to_have_text("Bilan de l\u2019émission")
+    await assert_french("the show's report")
+    watched.console.assert_clean()

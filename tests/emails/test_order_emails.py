@@ -171,3 +171,10 @@ async def test_an_order_sent_again_with_its_key_is_confirmed_once(shop: Shop, sm
     assert again.status == 200 and (await again.json())["id"] == first["id"]
     await settled(shop, 1)
     assert len(await smtp.wait_for(1)) == 1
+
+
+async def test_a_french_subject_keeps_its_no_break_space_before_the_colon(shop: Shop, smtp: SmtpServer) -> None:
+    order = await shop.buy({**(await shop.guest()), **FRENCH_PAGE}, "lea-1")
+    assert (await shop.move(order["id"], "paid")).status == 200
+    received = await smtp.wait_for(2)
+    assert received[1].email["Subject"] == f"Commande {order['number']}\N{NO-BREAK SPACE}: paiement reçu"

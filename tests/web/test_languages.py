@@ -89,7 +89,15 @@ async def test_the_switcher_s_choice_is_kept_and_wins_over_the_browser(client: A
 
 def test_every_page_is_translated() -> None:
     shown = {path.name for path in (REPO / "shopcast/web/pages").glob("*.html")}
-    assert shown == {"manage.html", "watch.html", "studio.html", "claim.html", "not-found.html"}
+    assert shown == {
+        "manage.html",
+        "report.html",
+        "watch.html",
+        "studio.html",
+        "claim.html",
+        "not-found.html",
+        "unsubscribe.html",
+    }
     assert shown <= pages.TRANSLATED, shown - pages.TRANSLATED
 
 

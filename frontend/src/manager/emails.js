@@ -33,6 +33,8 @@ export function setUpEmails({ notify }) {
   let openId = null;
 
   const when = (iso) => episodeTime(iso, browserTimeZone());
+  // Reminders and follow-ups go to an address without a name.
+  const recipient = (email) => (email.to_name ? `${email.to_name} <${email.to}>` : email.to);
 
   function status(email) {
     if (email.state === "failed") return t("emails.retry_at", { when: when(email.next_try_at) });
@@ -72,7 +74,7 @@ export function setUpEmails({ notify }) {
           onclick: () => open(email.id),
         },
         el("span", { class: "email-row-subject", "data-testid": "email-row-subject", text: email.subject }),
-        el("span", { class: "email-row-meta", text: `${email.to_name} <${email.to}> · ${when(email.created_at)}` }),
+        el("span", { class: "email-row-meta", text: `${recipient(email)} · ${when(email.created_at)}` }),
         el("span", {
           class: "email-state",
           "data-state": email.state,

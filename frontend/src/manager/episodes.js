@@ -18,7 +18,8 @@ const statusLabels = () => ({
  * With `canEdit`, a scheduled episode can be moved (`move(episode, {starts_at})` resolves once it is) and
  * cancelled (`cancel(episode)` resolves with the cancelled episode, then `onCancelled(it)` runs).
  * `canPresent` adds a link to each coming episode's studio; `onLineup(episode)` and `onGames(episode)`,
- * when given, buttons to its products and to its polls and giveaways.
+ * when given, buttons to its products and to its polls and giveaways; `canReport`, a link to the report
+ * of each episode that has been live.
  */
 export function renderEpisodes(list, episodes, options) {
   list.replaceChildren(...episodes.map((episode) => episodeRow(episode, options)));
@@ -63,7 +64,7 @@ function episodeRow(episode, options) {
 }
 
 /** Its products, polls and giveaways, the host's studio (for those who can present) and the viewers' page. */
-function episodeLinks(episode, when, { canPresent, onLineup, onGames }) {
+function episodeLinks(episode, when, { canPresent, onLineup, onGames, canReport }) {
   const links = [];
   const coming = episode.status === "scheduled" || episode.status === "live";
   if (onLineup && coming) {
@@ -86,6 +87,17 @@ function episodeLinks(episode, when, { canPresent, onLineup, onGames }) {
         "data-testid": "games-button",
         text: t("manager_games.heading"),
         onclick: () => onGames(episode),
+      }),
+    );
+  }
+  if (canReport && episode.went_live_at) {
+    links.push(
+      el("a", {
+        class: "link",
+        href: `/manage/episodes/${episode.id}/report`,
+        "data-testid": "report-link",
+        "aria-label": t("episodes.report_label", { when }),
+        text: t("episodes.report"),
       }),
     );
   }

@@ -3,7 +3,7 @@
 // the side (order-detail.js) to be marked paid, shipped or ready for pickup, or cancelled.
 
 import { api, messageOf } from "../shared/api.js";
-import { byTestIds, el, show } from "../shared/dom.js";
+import { byTestIds, el, saveFile, show } from "../shared/dom.js";
 import { browserTimeZone, episodeTime, money } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
 import { setUpOrderDetail, statusLabel } from "./order-detail.js";
@@ -247,13 +247,7 @@ export function setUpOrders({ notify, openEmail }) {
   ui.ordersCsv.addEventListener("click", async () => {
     ui.ordersCsv.disabled = true;
     try {
-      const { blob, name } = await api.ordersFile(membership.brand.slug, filters);
-      const url = URL.createObjectURL(blob);
-      const link = el("a", { href: url, download: name, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      saveFile(await api.ordersFile(membership.brand.slug, filters));
       notify(t("orders.csv_ready"));
     } catch (error) {
       notify(t("orders.csv_failed", { error: messageOf(error) }), "error");

@@ -4,7 +4,7 @@
 // its webhooks (webhooks.js).
 
 import "./page.css";
-import { ApiError, api, messageOf, onUnauthorized, useToken } from "../shared/api.js";
+import { api, messageOf, onUnauthorized } from "../shared/api.js";
 import { setUpCatalog } from "./catalog.js";
 import { byTestIds, copyToClipboard, el, noticeLine, show } from "../shared/dom.js";
 import { episodeForm } from "./episode-form.js";
@@ -15,7 +15,7 @@ import { calendarUrls, dateInDays, episodeTime, scheduleSummary } from "../share
 import { t } from "../shared/i18n.js";
 import { setUpManagerLineup } from "./lineup.js";
 import { setUpOrders } from "./orders.js";
-import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
+import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
 import { setUpWebhooks } from "./webhooks.js";
 
@@ -52,6 +52,7 @@ const ui = byTestIds([
   "edit-show",
   "show-schedule",
   "show-description",
+  "show-report",
   "calendar-url",
   "copy-calendar",
   "copy-feedback",
@@ -281,6 +282,7 @@ async function loadEpisodes({ focus = null } = {}) {
       notify,
       onLineup: canPresent() ? (episode) => openPanel(lineup, episode, selected) : null,
       onGames: isManager() ? (episode) => openPanel(games, episode, selected) : null,
+      canReport: isManager(),
     });
     show(ui.noEpisodes, episodes.length === 0);
     if (focus) ui.episodeList.querySelector(`[data-episode-id="${CSS.escape(focus)}"]`)?.focus();
@@ -369,6 +371,8 @@ function renderShowDetail(s) {
   ].join(" · ");
   ui.showDescription.textContent = s.description;
   show(ui.showDescription, Boolean(s.description));
+  ui.showReport.href = `/manage/shows/${s.id}/report`;
+  show(ui.showReport, isManager());
   const urls = calendarUrls(s.calendar_path);
   ui.calendarUrl.value = urls.https;
   ui.subscribeCalendar.href = urls.webcal;
@@ -424,17 +428,7 @@ ui.calendarUrl.addEventListener("focus", () => ui.calendarUrl.select());
 // --- start ---------------------------------------------------------------------------------
 
 async function start() {
-  const saved = savedSession();
-  if (!saved) {
-    showSignIn();
-    return;
-  }
-  useToken(saved.token);
-  try {
-    await enterWorkspace(await api.me());
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
-  }
+  await resumeSession({ onSignedIn: enterWorkspace, showSignIn });
 }
 
 start();

@@ -95,11 +95,19 @@ export const api = {
   cancelEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/cancel`),
   endEpisode: (episodeId) => request("POST", `/api/v1/episodes/${part(episodeId)}/end`),
   broadcast: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/broadcast`),
+  // Reports (docs/api.md, "Reports"), for managers; their tables as CSV files (`{blob, name}`).
+  episodeReport: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/report`),
+  showReport: (showId) => request("GET", `/api/v1/shows/${part(showId)}/report`),
+  episodeReportFile: (episodeId, table) =>
+    requestFile(`/api/v1/episodes/${part(episodeId)}/report.csv?${query({ table })}`),
+  showReportFile: (showId) => requestFile(`/api/v1/shows/${part(showId)}/report.csv?table=episodes`),
   episodeSales: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/sales`),
   publicEpisode: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}`),
   publicShow: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}`),
   /** The show's coming and live episodes, soonest first. */
   showEpisodes: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}/episodes`),
+  /** "Remind me": `{email, consent: true, consent_text}` → when the reminder goes (`remind_at`). */
+  remindMe: (episodeId, reminder) => request("POST", `/api/v1/public/episodes/${part(episodeId)}/reminders`, reminder),
   replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
 
   // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.
@@ -128,6 +136,8 @@ export const api = {
     request("PATCH", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`, { quantity }),
   removeCartItem: (brandSlug, itemId) =>
     request("DELETE", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`),
+  /** The email typed at checkout, before ordering: the cart's one follow-up goes there if it is left. */
+  checkoutEmail: (brandSlug, email) => request("PUT", `/api/v1/brands/${part(brandSlug)}/cart/email`, { email }),
   quote: (brandSlug, shipping) => request("POST", `/api/v1/brands/${part(brandSlug)}/checkout/quote`, { shipping }),
   /** `key`: the same Idempotency-Key for a retry of the same order, so it is created once. */
   placeOrder: (brandSlug, order, key) =>

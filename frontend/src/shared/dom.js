@@ -67,3 +67,13 @@ export async function copyToClipboard(input) {
     }
   }
 }
+
+/** Save a file the API sent (`{blob, name}`) as the browser saves a download. */
+export function saveFile({ blob, name }) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

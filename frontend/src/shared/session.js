@@ -112,3 +112,21 @@ export function showSignInForm(ui, message = "") {
   ui.signInError.textContent = message;
   ui.signInForm.elements.email.focus();
 }
+
+/**
+ * A staff page opening: with the tab's sign-in still good, `onSignedIn(me)`; without one, or with one
+ * the server no longer takes, `showSignIn(reason)` (a 401 has already said so through onUnauthorized).
+ */
+export async function resumeSession({ onSignedIn, showSignIn }) {
+  const saved = savedSession();
+  if (!saved) {
+    showSignIn();
+    return;
+  }
+  useToken(saved.token);
+  try {
+    await onSignedIn(await api.me());
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
+  }
+}

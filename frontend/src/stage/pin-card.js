@@ -31,10 +31,11 @@ export const pinCard = {
 
 /**
  * Sets up the product card in `slot`. `ready()` resolves with the joined LiveRoom once the viewer has a
- * token (see ../watch/chat.js); the page's `cart` takes the cart from the ack (`update(cart)`), opens
+ * token (see ../watch/chat.js), `tell(event, data)` sends to the room as the viewer is; the page's `cart`
+ * takes the cart from the ack (`update(cart)`), opens
  * (`open()`) and hears of each stock move (`stockChanged(change)`); `fold()` folds the overlay.
  */
-function setUpPinCard({ slot, ready, cart, fold }) {
+function setUpPinCard({ slot, ready, tell, cart, fold }) {
   let card = null; // the pin's nodes, built once per pin
   let selected = null; // the picked variant's id
   let waitUntil = 0; // after a 429: no adding before then
@@ -52,7 +53,10 @@ function setUpPinCard({ slot, ready, cart, fold }) {
       if (!pin) return;
       // Only one thing to buy: it is picked already. A picked variant that sold out stays picked (and says so).
       if (!selected && hasNoChoice(pin.product)) selected = pin.product.variants[0].id;
-      if (!card) build();
+      if (!card) {
+        build();
+        tell("card:viewed", { pin_id: pin.id }); // once per pin shown: the episode's report counts cards seen
+      }
       update();
     },
     onStock(change, { pinned }) {

@@ -12,8 +12,10 @@
 //   filling it and goes by emptying it: the overlay brings a filled slot to the front), `attention({urgent,
 //   unfold})` (news on the card: to the front if urgent, else a dot on its chip; `unfold` opens it on a
 //   phone too), `fold()` (on a phone, back to the strip), and what the watch page lends every card:
-//   `ready()` (resolves with the joined LiveRoom once the viewer has a token), `cart` (update(cart),
-//   open(), stockChanged(change)), `suggest(text)` (into the chat's box) and `proofUrl(giveaway)`.
+//   `ready()` (resolves with the joined LiveRoom once the viewer has a token), `tell(event, data)` (an
+//   event to the room as the viewer is, token or not: what the report counts, such as `card:viewed`),
+//   `cart` (update(cart), open(), stockChanged(change)), `suggest(text)` (into the chat's box) and
+//   `proofUrl(giveaway)`.
 // - What it returns: `snapshot(snapshot)` (the room's join snapshot, also after a reconnection),
 //   `event(event, data)` (every room event: it picks its own) and `close()` (no card at all: the episode
 //   is cancelled or missing); and, where it cares, `ended()` (the show is over), `ordered()` (the viewer

@@ -3,11 +3,11 @@
 // to moderate (chat.js).
 
 import "./page.css";
-import { ApiError, api, currentToken, messageOf, onUnauthorized, useToken } from "../shared/api.js";
+import { ApiError, api, currentToken, messageOf, onUnauthorized } from "../shared/api.js";
 import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
 import { episodeTime, money, waitText } from "../shared/format.js";
 import { t } from "../shared/i18n.js";
-import { SIGN_IN_PARTS, savedSession, setUpSignIn, showSignInForm } from "../shared/session.js";
+import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpStudioChat } from "./chat.js";
 import { setUpStudioGames } from "./games.js";
 import { setUpStudioShop } from "./shop.js";
@@ -640,17 +640,7 @@ async function start() {
     ui.cameraMessage.textContent = t("studio.unsupported_hint");
     return;
   }
-  const saved = savedSession();
-  if (!saved) {
-    showSignIn();
-    return;
-  }
-  useToken(saved.token);
-  try {
-    await enterStudio(await api.me());
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) showSignIn(messageOf(error));
-  }
+  await resumeSession({ onSignedIn: enterStudio, showSignIn });
 }
 
 // Closing the page hangs up at once, so the server starts its grace period now, not after a timeout;

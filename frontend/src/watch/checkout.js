@@ -65,6 +65,7 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
   let quoted = null; // the Totals shown, or null while none is
   let attempt = null; // {key, body}: an order sent whose answer never came; the same order resends its key
   let placing = false;
+  let rememberedEmail = null; // the email last kept on the cart
 
   const method = () => fields.method.value;
 
@@ -218,8 +219,19 @@ export function setUpCheckout({ drawer, brand, cart, onOrdered, onBack }) {
     return attempt.key;
   }
 
+  /** The email typed, before ordering: the cart's one follow-up goes there if it is left (nothing if it fails). */
+  function rememberEmail() {
+    const email = fields.email.value.trim();
+    if (!email || !fields.email.checkValidity() || email === rememberedEmail || !cart()?.items.length) return;
+    rememberedEmail = email;
+    api.checkoutEmail(brand(), email).catch(() => {
+      rememberedEmail = null;
+    });
+  }
+
   form.addEventListener("change", (event) => {
     event.target.removeAttribute?.("aria-invalid");
+    if (event.target === fields.email) rememberEmail();
     if (event.target.name === "method" || event.target.name === "store_id") {
       renderMethod();
       quote();

@@ -9,6 +9,7 @@ import { entriesOf } from "../stage/entries.js";
 import { setUpProofs } from "./proof.js";
 import { setUpCart } from "./cart.js";
 import { setUpChat } from "./chat.js";
+import { setUpReminder } from "./remind.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
 import { setUpStage } from "../stage/stage.js";
 import { keepStageInView } from "./stage-in-view.js";
@@ -17,7 +18,10 @@ import { t } from "../shared/i18n.js";
 
 const episodeId = decodeURIComponent(window.location.pathname.split("/").filter(Boolean).pop());
 const hlsUrl = `/live/${encodeURIComponent(episodeId)}/hls/index.m3u8`;
-const forceHls = new URLSearchParams(window.location.search).get("transport") === "hls";
+const asked = new URLSearchParams(window.location.search);
+const forceHls = asked.get("transport") === "hls";
+// `?cart=open`: the link of a cart's follow-up email opens the cart once the brand is known.
+let openCart = asked.get("cart") === "open";
 const POLL_EVERY_MS = 5000;
 const STALL_AFTER_MS = 3000;
 const RESTART_AFTER_MS = 2000;
@@ -144,6 +148,10 @@ async function findBrand(episode) {
   try {
     state.brandSlug = (await api.publicShow(episode.show_id)).brand_slug;
     cart.setBrand(state.brandSlug);
+    if (openCart) {
+      openCart = false;
+      cart.open();
+    }
   } catch {
     // The next status poll asks again.
   } finally {
@@ -569,8 +577,14 @@ const stage = setUpStage({
   cart,
   suggest: (text) => chat.suggest(text),
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
+  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it).
+  tell: async (event, data) => {
+    const room = chat.room;
+    if (room && (await room.whenJoined())) await room.send(event, data);
+  },
 });
 const proofs = setUpProofs(ui.proofs);
+setUpReminder({ episodeId, episode: () => state.episode });
 
 /** The proofs this page can show: the one a link asks for, and the draws this browser entered. */
 function showProofs() {

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 
 from shopcast.accounts import service as accounts
-from shopcast.catalog import cart, orders, sales
+from shopcast.catalog import abandoned, cart, orders, sales
 from shopcast.catalog.schemas import (
     CartAdd,
     CartChange,
     CartOut,
+    CheckoutEmailIn,
     CheckoutIn,
     EpisodeSales,
     OrderOut,
@@ -101,6 +102,7 @@ async def add_to_cart(call: Call, brand_slug: str, body: CartAdd) -> CartOut:
         data=body,
         now=call.now(),
         bus=call.resources.bus,
+        facts=call.resources.facts,
         hold_minutes=_hold(call),
     )
 
@@ -148,6 +150,27 @@ async def quote(call: Call, brand_slug: str, body: QuoteIn) -> Totals:
         now=call.now(),
         bus=call.resources.bus,
         hold_minutes=_hold(call),
+    )
+
+
+@api.route(
+    "PUT",
+    "/api/v1/brands/{brand_slug}/cart/email",
+    summary="The email typed at checkout before ordering: the cart's one follow-up goes there if it is left",
+    tag="shop",
+    status=204,
+    access="signed-in",
+    errors=(429,),
+)
+async def checkout_email(call: Call, brand_slug: str, body: CheckoutEmailIn) -> None:
+    await _limit(call, "cart changes", CART_CHANGES_PER_MINUTE)
+    await abandoned.remember_email(
+        call.session,
+        actor=call.actor,
+        brand_slug=brand_slug,
+        email=str(body.email),
+        language=language.chosen(call.request),
+        now=call.now(),
     )
 
 

@@ -1,0 +1,115 @@
+"""Facts: append-only rows of what happened (a card seen, units put in a cart), written in batches.
+
+Reports count facts, and the moments that make the most of them are the busiest ones (a product
+pinned in front of thousands of viewers, a flash sale), so recording one is never a round trip of
+its own: `record` only queues the row, and one writer per process inserts what has queued, one
+statement per table and batch. As in core/group_commit.py there is no timer: the first fact of a
+quiet moment is written at once, and those arriving while a batch is written go in the next one,
+so batches grow with the load. Nobody waits for a fact: a batch that fails is kept and tried again a
+little later (up to `MOST_WAITING` rows; past that the oldest are dropped, and logged). What is still
+waiting is written as the app stops; a process that dies loses the facts of its last moment only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
+
+from shopcast.core.db import Database, insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
+
+MOST_PER_STATEMENT = 1000
+"""Rows in one INSERT: bounds a statement's parameters (SQLite allows 32,766 per statement)."""
+MOST_WAITING = 200_000
+"""Rows kept while the database does not take them: bounds the memory an outage costs."""
+RETRY_SECONDS = 1.0
+
+
+class Facts:
+    def __init__(self, database: Database, *, most_waiting: int = MOST_WAITING) -> None:
+        self._database = database
+        self._most_waiting = most_waiting
+        self._waiting: dict[Table, list[dict[str, Any]]] = {}
+        self._count = 0
+        self._wake = asyncio.Event()
+        self._writing = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+
+    def record(self, table: Table, row: dict[str, Any]) -> None:
+        """Queue one fact (a row of `table`); a row colliding with one already written is skipped."""
+        if self._count >= self._most_waiting:
+            dropped = next(rows for rows in self._waiting.values() if rows).pop(0)
+            self._count -= 1
+            log.warning("facts waiting past %d: one dropped (%s)", self._most_waiting, dropped)
+        self._waiting.setdefault(table, []).append(row)
+        self._count += 1
+        self._wake.set()
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_when_woken(), name="facts")
+
+    async def _write_when_woken(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(0)  # facts recorded in the same turn of the loop join the first batch
+            if not await self._write_waiting():
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+
+    async def _write_waiting(self) -> bool:
+        """Write what waits; False (and kept for the next try) if the database could not take it.
+        Each row carries its own key, so writing a batch again never makes a fact twice."""
+        async with self._writing:
+            batch, self._waiting, count = self._waiting, {}, self._count
+            self._count = 0
+            if not batch:
+                return True
+            try:
+                try:
+                    await self._insert(batch)
+                except IntegrityError:
+                    # A row naming what is gone (an episode deleted meanwhile, a pin that never was):
+                    # the others are written one by one, that one is dropped.
+                    await self._insert_one_by_one(batch)
+            except Exception:
+                log.exception("could not write %d facts; keeping them for the next try", count)
+                for table, rows in batch.items():
+                    self._waiting[table] = rows + self._waiting.get(table, [])
+                self._count += count
+                return False
+            return True
+
+    async def _insert(self, batch: dict[Table, list[dict[str, Any]]]) -> None:
+        async with self._database.transaction() as session:
+            for table, rows in batch.items():
+                for start in range(0, len(rows), MOST_PER_STATEMENT):
+                    chunk = rows[start : start + MOST_PER_STATEMENT]
+                    await session.execute(insert_ignoring_duplicates(session, table), chunk)
+
+    async def _insert_one_by_one(self, batch: dict[Table, list[dict[str, Any]]]) -> None:
+        for table, rows in batch.items():
+            for row in rows:
+                try:
+                    await self._insert({table: [row]})
+                except IntegrityError:
+                    log.warning("a fact the database refused was dropped: %s %s", table.name, row)
+
+    async def flush(self) -> None:
+        """Write every fact recorded so far (a report about to be read on this process)."""
+        await self._write_waiting()
+
+    async def close(self) -> None:
+        """Write what is left (the app stopping)."""
+        if self._writer is not None:
+            async with self._writing:  # a batch being written is finished, not cut short
+                self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        await self._write_waiting()
