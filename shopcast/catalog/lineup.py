@@ -69,6 +69,19 @@ async def public_lineup(session: AsyncSession, *, episode_id: uuid.UUID) -> list
     return await cards(session, await _lineup_products(session, episode_id))
 
 
+async def cover_picture(session: AsyncSession, *, episode_id: uuid.UUID) -> str | None:
+    """The first picture of the first product of the lineup that has one (a link preview's cover)."""
+    for urls in await session.scalars(
+        select(Product.image_urls)
+        .join(LineupEntry, LineupEntry.product_id == Product.id)
+        .where(LineupEntry.episode_id == episode_id, Product.archived.is_(False))
+        .order_by(LineupEntry.position)
+    ):
+        if urls:
+            return str(urls[0])
+    return None
+
+
 async def _append_to_lineup(session: AsyncSession, episode_id: uuid.UUID, product_id: uuid.UUID) -> None:
     if await session.get(LineupEntry, (episode_id, product_id)) is not None:
         return

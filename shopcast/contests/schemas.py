@@ -77,13 +77,24 @@ class PublicGiveaway(BaseModel):
     entries: int
 
 
+class DrawnRound(BaseModel):
+    """One draw (round 0) or redraw, as the replay reveals it at its moment: entry ids, never names."""
+
+    round: int
+    at: datetime
+    eligible: int = Field(description="Entries it was drawn among.")
+    winners: list[uuid.UUID] = Field(description="The entries this round picked, in the order drawn.")
+
+
 class EpisodeGiveaway(PublicGiveaway):
     """A giveaway once it opened, as anyone may see it after the show: no names, only counts and the seed."""
 
     seed: str | None = Field(description="Revealed at the draw; null before.")
     rounds: int = Field(description="Rounds drawn: 1 after the draw, one more for each redraw; 0 before the draw.")
     opened_at: datetime | None
+    closed_at: datetime | None
     drawn_at: datetime | None
+    draws: list[DrawnRound] = Field(description="Every round drawn, in order.")
 
 
 class DrawnWinner(BaseModel):

@@ -28,6 +28,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from shopcast.core.bus import Bus, SubscriberTooSlow
+from shopcast.core.clock import Clock
 from shopcast.core.errors import Conflict, NotFound, ShopcastError
 from shopcast.live import codecs
 from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
@@ -86,7 +87,9 @@ class Broadcasts:
         min_keyframe_interval: float = 1.0,
         hls_root: Path | None = None,
         hls_segment_seconds: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock
         self._hls_root = hls_root
         self._hls_segment_seconds = hls_segment_seconds
         self._network = network
@@ -250,6 +253,7 @@ class Broadcasts:
                 self._hls_root / str(broadcast.episode_id),
                 segment_seconds=self._hls_segment_seconds,
                 has_audio=has_audio,
+                clock=self._clock,
             )
         return broadcast.packager
 

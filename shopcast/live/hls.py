@@ -21,12 +21,16 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
 import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
+
+from shopcast.core.clock import Clock, SystemClock
+from shopcast.live.hls_clock import ClockMark, add_mark, date_playlist, recorded_seconds
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ def finish_abandoned_playlist(folder: Path, *, quiet_for: float) -> bool:
     partial = playlist.with_name(playlist.name + ".tmp")
     partial.write_text(text + ("" if text.endswith("\n") else "\n") + "#EXT-X-ENDLIST\n")
     partial.replace(playlist)
+    date_playlist(folder, playlist)
     return True
 
 
@@ -113,15 +118,33 @@ def _segments(lines: list[str]) -> list[list[str]]:
     return segments
 
 
-class HlsPackager:
-    """One episode's HLS output. Frames arrive on the event loop; encoding happens in a thread."""
+Arrived = datetime | None
+"""When the first picture of a host connection reached the server (None for every other frame)."""
 
-    def __init__(self, folder: Path, *, segment_seconds: float, has_audio: bool, max_queue: int = 240) -> None:
+
+class HlsPackager:
+    """One episode's HLS output. Frames arrive on the event loop; encoding happens in a thread.
+
+    The first picture of each host connection is stamped with `clock` as it arrives: hls_clock.py
+    dates the replay's segments from those stamps."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        segment_seconds: float,
+        has_audio: bool,
+        max_queue: int = 240,
+        clock: Clock | None = None,
+    ) -> None:
         self.folder = folder
         self.stats = PackagerStats()
         self._segment_seconds = segment_seconds
         self._has_audio = has_audio
-        self._queue: queue.Queue[tuple[str, av.VideoFrame | av.AudioFrame] | None] = queue.Queue(max_queue)
+        self._clock = clock or SystemClock()
+        self._connection = 0  # bumps with each host connection: its first picture gets stamped
+        self._stamped = 0
+        self._queue: queue.Queue[tuple[str, av.VideoFrame | av.AudioFrame, Arrived] | None] = queue.Queue(max_queue)
         self._readers: list[asyncio.Task[None]] = []
         # Timestamps continue across a host's reconnection (a new connection restarts at 0).
         self._offset = {"video": 0, "audio": 0}
@@ -147,6 +170,7 @@ class HlsPackager:
             task.cancel()
         for kind in ("video", "audio"):
             self._offset[kind] = self._last[kind] + self._step[kind]
+        self._connection += 1
         self._readers = [asyncio.create_task(self._read("video", video), name=f"hls-read-video-{self.folder.name}")]
         if audio is not None and self._has_audio:
             self._readers.append(
@@ -162,10 +186,15 @@ class HlsPackager:
                 pts = max(frame.pts + self._offset[kind], self._last[kind] + 1)
                 self._last[kind] = pts
                 frame.pts = pts
+                connection = self._connection
+                arrived = self._clock.now() if kind == "video" and self._stamped != connection else None
                 try:
-                    self._queue.put_nowait((kind, frame))
+                    self._queue.put_nowait((kind, frame, arrived))
                 except queue.Full:
                     self.stats.dropped += 1  # the encoder is behind: drop rather than grow
+                    continue
+                if arrived is not None:
+                    self._stamped = connection
 
     async def close(self) -> None:
         """Stop reading and finish the playlist (it becomes the replay)."""
@@ -186,12 +215,14 @@ class HlsPackager:
                 item = self._queue.get()
                 if item is None:
                     break
-                kind, frame = item
+                kind, frame, arrived = item
                 if output is None:
                     if kind != "video":
                         continue  # the header needs the picture size: start with the first picture
                     output = _Output(self.folder, frame.width, frame.height, self._segment_seconds, self._has_audio)
                 if kind == "video":
+                    if arrived is not None:
+                        add_mark(self.folder, ClockMark(output.media_time(frame.pts), arrived))
                     output.video(frame)
                     self.stats.video_frames += 1
                 else:
@@ -202,12 +233,17 @@ class HlsPackager:
         finally:
             if output is not None:
                 output.close()
+                date_playlist(self.folder, self.playlist)
 
 
 class _Output:
     """The muxer and its two encoders (used by the worker thread only)."""
 
     def __init__(self, folder: Path, width: int, height: int, segment_seconds: float, has_audio: bool) -> None:
+        # After a restart mid-show the muxer appends to the playlist: this output's first picture
+        # is at the end of what is there.
+        self._starts_at = recorded_seconds(folder / PLAYLIST)
+        self._first_pts: int | None = None
         self._container = av.open(
             str(folder / PLAYLIST),
             mode="w",
@@ -244,7 +280,15 @@ class _Output:
             self._audio = self._container.add_stream("aac", rate=48000)
             self._audio.layout = "stereo"
 
+    def media_time(self, pts: int) -> float:
+        """The playlist time of a picture (the playlist's times are the pictures' from the first one)."""
+        if self._first_pts is None:
+            self._first_pts = pts
+        return self._starts_at + float((pts - self._first_pts) * VIDEO_TIME_BASE)
+
     def video(self, frame: av.VideoFrame) -> None:
+        if self._first_pts is None:
+            self._first_pts = frame.pts
         if (frame.width, frame.height) != (self._width, self._height) or frame.format.name != "yuv420p":
             pts = frame.pts
             frame = frame.reformat(width=self._width, height=self._height, format="yuv420p")

@@ -12,7 +12,7 @@ from shopcast.accounts import service as accounts
 from shopcast.live.calendar import build_calendar, build_episode_calendar
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode, Show
-from shopcast.live.schemas import EpisodeOut, PublicShowOut
+from shopcast.live.schemas import EpisodeOut, EpisodePreview, PublicShowOut
 from shopcast.live.service import (
     episodes_out,
     extend_schedule,
@@ -67,6 +67,22 @@ async def public_episode(session: AsyncSession, *, episode_id: uuid.UUID) -> Epi
     episode = await load_episode(session, episode_id)
     show = await load_show(session, episode.show_id)
     return (await episodes_out(session, [episode], {show.id: show}))[0]
+
+
+async def episode_preview(session: AsyncSession, *, episode_id: uuid.UUID) -> EpisodePreview:
+    """The episode as a link to its watch page previews it: its show, its brand, when it is."""
+    episode = await load_episode(session, episode_id)
+    show = await load_show(session, episode.show_id)
+    brand = await accounts.get_brand_by_id(session, brand_id=episode.brand_id)
+    (shown,) = await episodes_out(session, [episode], {show.id: show})
+    return EpisodePreview(
+        episode=shown,
+        show_description=show.description,
+        cover_image_url=show.cover_image_url,
+        previous_starts_at=episode.occurrence_at if shown.is_moved else None,
+        brand_name=brand.name,
+        brand_language=brand.default_language,
+    )
 
 
 async def episode_calendar(session: AsyncSession, *, episode_id: uuid.UUID, now: datetime, watch_url: str) -> bytes:

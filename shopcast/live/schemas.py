@@ -137,6 +137,17 @@ class EpisodeOut(BaseModel):
     ended_at: Instant | None = Field(None, description="UTC: when the live ended.")
 
 
+class EpisodePreview(BaseModel):
+    """What a link to an episode's watch page shows before it is opened: link previews, search engines."""
+
+    episode: EpisodeOut
+    show_description: str
+    cover_image_url: str | None = Field(description="The show's picture, if it has one.")
+    previous_starts_at: Instant | None = Field(description="UTC: the weekly slot it was moved from, if moved.")
+    brand_name: str
+    brand_language: str = Field(description="The brand's pages' default language.")
+
+
 class BroadcastOut(BaseModel):
     """The video side of an episode, as the studio shows it."""
 

@@ -113,6 +113,12 @@ class PublicPollView(PublicPoll):
     result: PollResult | None = Field(description="Once closed.")
 
 
+class EpisodePoll(PublicPollView):
+    """A poll of the episode as the replay shows it, at the times it was open."""
+
+    closed_at: datetime | None
+
+
 class RoomPoll(PublicPoll):
     """The poll in the join snapshot: the open one, or the one closed in the last minute."""
 

@@ -24,6 +24,7 @@ from shopcast.polls import votes
 from shopcast.polls.events import POLL_CLOSED, POLL_OPENED, PollClosed, PollOpened
 from shopcast.polls.models import Poll, PollOption
 from shopcast.polls.schemas import (
+    EpisodePoll,
     Money,
     OptionOut,
     OptionProduct,
@@ -144,6 +145,24 @@ async def public_poll(session: AsyncSession, *, poll_id: uuid.UUID) -> PublicPol
     options = (await votes.options_of(session, [poll.id]))[poll.id]
     products = await _shown_products(session, poll.episode_id)
     return PublicPollView(**_public(poll, options, products), result=_result(poll, options))
+
+
+async def episode_polls(session: AsyncSession, *, episode_id: uuid.UUID) -> list[EpisodePoll]:
+    """The episode's polls that were opened (drafts stay private), in the order opened, with their results."""
+    await live.load_episode(session, episode_id)
+    polls = list(
+        await session.scalars(
+            select(Poll)
+            .where(Poll.episode_id == episode_id, Poll.status != "draft")
+            .order_by(Poll.opened_at, Poll.created_at, Poll.id)
+        )
+    )
+    options = await votes.options_of(session, [p.id for p in polls])
+    products = await _shown_products(session, episode_id) if polls else {}
+    return [
+        EpisodePoll(**_public(p, options[p.id], products), result=_result(p, options[p.id]), closed_at=p.closed_at)
+        for p in polls
+    ]
 
 
 async def room_poll(

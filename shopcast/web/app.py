@@ -153,6 +153,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         min_keyframe_interval=settings.keyframe_interval_seconds,
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
+        clock=clock,
     )
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels

@@ -14,11 +14,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
+from shopcast.catalog import lineup
 from shopcast.contests import service as contests
 from shopcast.core.errors import NotFound
-from shopcast.live import service as live
+from shopcast.live import public as live_public
 from shopcast.web import language
 from shopcast.web.context import RESOURCES
+from shopcast.web.share import ShareTags, share_tags
 
 log = logging.getLogger(__name__)
 PAGES = Path(__file__).parent / "pages"
@@ -41,16 +43,21 @@ TRANSLATED = frozenset(
 language. The others are shown in English (lang="en") until they are, rather than half translated."""
 
 
-@functools.cache  # one rendering per page and language
-def render(name: str, lang: str = language.DEFAULT) -> str:
-    """A page in `lang` (English for a page not yet translated)."""
+def _render(name: str, lang: str, share: ShareTags | None = None) -> str:
     shown = lang if name in TRANSLATED else language.DEFAULT
     return _TEMPLATES.get_template(name).render(
         lang=shown,
         t=functools.partial(language.translate, shown),
         languages=[(code, language.native_name(code)) for code in language.languages()],
         translated=name in TRANSLATED,
+        share=share,
     )
+
+
+@functools.cache  # one rendering per page and language
+def render(name: str, lang: str = language.DEFAULT) -> str:
+    """A page in `lang` (English for a page not yet translated)."""
+    return _render(name, lang)
 
 
 def render_page(name: str, lang: str, **context: Any) -> str:
@@ -76,7 +83,11 @@ async def _html(
             # answer (the script then says what is wrong), in English.
             log.warning("no brand language for %s", request.path, exc_info=True)
     lang = lang or language.DEFAULT
-    response = web.Response(text=render(name, lang), status=status, content_type="text/html", charset="utf-8")
+    return _page_response(request, name, render(name, lang), lang, status)
+
+
+def _page_response(request: web.Request, name: str, text: str, lang: str, status: int = 200) -> web.Response:
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     language.remember(request, response, lang)
     response.headers["Content-Language"] = lang if name in TRANSLATED else language.DEFAULT
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -117,6 +128,39 @@ def _brand_language_of(load: Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
     return look_up
 
 
+async def watch(request: web.Request) -> web.Response:
+    """The viewers' page, with what a shared link previews and search engines read (web/share.py)."""
+    try:
+        episode_id = uuid.UUID(request.match_info["episode_id"])
+    except ValueError:
+        return await _html(request, "not-found.html", status=404)
+    resources = request.app[RESOURCES]
+    preview, picture = None, None
+    try:
+        async with resources.database.transaction() as session:
+            preview = await live_public.episode_preview(session, episode_id=episode_id)
+            picture = preview.cover_image_url or await lineup.cover_picture(session, episode_id=episode_id)
+    except NotFound:
+        pass  # the script says there is no such show
+    except Exception:
+        # The page is a shell its script fills: it must load even while the database does not answer.
+        log.warning("no preview for %s", request.path, exc_info=True)
+    lang = language.chosen(request) or (preview.brand_language if preview else None) or language.DEFAULT
+    if preview is None:
+        return _page_response(request, "watch.html", render("watch.html", lang), lang)
+    base = resources.settings.public_url or str(request.url.origin())
+    share = share_tags(preview, base_url=base, picture=picture, lang=lang)
+    return _page_response(request, "watch.html", _render("watch.html", lang, share), lang)
+
+
+ROBOTS = "User-agent: *\nDisallow: /manage\nDisallow: /studio/\nDisallow: /claim/\n"
+"""Crawlers index the watch pages (and what they link to); the staff's pages and prize claims are nobody's."""
+
+
+async def robots(_request: web.Request) -> web.Response:
+    return web.Response(text=ROBOTS, content_type="text/plain", headers={"Cache-Control": "public, max-age=3600"})
+
+
 async def home(_request: web.Request) -> web.Response:
     raise web.HTTPFound("/manage")
 
@@ -127,11 +171,8 @@ def install(app: web.Application) -> None:
     app.router.add_get("/manage/episodes/{episode_id}/report", _item_page("report.html"), name="episode_report_page")
     app.router.add_get("/manage/shows/{show_id}/report", _item_page("report.html", "show_id"), name="show_report_page")
     app.router.add_get("/studio/{episode_id}", _item_page("studio.html"), name="studio")
-    app.router.add_get(
-        "/watch/{episode_id}",
-        _item_page("watch.html", brand_language=_brand_language_of(live.load_episode, "episode_id")),
-        name="watch",
-    )
+    app.router.add_get("/watch/{episode_id}", watch, name="watch")
+    app.router.add_get("/robots.txt", robots, name="robots")
     app.router.add_get(
         "/claim/{giveaway_id}",
         _item_page(

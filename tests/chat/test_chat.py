@@ -144,10 +144,28 @@ async def test_a_viewer_going_too_fast_is_told_so_in_their_browser_s_language(jo
     )
 
 
-async def test_the_replay_history_is_public_and_in_order(join: Join, room: Room, client: Any) -> None:
+async def test_the_replay_history_is_public_and_in_order(
+    join: Join, room: Room, client: Any, clock: Any, factory: Any
+) -> None:
     lea = await join("Lea")
     for n in range(3):
         await send(lea, room.episode_id, f"message {n}")
+        clock.advance(seconds=1)
+    # Another live episode's chat is its own.
+    show = await factory.show("acme", room.manager, title="Another show")
+    other = (await factory.episodes(show["id"], room.manager))[0]["id"]
+    assert (await client.post(f"/api/v1/episodes/{other}/start", headers=room.host.headers)).status == 200
+    await send(await join("Tom", episode_id=other), other, "elsewhere")
     response = await client.get(f"/api/v1/public/episodes/{room.episode_id}/chat")
     assert response.status == 200
-    assert [m["text"] for m in await response.json()] == ["message 0", "message 1", "message 2"]
+    history = await response.json()
+    assert [m["text"] for m in history] == ["message 0", "message 1", "message 2"]
+    # Each with the moment it was sent, which the replay plays it at; paged by that moment.
+    assert [m["at"] for m in history] == sorted(m["at"] for m in history) and len({m["at"] for m in history}) == 3
+    page = await client.get(f"/api/v1/public/episodes/{room.episode_id}/chat", params={"after": history[0]["at"]})
+    assert [m["text"] for m in await page.json()] == ["message 1", "message 2"]
+    assert [m["text"] for m in await (await client.get(f"/api/v1/public/episodes/{other}/chat")).json()] == [
+        "elsewhere"
+    ]
+    missing = await client.get(f"/api/v1/public/episodes/{uuid.uuid4()}/chat")
+    assert missing.status == 404

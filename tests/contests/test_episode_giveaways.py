@@ -1,5 +1,6 @@
 """The episode's giveaways as anyone sees them after the show: the ones that opened, each with its
-commitment and, once drawn, its seed and rounds, so the replay page can show every draw's proof.
+commitment and, once drawn, its seed and rounds, so the replay page can show every draw's proof and
+reveal its winners' entries at the moment they were drawn.
 Drafts and other episodes' giveaways are not listed, and no entrant's name or claim is."""
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ async def test_anyone_lists_the_opened_giveaways_of_an_episode_with_what_checks_
 ) -> None:
     lea, tom = await join("Lea Martin"), await join("Tom")
     drawn = await giveaways.opened(winners=1)
-    await giveaways.enter(lea, drawn)
-    await giveaways.enter(tom, drawn)
+    entries = {"lea": await giveaways.enter(lea, drawn), "tom": await giveaways.enter(tom, drawn)}
     await giveaways.done(drawn, "close")
     await giveaways.done(drawn, "draw")
     await lea.wait_for("giveaway:drawn")
     lucky = lea if (await giveaways.me(lea, drawn))["won"] else tom
+    winner = entries["lea" if lucky is lea else "tom"]
     address = {"name": "Lea Martin", "address_line": "3 rue Oberkampf", "postal_code": "75011", "city": "Paris"}
     claimed = await giveaways.claim(lucky, drawn, email="winner@example.com", delivery={**address, "country": "fr"})
     assert claimed.status == 200, await claimed.text()
@@ -62,8 +63,11 @@ async def test_anyone_lists_the_opened_giveaways_of_an_episode_with_what_checks_
     assert first["seed"] == proof["seed"] and first["commitment"] == proof["commitment"]
     assert first["prize"]["title"] == "The silk scarf" and first["winners"] == 1 and first["entry"] == "button"
     assert first["rules"] == drawn["rules"] and first["episode_id"] == room.episode_id
-    assert first["drawn_at"] is not None and first["opened_at"] is not None
+    assert first["drawn_at"] is not None and first["opened_at"] is not None and first["closed_at"] is not None
+    # The replay reveals each round at its moment: the entries it picked (as in the proof), not names.
+    assert first["draws"] == [{"round": 0, "at": first["drawn_at"], "eligible": 2, "winners": [winner]}]
     assert second["status"] == "open" and second["seed"] is None and second["rounds"] == 0
+    assert second["draws"] == [] and second["closed_at"] is None
     assert second["commitment"] and second["entries"] == 0
     body = str(public)
     for personal in ("Lea Martin", "Tom", "winner@example.com", "Oberkampf", "drawn_winners", "claim"):

@@ -98,6 +98,9 @@ export function setUpOrderDetail({ notify, openEmail, episodeName, onMoved, onCl
 
   function render(order) {
     const changed = shown?.id !== order.id;
+    // The same order in the same status (its fresh copy, fetched after it was shown): a question the
+    // manager has meanwhile opened ("Mark it paid?") stays open.
+    const sameMoves = !changed && shown.status === order.status;
     shown = order;
     ui.orderTitle.textContent = t("orders.order_number", { number: order.number });
     ui.orderStatus.textContent = statusLabel(order);
@@ -107,7 +110,7 @@ export function setUpOrderDetail({ notify, openEmail, episodeName, onMoved, onCl
       ui.orderError.textContent = "";
       ui.orderHistory.replaceChildren();
     }
-    offerMoves();
+    if (!sameMoves) offerMoves();
     ui.orderLines.replaceChildren(...order.items.map(lineItem));
     const sums = [
       [t("orders.items_total"), price(order.totals.items)],
@@ -240,6 +243,7 @@ export function setUpOrderDetail({ notify, openEmail, episodeName, onMoved, onCl
       // Moved by someone else meanwhile, perhaps: the order as it is now, and why this move was refused.
       const reason = t("orders.not_moved", { reason: reasonOf(problem) });
       await open(order, { focus: false });
+      offerMoves(); // the question asked is answered: the order's moves as they now are
       ui.orderError.textContent = reason;
       ui.orderActions.querySelector("button")?.focus();
       if (shown?.status !== order.status) onMoved(shown);

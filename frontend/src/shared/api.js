@@ -108,7 +108,16 @@ export const api = {
   showEpisodes: (showId) => request("GET", `/api/v1/public/shows/${part(showId)}/episodes`),
   /** "Remind me": `{email, consent: true, consent_text}` → when the reminder goes (`remind_at`). */
   remindMe: (episodeId, reminder) => request("POST", `/api/v1/public/episodes/${part(episodeId)}/reminders`, reminder),
-  replayChat: (episodeId, limit) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}`),
+  /** The chat as the replay shows it, oldest first: `limit` messages sent after `after` (ISO), if given. */
+  replayChat: (episodeId, limit, after = null) =>
+    request(
+      "GET",
+      `/api/v1/public/episodes/${part(episodeId)}/chat?limit=${limit}${after ? `&after=${part(after)}` : ""}`,
+    ),
+  /** Every pin of the episode with its times: the replay's timeline. */
+  pinHistory: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/pins`),
+  /** The episode's opened polls with their times and results, for the replay. */
+  episodePolls: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/polls`),
 
   // The shop (docs/commerce-contract.md). Prices are integer minor units, always computed by the server.
   lineup: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/lineup`),
@@ -132,6 +141,8 @@ export const api = {
     request("POST", `/api/v1/brands/${part(brandSlug)}/catalog/import`, { format, content }),
   shipping: (brandSlug) => request("GET", `/api/v1/public/brands/${part(brandSlug)}/shipping`),
   cart: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/cart`),
+  /** `{variant_id, quantity, episode_id?}`: from the replay, no units are held; the episode counts the sale. */
+  addToCart: (brandSlug, line) => request("POST", `/api/v1/brands/${part(brandSlug)}/cart/items`, line),
   changeCartItem: (brandSlug, itemId, quantity) =>
     request("PATCH", `/api/v1/brands/${part(brandSlug)}/cart/items/${part(itemId)}`, { quantity }),
   removeCartItem: (brandSlug, itemId) =>

@@ -117,6 +117,14 @@ export function clockText(seconds) {
   return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
+/** "0:45", "12:34", "1:02:03": a moment of a video, as players write it. */
+export function mediaClock(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}
+
 // --- money: integer minor units plus an ISO currency, as the API gives them -----------------
 
 const moneyFormats = new Map();

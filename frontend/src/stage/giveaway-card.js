@@ -2,7 +2,9 @@
 // the keyword to type in the chat), this viewer's entry ID, the commitment published when entries
 // opened, and at the draw the winners revealed with a short animation; "You won!" links to the claim
 // page. From the room: the join snapshot's `giveaway`, then giveaway:opened, giveaway:entries,
-// giveaway:closed, giveaway:drawn and giveaway:redrawn (docs/api.md, "Giveaways").
+// giveaway:closed, giveaway:drawn and giveaway:redrawn (docs/api.md, "Giveaways"). The replay hands it
+// the live's giveaways at their moments, marked `replay`: entries were taken during the live, and the
+// draws reveal the winning entries (their ids, as the proof does).
 
 import { api, sentence } from "../shared/api.js";
 import { el, show } from "../shared/dom.js";
@@ -27,6 +29,7 @@ const TEXT = {
   entered: t("giveaway.entered"),
   notEntered: t("giveaway.not_entered"),
   closed: t("giveaway.closed"),
+  replay: t("giveaway.replay"),
   commitment: t("giveaway.commitment"),
   commitmentHelp: t("giveaway.commitment_help"),
   drawing: t("giveaway.drawing"),
@@ -160,6 +163,8 @@ function setUpGiveawayCard({ slot, ready, attention, proofUrl, suggest }) {
           el("code", { class: "entry-id", "data-testid": "giveaway-entry-id", text: myEntry }),
         ),
       );
+    } else if (giveaway.replay) {
+      if (!drawn) parts.push(el("p", { class: "hint", "data-testid": "giveaway-replay", text: TEXT.replay }));
     } else if (giveaway.status === "open" && giveaway.entry === "keyword") {
       parts.push(
         el(

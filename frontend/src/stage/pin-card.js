@@ -1,7 +1,9 @@
 // The product the host pins, as a card over the video: picture, title, price, sizes, live stock, what
-// this live has sold, the flash deal's countdown, and "Add to cart" in one tap (the room's `cart:add`).
-// Everything comes from the room: the join snapshot's `pin`, then pin:*, stock:*, deal:* and sales:bought,
-// followed by pin.js as the studio follows them.
+// this live has sold, the flash deal's countdown, and "Add to cart" in one tap (the page's `addToCart`:
+// the room's `cart:add` during the live). Everything comes from the room: the join snapshot's `pin`,
+// then pin:*, stock:*, deal:* and sales:bought, followed by pin.js as the studio follows them. The
+// replay hands it the pins of the live at their moments, marked `replay`: sold at today's price, and
+// the card says so.
 
 import { sentence } from "../shared/api.js";
 import { el, show } from "../shared/dom.js";
@@ -30,12 +32,12 @@ export const pinCard = {
 };
 
 /**
- * Sets up the product card in `slot`. `ready()` resolves with the joined LiveRoom once the viewer has a
- * token (see ../watch/chat.js), `tell(event, data)` sends to the room as the viewer is; the page's `cart`
- * takes the cart from the ack (`update(cart)`), opens
- * (`open()`) and hears of each stock move (`stockChanged(change)`); `fold()` folds the overlay.
+ * Sets up the product card in `slot`. `addToCart(variantId)` puts one unit in the viewer's cart and
+ * resolves with the ack (`{ok, cart}` or `{ok: false, error}`); `tell(event, data)` sends to the room as
+ * the viewer is; the page's `cart` takes the cart from the ack (`update(cart)`), opens (`open()`) and
+ * hears of each stock move (`stockChanged(change)`); `fold()` folds the overlay.
  */
-function setUpPinCard({ slot, ready, tell, cart, fold }) {
+function setUpPinCard({ slot, addToCart, tell, cart, fold }) {
   let card = null; // the pin's nodes, built once per pin
   let selected = null; // the picked variant's id
   let waitUntil = 0; // after a 429: no adding before then
@@ -99,6 +101,7 @@ function setUpPinCard({ slot, ready, tell, cart, fold }) {
         "aria-label": t("pin.on_screen", { title: product.title }),
       }),
       deal: el("p", { class: "pin-deal", role: "timer", "aria-live": "off", "data-testid": "pin-deal" }),
+      replayNote: el("p", { class: "pin-replay-note", "data-testid": "pin-replay-note" }),
       price: el("p", { class: "pin-price" }),
       stock: el("span", { class: "pin-stock", "data-testid": "pin-stock" }),
       bought: el("span", { class: "pin-bought", "data-testid": "pin-bought" }),
@@ -131,6 +134,7 @@ function setUpPinCard({ slot, ready, tell, cart, fold }) {
         card.deal,
         el("h2", { class: "pin-title", "data-testid": "pin-title", text: product.title }),
         card.price,
+        card.replayNote,
         el("p", { class: "pin-facts" }, card.stock, card.bought),
         card.variants,
         card.add,
@@ -147,6 +151,10 @@ function setUpPinCard({ slot, ready, tell, cart, fold }) {
     const product = pin.product;
     const variant = variantOf();
     card.price.replaceChildren(priceTag(priceOf(product, variant, pin.deal), product.currency, "pin-price"));
+    // The replay sells at today's price: the live's flash deal ended with it.
+    const replayNote = pin.replay_deal ? t("pin.replay_deal_over") : t("pin.replay_price");
+    card.replayNote.textContent = pin.replay ? replayNote : "";
+    show(card.replayNote, Boolean(pin.replay));
     const left = variant ? variant.stock : product.variants.reduce((sum, v) => sum + v.stock, 0);
     // One "left" figure at a time: while a flash deal runs, its own count (units at the deal price)
     // is the one that matters, and a second, different number beside it read as a contradiction.
@@ -219,8 +227,7 @@ function setUpPinCard({ slot, ready, tell, cart, fold }) {
     tick();
     let ack;
     try {
-      const room = await ready();
-      ack = await room.send("cart:add", { variant_id: variant.id, quantity: 1 });
+      ack = await addToCart(variant.id);
     } catch (error) {
       ack = { ok: false, error: { detail: error.message } };
     }

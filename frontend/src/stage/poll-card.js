@@ -2,7 +2,8 @@
 // and price where an option is one), one tap to vote (a pick then "Vote" for several answers), the
 // live bars once this viewer has voted, the countdown, and at close the result (a quiz's right
 // answer and the share who found it). From the room: the join snapshot's `poll`, then poll:opened,
-// poll:tally and poll:closed (docs/api.md, "Polls").
+// poll:tally and poll:closed (docs/api.md, "Polls"). The replay hands it the live's polls at their
+// moments, marked `replay`: nothing to vote on any more, the result at close.
 
 import { sentence } from "../shared/api.js";
 import { el, show } from "../shared/dom.js";
@@ -20,6 +21,7 @@ const TEXT = {
   voted: t("poll.voted"),
   change: t("poll.change"),
   closed: t("poll.closed"),
+  replay: t("poll.replay"),
   closing: t("poll.closing"),
   left: (seconds) => t("poll.left", { time: clockText(seconds) }),
   votes: (n) => t("poll.votes", { count: n, n: n.toLocaleString(locale) }),
@@ -143,7 +145,7 @@ function setUpPollCard({ slot, ready, attention }) {
     if (!card) return;
     const open = poll.status === "open";
     const voted = Array.isArray(myVote) && myVote.length > 0;
-    const canVote = open && !voting && (!voted || poll.allow_change);
+    const canVote = open && !poll.replay && !voting && (!voted || poll.allow_change);
     const showBars = voted || !open;
     const counts = result?.votes ?? tally.votes ?? {};
     const voters = result?.voters ?? tally.voters ?? 0;
@@ -173,9 +175,10 @@ function setUpPollCard({ slot, ready, attention }) {
     }
     const how = poll.multiple ? TEXT.pick : TEXT.tap;
     let status = open ? (voted ? (poll.allow_change ? TEXT.change : TEXT.voted) : how) : TEXT.closed;
+    if (open && poll.replay) status = TEXT.replay;
     if (voters > 0 && (showBars || !open)) status = `${status} · ${TEXT.votes(voters)}`;
     card.status.textContent = voting ? TEXT.voting : status;
-    show(card.vote, open && poll.multiple && (!voted || poll.allow_change));
+    show(card.vote, open && !poll.replay && poll.multiple && (!voted || poll.allow_change));
     card.vote.disabled = voting || picked.size === 0;
     card.vote.textContent = voting ? TEXT.voting : TEXT.vote;
     show(card.dismiss, !open);
@@ -260,11 +263,14 @@ function setUpPollCard({ slot, ready, attention }) {
   }
 
   return {
-    /** The join snapshot: the open poll (or one just closed), with this viewer's vote. */
+    /**
+     * The join snapshot: the open poll (or one just closed), with this viewer's vote. A closed poll
+     * stays until dismissed, except in the replay, whose snapshot is the whole stage at a moment.
+     */
     snapshot(snapshot) {
       const next = snapshot.poll ?? null;
       if (!next) {
-        if (poll?.status === "open") setPoll(null);
+        if (poll?.status === "open" || snapshot.replay) setPoll(null);
         return;
       }
       tally = next.tally ?? { votes: {}, voters: 0 };

@@ -14,9 +14,11 @@
 //   phone too), `fold()` (on a phone, back to the strip), and what the watch page lends every card:
 //   `ready()` (resolves with the joined LiveRoom once the viewer has a token), `tell(event, data)` (an
 //   event to the room as the viewer is, token or not: what the report counts, such as `card:viewed`),
-//   `cart` (update(cart), open(), stockChanged(change)), `suggest(text)` (into the chat's box) and
-//   `proofUrl(giveaway)`.
-// - What it returns: `snapshot(snapshot)` (the room's join snapshot, also after a reconnection),
+//   `cart` (update(cart), open(), stockChanged(change)), `addToCart(variantId)` (one unit, resolving
+//   with an ack like the room's `cart:add`: through the room live, over HTTP from the replay),
+//   `suggest(text)` (into the chat's box) and `proofUrl(giveaway)`.
+// - What it returns: `snapshot(snapshot)` (the room's join snapshot, also after a reconnection; in the
+//   replay, the whole stage at the moment jumped to, with `replay: true` there and on each card's item),
 //   `event(event, data)` (every room event: it picks its own) and `close()` (no card at all: the episode
 //   is cancelled or missing); and, where it cares, `ended()` (the show is over), `ordered()` (the viewer
 //   placed an order) and `chatAck(ack)` (the ack of a chat message the viewer sent).

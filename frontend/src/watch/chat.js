@@ -49,7 +49,7 @@ export function setUpChat({
   let you = null;
   let removed = false;
   let episodeOpen = true; // the chat takes messages before and during the show
-  let replayLoaded = false;
+  let replayLoaded = false; // after the show: the chat is shown (whole, or played with the replay)
 
   const { chat, composer, form } = chatPanel({
     room: () => room,
@@ -118,20 +118,30 @@ export function setUpChat({
     ui.chatClosed.textContent =
       status === "cancelled" ? t("chat.closed_cancelled") : t("chat.closed_ended");
     renderForms();
-    // The room is opened once the page knows the show is not over: a replay's chat is read from the start.
+    // The room is opened once the page knows the show is not over; after it, the page says how the
+    // chat is shown (showHistory, or played in step with the replay).
     if (room || replayLoaded) return;
     if (episodeOpen) room = new LiveRoom(episodeId, { token, ...handlers });
-    else if (status === "ended") loadReplayChat();
   }
 
-  /** After the show: the chat as the replay keeps it, from its start. */
-  async function loadReplayChat() {
+  /** After a show with no replay to play: its chat as the replay keeps it, from its start. */
+  async function showHistory(tries = 0) {
     if (replayLoaded) return;
     replayLoaded = true;
+    chat.empty.textContent = t("chat.empty_after");
     try {
       chat.load(await api.replayChat(episodeId, REPLAY_MESSAGES), null);
     } catch {
-      replayLoaded = false; // the next status poll tries again
+      replayLoaded = false; // a few more tries, a little later
+      if (tries < 3) setTimeout(() => showHistory(tries + 1), 5000);
+    }
+  }
+
+  /** A viewer without a token becomes a nameless guest (to buy, vote or enter). */
+  async function signedIn() {
+    if (!token) {
+      const guest = await joinAsGuest(null);
+      useToken(guest.token, guest.name);
     }
   }
 
@@ -263,12 +273,23 @@ export function setUpChat({
      * when the room cannot be joined.
      */
     async ready() {
-      if (!token) {
-        const guest = await joinAsGuest(null);
-        useToken(guest.token, guest.name);
-      }
+      await signedIn();
       if (!room || !(await room.whenJoined())) throw new Error(t("chat.room_unreachable"));
       return room;
+    },
+    /** Resolves once the viewer has a token, a nameless guest's if need be (buying from the replay). */
+    signedIn,
+    showHistory,
+    /** The replay plays the chat in step with the video: exactly these messages, up to its moment. */
+    replayTo(messages) {
+      replayLoaded = true;
+      chat.empty.textContent = t("chat.empty_replay");
+      chat.load([], null);
+      chat.load(messages, null);
+    },
+    /** The replay played on to the moment `message` was sent. */
+    replayAdd(message) {
+      chat.add(message);
     },
     /**
      * Put `text` in the box to write in, for the viewer to send (a giveaway's keyword); a viewer

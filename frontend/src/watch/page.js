@@ -1,5 +1,6 @@
 // The viewers' page (/watch/{episode_id}): a countdown, then the show over WHEP (HLS where WebRTC
-// cannot work), then the replay. `?transport=hls` skips WebRTC, for networks that block it.
+// cannot work), then the shoppable replay (replay.js). `?transport=hls` skips WebRTC, for networks
+// that block it; `?t=754` starts the replay at that second (at its start when outside it).
 
 import "./page.css";
 import { ApiError, api, messageOf } from "../shared/api.js";
@@ -9,7 +10,9 @@ import { entriesOf } from "../stage/entries.js";
 import { setUpProofs } from "./proof.js";
 import { setUpCart } from "./cart.js";
 import { setUpChat } from "./chat.js";
+import { readRecording } from "./recording.js";
 import { setUpReminder } from "./remind.js";
+import { setUpReplay } from "./replay.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
 import { setUpStage } from "../stage/stage.js";
 import { keepStageInView } from "./stage-in-view.js";
@@ -354,19 +357,21 @@ const LIVE_HLS = {
   maxLiveSyncPlaybackRate: 1.25,
 };
 
-async function playHls({ live }) {
+/** HLS: the live, or the replay from its second `start`. */
+async function playHls({ live, start = 0 }) {
   const video = ui.video;
   video.srcObject = null;
   const transport = live ? "hls" : "replay";
   // hls.js wherever Media Source Extensions exist: it retries, keeps near the live edge and behaves
   // the same everywhere. The browser's own HLS where they do not (older iPhones).
   if (!window.MediaSource && !window.ManagedMediaSource && video.canPlayType("application/vnd.apple.mpegurl")) {
-    return playNativeHls(transport);
+    return playNativeHls(transport, start);
   }
   // Loaded only by those who need it; no worker, as the page's CSP allows no blob: scripts.
   const { default: Hls } = await import("hls.js/light");
   if (!Hls.isSupported()) throw new Error(t("watch.no_hls"));
-  const hls = new Hls({ enableWorker: false, ...(live ? LIVE_HLS : { backBufferLength: Infinity }) });
+  const replay = { backBufferLength: Infinity, startPosition: start };
+  const hls = new Hls({ enableWorker: false, ...(live ? LIVE_HLS : replay) });
   const player = {
     transport,
     hls,
@@ -387,7 +392,7 @@ async function playHls({ live }) {
   return player;
 }
 
-function playNativeHls(transport) {
+function playNativeHls(transport, start) {
   const video = ui.video;
   const player = {
     transport,
@@ -401,6 +406,7 @@ function playNativeHls(transport) {
     if (state.player === player) hlsFailed(transport === "hls");
   }
   video.addEventListener("error", failed);
+  if (start > 0) video.addEventListener("loadedmetadata", () => (video.currentTime = start), { once: true });
   video.src = hlsUrl;
   return player;
 }
@@ -523,30 +529,53 @@ async function showEnd() {
   ui.endedText.textContent = t("watch.thanks");
   ui.transportNote.textContent = "";
   pointToNextEpisode();
-  if (!(await replayAvailable())) return;
+  const playlist = await replayPlaylist();
+  if (!playlist) {
+    chat.showHistory();
+    return;
+  }
   setView("replay");
   ui.endedText.textContent = t("watch.thanks_missed");
+  const recording = readRecording(playlist, { wentLiveAt: state.episode.went_live_at });
   try {
-    state.player = await playHls({ live: false });
+    state.player = await playHls({ live: false, start: recording.startAt(asked.get("t")) });
     ui.player.dataset.transport = "replay";
     ui.transportNote.textContent = TRANSPORT_NOTES.replay;
   } catch (error) {
     setView("ended");
     ui.endedText.textContent = t("watch.replay_failed", { error: messageOf(error) });
+    chat.showHistory();
+    return;
   }
+  setUpReplay({ episode: state.episode, recording, video: ui.video, stage, chat, onJump: startReplay });
 }
 
-async function replayAvailable() {
-  try {
-    const response = await fetch(hlsUrl, { credentials: "omit", cache: "no-store" });
-    return response.ok;
-  } catch {
-    return false;
+/**
+ * The replay's playlist (its segments and when each was live), or null when there is none. Right
+ * after the end the server may still be finishing it: a few moments for it to say it is complete.
+ */
+async function replayPlaylist() {
+  let playlist = null;
+  for (let tries = 0; tries < 5; tries += 1) {
+    try {
+      const response = await fetch(hlsUrl, { credentials: "omit", cache: "no-store" });
+      playlist = response.ok ? await response.text() : null;
+    } catch {
+      playlist = null;
+    }
+    if (!playlist || playlist.includes("#EXT-X-ENDLIST")) return playlist;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  return playlist;
+}
+
+/** Out of the way of the replay: the panel that offered it goes. */
+function startReplay() {
+  show(ui.ended, false);
 }
 
 ui.playReplay.addEventListener("click", () => {
-  show(ui.ended, false);
+  startReplay();
   ui.video.play().catch(() => {});
   ui.video.focus();
 });
@@ -575,14 +604,38 @@ const cart = setUpCart({ onOrdered: () => stage.ordered() });
 const stage = setUpStage({
   ready: () => chat.ready(),
   cart,
+  addToCart,
   suggest: (text) => chat.suggest(text),
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
-  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it).
+  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it). The
+  // replay's cards were the live's: what the room counts of them (card:viewed) was counted then.
   tell: async (event, data) => {
     const room = chat.room;
-    if (room && (await room.whenJoined())) await room.send(event, data);
+    if (state.view !== "replay" && room && (await room.whenJoined())) await room.send(event, data);
   },
 });
+
+/**
+ * One unit of a variant into the cart, as the room's `cart:add` acks it (`{ok, cart}` or `{ok: false,
+ * error}`): during the live through the room (held for the viewer, at the flash deal's price); from
+ * the replay over HTTP, at today's price and held for nobody, counted as this episode's sale.
+ */
+async function addToCart(variantId) {
+  if (state.view !== "replay") {
+    const room = await chat.ready();
+    return room.send("cart:add", { variant_id: variantId, quantity: 1 });
+  }
+  try {
+    await chat.signedIn();
+    if (!state.brandSlug) await findBrand(state.episode);
+    const line = { variant_id: variantId, quantity: 1, episode_id: episodeId };
+    return { ok: true, cart: await api.addToCart(state.brandSlug, line) };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const { status, message: detail, problem } = error;
+    return { ok: false, error: { status, detail, retry_after: problem?.retry_after } };
+  }
+}
 const proofs = setUpProofs(ui.proofs);
 setUpReminder({ episodeId, episode: () => state.episode });
 
@@ -613,11 +666,14 @@ async function showDrawnProofs() {
 const chat = setUpChat({
   episodeId,
   onEpisodeEvent: refresh,
+  // The replay tells the stage what happened at each moment: the room of the ended show has no say.
   onRoomSnapshot: (snapshot) => {
+    if (state.view === "replay") return;
     stage.snapshot(snapshot);
     if (snapshot.giveaway?.drawn) proofs.show(snapshot.giveaway.id);
   },
   onRoomEvent: (event, data) => {
+    if (state.view === "replay") return;
     stage.event(event, data);
     if (event === "giveaway:drawn" || event === "giveaway:redrawn") proofs.show(data.giveaway_id);
   },

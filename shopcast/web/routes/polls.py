@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from shopcast.polls import service as polls
-from shopcast.polls.schemas import PollIn, PollOut, PollUpdate, PublicPollView
+from shopcast.polls.schemas import EpisodePoll, PollIn, PollOut, PollUpdate, PublicPollView
 from shopcast.web.api import Api, Call
 
 api = Api()
@@ -103,3 +103,14 @@ async def close_poll(call: Call, poll_id: uuid.UUID) -> PollOut:
 )
 async def public_poll(call: Call, poll_id: uuid.UUID) -> PublicPollView:
     return await polls.public_poll(call.session, poll_id=poll_id)
+
+
+@api.route(
+    "GET",
+    "/api/v1/public/episodes/{episode_id}/polls",
+    summary="The episode's opened polls with their times and results (the replay shows them)",
+    tag="public",
+    response=list[EpisodePoll],
+)
+async def episode_polls(call: Call, episode_id: uuid.UUID) -> list[EpisodePoll]:
+    return await polls.episode_polls(call.session, episode_id=episode_id)
