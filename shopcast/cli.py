@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", help="address to listen on (default: SHOPCAST_HOST or 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: SHOPCAST_PORT or 8080)")
 
-    commands.add_parser("worker", help="send the outbox (emails) from this process until stopped (SIGTERM, Ctrl+C)")
+    commands.add_parser(
+        "worker", help="send the outbox (emails, webhooks) from this process until stopped (SIGTERM, Ctrl+C)"
+    )
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -101,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "giveaway":  # offline: no settings, no database
             return _verify_proof(Path(args.proof))
         settings = Settings()
+        if args.command == "demo":
+            settings = demo_settings(settings)
         if args.command in ("serve", "demo"):
             return _serve(settings, args)
         if args.command == "worker":
@@ -116,6 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """`shopcast demo` runs on one machine: webhooks may go to http:// and to this machine or its network
+    (a receiver tried out locally), unless the environment says otherwise."""
+    demo = {"webhooks_allow_http": True, "webhooks_allow_private": True}
+    return settings.model_copy(update={k: v for k, v in demo.items() if k not in settings.model_fields_set})
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:

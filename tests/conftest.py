@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 import redis as redis_sync
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 
@@ -253,10 +255,23 @@ def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
     return make_settings(tmp_path, **backend)
 
 
+class NoDns(AbstractResolver):
+    """The tests' DNS for webhook endpoints: it knows no name and asks no server (tests talk to 127.0.0.1
+    only, and a webhook address is looked up when it is saved)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host}: the tests look no name up")
+
+    async def close(self) -> None:
+        pass
+
+
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings, clock: SettableClock) -> AsyncIterator[TestClient]:
     """The real app, through HTTP."""
-    test_client = await aiohttp_client(create_app(settings, clock=clock))
+    test_client = await aiohttp_client(create_app(settings, clock=clock, resolver=NoDns()))
     yield test_client
     # Shut down here, not in aiohttp_client's own teardown: that comes after the test's Redis keys
     # are deleted (`redis_prefix`), and what the app writes as it stops would outlive the test.

@@ -15,6 +15,7 @@ from shopcast.polls import events as poll_events
 from shopcast.web.app import APIS
 from shopcast.web.routes.system import api_document
 from shopcast.web.sockets import CLIENT_EVENTS
+from shopcast.webhooks import events as webhook_events
 
 ROOT = Path(__file__).resolve().parent.parent
 API = (ROOT / "docs" / "api.md").read_text()
@@ -40,7 +41,17 @@ POLL_EVENTS = [value for name, value in vars(poll_events).items() if name.isuppe
 
 
 @pytest.mark.parametrize(
-    "event", sorted([*events.EVENT_FOR_STATUS.values(), *CLIENT_EVENTS, *SHOP_EVENTS, *POLL_EVENTS])
+    "event",
+    sorted(
+        [
+            *events.EVENT_FOR_STATUS.values(),
+            *CLIENT_EVENTS,
+            *SHOP_EVENTS,
+            *POLL_EVENTS,
+            *webhook_events.EVENTS,
+            webhook_events.WEBHOOK_TEST,
+        ]
+    ),
 )
 def test_every_event_is_documented(event: str) -> None:
     assert f"`{event}`" in API

@@ -27,6 +27,8 @@ from shopcast.core.db import Database
 from shopcast.core.security import Principal
 from shopcast.live.models import Episode
 from shopcast.reminders.contacts import Links, contact_for, normal, write
+from shopcast.webhooks import service as webhooks
+from shopcast.webhooks.events import CartAbandoned, CartLine
 
 BATCH = 100  # carts looked at per brand and sweep
 # Carts whose episode ended longer ago are let be: a brand turning follow-ups on does not write about
@@ -210,8 +212,27 @@ async def announce_abandoned_cart(
     now: datetime,
 ) -> None:
     """The `cart.abandoned` webhook of the cart's one follow-up, queued in its transaction: the one place
-    it is emitted from. The webhooks' outbox helper is not on this branch yet; once it is, this queues
-    `webhooks.cart_abandoned(session, brand_id=…, cart=CartAbandoned(cart_id, email, name="", items=[CartLine
-    (product_id, variant_id, sku, title, label, quantity, unit_price) for each of context["items"]],
-    subtotal=sum of their line_total, currency=context["currency"], episode_id, cart_url=context["cart_url"]),
-    now=now)`, and never for an address that unsubscribed (its caller returns before)."""
+    it is emitted from, and never for an address that unsubscribed (its caller returns before)."""
+    lines = [
+        CartLine(
+            product_id=item["product_id"],
+            variant_id=item["variant_id"],
+            sku=item["sku"],
+            title=item["title"],
+            label=item["label"],
+            quantity=item["quantity"],
+            unit_price=item["unit_price"],
+        )
+        for item in context["items"]
+    ]
+    cart = CartAbandoned(
+        cart_id=cart_id,
+        email=email,
+        name="",  # a cart keeps only the email typed at checkout
+        items=lines,
+        subtotal=sum(item["line_total"] for item in context["items"]),
+        currency=context["currency"],
+        episode_id=episode_id,
+        cart_url=context["cart_url"],
+    )
+    await webhooks.cart_abandoned(session, brand_id=brand_id, cart=cart, now=now)

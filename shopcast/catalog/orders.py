@@ -45,6 +45,8 @@ from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Ph
 from shopcast.core.ids import new_id
 from shopcast.core.security import Principal, authorize, signed_in
 from shopcast.live.service import STAFF
+from shopcast.webhooks import service as webhooks
+from shopcast.webhooks.events import ORDER_CREATED, ORDER_EVENT_FOR_STATUS
 
 NEXT_STATUSES: dict[str, set[str]] = {
     "pending_payment": {"paid", "cancelled"},
@@ -280,6 +282,7 @@ async def place_order(
     # buyers of the variant wait for its row.
     shown = await order_out(session, order, now=now, lines=lines, settings=found)
     await tell_buyer(session, shown, brand_id=brand.id, brand_name=brand.name, language=order.language, now=now)
+    await webhooks.emit(session, brand_id=brand.id, event=ORDER_CREATED, data=shown, now=now, about=f"order:{order.id}")
     # In the variants' order: two buyers of the same sizes never wait for each other's rows in a circle.
     for variant, product, line, unheld in sorted(to_take, key=lambda taking: taking[0].id):
         if await stock.take(session, variant.id, unheld) is None:
@@ -325,8 +328,8 @@ def _status(status: str) -> Phrase:
 async def _move(
     session: AsyncSession, order: Order, to: OrderStatus, *, now: datetime, bus: Bus, by: history.ChangeMaker
 ) -> OrderOut:
-    """Change the order's status (its stock back when cancelled), note who did it and tell the buyer, in one
-    transaction."""
+    """Change the order's status (its stock back when cancelled), note who did it and tell the buyer and the
+    brand's shop (webhooks), in one transaction."""
     if to not in NEXT_STATUSES[order.status]:
         raise Conflict("errors.order.cannot_become", status=_status(order.status), to=_status(to))
     order.status = to
@@ -345,6 +348,8 @@ async def _move(
     brand = await accounts.get_brand_by_id(session, brand_id=order.brand_id)
     shown = await order_out(session, order, now=now)
     await tell_buyer(session, shown, brand_id=brand.id, brand_name=brand.name, language=order.language, now=now)
+    event = ORDER_EVENT_FOR_STATUS[to]
+    await webhooks.emit(session, brand_id=brand.id, event=event, data=shown, now=now, about=f"order:{order.id}")
     return shown
 
 

@@ -47,5 +47,13 @@ class GiveawayDrawn(BaseModel):
     proof_url: str = Field(description="Where anyone can read the proof.")
 
 
+class GiveawayDrawnWebhook(GiveawayDrawn):
+    """Data of the `giveaway.drawn` webhook (the draw and each redraw): the room's payload, and what the
+    brand's shop needs to send the prize."""
+
+    episode_id: uuid.UUID = Field(description="The episode the giveaway ran in.")
+    prize_title: str = Field(description="The prize, as the giveaway names it.")
+
+
 def proof_url(giveaway_id: uuid.UUID) -> str:
     return f"/api/v1/public/giveaways/{giveaway_id}/proof"

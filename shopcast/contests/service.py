@@ -40,6 +40,8 @@ from shopcast.live.events import tell_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 from shopcast.live.service import ON_AIR, STAFF
+from shopcast.webhooks import service as webhooks
+from shopcast.webhooks.events import GIVEAWAY_DRAWN
 
 # --- reading ---------------------------------------------------------------------------------
 
@@ -309,8 +311,16 @@ async def _record_round(
 
 
 async def _tell_drawn(
-    session: AsyncSession, bus: Bus, giveaway: Giveaway, *, round: int, picked: list[uuid.UUID], eligible: int
+    session: AsyncSession,
+    bus: Bus,
+    giveaway: Giveaway,
+    *,
+    round: int,
+    picked: list[uuid.UUID],
+    eligible: int,
+    now: datetime,
 ) -> None:
+    """The room hears of the winners once committed, and the brand's shop (`giveaway.drawn`) with them."""
     rows = await session.execute(
         select(GiveawayEntry.id, GiveawayEntry.viewer_name).where(GiveawayEntry.id.in_(picked))
     )
@@ -326,6 +336,11 @@ async def _tell_drawn(
     )
     event = events.GIVEAWAY_DRAWN if round == 0 else events.GIVEAWAY_REDRAWN
     tell_room(session, bus, giveaway.episode_id, event, drawn.model_dump(mode="json"))
+    for_shop = events.GiveawayDrawnWebhook(
+        **drawn.model_dump(), episode_id=giveaway.episode_id, prize_title=giveaway.prize_title
+    )
+    about = f"giveaway:{giveaway.id}"
+    await webhooks.emit(session, brand_id=giveaway.brand_id, event=GIVEAWAY_DRAWN, data=for_shop, now=now, about=about)
 
 
 async def draw_winners(
@@ -351,7 +366,7 @@ async def draw_winners(
         raise Conflict("errors.giveaway.drawn")
     await session.refresh(giveaway)
     picked = await _record_round(session, giveaway, round=0, prizes=giveaway.winners, eligible=eligible, now=now)
-    await _tell_drawn(session, bus, giveaway, round=0, picked=picked, eligible=len(eligible))
+    await _tell_drawn(session, bus, giveaway, round=0, picked=picked, eligible=len(eligible), now=now)
     return await staff_out(session, giveaway, actor=actor, now=now)
 
 
@@ -382,7 +397,7 @@ async def redraw(
     if marked.rowcount != len(lapsed):  # type: ignore[attr-defined]
         raise Conflict("errors.giveaway.redrawn_meanwhile")
     picked = await _record_round(session, giveaway, round=round, prizes=len(lapsed), eligible=eligible, now=now)
-    await _tell_drawn(session, bus, giveaway, round=round, picked=picked, eligible=len(eligible))
+    await _tell_drawn(session, bus, giveaway, round=round, picked=picked, eligible=len(eligible), now=now)
     giveaway.updated_at = now
     for winner in lapsed:
         await session.refresh(winner)

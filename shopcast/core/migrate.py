@@ -23,7 +23,8 @@ def metadata() -> MetaData:
     import shopcast.live.models
     import shopcast.outbox.models
     import shopcast.polls.models
-    import shopcast.reminders.models  # noqa: F401
+    import shopcast.reminders.models
+    import shopcast.webhooks.models  # noqa: F401
     from shopcast.core.db import Base
 
     return Base.metadata

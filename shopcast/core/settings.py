@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SMTP_SCHEMES = ("smtp", "smtps")
+# Standard Webhooks' example schedule: a failed delivery is tried again after each of these.
+WEBHOOK_RETRY_SECONDS = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 
 
 class IceServerSetting(BaseModel):
@@ -160,9 +162,38 @@ class Settings(BaseSettings):
         "shopcast@localhost",
         description="The address emails are sent from (shown with the brand's name), one the SMTP server may send as.",
     )
+    webhooks_allow_http: bool = Field(
+        False,
+        description="Accept webhook endpoints at http:// addresses (tests, `shopcast demo`); otherwise only https://.",
+    )
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Accept webhook endpoints at loopback, private, link-local and other non-public addresses "
+        "(tests, `shopcast demo`).",
+    )
+    webhooks_timeout_seconds: float = Field(
+        15,
+        gt=0,
+        le=120,
+        description="How long one webhook delivery may take (connecting, sending, the answer) before it failed "
+        "and is tried again.",
+    )
+    webhooks_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: list(WEBHOOK_RETRY_SECONDS),
+        description="Comma-separated waits, in seconds, before each new attempt at a failed webhook delivery "
+        "(one more attempt than waits); default: the Standard Webhooks schedule, 5 s to 24 h over 3 days.",
+    )
+    webhooks_secret_grace_hours: float = Field(
+        24,
+        ge=0,
+        le=30 * 24,
+        description="How long an endpoint's previous secret still signs its deliveries, beside the new one, "
+        "after a rotation.",
+    )
     outbox_worker: bool = Field(
         True,
-        description="Send the outbox (emails) from each app process; false when `shopcast worker` runs on its own.",
+        description="Send the outbox (emails, webhooks) from each app process; false when `shopcast worker` "
+        "runs on its own.",
     )
     outbox_batch_size: int = Field(
         20, ge=1, le=1000, description="Messages one worker takes at once and sends at the same time."
@@ -244,13 +275,30 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an email address")
         return address
 
+    @field_validator("webhooks_retry_seconds", mode="before")
+    @classmethod
+    def _waits(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhooks_retry_seconds")
+    @classmethod
+    def _waits_in_range(cls, value: list[float]) -> list[float]:
+        if len(value) > 50:
+            raise ValueError("at most 50 waits")
+        if any(not 0 <= wait <= 7 * 24 * 3600 for wait in value):
+            raise ValueError("each wait is from 0 to 604800 seconds (a week)")
+        return value
+
     @field_validator("outbox_claim_seconds")
     @classmethod
     def _claim_outlasts_a_send(cls, value: float, info: ValidationInfo) -> float:
-        # A claim that ends while its email is still being sent would let a second worker send it too.
-        timeout = info.data.get("smtp_timeout_seconds")
-        if timeout is not None and value <= timeout:
-            raise ValueError(f"must be longer than SHOPCAST_SMTP_TIMEOUT_SECONDS ({timeout:g})")
+        # A claim that ends while its message is still being sent would let a second worker send it too.
+        for name in ("smtp_timeout_seconds", "webhooks_timeout_seconds"):
+            timeout = info.data.get(name)
+            if timeout is not None and value <= timeout:
+                raise ValueError(f"must be longer than SHOPCAST_{name.upper()} ({timeout:g})")
         return value
 
     @property

@@ -67,12 +67,7 @@ def _email_out(message: MessageOut) -> EmailOut:
         template=message.topic,
         language=payload["language"],
         about=message.about,
-        state=message.state,
-        attempts=message.attempts,
-        next_try_at=message.next_try_at,
-        last_error=message.last_error,
-        created_at=message.created_at,
-        sent_at=message.sent_at,
+        **message.progress(),
     )
 
 

@@ -29,8 +29,11 @@ from shopcast.live.schemas import (
     ShowUpdate,
 )
 from shopcast.reminders.waiting import awaited as reminders_waiting
+from shopcast.webhooks import service as webhooks
+from shopcast.webhooks.events import EPISODE_ENDED, EPISODE_LIVE
 
 STAFF = (Role.MANAGER, Role.HOST, Role.MODERATOR)
+WEBHOOK_FOR_STATUS = {EpisodeStatus.LIVE: EPISODE_LIVE, EpisodeStatus.ENDED: EPISODE_ENDED}
 ON_AIR = (Role.MANAGER, Role.HOST)
 MAX_MINUTES = 720  # the longest episode a show may plan
 _SCHEDULE_FIELDS = {"time_zone", "first_episode_at", "rrule", "duration_minutes", "default_host_id"}
@@ -414,6 +417,11 @@ async def _transition(session: AsyncSession, episode: Episode, to: EpisodeStatus
     await session.refresh(episode)
     event = EpisodeStatusChanged(episode_id=episode.id, status=to, at=now)
     tell_room(session, bus, episode.id, EVENT_FOR_STATUS[to], event.model_dump(mode="json"))
+    if hook := WEBHOOK_FOR_STATUS.get(to):
+        data = await _episode_out(session, episode)
+        await webhooks.emit(
+            session, brand_id=episode.brand_id, event=hook, data=data, now=now, about=f"episode:{episode.id}"
+        )
 
 
 async def _episode_out(session: AsyncSession, episode: Episode) -> EpisodeOut:

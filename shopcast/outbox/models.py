@@ -24,6 +24,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_messages_due", "state", "next_try_at"),
         Index("ix_outbox_messages_brand", "brand_id", "kind", "created_at"),
         Index("ix_outbox_messages_about", "about"),
+        Index("ix_outbox_messages_recipient", "recipient", "created_at"),
     )
 
     # Stable for the message's life: an email's Message-ID, a webhook's webhook-id.
@@ -36,6 +37,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(8))
     attempts: Mapped[int] = mapped_column(default=0)
+    # `attempts` when the message was last replayed (sent again on request): its retries count from there.
+    attempts_at_replay: Mapped[int] = mapped_column(default=0, server_default="0")
     next_try_at: Mapped[datetime]
     # Who holds it while it is `sending` (worker and claim): a worker whose claim ran out cannot
     # record an outcome over the next holder's.
@@ -58,3 +61,4 @@ class OutboxAttempt(Base):
     duration_ms: Mapped[int]
     ok: Mapped[bool]
     detail: Mapped[str] = mapped_column(String(1000))
+    status_code: Mapped[int | None]  # what an HTTP receiver answered (a webhook's endpoint)

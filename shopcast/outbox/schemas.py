@@ -25,6 +25,10 @@ class Outgoing(BaseModel):
     payload: dict[str, Any]
     created_at: datetime
     attempt: int = Field(description="This attempt's number, from 1.")
+    attempt_since_replay: int = Field(
+        description="This attempt's number since the message was queued or last replayed, from 1: what its "
+        "retries count."
+    )
     claimed_by: str = Field(description="The claim this attempt runs under.")
 
 
@@ -37,6 +41,7 @@ class AttemptOut(BaseModel):
     duration_ms: int
     ok: bool = Field(description="The receiver accepted the message.")
     detail: str = Field(description="What the receiver answered, or why it failed.")
+    status_code: int | None = Field(None, description="The HTTP status the receiver answered, if it answered.")
 
 
 class MessageOut(BaseModel):
@@ -55,3 +60,7 @@ class MessageOut(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+    def progress(self) -> dict[str, Any]:
+        """Where it stands, as the views of each kind (emails, webhook deliveries) show it."""
+        return self.model_dump(include={"state", "attempts", "next_try_at", "last_error", "created_at", "sent_at"})

@@ -11,11 +11,12 @@ only. A worker that dies leaves its messages `sending`: once the claim ends they
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -76,41 +77,62 @@ async def withdraw(session: AsyncSession, *, brand_id: uuid.UUID, recipient: str
     return withdrawn.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-def _due(kinds: Sequence[str], now: datetime, max_attempts: int) -> ColumnElement[bool]:
-    return (
-        OutboxMessage.state.in_(RETRIED)
-        & (OutboxMessage.next_try_at <= now)
-        & OutboxMessage.kind.in_(kinds)
-        & (OutboxMessage.attempts < max_attempts)
+def _attempts_left(max_attempts: Mapping[str, int]) -> ColumnElement[bool]:
+    """The message's kind allows it another attempt (counted since it was queued or last replayed)."""
+    made = OutboxMessage.attempts - OutboxMessage.attempts_at_replay
+    return or_(*((OutboxMessage.kind == kind) & (made < most) for kind, most in max_attempts.items()))
+
+
+def _due(now: datetime, max_attempts: Mapping[str, int]) -> ColumnElement[bool]:
+    return OutboxMessage.state.in_(RETRIED) & (OutboxMessage.next_try_at <= now) & _attempts_left(max_attempts)
+
+
+def _fair_share(due: ColumnElement[bool], per_recipient: int | None, busy: Mapping[str, int]) -> ColumnElement[bool]:
+    """Due, and among the first `per_recipient` of its recipient's, less those the worker is sending."""
+    if per_recipient is None:
+        return due
+    rank = (
+        func.row_number()
+        .over(partition_by=OutboxMessage.recipient, order_by=(OutboxMessage.next_try_at, OutboxMessage.id))
+        .label("rank")
     )
+    ranked = select(OutboxMessage.id, OutboxMessage.recipient, rank).where(due).subquery()
+    room: Any = per_recipient
+    if busy:
+        room = case({r: per_recipient - n for r, n in busy.items()}, value=ranked.c.recipient, else_=per_recipient)
+    return OutboxMessage.id.in_(select(ranked.c.id).where(ranked.c.rank <= room))
 
 
 async def claim(
     session: AsyncSession,
     *,
-    kinds: Sequence[str],
+    max_attempts: Mapping[str, int],
     claimed_by: str,
     limit: int,
     now: datetime,
     until: datetime,
-    max_attempts: int,
+    per_recipient: int | None = None,
+    busy: Mapping[str, int] | None = None,
 ) -> list[Outgoing]:
-    """Take up to `limit` due messages of these kinds for one worker until `until` (oldest due first)."""
+    """Take up to `limit` due messages of the kinds in `max_attempts` (each kind's most attempts) for one
+    worker until `until`, oldest due first; at most `per_recipient` to one recipient, counting the `busy`
+    ones the worker is still sending."""
     # A message whose last allowed attempt was cut short (its worker died, perhaps because of it) is given up.
     await session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.state == "sending",
             OutboxMessage.next_try_at <= now,
-            OutboxMessage.attempts >= max_attempts,
+            OutboxMessage.kind.in_(max_attempts),
+            ~_attempts_left(max_attempts),
         )
         .values(state="dead", claimed_by=None, last_error=INTERRUPTED)
     )
-    due = _due(kinds, now, max_attempts)
+    due = _due(now, max_attempts)
     ids = list(
         await session.scalars(
             select(OutboxMessage.id)
-            .where(due)
+            .where(_fair_share(due, per_recipient, busy or {}))
             .order_by(OutboxMessage.next_try_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -137,6 +159,7 @@ async def claim(
             OutboxMessage.payload,
             OutboxMessage.created_at,
             OutboxMessage.attempts,
+            OutboxMessage.attempts_at_replay,
         )
     )
     return [
@@ -149,51 +172,67 @@ async def claim(
             payload=row.payload,
             created_at=row.created_at,
             attempt=row.attempts,
+            attempt_since_replay=row.attempts - row.attempts_at_replay,
             claimed_by=claimed_by,
         )
         for row in rows
     ]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt went: kept in `outbox_attempts`."""
+
+    ok: bool
+    detail: str
+    duration_ms: int
+    status_code: int | None
+
+
 async def _settle(
-    session: AsyncSession,
-    message: Outgoing,
-    *,
-    ok: bool,
-    detail: str,
-    now: datetime,
-    duration_ms: int,
-    changes: dict[str, Any],
+    session: AsyncSession, message: Outgoing, outcome: Outcome, *, now: datetime, changes: dict[str, Any]
 ) -> bool:
     """Record an attempt and its outcome; False when the claim was lost (another worker holds the message)."""
-    detail = detail[:DETAIL_LENGTH]
-    await session.execute(
-        insert(OutboxAttempt).values(
-            id=new_id(),
-            message_id=message.id,
-            number=message.attempt,
-            worker=message.claimed_by,
-            at=now,
-            duration_ms=duration_ms,
-            ok=ok,
-            detail=detail,
-        )
-    )
     held = (
         OutboxMessage.id == message.id,
         OutboxMessage.state == "sending",
         OutboxMessage.claimed_by == message.claimed_by,
     )
     result = await session.execute(update(OutboxMessage).where(*held).values(claimed_by=None, **changes))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    kept = result.rowcount == 1  # type: ignore[attr-defined]
+    # The attempt is kept even when the claim was lost, unless the message itself is gone (its webhook
+    # endpoint was deleted meanwhile).
+    if kept or await session.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message.id)):
+        await session.execute(
+            insert(OutboxAttempt).values(
+                id=new_id(),
+                message_id=message.id,
+                number=message.attempt,
+                worker=message.claimed_by,
+                at=now,
+                duration_ms=outcome.duration_ms,
+                ok=outcome.ok,
+                detail=outcome.detail[:DETAIL_LENGTH],
+                status_code=outcome.status_code,
+            )
+        )
+    return kept
 
 
 async def mark_sent(
-    session: AsyncSession, *, message: Outgoing, detail: str, now: datetime, duration_ms: int = 0
+    session: AsyncSession,
+    *,
+    message: Outgoing,
+    detail: str,
+    now: datetime,
+    duration_ms: int = 0,
+    status_code: int | None = None,
 ) -> bool:
     """The receiver accepted the message."""
-    changes = {"state": "sent", "sent_at": now, "last_error": None}
-    return await _settle(session, message, ok=True, detail=detail, now=now, duration_ms=duration_ms, changes=changes)
+    outcome = Outcome(True, detail, duration_ms, status_code)
+    return await _settle(
+        session, message, outcome, now=now, changes={"state": "sent", "sent_at": now, "last_error": None}
+    )
 
 
 async def mark_failed(
@@ -204,11 +243,28 @@ async def mark_failed(
     retry_at: datetime | None,
     now: datetime,
     duration_ms: int = 0,
+    status_code: int | None = None,
 ) -> bool:
     """The attempt failed: due again at `retry_at`, or given up (dead) without one."""
     changes: dict[str, Any] = {"last_error": error[:DETAIL_LENGTH]}
     changes.update({"state": "failed", "next_try_at": retry_at} if retry_at is not None else {"state": "dead"})
-    return await _settle(session, message, ok=False, detail=error, now=now, duration_ms=duration_ms, changes=changes)
+    return await _settle(session, message, Outcome(False, error, duration_ms, status_code), now=now, changes=changes)
+
+
+async def replay(session: AsyncSession, *, message_id: uuid.UUID, now: datetime) -> bool:
+    """Send a message again as soon as a worker can, with its id, its retries counted afresh; False
+    while a worker is sending it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state != "sending")
+        .values(state="pending", next_try_at=now, attempts_at_replay=OutboxMessage.attempts, last_error=None)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def forget(session: AsyncSession, *, kind: MessageKind, recipient: str) -> None:
+    """Delete every message of this kind to this recipient, with their attempts."""
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.recipient == recipient))
 
 
 async def release(session: AsyncSession, *, messages: Sequence[Outgoing], now: datetime) -> None:
@@ -247,6 +303,7 @@ async def list_messages(
     kind: str,
     state: MessageState | None = None,
     about: str | None = None,
+    recipient: str | None = None,
     limit: int = 100,
 ) -> list[MessageOut]:
     """A brand's messages of one kind, newest first."""
@@ -255,6 +312,8 @@ async def list_messages(
         query = query.where(OutboxMessage.state == state)
     if about is not None:
         query = query.where(OutboxMessage.about == about)
+    if recipient is not None:
+        query = query.where(OutboxMessage.recipient == recipient)
     found = await session.scalars(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).limit(limit))
     return [message_out(row) for row in found]
 
@@ -266,7 +325,18 @@ async def get_message(session: AsyncSession, *, message_id: uuid.UUID) -> Messag
 
 async def list_attempts(session: AsyncSession, *, message_id: uuid.UUID) -> list[AttemptOut]:
     """Every attempt at sending a message, first first."""
-    found = await session.scalars(
-        select(OutboxAttempt).where(OutboxAttempt.message_id == message_id).order_by(OutboxAttempt.number)
-    )
-    return [AttemptOut.model_validate(attempt, from_attributes=True) for attempt in found]
+    return (await attempts_of(session, message_ids=[message_id]))[message_id]
+
+
+async def attempts_of(session: AsyncSession, *, message_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AttemptOut]]:
+    """Every attempt at sending each of these messages, first first."""
+    found: dict[uuid.UUID, list[AttemptOut]] = {message_id: [] for message_id in message_ids}
+    if not found:
+        return found
+    for attempt in await session.scalars(
+        select(OutboxAttempt)
+        .where(OutboxAttempt.message_id.in_(found))
+        .order_by(OutboxAttempt.message_id, OutboxAttempt.number, OutboxAttempt.at)
+    ):
+        found[attempt.message_id].append(AttemptOut.model_validate(attempt, from_attributes=True))
+    return found

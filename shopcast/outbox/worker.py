@@ -2,9 +2,15 @@
 
 A sender is any object with `send(message) -> str` and `close()` (the `Sender` protocol), registered
 under the message kind it delivers (`shopcast.outbox.senders`): the worker knows no kind. `send`
-returns what the receiver answered (kept with the attempt) or raises `SendFailed`; any other exception
-is a failed attempt too. A failed message is tried again after an exponential back-off with jitter,
-and given up (dead) after `Retries.max_attempts` attempts or a permanent refusal.
+returns what the receiver answered (kept with the attempt; a `Delivered` to keep an HTTP status too)
+or raises `SendFailed`; any other exception is a failed attempt too. A failed message is tried again
+after the wait its kind's retry policy gives (`Retries`: exponential back-off with jitter, the emails';
+`RetrySchedule`: fixed steps, the webhooks'), or later when the receiver asked for that (Retry-After),
+and given up (dead) after the policy's `max_attempts` or a permanent refusal. A replay (a message sent
+again on request, with the same id) starts its retries over.
+
+One recipient (an email address, a webhook endpoint) takes at most a quarter of a batch at a time:
+a slow or failing one never holds every place of the batch, and the others' messages go meanwhile.
 
 The only window for a duplicate is between the receiver's acceptance and the commit that records it
 (a crash there, or a claim that ran out meanwhile): the message is then sent again with the same id.
@@ -25,6 +31,7 @@ import random
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,22 +49,55 @@ STOP_GRACE_SECONDS = 10.0  # sends in flight when the worker stops may finish wi
 RECORDING_CONNECTIONS = 2
 
 
-class SendFailed(Exception):
-    """The message did not get through; `permanent`: trying again cannot help (an unknown recipient)."""
+# The longest a receiver's Retry-After is followed: past it the message comes back anyway.
+LONGEST_RETRY_AFTER_SECONDS = 24 * 3600.0
 
-    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+
+class SendFailed(Exception):
+    """The message did not get through; `permanent`: trying again cannot help (an unknown recipient);
+    `status_code`: what an HTTP receiver answered; `retry_after`: the seconds it asked us to wait."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        permanent: bool = False,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.permanent = permanent
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The receiver's answer to a message it accepted, with its HTTP status."""
+
+    detail: str
+    status_code: int | None = None
 
 
 class Sender(Protocol):
-    async def send(self, message: Outgoing) -> str:
+    async def send(self, message: Outgoing) -> str | Delivered:
         """Deliver the message (the same `message.id` on every attempt); return the receiver's answer."""
         ...
 
     async def close(self) -> None:
         """Release connections and files (the worker stops)."""
+        ...
+
+
+class RetryPolicy(Protocol):
+    """How often and how long a kind of message is tried."""
+
+    @property
+    def max_attempts(self) -> int: ...
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after attempt number `attempt` (from 1) failed."""
         ...
 
 
@@ -83,12 +123,30 @@ class Retries:
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
+@dataclass(frozen=True)
+class RetrySchedule:
+    """Fixed waits between attempts, one after each failed attempt (the Standard Webhooks schedule:
+    5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), each drawn within a tenth of its value (jitter);
+    given up after the last."""
+
+    waits: tuple[float, ...]
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.waits) + 1
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        wait = self.waits[min(attempt, len(self.waits)) - 1]
+        return wait * (rng or random).uniform(0.9, 1.1)
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
 class OutboxWorker:
-    """Sends the outbox with `senders` (by message kind); `start()` in the background, `stop()` to end."""
+    """Sends the outbox with `senders` and retries with `retries` (both by message kind); `start()` in the
+    background, `stop()` to end."""
 
     def __init__(
         self,
@@ -96,18 +154,21 @@ class OutboxWorker:
         senders: Mapping[str, Sender],
         *,
         clock: Clock,
-        retries: Retries,
+        retries: Mapping[str, RetryPolicy],
         batch_size: int = 20,
         poll_seconds: float = 1.0,
         claim_seconds: float = 300.0,
         sweeps: Sequence[Sweep] = (),
         sweep_seconds: float = 10.0,
     ) -> None:
+        if missing := set(senders) - set(retries):
+            raise ValueError(f"no retry policy for {', '.join(sorted(missing))}")
         self.database = database
         self.senders = dict(senders)
         self.clock = clock
-        self.retries = retries
+        self.retries = dict(retries)
         self.batch_size = batch_size
+        self.per_recipient = max(1, batch_size // 4)
         self.poll_seconds = poll_seconds
         self.claim = timedelta(seconds=claim_seconds)
         self.name = worker_name()
@@ -186,12 +247,13 @@ class OutboxWorker:
             async with self.database.transaction() as session:
                 claimed = await service.claim(
                     session,
-                    kinds=list(self.senders),
+                    max_attempts={kind: self.retries[kind].max_attempts for kind in self.senders},
                     claimed_by=claimed_by,
                     limit=limit,
                     now=now,
                     until=now + self.claim,
-                    max_attempts=self.retries.max_attempts,
+                    per_recipient=self.per_recipient,
+                    busy=Counter(message.recipient for message in self._sending.values()),
                 )
         except Exception:
             # The database is away (a restart, a network cut): try again at the next poll, and say
@@ -208,8 +270,10 @@ class OutboxWorker:
     async def _deliver(self, message: Outgoing) -> None:
         started = time.monotonic()
         error: SendFailed | None = None
+        answer = Delivered("")
         try:
-            answer = await self.senders[message.kind].send(message)
+            answered = await self.senders[message.kind].send(message)
+            answer = answered if isinstance(answered, Delivered) else Delivered(answered)
         except SendFailed as exc:
             error = exc
         except Exception as exc:
@@ -221,12 +285,15 @@ class OutboxWorker:
             async with self._recording, self.database.transaction() as session:
                 if error is None:
                     held = await service.mark_sent(
-                        session, message=message, detail=answer, now=now, duration_ms=duration_ms
+                        session,
+                        message=message,
+                        detail=answer.detail,
+                        now=now,
+                        duration_ms=duration_ms,
+                        status_code=answer.status_code,
                     )
                 else:
-                    retry_at = None
-                    if not error.permanent and message.attempt < self.retries.max_attempts:
-                        retry_at = now + timedelta(seconds=self.retries.delay(message.attempt))
+                    retry_at = self._retry_at(message, error, now)
                     held = await service.mark_failed(
                         session,
                         message=message,
@@ -234,6 +301,7 @@ class OutboxWorker:
                         retry_at=retry_at,
                         now=now,
                         duration_ms=duration_ms,
+                        status_code=error.status_code,
                     )
                     if retry_at is None:
                         log.warning("outbox: gave up %s %s: %s", message.kind, message.id, error.detail)
@@ -245,6 +313,16 @@ class OutboxWorker:
             self._sending.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         if not held:
             log.warning("outbox: %s %s was claimed again before its outcome was recorded", message.kind, message.id)
+
+    def _retry_at(self, message: Outgoing, error: SendFailed, now: datetime) -> datetime | None:
+        """When the failed message is tried again; None: given up."""
+        policy = self.retries[message.kind]
+        if error.permanent or message.attempt_since_replay >= policy.max_attempts:
+            return None
+        wait = policy.delay(message.attempt_since_replay)
+        if error.retry_after is not None:
+            wait = max(wait, min(error.retry_after, LONGEST_RETRY_AFTER_SECONDS))
+        return now + timedelta(seconds=wait)
 
     async def _give_back(self) -> None:
         """Messages whose send was cut off (the worker was cancelled): due again at once."""

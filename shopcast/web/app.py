@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from shopcast.catalog import stock
@@ -32,9 +33,9 @@ from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.recovery import end_shows_left_on_air
-from shopcast.outbox.senders import outbox_worker
+from shopcast.outbox.senders import endpoint_rules, outbox_worker
 from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
-from shopcast.web.context import CLOCK, RESOURCES, SECURED, SETTINGS, Resources
+from shopcast.web.context import CLOCK, RESOLVER, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.routes import (
     auth,
     catalog,
@@ -51,6 +52,7 @@ from shopcast.web.routes import (
     shop,
     shows,
     system,
+    webhooks,
 )
 
 REDIS_CONNECTIONS = 200  # per process: rate limits, presence and the bus share them
@@ -67,11 +69,15 @@ APIS = [
     polls.api,
     giveaways.api,
     emails.api,
+    webhooks.api,
     reports.api,
 ]
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, resolver: AbstractResolver | None = None
+) -> web.Application:
+    """The app; `clock` and `resolver` (how webhook endpoints' names are looked up) default to the system's."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
@@ -84,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    app[RESOLVER] = resolver
     app.cleanup_ctx.append(_resources)
     for api in APIS:
         api.install(app)
@@ -107,7 +114,7 @@ def webrtc_network(settings: Settings) -> WebRtcNetwork:
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
-    settings, clock = app[SETTINGS], app[CLOCK]
+    settings, clock, resolver = app[SETTINGS], app[CLOCK], app[RESOLVER]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(create_engine(settings.effective_database_url, pool_size=settings.database_pool_size))
     redis = None
@@ -153,7 +160,18 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     )
     facts = Facts(database)
     app[RESOURCES] = Resources(
-        settings, clock, database, bus, limiter, signer, broadcasts, presence, throttle, picture_store, facts
+        settings,
+        clock,
+        database,
+        bus,
+        limiter,
+        signer,
+        broadcasts,
+        presence,
+        throttle,
+        picture_store,
+        endpoint_rules(settings, resolver),
+        facts,
     )
     recovery = None
     if redis is None:
@@ -165,7 +183,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             name="end-shows-left-on-air",
         )
     # The outbox is sent from here unless `shopcast worker` runs apart (SHOPCAST_OUTBOX_WORKER=false).
-    worker = outbox_worker(settings, database, clock) if settings.outbox_worker else None
+    worker = outbox_worker(settings, database, clock, resolver) if settings.outbox_worker else None
     if worker is not None:
         worker.start()
     try:

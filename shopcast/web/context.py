@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver
 
 from shopcast.catalog.pictures import PictureStore
 from shopcast.core.bus import Bus
@@ -16,6 +17,7 @@ from shopcast.core.ratelimit import RateLimiter, Throttle
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
 from shopcast.live.broadcasts import Broadcasts
+from shopcast.webhooks.addresses import EndpointRules
 
 
 @dataclass
@@ -30,11 +32,14 @@ class Resources:
     presence: Presence
     throttle: Throttle
     pictures: PictureStore
+    webhook_rules: EndpointRules
     facts: Facts
 
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)  # type: ignore[type-abstract]
 RESOURCES = web.AppKey("resources", Resources)
+# How webhook endpoints' host names are looked up: None for the system's resolver (tests give a stub).
+RESOLVER = web.AppKey("resolver", AbstractResolver | None)  # type: ignore[arg-type]
 # (METHOD, path template) of the routes that need a token, as the API document says.
 SECURED = web.AppKey("secured", frozenset)

@@ -20,6 +20,7 @@ from shopcast.core import migrate
 from shopcast.core.db import Database, create_engine
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
+from tests.conftest import NoDns
 
 from .browser import launch, require_chromium
 
@@ -66,6 +67,9 @@ async def demo_server(tmp_path: Path, *, port: int = 0, **changes: Any) -> Async
         ice_servers=[],
         webrtc_hosts=["127.0.0.1"],
         webrtc_peer_networks=["127.0.0.0/8"],
+        # Webhooks to a receiver on this machine, as `shopcast demo` allows.
+        webhooks_allow_http=True,
+        webhooks_allow_private=True,
         **changes,
     )
     settings.data_dir.mkdir(parents=True)
@@ -77,7 +81,7 @@ async def demo_server(tmp_path: Path, *, port: int = 0, **changes: Any) -> Async
     finally:
         await database.close()
 
-    runner = web.AppRunner(create_app(settings))
+    runner = web.AppRunner(create_app(settings, resolver=NoDns()))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -88,6 +88,7 @@ MANAGER_KEYS = (
     "product.",
     "emails.",
     "orders.",
+    "webhooks.",
     "games.",
     "poll_form.",
     "giveaway_form.",
@@ -131,6 +132,8 @@ WRITTEN = ", ".join(
         "order-line-episode",
         "order-shipping",
         "history-email-subject",
+        # Webhook event types (order.cancelled) are names for programs, the same in every language.
+        "event-type",
     )
 )
 
@@ -352,6 +355,15 @@ async def test_a_french_manager_plans_from_a_french_manager_page(
     await expect(page.get_by_test_id("no-emails")).to_be_visible()
     await expect(page.get_by_test_id("emails-refresh")).to_have_text("Actualiser")
     await assert_french("the emails")
+
+    # The webhooks (none yet), and the form to add one.
+    await page.get_by_test_id("tab-webhooks").click()
+    await expect(page.get_by_test_id("no-endpoints")).to_be_visible()
+    await page.get_by_test_id("new-endpoint").click()
+    await expect(page.get_by_test_id("endpoint-form")).to_be_visible()
+    await expect(page.get_by_label("Commande payée")).to_be_checked()
+    await assert_french("the webhooks")
+    await page.get_by_test_id("endpoint-form-cancel").click()
 
     # The new show's form.
     await page.get_by_test_id("tab-shows").click()

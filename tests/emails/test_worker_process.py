@@ -98,6 +98,7 @@ async def start_worker(database_url: str, smtp: SmtpServer, tmp_path: Path) -> A
         "SHOPCAST_DATABASE_URL": database_url,
         "SHOPCAST_SMTP_URL": smtp.url,
         "SHOPCAST_SMTP_TIMEOUT_SECONDS": "2",
+        "SHOPCAST_WEBHOOKS_TIMEOUT_SECONDS": "2",
         "SHOPCAST_OUTBOX_CLAIM_SECONDS": str(CLAIM_SECONDS),
         "SHOPCAST_OUTBOX_BATCH_SIZE": "5",
         "SHOPCAST_OUTBOX_POLL_SECONDS": "0.05",

@@ -1,11 +1,12 @@
 // The manager page (/manage): sign in, pick a brand, plan and change weekly shows, move, cancel and add
 // episodes, plan each one's products (lineup.js), polls and giveaways (games.js), share calendars; the
-// brand's products (catalog.js), its orders (orders.js, order-detail.js) and its emails to buyers (emails.js).
+// brand's products (catalog.js), its orders (orders.js, order-detail.js), its emails to buyers (emails.js) and
+// its webhooks (webhooks.js).
 
 import "./page.css";
 import { api, messageOf, onUnauthorized } from "../shared/api.js";
 import { setUpCatalog } from "./catalog.js";
-import { byTestIds, el, noticeLine, show } from "../shared/dom.js";
+import { byTestIds, copyToClipboard, el, noticeLine, show } from "../shared/dom.js";
 import { episodeForm } from "./episode-form.js";
 import { renderEpisodes } from "./episodes.js";
 import { setUpEmails } from "./emails.js";
@@ -16,6 +17,7 @@ import { setUpManagerLineup } from "./lineup.js";
 import { setUpOrders } from "./orders.js";
 import { SIGN_IN_PARTS, resumeSession, setUpSignIn, showSignInForm } from "../shared/session.js";
 import { setUpShowForm } from "./show-form.js";
+import { setUpWebhooks } from "./webhooks.js";
 
 const BRAND_KEY = "shopcast.brand";
 
@@ -38,6 +40,7 @@ const ui = byTestIds([
   "tab-products",
   "tab-orders",
   "tab-emails",
+  "tab-webhooks",
   "shows-view",
   "shows-pane",
   "new-show",
@@ -139,9 +142,12 @@ async function openBrand(membership) {
   catalog.setBrand(membership);
   orders.setBrand(membership);
   emails.setBrand(membership);
-  // The orders and the emails hold the buyers' names and addresses: the brand's managers only.
+  webhooks.setBrand(membership);
+  // The orders and the emails hold the buyers' names and addresses, the webhooks send them: the brand's
+  // managers only.
   show(ui.tabOrders, isManager());
   show(ui.tabEmails, isManager());
+  show(ui.tabWebhooks, isManager());
   showTab(MANAGERS_ONLY.includes(currentTab) && !isManager() ? "shows" : currentTab);
   show(ui.newShow, isManager());
   showForm.close();
@@ -165,11 +171,12 @@ async function openBrand(membership) {
   }
 }
 
-// --- shows, products, orders or emails -----------------------------------------------------
+// --- shows, products, orders, emails or webhooks -------------------------------------------
 
-const MANAGERS_ONLY = ["orders", "emails"];
+const MANAGERS_ONLY = ["orders", "emails", "webhooks"];
 const catalog = setUpCatalog({ notify });
 const emails = setUpEmails({ notify });
+const webhooks = setUpWebhooks({ notify });
 const orders = setUpOrders({
   notify,
   openEmail: (emailId) => {
@@ -185,16 +192,19 @@ function showTab(tab) {
   ui.tabProducts.setAttribute("aria-pressed", String(tab === "products"));
   ui.tabOrders.setAttribute("aria-pressed", String(tab === "orders"));
   ui.tabEmails.setAttribute("aria-pressed", String(tab === "emails"));
+  ui.tabWebhooks.setAttribute("aria-pressed", String(tab === "webhooks"));
   show(ui.showsView, tab === "shows");
   catalog.showView(tab === "products");
   orders.showView(tab === "orders");
   emails.showView(tab === "emails");
+  webhooks.showView(tab === "webhooks");
 }
 
 ui.tabShows.addEventListener("click", () => showTab("shows"));
 ui.tabProducts.addEventListener("click", () => showTab("products"));
 ui.tabOrders.addEventListener("click", () => showTab("orders"));
 ui.tabEmails.addEventListener("click", () => showTab("emails"));
+ui.tabWebhooks.addEventListener("click", () => showTab("webhooks"));
 
 // --- shows ---------------------------------------------------------------------------------
 
@@ -403,22 +413,6 @@ ui.editShow.addEventListener("click", () => {
 // --- calendar link -------------------------------------------------------------------------
 
 let feedbackTimer = 0;
-
-async function copyToClipboard(input) {
-  try {
-    await navigator.clipboard.writeText(input.value);
-    return true;
-  } catch {
-    // No clipboard API (or no permission): copy the selected text the old way.
-    input.focus();
-    input.select();
-    try {
-      return document.execCommand("copy");
-    } catch {
-      return false;
-    }
-  }
-}
 
 ui.copyCalendar.addEventListener("click", async () => {
   const copied = await copyToClipboard(ui.calendarUrl);

@@ -171,6 +171,18 @@ export const api = {
   emails: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/emails`),
   email: (emailId) => request("GET", `/api/v1/emails/${part(emailId)}`),
 
+  // The brand's webhook endpoints and their deliveries (docs/api.md, "Webhooks"), for its managers.
+  webhooks: (brandSlug) => request("GET", `/api/v1/brands/${part(brandSlug)}/webhooks`),
+  /** `{url, description, events, enabled}` → the endpoint with its secret (shown this once). */
+  addWebhook: (brandSlug, endpoint) => request("POST", `/api/v1/brands/${part(brandSlug)}/webhooks`, endpoint),
+  changeWebhook: (endpointId, changes) => request("PATCH", `/api/v1/webhooks/${part(endpointId)}`, changes),
+  deleteWebhook: (endpointId) => request("DELETE", `/api/v1/webhooks/${part(endpointId)}`),
+  rotateWebhookSecret: (endpointId) => request("POST", `/api/v1/webhooks/${part(endpointId)}/secret`),
+  testWebhook: (endpointId) => request("POST", `/api/v1/webhooks/${part(endpointId)}/test`),
+  webhookDeliveries: (endpointId) => request("GET", `/api/v1/webhooks/${part(endpointId)}/deliveries`),
+  replayWebhookDelivery: (endpointId, deliveryId) =>
+    request("POST", `/api/v1/webhooks/${part(endpointId)}/deliveries/${part(deliveryId)}/replay`),
+
   // Polls and giveaways (docs/api.md, "Polls" and "Giveaways").
   polls: (episodeId) => request("GET", `/api/v1/episodes/${part(episodeId)}/polls`),
   createPoll: (episodeId, poll) => request("POST", `/api/v1/episodes/${part(episodeId)}/polls`, poll),

@@ -51,6 +51,23 @@ export function noticeLine(node) {
   };
 }
 
+/** Copy an input's text to the clipboard; false when the browser would not (the text is selected then). */
+export async function copyToClipboard(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+    return true;
+  } catch {
+    // No clipboard API (or no permission): copy the selected text the old way.
+    input.focus();
+    input.select();
+    try {
+      return document.execCommand("copy");
+    } catch {
+      return false;
+    }
+  }
+}
+
 /** Save a file the API sent (`{blob, name}`) as the browser saves a download. */
 export function saveFile({ blob, name }) {
   const url = URL.createObjectURL(blob);

@@ -1,0 +1,2 @@
+"""Webhooks to the brand's shop: its endpoints, the events they listen to, signed deliveries through the
+outbox (Standard Webhooks)."""
