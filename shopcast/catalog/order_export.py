@@ -3,13 +3,11 @@
 UTF-8 with a byte order mark (Excel reads the file as UTF-8 only with it), comma-separated, amounts in
 major units with a dot ("49.90"), times in UTC ("2026-09-20 10:00:00", which spreadsheets read as a date
 and time). A cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
-return: a buyer named "=HYPERLINK(…)") starts with a ' instead, so it stays text. At most
+return, like a buyer named "=HYPERLINK(…)") starts with a ' instead, so it stays text. At most
 EXPORT_MAX_ORDERS orders in one file: the file is made in memory, inside the request."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -26,7 +24,7 @@ from shopcast.catalog.order_schemas import OrderFilters
 from shopcast.catalog.products import options_said
 from shopcast.core.errors import InvalidInput, Number
 from shopcast.core.security import Principal
-from shopcast.core.spreadsheet import BOM, plain_text
+from shopcast.core.spreadsheet import Sheet
 from shopcast.live import service as live
 
 EXPORT_MAX_ORDERS = 10_000
@@ -61,11 +59,6 @@ COLUMNS = (
 )
 
 
-def cell(value: Any) -> str:
-    """A value as a cell that stays what it is: text that looks like a formula is kept as text."""
-    return plain_text("" if value is None else str(value))
-
-
 def amount(minor: int | None, currency: str) -> str:
     """4990 EUR → "49.90"; 500 JPY → "500"."""
     if minor is None:
@@ -90,7 +83,7 @@ def ship_to(order: Order) -> str:
     return ", ".join(filter(None, (place.get("line1"), place.get("line2"), town, place.get("country"))))
 
 
-def _row(order: Order, line: OrderLine, episodes: dict[uuid.UUID, tuple[str, datetime]]) -> Iterable[str]:
+def _row(order: Order, line: OrderLine, episodes: dict[uuid.UUID, tuple[str, datetime]]) -> Iterable[Any]:
     episode_title, episode_start = episodes.get(line.episode_id, ("", None)) if line.episode_id else ("", None)
     money = order.currency
     values = (
@@ -122,7 +115,7 @@ def _row(order: Order, line: OrderLine, episodes: dict[uuid.UUID, tuple[str, dat
         "yes" if order.tax_included else "no",
         amount(order.total, money),
     )
-    return [cell(value) for value in values]
+    return values
 
 
 async def export_orders(
@@ -137,10 +130,8 @@ async def export_orders(
     bought_in = select(OrderLine.episode_id).distinct().join(Order, Order.id == OrderLine.order_id).where(*conditions)
     episode_ids = {episode_id for episode_id in await session.scalars(bought_in) if episode_id is not None}
     episodes = await live.episode_names(session, episode_ids=episode_ids)
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    sheet = Sheet()
+    sheet.row(COLUMNS)
     rows = await session.stream(
         select(Order, OrderLine)
         .join(OrderLine, OrderLine.order_id == Order.id)
@@ -149,5 +140,5 @@ async def export_orders(
         .execution_options(yield_per=500)
     )
     async for order, line in rows:
-        writer.writerow(_row(order, line, episodes))
-    return f"orders-{brand.slug}-{now:%Y-%m-%d}.csv", out.getvalue().encode("utf-8")
+        sheet.row(_row(order, line, episodes))
+    return f"orders-{brand.slug}-{now:%Y-%m-%d}.csv", sheet.bytes()

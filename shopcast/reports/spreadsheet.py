@@ -4,40 +4,24 @@ each column as the JSON report does."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from shopcast.core.spreadsheet import BOM, plain_text
+from shopcast.core.spreadsheet import Sheet
 from shopcast.reports.schemas import EpisodeReport, EpisodeSummaryOut, MinuteOut, PinMarkOut, ProductFigures, ShowReport
 
 EpisodeTable = Literal["audience", "engagement", "products", "sales", "minutes", "pins", "previous"]
 ShowTable = Literal["episodes"]
 
 
-def cell(value: Any) -> str:
-    """One value as a CSV cell: numbers as they are, text that could be a formula made plain text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return plain_text(str(value))
-
-
 def csv_file(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([cell(c) for c in columns])
-    writer.writerows([cell(v) for v in row] for row in rows)
-    return (BOM + buffer.getvalue()).encode("utf-8")
+    sheet = Sheet()
+    sheet.row(columns)
+    for row in rows:
+        sheet.row(row)
+    return sheet.bytes()
 
 
 def _records(items: Sequence[BaseModel], model: type[BaseModel]) -> tuple[list[str], list[list[Any]]]:

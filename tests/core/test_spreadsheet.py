@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shopcast.reports.spreadsheet import cell, csv_file
+from shopcast.core.spreadsheet import cell
+from shopcast.reports.spreadsheet import csv_file
 
 
 @pytest.mark.parametrize(
