@@ -234,6 +234,7 @@ def install(app: web.Application) -> None:
             await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
 
     async def on_room_event(room: str, event: Envelope) -> None:
+        _shop_events.heard_in_room(resources(), event)
         if event.event != VIEWER_REMOVED:
             return
         # The banned viewer heard the event with everyone; now their connections leave the room.
