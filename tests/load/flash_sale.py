@@ -264,6 +264,13 @@ def checkout_rate(r: Result) -> str:
     return f"{len(r.checkouts) / window:,.0f} / {sold / window:,.0f}"
 
 
+def last_sold(r: Result) -> str:
+    """When the last add that got a unit was answered, from the release: the refusals cannot all be
+    answered before the units are all taken."""
+    sold = [answered for outcome, _, answered in r.adds if outcome == "ok"]
+    return "-" if not sold or r.kind != "flash" else f"{(max(sold) - r.started) * 1000:,.0f}"
+
+
 def outcomes(requests: list[tuple[str, float, float]]) -> str:
     counted = Counter(o if o in ("ok", "sold out") else "other" for o, _, _ in requests)
     return f"{counted['ok']:,} / {counted['sold out']:,} / {counted['other']:,}"
@@ -301,6 +308,7 @@ MAIN: list[Column] = [
 MORE: list[Column] = [
     ("sale over in, s", lambda r: f"{r.seconds:.2f}"),
     ("adds: ok / sold out / other", lambda r: outcomes(r.adds)),
+    ("last unit's add answered at, ms", last_sold),
     ("checkouts: ok / sold out / other", lambda r: outcomes(r.checkouts)),
     ("app CPU per request / per checkout, ms", app_cpu_per_request),
     ("app CPU, % of a core", lambda r: cores(r.sale, "app")),
