@@ -183,14 +183,12 @@ class Buyers:
         await asyncio.gather(*(one(buyer) for buyer in self.buyers))
 
     async def tap(self, start: float, brand: str, variant_id: str, episode_id: str) -> None:
-        """The flash sale as the player taps: at `start` every buyer sends `cart:add` in the room; those
-        who got the unit check out at once (over HTTP, as the player's checkout does)."""
+        """The flash sale as the player taps: at `start` every buyer sends `cart:add` in the room (those
+        who get the unit check out afterwards, on the parent's word: `check_out`)."""
 
         async def one(buyer: Buyer) -> None:
             await _at(start)
             await buyer.tap(variant_id, episode_id)
-            if buyer.added is not None and buyer.added.outcome == "ok":
-                await buyer.check_out(brand)
 
         await asyncio.gather(*(one(buyer) for buyer in self.buyers))
 
