@@ -25,15 +25,18 @@ from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import offered_candidates
 from shopcast.web.app import create_app
 from shopcast.web.context import RESOURCES
+from shopcast.web.origin_link import RELAY_AUDIENCE, RELAY_HEADER
 from tests.conftest import SECRET, NoDns, PostgresServer, fresh_database, make_settings
 from tests.factories import Factory, Staff
 from tests.live.broadcasting import SDP, broadcast_of, go_live, status_of
 from tests.live.test_hls import segments
 from tests.live.webrtc_peers import Viewer, eventually, peer
+from tests.problems import refused
 
 LEASE = 1.5  # s: a process that stops renewing is noticed this long after
 GRACE = 2.5  # s: what a host has to come back (long enough to publish again in a test)
 LINGER = 0.3  # s: a process's pull outlives its last viewer this long
+MINUTE = timedelta(minutes=1)
 
 
 def free_port() -> int:
@@ -238,6 +241,21 @@ async def test_a_show_whose_origin_process_dies_is_ended_once_after_the_grace_pe
             await origin.wait()
         await database.close()
         await survivor.close()
+
+
+async def test_only_another_process_of_the_deployment_may_pull_a_show_and_only_from_its_origin(client) -> None:
+    episode = uuid.uuid4()
+    path = f"/live/{episode}/relay"
+    offer = await Viewer(peer()).offer()
+    signer = client.app[RESOURCES].signer
+    another_show = signer.sign_link(RELAY_AUDIENCE, uuid.uuid4(), MINUTE)
+    for token in (None, "forged", another_show):
+        headers = {**SDP, **({RELAY_HEADER: token} if token else {})}
+        response = await client.post(path, data=offer, headers=headers)
+        await refused(response, 401, "only another Shopcast server")
+    token = {RELAY_HEADER: signer.sign_link(RELAY_AUDIENCE, episode, MINUTE)}
+    await refused(await client.post(path, data=offer, headers={**SDP, **token}), 409, "does not hold the host's stream")
+    await refused(await client.delete(f"{path}/whatever"), 401, "only another Shopcast server")
 
 
 # --- helpers -----------------------------------------------------------------------------------------
