@@ -164,10 +164,11 @@ class Upstream:
     async def _hang_up(self) -> None:
         pc, session, origin = self._pc, self._session, self.origin
         self._pc = self._session = None
-        if pc is not None:
-            await close_connection(pc)
+        # The session first, while the origin still holds it; closing the connection would end it there too.
         if session is not None and origin is not None:
             await self._link.hang_up(origin, self._episode_id, session)
+        if pc is not None:
+            await close_connection(pc)
 
     @property
     def connected(self) -> bool:

@@ -22,6 +22,7 @@ RELAY_AUDIENCE = "shopcast:relay"
 RELAY_HEADER = "X-Shopcast-Relay"
 TOKEN_SECONDS = 60
 TIMEOUT_SECONDS = 10
+HANG_UP_SECONDS = 2  # an origin that does not answer this fast is gone: its session went with it
 
 
 def relay_path(episode_id: uuid.UUID) -> str:
@@ -70,7 +71,8 @@ class HttpOriginLink:
     async def hang_up(self, origin: Origin, episode_id: uuid.UUID, session: str) -> None:
         try:
             url = urljoin(origin.url + "/", session.lstrip("/"))
-            async with self._client().delete(url, headers=self._headers(episode_id)) as answer:
+            timeout = aiohttp.ClientTimeout(total=HANG_UP_SECONDS)
+            async with self._client().delete(url, headers=self._headers(episode_id), timeout=timeout) as answer:
                 await answer.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             # The origin closes the session anyway once the connection is gone.

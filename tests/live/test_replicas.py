@@ -246,7 +246,8 @@ async def test_a_show_whose_origin_process_dies_is_ended_once_after_the_grace_pe
 async def test_only_another_process_of_the_deployment_may_pull_a_show_and_only_from_its_origin(client) -> None:
     episode = uuid.uuid4()
     path = f"/live/{episode}/relay"
-    offer = await Viewer(peer()).offer()
+    viewer = Viewer(peer())
+    offer = await viewer.offer()
     signer = client.app[RESOURCES].signer
     another_show = signer.sign_link(RELAY_AUDIENCE, uuid.uuid4(), MINUTE)
     for token in (None, "forged", another_show):
@@ -256,6 +257,7 @@ async def test_only_another_process_of_the_deployment_may_pull_a_show_and_only_f
     token = {RELAY_HEADER: signer.sign_link(RELAY_AUDIENCE, episode, MINUTE)}
     await refused(await client.post(path, data=offer, headers={**SDP, **token}), 409, "does not hold the host's stream")
     await refused(await client.delete(f"{path}/whatever"), 401, "only another Shopcast server")
+    await viewer.pc.close()
 
 
 # --- helpers -----------------------------------------------------------------------------------------
