@@ -50,12 +50,17 @@ class Broadcast:
         """A pulled show nobody here watches any more."""
         return self.upstream is not None and self.publisher is None and not self.viewers and not self.arriving
 
+    @property
+    def connected_viewers(self) -> int:
+        """Viewers watching: a session still connecting (or never) watches nothing."""
+        return sum(pc.connectionState == "connected" for pc in self.viewers.values())
+
     def stats(self) -> BroadcastStats:
         fanouts = self.fanouts
         upstream = self.upstream
         return BroadcastStats(
             on_air=self.live or (upstream is not None and upstream.connected),
-            viewers=sum(pc.connectionState == "connected" for pc in self.viewers.values()),
+            viewers=self.connected_viewers,
             publisher_connected=self.publisher is not None and self.publisher.connected,
             frames_in={k: f.stats.frames_in for k, f in fanouts.items()},
             packets_created={k: f.stats.packets_created for k, f in fanouts.items()},

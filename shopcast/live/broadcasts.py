@@ -131,8 +131,11 @@ class Broadcasts(Handover):
         async with lock:
             broadcast = self._broadcasts.get(episode_id)
             current = broadcast.publisher if broadcast is not None else None
-            if current is not None and current.holds_the_episode and (identity is None or identity != current.identity):
-                raise Conflict("errors.media.someone_else")
+            if current is not None and current.holds_the_episode:
+                if identity is None or identity != current.identity:
+                    raise Conflict("errors.media.someone_else")
+            else:
+                await self._check_no_one_else(episode_id, identity)
             fresh = broadcast is None
             if broadcast is None:
                 broadcast = Broadcast(episode_id, {kind: self._fanout(kind) for kind in ("video", "audio")})
@@ -207,7 +210,8 @@ class Broadcasts(Handover):
         if broadcast.publisher is not publisher:
             return
         # This process is the show's origin from now on, wherever the host published before.
-        await self._quietly("claim the show", self.origins.claim(broadcast.episode_id, publisher_connected=True))
+        claim = self.origins.claim(broadcast.episode_id, publisher_connected=True, host=publisher.identity)
+        await self._quietly("claim the show", claim)
         upstream, broadcast.upstream = broadcast.upstream, None
         if upstream is not None:
             await upstream.close()

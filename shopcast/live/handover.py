@@ -119,6 +119,15 @@ class Handover:
             del self._broadcasts[broadcast.episode_id]
         await self._finish(broadcast)
 
+    async def _check_no_one_else(self, episode_id: uuid.UUID, identity: uuid.UUID | None) -> None:
+        """Conflict while someone else's connection is up on another process: as on one process, only the
+        same person may take the show over at once (after a network change, say)."""
+        origin = await self.origins.find(episode_id)
+        if origin is None or origin.replica == self.origins.replica or not origin.publisher_connected:
+            return
+        if identity is None or str(identity) != origin.host:
+            raise Conflict("errors.media.someone_else")
+
     # --- the shows this process is the origin of -------------------------------------------
 
     async def renew_origins(self) -> None:
@@ -126,8 +135,10 @@ class Handover:
         for broadcast in list(self._broadcasts.values()):
             if not broadcast.is_origin:
                 continue
-            connected = broadcast.publisher is not None and broadcast.publisher.connected
-            if not await self.origins.renew(broadcast.episode_id, publisher_connected=connected):
+            publisher = broadcast.publisher
+            connected = publisher is not None and publisher.connected
+            host = publisher.identity if publisher is not None else None
+            if not await self.origins.renew(broadcast.episode_id, publisher_connected=connected, host=host):
                 await self._moved_away(broadcast)
             elif self._recordings is not None:
                 await self._recordings.keep(broadcast)
@@ -157,4 +168,4 @@ class Handover:
 
     def viewer_counts(self) -> dict[uuid.UUID, int]:
         """Connected WHEP viewers in this process, per show it carries."""
-        return {episode_id: b.stats().viewers for episode_id, b in self._broadcasts.items()}
+        return {episode_id: b.connected_viewers for episode_id, b in self._broadcasts.items()}

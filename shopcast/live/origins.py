@@ -33,16 +33,17 @@ class Origin:
     replica: str
     url: str
     publisher_connected: bool
+    host: str  # who publishes there (their user id), "" if unknown
 
 
 class Origins(Protocol):
     replica: str
 
-    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> None:
-        """This process carries the show from now on (the host published here), whoever did before."""
+    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> None:
+        """This process carries the show from now on (`host` published here), whoever did before."""
         ...
 
-    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> bool:
+    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> bool:
         """Keep the show; False when another process has claimed it since (the host moved)."""
         ...
 
@@ -78,10 +79,10 @@ class LocalOrigins:
 
     replica = "local"
 
-    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> None:
+    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> None:
         return None
 
-    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> bool:
+    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> bool:
         return True
 
     async def release(self, episode_id: uuid.UUID) -> None:
@@ -106,14 +107,14 @@ class LocalOrigins:
         return None
 
 
-# KEYS: lease, orphaned-since, the shows to sweep. ARGV: replica, url, connected, lease ms, episode.
+# KEYS: lease, orphaned-since, the shows to sweep. ARGV: replica, url, connected, host, lease ms, episode.
 # The newest publisher wins.
 _CLAIM = """
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3], 'host', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('DEL', KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
 return 1
 """
 
@@ -122,10 +123,10 @@ return 1
 _RENEW = """
 local owner = redis.call('HGET', KEYS[1], 'replica')
 if owner and owner ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3], 'host', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('DEL', KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
 return 1
 """
 
@@ -202,16 +203,18 @@ class RedisOrigins:
         """The shows that have had an origin and are not over: the ones to sweep."""
         return f"{self._prefix}origin-shows"
 
-    def _lease(self, publisher_connected: bool) -> list[str | int]:
-        return [self.replica, self._url, int(publisher_connected), self._lease_ms]
+    def _lease(self, episode_id: uuid.UUID, publisher_connected: bool, host: uuid.UUID | None) -> list[str | int]:
+        """The arguments of _CLAIM and _RENEW."""
+        host_id = "" if host is None else str(host)
+        return [self.replica, self._url, int(publisher_connected), host_id, self._lease_ms, str(episode_id)]
 
-    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> None:
+    async def claim(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> None:
         keys = [self._key(episode_id), self._key(episode_id, ":orphaned"), self._shows]
-        await self._claim(keys=keys, args=[*self._lease(publisher_connected), str(episode_id)])
+        await self._claim(keys=keys, args=self._lease(episode_id, publisher_connected, host))
 
-    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool) -> bool:
+    async def renew(self, episode_id: uuid.UUID, *, publisher_connected: bool, host: uuid.UUID | None) -> bool:
         keys = [self._key(episode_id), self._key(episode_id, ":orphaned"), self._shows]
-        return bool(await self._renew(keys=keys, args=[*self._lease(publisher_connected), str(episode_id)]))
+        return bool(await self._renew(keys=keys, args=self._lease(episode_id, publisher_connected, host)))
 
     async def release(self, episode_id: uuid.UUID) -> None:
         await self._release(keys=[self._key(episode_id)], args=[self.replica])
@@ -224,6 +227,7 @@ class RedisOrigins:
             replica=fields[b"replica"].decode(),
             url=fields.get(b"url", b"").decode(),
             publisher_connected=fields.get(b"connected") == b"1",
+            host=fields.get(b"host", b"").decode(),
         )
 
     async def may_end(self, episode_id: uuid.UUID) -> bool:

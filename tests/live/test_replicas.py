@@ -28,7 +28,7 @@ from shopcast.web.context import RESOURCES
 from shopcast.web.origin_link import RELAY_AUDIENCE, RELAY_HEADER
 from tests.conftest import SECRET, NoDns, PostgresServer, fresh_database, make_settings
 from tests.factories import Factory, Staff
-from tests.live.broadcasting import SDP, broadcast_of, go_live, status_of
+from tests.live.broadcasting import SDP, broadcast_of, go_live, publish, status_of
 from tests.live.test_hls import segments
 from tests.live.webrtc_peers import Viewer, eventually, peer
 from tests.problems import refused
@@ -148,6 +148,11 @@ async def test_viewers_on_another_process_watch_through_one_pull_which_stops_wit
     for replica in (a, b):
         await eventually_true(lambda r=replica: viewers_seen(r, host, episode_id, 2))
     assert (await broadcast_of(b.client, host, episode_id))["on_air"] is True
+
+    # Someone else cannot publish on B while the host is connected to A (the host themself could).
+    intruder_pc, intruder = await publish(b.client, await factory.staff("acme", Role.HOST), episode_id)
+    await refused(intruder, 409, "someone is already publishing")
+    await intruder_pc.close()
 
     # HLS: B serves what A records, from the shared data folder.
     playlist = await playlist_on(b.client, episode_id)

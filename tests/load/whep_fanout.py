@@ -69,6 +69,7 @@ class Result:
     server_cpus: list[float] = field(default_factory=list)  # each server process's
     between: str = "-"  # with two servers: streams the origin sent the other / pulls the other opened
     pulled_delays: list[float] = field(default_factory=list)  # every viewer of the pulling server
+    pulled_fps: list[float] = field(default_factory=list)  # each viewer of the pulling server
     publisher_cpu: float = math.nan
     viewers_cpu: float = math.nan
     machine_cpu: float = math.nan  # every process on the machine, ours or not
@@ -80,6 +81,7 @@ class Result:
     source_fps: float = math.nan
     fps: list[float] = field(default_factory=list)
     late_first_frame: float | None = None
+    without_video: int = 0  # viewers that never got a frame (a session closed unconnected, a starved viewer)
     decoded_delays: list[float] = field(default_factory=list)
     all_delays: list[float] = field(default_factory=list)
     unreadable: int = 0
@@ -196,6 +198,7 @@ def run_once(
 
         with contextlib.suppress(RunFailed):  # a viewer that never gets a frame shows up as 0 fps
             wait_until(everyone_sees_video, 30 + viewers / 2, "a first frame at every viewer")
+        result.without_video = sum(t is None for group in groups for t in group.call("first_frames"))
         time.sleep(WARMUP + WARMUP_PER_VIEWER * viewers)
 
         if servers > 1:
@@ -225,6 +228,7 @@ def run_once(
                 result.all_delays += arrived
                 if serving[group] is not origin:
                     result.pulled_delays += arrived
+                    result.pulled_fps.append(result.fps[-1])
                 if report["decodes_all"]:
                     result.decoded_delays += [t - sent[n] for t, n in report["decoded"] if n in sent]
                 result.unreadable += report["unreadable"]
@@ -281,7 +285,21 @@ PROCESSES_COLUMNS: list[Column] = [
     ("server CPU per process, % of a core", lambda r: " + ".join(f"{c * 100:.0f}" for c in r.server_cpus)),
     ("streams between the processes: sent / pulls", lambda r: r.between),
     ("delay p50 / p99, ms (viewers of the pulling process)", lambda r: delays(r.pulled_delays)),
+    ("fps min / median (viewers of the pulling process)", lambda r: fps(r.pulled_fps)),
+    (f"viewers under {FPS * 0.95:.1f} fps: origin / pulling", lambda r: short_of_fps(r)),
 ]
+
+
+def fps(values: list[float]) -> str:
+    return f"{min(values):.1f} / {statistics.median(values):.1f}" if values else "-"
+
+
+def short_of_fps(result: Result) -> str:
+    """How many viewers of each process got less than 95% of the source's frame rate."""
+    pulled = sum(f < FPS * 0.95 for f in result.pulled_fps)
+    return f"{sum(f < FPS * 0.95 for f in result.fps) - pulled} / {pulled}"
+
+
 LOAD_COLUMNS: list[Column] = [
     ("publisher CPU, % of a core", lambda r: f"{r.publisher_cpu * 100:.0f}"),
     ("viewer processes CPU, % of a core", lambda r: f"{r.viewers_cpu * 100:.0f} in {r.viewer_processes}"),
@@ -290,6 +308,7 @@ LOAD_COLUMNS: list[Column] = [
     ("server threads waiting for a CPU, % of a core", lambda r: f"{r.server_waited * 100:.0f}"),
     ("UDP datagrams dropped (machine) / RTP packets lost", lambda r: f"{r.udp_drops} / {r.lost}"),
     ("keyframes a viewer got in the window", lambda r: str(r.keyframes)),
+    ("viewers without a frame before the window", lambda r: str(r.without_video)),
     ("delay samples (decoded / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
     ("stamps unreadable / mismatched", lambda r: f"{r.unreadable} / {r.mismatches}"),
 ]
