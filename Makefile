@@ -24,8 +24,10 @@ lint: setup
 browser-tests: setup frontend chromium
 	scripts/loopback-only $(PY) -m pytest -m browser tests/e2e
 
+## One test process per core (each with its own PostgreSQL database); TEST_WORKERS=0 runs them in this one.
+TEST_WORKERS ?= auto
 unit-tests: setup
-	$(PY) -m pytest -m "not browser" --ignore=tests/e2e
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 -m "not browser" --ignore=tests/e2e
 
 ## The README's screenshots (docs/screenshots/), from a live demo show in English and in French.
 screenshots: setup frontend chromium
