@@ -135,19 +135,19 @@ async def watch(request: web.Request) -> web.Response:
     except ValueError:
         return await _html(request, "not-found.html", status=404)
     resources = request.app[RESOURCES]
-    preview, picture = None, None
+    preview, picture, status = None, None, 200
     try:
         async with resources.database.transaction() as session:
             preview = await live_public.episode_preview(session, episode_id=episode_id)
             picture = preview.cover_image_url or await lineup.cover_picture(session, episode_id=episode_id)
     except NotFound:
-        pass  # the script says there is no such show
+        status = 404  # the script says there is no such show; crawlers and link previews see it too
     except Exception:
         # The page is a shell its script fills: it must load even while the database does not answer.
         log.warning("no preview for %s", request.path, exc_info=True)
     lang = language.chosen(request) or (preview.brand_language if preview else None) or language.DEFAULT
     if preview is None:
-        return _page_response(request, "watch.html", render("watch.html", lang), lang)
+        return _page_response(request, "watch.html", render("watch.html", lang), lang, status)
     base = resources.settings.public_url or str(request.url.origin())
     share = share_tags(preview, base_url=base, picture=picture, lang=lang)
     return _page_response(request, "watch.html", _render("watch.html", lang, share), lang)

@@ -198,7 +198,7 @@ async def test_a_cancelled_a_moved_and_a_finished_episode_say_so(
 
 async def test_an_unknown_episode_has_no_tags_and_the_staff_pages_are_not_for_crawlers(client: Any) -> None:
     response, page = await head_of(client, f"/watch/{uuid.uuid4()}")
-    assert response.status == 200  # the page's script says there is no such show, as before
+    assert response.status == 404  # the page's script says there is no such show; a crawler hears it too
     assert page.meta == {"viewport": page.meta["viewport"], "color-scheme": "light dark"}
     assert [attrs.get("type") for attrs, _ in page.scripts] == ["module"]
     assert (await client.get("/watch/not-an-episode")).status == 404
