@@ -90,7 +90,7 @@ def _page_response(request: web.Request, name: str, text: str, lang: str, status
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     language.remember(request, response, lang)
     response.headers["Content-Language"] = lang if name in TRANSLATED else language.DEFAULT
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    language.vary(response, *language.CHOSEN_BY)
     return response
 
 
