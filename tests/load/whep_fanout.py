@@ -178,7 +178,8 @@ def run_once(
         children.extend(groups)
         for child in children:
             child.wait_ready()
-        # Viewer processes take turns between the servers; each server's first one has the decoding viewer.
+        # Viewer processes take turns between the servers. One viewer decodes, as with one server: the first
+        # of the last server's first viewer process (with two servers, the one that pulls the stream).
         serving = {group: relays[i % servers] for i, group in enumerate(groups)}
 
         publisher.call("accept", checked(origin.call("publish", checked(publisher.call("offer")))))
@@ -188,7 +189,7 @@ def run_once(
         for index, (group, count) in enumerate(zip(groups, split(viewers, processes), strict=True)):
             server = serving[group]
             for batch in range(0, count, BATCH):
-                decoding = 1 if index < servers and batch == 0 else 0
+                decoding = 1 if index == servers - 1 and batch == 0 else 0
                 offers = group.call("offer", min(BATCH, count - batch), decoding)
                 answers = server.call("watch", [checked(sdp) for _, sdp in offers], timeout=120)
                 group.call("accept", [(i, checked(a)) for (i, _), a in zip(offers, answers, strict=True)])
