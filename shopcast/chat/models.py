@@ -109,7 +109,7 @@ class WatchSession(Base):
     __table_args__ = (
         Index("ix_watch_sessions_episode", "episode_id", "joined_at"),
         # A replay beat looks up the viewer's own sessions of the episode.
-        Index("ix_watch_sessions_viewer", "episode_id", "viewer_kind", "viewer_id"),
+        Index("ix_watch_sessions_viewer", "episode_id", "viewer_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -15,6 +15,7 @@ const FIRST_BEAT_SECONDS = 15; // until the first answer says the server's inter
 export function countReplayViewer({ episodeId, video, signedIn }) {
   let every = FIRST_BEAT_SECONDS;
   let timer = 0;
+  let beating = false; // a beat is on its way: the next one is scheduled from its answer
   let lastAnswer = -Infinity; // performance.now() when the last beat was answered
   let stopped = false; // the server counts no more (the whole recording was counted, or no replay)
   let resumed = true; // the recording did not play since the last beat: a new stretch of watching
@@ -31,7 +32,7 @@ export function countReplayViewer({ episodeId, video, signedIn }) {
 
   /** Played on: the next beat one interval after the last answer (never sooner, so never refused). */
   function onPlaying() {
-    if (!stopped && !timer) schedule((lastAnswer + every * 1000 - performance.now()) / 1000);
+    if (!stopped && !timer && !beating) schedule((lastAnswer + every * 1000 - performance.now()) / 1000);
   }
 
   function onStopped() {
@@ -42,26 +43,29 @@ export function countReplayViewer({ episodeId, video, signedIn }) {
 
   async function tick() {
     timer = 0;
-    if (stopped || !playing()) return; // the next `playing` starts again
+    if (stopped || beating || !playing()) return; // the next `playing` starts again
+    beating = true;
+    const afterPause = resumed;
+    resumed = false;
+    let next = every;
     try {
       await signedIn();
       identified = true;
       tellCards();
-      const answer = await api.replayBeat(episodeId, resumed);
-      resumed = false;
+      const answer = await api.replayBeat(episodeId, afterPause);
       every = answer.beat_seconds;
+      next = every;
       stopped = !answer.counting;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 429) {
-        lastAnswer = performance.now();
-        if (playing()) schedule(Number(error.problem?.retry_after) || every);
-        return;
-      }
+      resumed ||= afterPause; // not counted: the next beat starts the stretch
+      if (error instanceof ApiError && error.status === 429) next = Number(error.problem?.retry_after) || every;
       // No replay to count (409), or the token was refused: nothing more to say. A network failure: later.
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500) stopped = true;
+      else if (error instanceof ApiError && error.status >= 400 && error.status < 500) stopped = true;
+    } finally {
+      beating = false;
     }
     lastAnswer = performance.now();
-    if (!stopped && playing()) schedule(every);
+    if (!stopped && playing()) schedule(next);
   }
 
   function tellCards() {

@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("watch_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("replay", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.create_index("ix_watch_sessions_viewer", ["episode_id", "viewer_kind", "viewer_id"], unique=False)
+        batch_op.create_index("ix_watch_sessions_viewer", ["episode_id", "viewer_id"], unique=False)
     # A viewer of the live who sees the card again over the replay is one more card view, of the replay.
     with op.batch_alter_table("card_views", schema=None) as batch_op:
         batch_op.add_column(sa.Column("replay", sa.Boolean(), server_default=sa.false(), nullable=False))
