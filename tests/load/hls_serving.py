@@ -46,7 +46,8 @@ PLAYERS_PER_PROCESS = 500
 MAX_PLAYER_PROCESSES = 4
 WARMUP = 5.0  # seconds between the last join and the window: the joins' first downloads are over
 PAUSE = 3.0  # seconds between rows: the last row's connections are closed
-SATURATED = 0.5  # a row where more than this share of players stalled ends the run
+DISTURBED = 0.5  # other processes using more than this many cores during a window make it a noisy one
+FAVOURED = -5  # the benchmark's own processes' niceness: other work on the shared machine disturbs them less
 
 
 # --- when each segment is listed -----------------------------------------------------------------
@@ -57,6 +58,7 @@ class Listings:
 
     def __init__(self, playlist: Path) -> None:
         self.listed: dict[int, float] = {}
+        self.durations: dict[int, float] = {}
         self._playlist = playlist
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="listings", daemon=True)
@@ -74,8 +76,23 @@ class Listings:
             except FileNotFoundError:
                 continue
             now = time.monotonic()
-            for found in re.finditer(rb"^seg(\d+)\.ts$", text, re.M):
-                self.listed.setdefault(int(found.group(1)), now)
+            for found in re.finditer(rb"#EXTINF:([\d.]+)[^\n]*\nseg(\d+)\.ts$", text, re.M):
+                index = int(found.group(2))
+                if index not in self.listed:
+                    self.listed[index], self.durations[index] = now, float(found.group(1))
+
+    def jitter(self, start: float, end: float) -> float:
+        """How unevenly the segments listed in the window were listed: the spread of (listed - media time).
+
+        The packager's share of any stall: a player's margin is one segment, against the pace the
+        playlist kept when it joined.
+        """
+        lags, media = [], 0.0
+        for index in sorted(self.listed):
+            media += self.durations[index]
+            if start <= self.listed[index] < end:
+                lags.append(self.listed[index] - media)
+        return max(lags) - min(lags) if lags else math.nan
 
     def end(self) -> None:
         self._stop.set()
@@ -100,7 +117,9 @@ class Result:
     segment_times: list[float] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)  # listed -> in a player's hands, seconds
     late: int = 0  # segments in hand later than their duration after being listed
-    stalled: int = 0  # players whose playback ran dry in the window
+    stalled: int = 0  # players with such a segment in the window
+    ran_dry: int = 0  # players whose playback (as hls.js plays it) ran dry in the window
+    jitter: float = math.nan  # seconds: how unevenly the packager listed the window's segments
     playing: int = 0  # players with a segment in the window
     errors: int = 0
     lateness: list[float] = field(default_factory=list)  # how late the players' timers fired
@@ -113,6 +132,10 @@ class Result:
     @property
     def other_work(self) -> float:
         return self.machine_cpu - self.server_cpu - self.host_cpu - self.players_cpu
+
+    @property
+    def disturbed(self) -> bool:
+        return self.other_work > DISTURBED
 
 
 def rss_bytes(pid: int) -> float:
@@ -151,6 +174,7 @@ def run_row(
             groups = [Child(context, "players", players_main, os.getpid(), lifetime) for _ in range(result.processes)]
             for group in groups:
                 group.wait_ready()
+                os.setpriority(os.PRIO_PROCESS, group.process.pid, FAVOURED)
             url = f"{server.url}/live/{episode_id}/hls"
             first = 0
             for group, share in zip(groups, split(count, len(groups)), strict=True):
@@ -169,6 +193,7 @@ def run_row(
         end = time.monotonic()
         after = [cpu_seconds(pid) for pid in processes] + [machine_busy_seconds()]
         result.rss = rss_bytes(server.process.pid)
+        result.jitter = listings.jitter(start, end)
         result.elapsed = end - start
         used = [(a - b) / result.elapsed for a, b in zip(after, before, strict=True)]
         result.server_cpu, result.host_cpu, result.players_cpu = used[0], used[1], sum(used[2:-1])
@@ -197,14 +222,17 @@ def tally(result: Result, report: dict[str, Any], listed: dict[int, float], star
         result.reload_times += [took for *_, took in reloads]
         in_window = [s for s in segments if start <= s[2] < end]
         result.playing += bool(in_window)
+        late = 0
         for index, duration, arrived, size, took in in_window:
             result.segment_bytes += size
             result.segment_times.append(took)
             if index in listed:
                 delay = arrived - listed[index]
                 result.delays.append(delay)
-                result.late += delay > duration
-        result.stalled += stalls_in(segments, start, end) > 0
+                late += delay > duration
+        result.late += late
+        result.stalled += late > 0
+        result.ran_dry += stalls_in(segments, start, end) > 0
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -229,10 +257,12 @@ MAIN_COLUMNS: list[Column] = [
     ("app CPU, % of a core", lambda r: f"{r.server_cpu * 100:.0f}"),
     ("listed to in hand p50 / p99, ms", lambda r: spread(r.delays)),
     ("players stalled, %", lambda r: share(r.stalled, r.players)),
-    ("segments in hand later than their duration, %", lambda r: share(r.late, len(r.delays))),
     ("app RSS, MB", lambda r: f"{r.rss / 1e6:.0f}"),
 ]
 LOAD_COLUMNS: list[Column] = [
+    ("segments in hand later than their duration, %", lambda r: share(r.late, len(r.delays))),
+    ("listing jitter, ms", lambda r: ms(r.jitter)),
+    ("players whose playback ran dry, %", lambda r: share(r.ran_dry, r.players)),
     ("playlist answer p50 / p99, ms", lambda r: spread(r.reload_times)),
     ("segment answer p50 / p99, ms", lambda r: spread(r.segment_times)),
     ("players with a segment in the window", lambda r: f"{r.playing}"),
@@ -246,7 +276,8 @@ LOAD_COLUMNS: list[Column] = [
 
 def table(columns: list[Column], results: list[Result]) -> str:
     rows = [
-        [str(r.players)] + ([r.note] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns])
+        [str(r.players) + (" *" if r.disturbed else "")]
+        + ([r.note] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns])
         for r in results
     ]
     return markdown_table(["players"] + [name for name, _ in columns], rows)
@@ -294,6 +325,7 @@ def run_all(counts: list[int], options: Any) -> None:
     try:
         progress("starting the server and the host")
         server = Server(options.segment, "hls-serving")
+        os.setpriority(os.PRIO_PROCESS, server.process.pid, FAVOURED)
         host = Child(context, "host", host_main, os.getpid(), 60 + len(counts) * (options.seconds + 60))
         host.wait_ready()
         episode_id = go_live(server, host)
@@ -313,8 +345,6 @@ def run_all(counts: list[int], options: Any) -> None:
             print(table(MAIN_COLUMNS, [result]).splitlines()[-1], flush=True)
             if result.note:
                 stopped = ("not run", f"the row with {count} players failed")
-            elif count and result.stalled > SATURATED * count:
-                stopped = ("not run", f"at {count} players more than {SATURATED:.0%} stalled")
             time.sleep(PAUSE)
         video = server.hls(episode_id)
         sizes = [p.stat().st_size for p in sorted(video.glob("seg*.ts"))[1:]]
@@ -337,6 +367,8 @@ def run_all(counts: list[int], options: Any) -> None:
     print(table(LOAD_COLUMNS, results))
     for note, why in dict.fromkeys((r.note, r.why) for r in results if r.note):
         print(f"\n{note}: {why}", end="")
+    if any(r.disturbed for r in results):
+        print(f"\n\n* other work on the machine used more than {DISTURBED * 100:.0f}% of a core in the window", end="")
     print(f"\n\n{len(results)} rows in {time.monotonic() - began:.0f} s", flush=True)
 
 
