@@ -2,7 +2,7 @@
 
     scripts/loopback-only .venv/bin/python -m tests.load.hls_serving [--players 0,200,500,1000,2000] [--seconds 20]
 
-One server for the whole run, all on 127.0.0.1 with no STUN: `shopcast demo` (SQLite, the in-process bus) with
+One server for the whole run, all on 127.0.0.1 with no STUN server. `shopcast demo` (SQLite, the in-process bus) with
 a live show whose host sends the WHEP benchmark's 1280x720 30 fps camera and a silent microphone over WHIP, so
 the server packages H.264 + AAC as it does for any show. Each row then starts fresh player processes
 (tests/load/hls_players.py: aiohttp clients doing what hls.js does, no decoding) that join over a few seconds,
