@@ -2,7 +2,7 @@
 
     scripts/loopback-only .venv/bin/python -m tests.load.hls_latency [--segments 2,1] [--joins 3] [--seconds 20]
 
-Every row starts its own processes, all on 127.0.0.1 with no STUN: the server (`shopcast demo`, exactly as
+Every row starts its own processes, all on 127.0.0.1 with no STUN server: the server (`shopcast demo`, exactly as
 people run it, with `SHOPCAST_HLS_SEGMENT_SECONDS` set), the host (aiortc sending the WHEP benchmark's stamped
 1280x720 30 fps camera, its frame number in the luma plane, and a silent microphone) and a headless Chromium
 on the real watch page with `?transport=hls`, so hls.js plays the stream with the page's own settings. The
