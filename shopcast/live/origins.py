@@ -108,9 +108,7 @@ class LocalOrigins:
 
 
 # KEYS: lease, orphaned-since, the shows to sweep. ARGV: replica, url, connected, host, lease ms, episode.
-# The newest publisher wins.
-_CLAIM = """
-redis.call('DEL', KEYS[1])
+_TAKE = """
 redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3], 'host', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('DEL', KEYS[2])
@@ -118,17 +116,18 @@ redis.call('SADD', KEYS[3], ARGV[6])
 return 1
 """
 
+# The newest publisher wins.
+_CLAIM = "redis.call('DEL', KEYS[1])\n" + _TAKE
+
 # As _CLAIM, unless another process claimed the show since. A lapsed lease (this process was too busy to
 # renew it in time, or Redis was unreachable when it claimed the show) is taken back.
-_RENEW = """
+_RENEW = (
+    """
 local owner = redis.call('HGET', KEYS[1], 'replica')
 if owner and owner ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'replica', ARGV[1], 'url', ARGV[2], 'connected', ARGV[3], 'host', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('DEL', KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[6])
-return 1
 """
+    + _TAKE
+)
 
 # KEYS: lease. ARGV: replica.
 _RELEASE = """

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection
 
 from shopcast.core.db import Database, create_engine
 from shopcast.core.security import Role
@@ -26,7 +27,7 @@ from shopcast.live.network import offered_candidates
 from shopcast.web.app import create_app
 from shopcast.web.context import RESOURCES
 from shopcast.web.origin_link import RELAY_AUDIENCE, RELAY_HEADER
-from tests.conftest import SECRET, NoDns, PostgresServer, fresh_database, make_settings
+from tests.conftest import SECRET, NoDns, PostgresServer, fresh_database, make_settings, until_healthy
 from tests.factories import Factory, Staff
 from tests.live.broadcasting import SDP, broadcast_of, go_live, publish, status_of
 from tests.live.test_hls import segments
@@ -124,16 +125,38 @@ async def pictures(viewer: Viewer, count: int = 3) -> None:
     assert {(f.width, f.height) for f in frames} == {(640, 480)}
 
 
+@dataclass
+class Watched:
+    """A show live from process A, watched on process B."""
+
+    host: Staff
+    episode_id: str
+    host_pc: RTCPeerConnection
+    viewer: Viewer
+    session: str
+
+    @property
+    def episode(self) -> uuid.UUID:
+        return uuid.UUID(self.episode_id)
+
+
+async def watched_elsewhere(replicas: list[Replica], factory: Factory) -> Watched:
+    """The host goes live on A and a viewer on B decodes their pictures."""
+    a, b = replicas
+    host, episode_id = await tomorrows_show(factory)
+    host_pc, _ = await go_live(a.client, host, episode_id)
+    viewer, session = await watch(b.client, episode_id)
+    await pictures(viewer)
+    return Watched(host, episode_id, host_pc, viewer, session)
+
+
 async def test_viewers_on_another_process_watch_through_one_pull_which_stops_with_the_last(
     replicas: list[Replica], factory: Factory
 ) -> None:
     a, b = replicas
-    host, episode_id = await tomorrows_show(factory)
-    episode = uuid.UUID(episode_id)
-    host_pc, _ = await go_live(a.client, host, episode_id)
-
-    first, first_session = await watch(b.client, episode_id)
-    await pictures(first)
+    show = await watched_elsewhere(replicas, factory)
+    host, episode_id, episode, host_pc = show.host, show.episode_id, show.episode, show.host_pc
+    first, first_session = show.viewer, show.session
     pulled = b.broadcasts.stats(episode)
     assert pulled is not None and pulled.pulling_from == a.name
     # The leg between the servers offered loopback candidates only, at both ends.
@@ -173,14 +196,11 @@ async def test_the_host_publishing_to_the_other_process_makes_it_the_origin(
     replicas: list[Replica], factory: Factory
 ) -> None:
     a, b = replicas
-    host, episode_id = await tomorrows_show(factory)
-    episode = uuid.UUID(episode_id)
-    host_on_a, _ = await go_live(a.client, host, episode_id)
-    viewer_on_b, _ = await watch(b.client, episode_id)
-    await pictures(viewer_on_b)
+    show = await watched_elsewhere(replicas, factory)
+    episode_id, episode, viewer_on_b = show.episode_id, show.episode, show.viewer
 
-    await host_on_a.close()  # the studio's network changed: it reconnects, and the proxy sends it to B
-    host_on_b, _ = await go_live(b.client, host, episode_id)
+    await show.host_pc.close()  # the studio's network changed: it reconnects, and the proxy sends it to B
+    host_on_b, _ = await go_live(b.client, show.host, episode_id)
     await eventually_true(lambda: origin_is(b, episode))
     await eventually(lambda: b.broadcasts.stats(episode).pulling_from is None)
     # B's viewer is fed from B's own host connection now, in the same session.
@@ -221,7 +241,7 @@ async def test_a_show_whose_origin_process_dies_is_ended_once_after_the_grace_pe
     survivor = await aiohttp_client(create_app(settings, resolver=NoDns()), server_kwargs={"port": survivor_port})
     database = Database(create_engine(shared["database_url"]))
     try:
-        await healthy(origin_url)
+        await until_healthy(origin_url)
         host, episode_id = await tomorrows_show(Factory(survivor, database, datetime.now(UTC)))
         async with aiohttp.ClientSession(origin_url) as http:
             host_pc, _ = await go_live(Client(http), host, episode_id)
@@ -284,18 +304,6 @@ class Client:
 
     async def get(self, path: str, **kwargs: Any) -> Any:
         return await self._call("GET", path, **kwargs)
-
-
-async def healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(60):
-        while True:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
 
 
 async def drain(room: Any) -> list[Any]:
