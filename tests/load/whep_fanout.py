@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.load.whep_fanout [--viewers 1,10,25,50] [--seconds 12] [--relay shared|naive|both]
     .venv/bin/python -m tests.load.whep_fanout --processes 2 [--viewers 50,100,150] [--redis-url URL]
 
-Every run starts its own processes, all on 127.0.0.1 with no STUN: the publisher (a VP8 encoder of a synthetic
+Every run starts its own processes, all on 127.0.0.1 with no STUN server: the publisher (a VP8 encoder of a synthetic
 picture that carries its frame number in the luma plane), the server (the relay and nothing else, so its CPU
 time is the relay's) and 1-4 viewer processes holding many receive-only peer connections. This parent process
 only passes SDP between them over pipes, reads their CPU time from /proc and prints the table.
