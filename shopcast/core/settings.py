@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )
+    replay_beat_seconds: int = Field(
+        15,
+        ge=1,
+        le=300,
+        description="How often a replay viewer's player says it is still playing: the replay's watch time is "
+        "counted in these steps, and a beat much sooner than this after the last one is refused.",
+    )
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
         description="STUN/TURN servers for WebRTC, as a JSON list of "
@@ -133,6 +140,26 @@ class Settings(BaseSettings):
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
     )
+    internal_url: str | None = Field(
+        None,
+        description="The address the other app processes reach this one at, to pull a show's video from the "
+        "process its host publishes to (http://app1:8080). Default: http://127.0.0.1:PORT (the listening "
+        "address when it is not 0.0.0.0 or ::). Each process needs its own.",
+    )
+    origin_lease_seconds: float = Field(
+        6,
+        ge=1,
+        le=120,
+        description="How long a process's claim to carry a show's video (its origin, in Redis) lasts unless "
+        "renewed, which it is every third of this: a process that crashed is noticed this long after.",
+    )
+    relay_linger_seconds: float = Field(
+        10,
+        ge=0,
+        le=600,
+        description="How long a process keeps pulling a show's video from its origin after its last WHEP "
+        "viewer left, for viewers who come straight back.",
+    )
     webrtc_connect_seconds: float = Field(
         20,
         gt=0,
@@ -146,6 +173,14 @@ class Settings(BaseSettings):
         le=6.0,
         description="Length of HLS segments: HLS viewers play about two segments behind the newest one, so "
         "shorter is closer to live; longer means fewer files and playlist lines, and fewer keyframes.",
+    )
+    watch_preview_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="How long a watch page's link preview (title, time, picture) is kept after it was looked up: "
+        "an audience arriving together costs one lookup per episode and period, and the tags may lag a change "
+        "by that much. 0: looked up for every page (still once for requests arriving together).",
     )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
@@ -227,7 +262,7 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "internal_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if not value:
@@ -315,8 +350,16 @@ class Settings(BaseSettings):
     @property
     def site_url(self) -> str:
         """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
-        if self.public_url is not None:
-            return self.public_url
+        return self.public_url if self.public_url is not None else self._listening_url
+
+    @property
+    def effective_internal_url(self) -> str:
+        """Where other app processes reach this one: SHOPCAST_INTERNAL_URL, else its listening address and port."""
+        return self.internal_url if self.internal_url is not None else self._listening_url
+
+    @property
+    def _listening_url(self) -> str:
+        """http://HOST:PORT of `shopcast serve`, with 127.0.0.1 for "every address"."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"

@@ -32,10 +32,13 @@ from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
+from shopcast.live.origins import LocalOrigins, Origins, RedisOrigins
 from shopcast.live.recovery import end_shows_left_on_air
+from shopcast.live.replicas import Replicas
 from shopcast.outbox.senders import endpoint_rules, outbox_worker
 from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOLVER, RESOURCES, SECURED, SETTINGS, Resources
+from shopcast.web.origin_link import HttpOriginLink
 from shopcast.web.routes import (
     auth,
     catalog,
@@ -48,6 +51,7 @@ from shopcast.web.routes import (
     polls,
     public,
     reminders,
+    replay,
     reports,
     shop,
     shows,
@@ -71,6 +75,7 @@ APIS = [
     emails.api,
     webhooks.api,
     reports.api,
+    replay.api,
 ]
 
 
@@ -83,8 +88,10 @@ def create_app(
         middlewares=[
             *([middleware.forwarded] if settings.trust_forwarded_headers else []),
             middleware.security_headers,
-            middleware.problems,
+            # Outside `problems`, so a refusal to an allowed origin carries the CORS headers
+            # its page needs to read the reason.
             middleware.origins,
+            middleware.problems,
             middleware.caller,
         ],
     )
@@ -97,6 +104,7 @@ def create_app(
     media.install(app)
     pictures.install(app)
     sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
+    replay.install(app)  # its beats are written inside the resources' lifetime too
     document = system.api_document(APIS)
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)
@@ -144,6 +152,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         async with database.transaction() as session:
             await live.end_abandoned(session, episode_id=episode_id, now=clock.now(), bus=bus)
 
+    origins: Origins = LocalOrigins()
+    link = None
+    if redis is not None:
+        origins = RedisOrigins(
+            redis,
+            prefix=settings.redis_prefix,
+            url=settings.effective_internal_url,
+            lease_seconds=settings.origin_lease_seconds,
+        )
+        link = HttpOriginLink(signer)
+    # The other processes hear from this one this often: well within a lease, and within the few
+    # seconds after which a silent process's viewers stop counting (core/presence.py).
+    tick = min(1.0, settings.origin_lease_seconds / 3)
     broadcasts = Broadcasts(
         network,
         bus=bus,
@@ -154,6 +175,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
         clock=clock,
+        origins=origins,
+        link=link,
+        linger_seconds=settings.relay_linger_seconds,
+        poll_seconds=tick,
+    )
+
+    async def end_show_without_origin(episode_id: uuid.UUID) -> None:
+        await end_abandoned(episode_id)
+        await broadcasts.end(episode_id)  # its recording, left unfinished by a process that died, too
+
+    replicas = Replicas(
+        broadcasts,
+        audience=RedisPresence(redis, prefix=settings.redis_prefix) if redis is not None else LocalPresence(),
+        interval=tick,
+        grace_seconds=settings.publisher_grace_seconds,
+        end_abandoned=end_show_without_origin,
     )
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
@@ -172,7 +209,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         picture_store,
         endpoint_rules(settings, resolver),
         facts,
+        replicas,
     )
+    if redis is not None:
+        replicas.start()
     recovery = None
     if redis is None:
         # One process: a show still marked live was left on air by a restart of this very process.
@@ -195,7 +235,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recovery
+        await replicas.close()
         await broadcasts.close()
+        if link is not None:
+            await link.close()
         await presence.close()
         await stock.close_news(bus)
         await facts.close()
