@@ -5,21 +5,18 @@ room) makes it buyable again at once, and many taps at once sell exactly the uni
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
-from shopcast.web.context import RESOURCES
 from tests.catalog.conftest import Shop
 from tests.chat.conftest import Join
 from tests.conftest import NoDns, SettableClock, make_settings
 from tests.live_room import Viewer
+from tests.statements import statements_sent
 
 BUYERS = 40
 UNITS = 8
@@ -34,24 +31,6 @@ def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
 async def _tap(viewer: Viewer, shop: Shop, size: str, quantity: int = 1) -> Any:
     request = {"episode_id": shop.episode_id, "variant_id": shop.variant(size)["id"], "quantity": quantity}
     return await viewer.call("cart:add", request)
-
-
-@contextlib.contextmanager
-def _reads_of_variants(client: Any) -> Iterator[list[str]]:
-    """The statements reading or writing variants that the app sends its database during the block
-    (its clocks' own statements, on other tables, are left out)."""
-    engine = client.app[RESOURCES].database.engine.sync_engine
-    sent: list[str] = []
-
-    def record(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "variants" in statement:
-            sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _restock(shop: Shop, size: str, units: int, client: Any = None) -> None:
@@ -71,7 +50,7 @@ async def test_a_tap_on_a_sold_out_size_is_refused_from_memory_until_the_manager
     assert (await _tap(lea, shop, "M", 3))["ok"]  # the last three
     await max_.wait_for("stock:changed", variant_id=shop.variant("M")["id"], stock=0)
 
-    with _reads_of_variants(shop.client) as sent:
+    with statements_sent(shop.client, "variants") as sent:
         in_french, in_english = await _tap(lea, shop, "M"), await _tap(max_, shop, "M")
     assert sent == []  # nothing asked of the database: the process knew
     assert in_french["error"]["detail"] == "épuisé\N{NO-BREAK SPACE}: Linen dress (M)", in_french
@@ -105,7 +84,7 @@ async def test_another_process_learns_of_the_sold_out_size_and_of_its_restock_fr
         # Lea takes the last two through this process; the other one hears it in the room.
         assert (await _tap(lea, shop, "M", 2))["ok"]
         await max_.wait_for("stock:changed", variant_id=shop.variant("M")["id"], stock=0)
-        with _reads_of_variants(other) as sent:
+        with statements_sent(other, "variants") as sent:
             refused = await _tap(max_, shop, "M")
         assert (refused["error"]["status"], refused["error"]["detail"]) == (409, "sold out: Linen dress (M)")
         assert sent == []  # the other process never read the size at zero itself
