@@ -1,14 +1,15 @@
 """Room fan-out benchmark: chat messages into one episode's room, delivered to thousands of viewers.
 
     .venv/bin/python -m tests.load.room_fanout [--viewers 500,1000,2000,5000] [--rate 20] [--seconds 15]
-                                               [--delivery shopcast|stock|both]
+                                               [--delivery shopcast|stock|both] [--arrival-seconds S]
 
 Every row starts its own processes, all on 127.0.0.1: one app process (`tests/load/room_server.py`:
 `shopcast demo` with SQLite and the in-process bus) and 1-4 load-client processes holding the
 viewers on raw WebSockets (`tests/load/room_clients.py`). Ten of the viewers have guest tokens and
 send the messages with `chat:send`, in turn, so each stays under the per-connection event limit.
 This parent only times the phases, reads CPU time and memory from /proc and prints the table.
-docs/benchmarks.md says what each column means.
+docs/benchmarks.md says what each column means. With `--arrival-seconds` the viewers arrive all
+within that time while the chat runs (the rush, tests/load/room_rush.py) instead.
 """
 
 from __future__ import annotations
@@ -317,6 +318,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="chat messages per second into the room (default 20)")
     parser.add_argument("--seconds", type=float, default=15, help="length of the measuring window (default 15)")
     parser.add_argument("--delivery", choices=["shopcast", "stock", "both"], default="both")
+    parser.add_argument(
+        "--arrival-seconds", type=float, default=None, help="the rush: viewers arrive within this many seconds"
+    )
     options = parser.parse_args()
     counts = sorted({int(n) for n in options.viewers.split(",")})
     if min(counts) <= SENDERS or max(counts) > 10_000 or not 1 <= options.seconds <= 120:
@@ -327,7 +331,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
     raise_file_limit()
     try:
-        run_all(counts, deliveries, options.rate, options.seconds)
+        if options.arrival_seconds is not None:
+            if not 1 <= options.arrival_seconds <= 120:
+                parser.error("arrival-seconds must be 1-120")
+            # Imported here: the rush mode builds on this module's server and columns.
+            from tests.load import room_rush
+
+            room_rush.run_all(counts, options.rate, options.arrival_seconds)
+        else:
+            run_all(counts, deliveries, options.rate, options.seconds)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
