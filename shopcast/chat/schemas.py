@@ -91,12 +91,3 @@ class YouOut(BaseModel):
     ref: str
     role: AuthorRole
     timed_out_until: datetime | None
-
-
-class ChatSnapshot(BaseModel):
-    chat: list[MessageOut]
-    pinned: MessageOut | None
-    questions: list[MessageOut]
-    slow_mode_seconds: int
-    reactions: dict[str, int]
-    you: YouOut

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         3.0, gt=0, le=1000, description="Live-room events one connection may send per second, on average."
     )
     chat_event_burst: int = Field(10, ge=1, le=10000, description="Live-room events one connection may send at once.")
+    join_snapshot_seconds: float = Field(
+        0.25,
+        ge=0,
+        le=5,
+        description="How long a room's join snapshot is shared by the viewers joining, before it is read again "
+        "(the events since reach each viewer after its snapshot); 0 reads it for every batch of joins.",
+    )
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )
