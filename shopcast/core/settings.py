@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     join_snapshot_seconds: float = Field(
         0.25,
         ge=0,
-        le=5,
+        le=10,  # rooms.REPLAY_SECONDS: the events after an older snapshot are no longer kept
         description="How long a room's join snapshot is shared by the viewers joining, before it is read again "
         "(the events since reach each viewer after its snapshot); 0 reads it for every batch of joins.",
     )

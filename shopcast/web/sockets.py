@@ -48,6 +48,7 @@ STAFF_ALLOWANCE_FACTOR = 10
 LIVE_ROOMS = web.AppKey("live_rooms", LiveRooms)
 TALLIES = web.AppKey("room_tallies", RoomTallies)
 JOINS = web.AppKey("joins", Joins)
+SNAPSHOTS = web.AppKey("room_snapshots", RoomSnapshots)
 CONNECTIONS = web.AppKey("connections", dict)
 
 
@@ -189,7 +190,7 @@ def install(app: web.Application) -> None:
         app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
         app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
         app[TALLIES].start()
-        snapshots = RoomSnapshots(
+        app[SNAPSHOTS] = snapshots = RoomSnapshots(
             res.database,
             res.bus,
             app[LIVE_ROOMS],
