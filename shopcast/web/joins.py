@@ -85,10 +85,11 @@ class Joins:
                     session, brand_id=room.brand_id, chatters=people, now=self._clock.now()
                 )
                 hidden = await chat_snapshot.own_hidden(session, episode_id=episode_id, authors=named)
-                if room.poll_id is not None:
-                    chosen = await votes.votes_of(session, poll_id=room.poll_id, voters=named)
-                if room.giveaway_id is not None:
-                    entered = await giveaways.entries_of(session, giveaway_id=room.giveaway_id, viewers=named)
+                if room.poll is not None:
+                    chosen = await votes.votes_of(session, poll_id=uuid.UUID(room.poll["id"]), voters=named)
+                if room.giveaway is not None:
+                    giveaway_id = uuid.UUID(room.giveaway["id"])
+                    entered = await giveaways.entries_of(session, giveaway_id=giveaway_id, viewers=named)
         admitted: list[Admission | Exception] = []
         for chatter in chatters:
             who = (chatter.kind, chatter.id)
@@ -103,8 +104,8 @@ class Joins:
 
 
 def join_ack(admission: Admission, chatter: Chatter, viewers: int) -> dict[str, Any]:
-    """The ack of a join answered with a snapshot: the room's, with the viewer's own parts and the
-    room's viewer count (theirs included)."""
+    """The ack of a join answered with a snapshot: the room's (encoded once for all), with the
+    viewer's own parts and the room's viewer count (theirs included)."""
     room = admission.room
     snapshot = {**room.shared, "viewers": viewers}
     if admission.hidden is None:
@@ -113,10 +114,10 @@ def join_ack(admission: Admission, chatter: Chatter, viewers: int) -> dict[str, 
         own = admission.hidden
         snapshot["chat"] = chat_snapshot.newest(room.chat, _json(own.recent))
         snapshot["questions"] = chat_snapshot.oldest(room.questions, _json(own.questions))
-    if admission.vote is not None and snapshot["poll"] is not None:
-        snapshot["poll"] = {**snapshot["poll"], "my_vote": [str(option) for option in admission.vote]}
-    if admission.entry_id is not None and snapshot["giveaway"] is not None:
-        snapshot["giveaway"] = {**snapshot["giveaway"], "my_entry_id": str(admission.entry_id)}
+    if admission.vote is not None and room.poll is not None:
+        snapshot["poll"] = {**room.poll, "my_vote": [str(option) for option in admission.vote]}
+    if admission.entry_id is not None and room.giveaway is not None:
+        snapshot["giveaway"] = {**room.giveaway, "my_entry_id": str(admission.entry_id)}
     timeout = admission.restrictions.get("timeout")
     you = YouOut(ref=chatter.ref, role=chatter.role, timed_out_until=timeout.until if timeout is not None else None)
     snapshot["you"] = you.model_dump(mode="json")

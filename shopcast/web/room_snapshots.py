@@ -2,10 +2,10 @@
 
 At 19:00 a weekly show's whole audience joins within a minute. What a joining viewer sees first (the
 episode, the pinned product, what sold, the open poll and giveaway, the recent chat, the reaction
-totals) is the same for all of them: it is read from the database once per room and shared, as
-JSON ready to send, by every viewer joining for the next `join_snapshot_seconds`; then the next
-join reads it again. What is a viewer's own (their restrictions, hidden messages, vote and entry)
-is read per batch of joins (web/joins.py).
+totals) is the same for all of them: it is read from the database once per room and shared, encoded
+as JSON once (web/packets.py sends it as it is), by every viewer joining for the next
+`join_snapshot_seconds`; then the next join reads it again. What is a viewer's own (their
+restrictions, hidden messages, vote and entry) is read per batch of joins (web/joins.py).
 
 A snapshot covers the room's events up to its `seq`, read before anything else. A viewer joining
 with a snapshot read before events the room then sent gets those events right after the ack
@@ -21,6 +21,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from shopcast.catalog import lineup
 from shopcast.chat import audience
@@ -50,23 +52,23 @@ class RoomSnapshot:
     seq: int
     read_at: float  # the event loop's time
     brand_id: uuid.UUID
-    shared: Json
+    shared: dict[str, orjson.Fragment | int]
     """episode, pin, bought, poll (without a vote), giveaway (without an entry), pinned,
-    slow_mode_seconds, reactions."""
+    slow_mode_seconds, reactions: encoded."""
     chat: NumberedJson
     """The recent messages everyone sees, by number."""
     questions: NumberedJson
     """The open questions everyone sees, by number."""
-    poll_id: uuid.UUID | None
-    giveaway_id: uuid.UUID | None
+    poll: Json | None
+    giveaway: Json | None
 
     @functools.cached_property
-    def everyones_chat(self) -> list[Json]:
-        return [message for _, message in self.chat]
+    def everyones_chat(self) -> orjson.Fragment:
+        return orjson.Fragment(orjson.dumps([message for _, message in self.chat]))
 
     @functools.cached_property
-    def everyones_questions(self) -> list[Json]:
-        return [message for _, message in self.questions]
+    def everyones_questions(self) -> orjson.Fragment:
+        return orjson.Fragment(orjson.dumps([message for _, message in self.questions]))
 
 
 class RoomSnapshots:
@@ -131,24 +133,29 @@ class RoomSnapshots:
             poll = await polls.room_poll(session, episode_id=episode_id, now=now)
             giveaway = await giveaways.snapshot(session, episode_id=episode_id)
         reactions = dict(self._tallies.unsaved_reactions(episode_id) + Counter(stored))
+        poll_json = poll.model_dump(mode="json") if poll is not None else None
+        giveaway_json = giveaway.model_dump(mode="json") if giveaway is not None else None
+        shared = {
+            "episode": shown.model_dump(mode="json"),
+            "pin": pin.model_dump(mode="json") if pin is not None else None,
+            "poll": poll_json,
+            "giveaway": giveaway_json,
+            "pinned": chat.pinned.model_dump(mode="json") if chat.pinned is not None else None,
+            "reactions": reactions,
+        }
         snapshot = RoomSnapshot(
             seq=seq,
             read_at=read_at,
             brand_id=episode.brand_id,
             shared={
-                "episode": shown.model_dump(mode="json"),
-                "pin": pin.model_dump(mode="json") if pin is not None else None,
+                **{key: orjson.Fragment(orjson.dumps(value)) for key, value in shared.items()},
                 "bought": sum(sold.values()),
-                "poll": poll.model_dump(mode="json") if poll is not None else None,
-                "giveaway": giveaway.model_dump(mode="json") if giveaway is not None else None,
-                "pinned": chat.pinned.model_dump(mode="json") if chat.pinned is not None else None,
                 "slow_mode_seconds": chat.slow_mode_seconds,
-                "reactions": reactions,
             },
             chat=[(number, message.model_dump(mode="json")) for number, message in chat.recent],
             questions=[(number, message.model_dump(mode="json")) for number, message in chat.questions],
-            poll_id=poll.id if poll is not None else None,
-            giveaway_id=giveaway.id if giveaway is not None else None,
+            poll=poll_json,
+            giveaway=giveaway_json,
         )
         self._snapshots = {
             room: kept for room, kept in self._snapshots.items() if read_at - kept.read_at < FORGET_AFTER_SECONDS
