@@ -154,6 +154,14 @@ class Settings(BaseSettings):
         description="Length of HLS segments: HLS viewers play about two segments behind the newest one, so "
         "shorter is closer to live; longer means fewer files and playlist lines, and fewer keyframes.",
     )
+    watch_preview_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="How long a watch page's link preview (title, time, picture) is kept after it was looked up: "
+        "an audience arriving together costs one lookup per episode and period, and the tags may lag a change "
+        "by that much. 0: looked up for every page (still once for requests arriving together).",
+    )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."
     )

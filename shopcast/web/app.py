@@ -83,8 +83,10 @@ def create_app(
         middlewares=[
             *([middleware.forwarded] if settings.trust_forwarded_headers else []),
             middleware.security_headers,
-            middleware.problems,
+            # Outside `problems`, so a refusal to an allowed origin carries the CORS headers
+            # its page needs to read the reason.
             middleware.origins,
+            middleware.problems,
             middleware.caller,
         ],
     )
