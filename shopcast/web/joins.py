@@ -28,12 +28,13 @@ from shopcast.core.clock import Clock
 from shopcast.core.db import Database
 from shopcast.core.errors import ShopcastError
 from shopcast.core.group_commit import GroupCommit
+from shopcast.core.recent import Recent
 from shopcast.live import service as episodes
 from shopcast.polls import votes
 from shopcast.web.room_snapshots import RoomSnapshot, RoomSnapshots
 
-MOST_EPISODES_KNOWN = 10_000
-"""Episodes whose brand is kept in memory (an episode never changes brand)."""
+BRAND_KEPT_SECONDS = 3600.0
+"""How long an episode's brand is kept in memory (an episode never changes brand)."""
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,16 @@ class Joins:
         self._database = database
         self._snapshots = snapshots
         self._clock = clock
-        self._brands: dict[uuid.UUID, uuid.UUID] = {}
+        self._brands: Recent[uuid.UUID, uuid.UUID] = Recent(BRAND_KEPT_SECONDS, size=10_000)
         self._batches: GroupCommit[uuid.UUID, Chatter, Admission] = GroupCommit("joins", self._admit)
 
     async def brand_of(self, episode_id: uuid.UUID) -> uuid.UUID:
-        """The episode's brand (NotFound for an unknown episode), read once."""
-        brand_id = self._brands.get(episode_id)
-        if brand_id is None:
-            async with self._database.transaction() as session:
-                brand_id = (await episodes.load_episode(session, episode_id)).brand_id
-            if len(self._brands) >= MOST_EPISODES_KNOWN:
-                self._brands.clear()
-            self._brands[episode_id] = brand_id
-        return brand_id
+        """The episode's brand (NotFound for an unknown episode), read once for all the joins."""
+        return await self._brands.get(episode_id, lambda: self._read_brand(episode_id))
+
+    async def _read_brand(self, episode_id: uuid.UUID) -> uuid.UUID:
+        async with self._database.transaction() as session:
+            return (await episodes.load_episode(session, episode_id)).brand_id
 
     async def admit(self, episode_id: uuid.UUID, sid: str, chatter: Chatter) -> Admission:
         """Let a connection already in the room's delivery (LiveRooms.entering) in: 403 for a banned

@@ -15,7 +15,6 @@ all (`LiveRooms.replays_after`), and read again otherwise.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections import Counter
@@ -31,15 +30,13 @@ from shopcast.contests import entries as giveaways
 from shopcast.core.bus import Bus
 from shopcast.core.clock import Clock
 from shopcast.core.db import Database
+from shopcast.core.recent import Recent
 from shopcast.live import public as live
 from shopcast.live import service as episodes
 from shopcast.live.events import episode_room
 from shopcast.polls import service as polls
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
-
-FORGET_AFTER_SECONDS = 60.0
-"""A room's snapshot not asked for in this long is dropped (its viewers are gone)."""
 
 Json = dict[str, Any]
 NumberedJson = list[tuple[int, Json]]
@@ -50,7 +47,6 @@ class RoomSnapshot:
     """What every viewer joining the room now sees, as JSON, with the seq it covers."""
 
     seq: int
-    read_at: float  # the event loop's time
     brand_id: uuid.UUID
     shared: dict[str, orjson.Fragment | int]
     """episode, pin, bought, poll (without a vote), giveaway (without an entry), pinned,
@@ -87,9 +83,8 @@ class RoomSnapshots:
         self._rooms = rooms
         self._tallies = tallies
         self._clock = clock
-        self._lifetime = lifetime_seconds
-        self._snapshots: dict[uuid.UUID, RoomSnapshot] = {}
-        self._reading: dict[uuid.UUID, asyncio.Task[RoomSnapshot]] = {}
+        # One read per room at a time, shared by the joins arriving meanwhile and for the lifetime.
+        self._snapshots: Recent[uuid.UUID, RoomSnapshot] = Recent(lifetime_seconds)
         self.reads = 0
         """How many times a snapshot was read from the database (for tests and benchmarks)."""
 
@@ -97,29 +92,16 @@ class RoomSnapshots:
         """The room's snapshot for a viewer who is already in the room (LiveRooms.entering); NotFound
         for an unknown episode."""
         for _ in range(3):
-            snapshot = self._snapshots.get(episode_id)
-            if snapshot is not None and self._usable(episode_id, snapshot):
-                return snapshot
-            reading = self._reading.get(episode_id)
-            if reading is None:
-                # One read per room at a time; the joins arriving meanwhile share it.
-                reading = self._reading[episode_id] = asyncio.create_task(self._read(episode_id))
-                reading.add_done_callback(lambda _: self._reading.pop(episode_id, None))
-            snapshot = await asyncio.shield(reading)
+            snapshot = await self._snapshots.get(episode_id, lambda: self._read(episode_id))
             if self._rooms.replays_after(episode_room(episode_id), snapshot.seq):
                 return snapshot
+            self._snapshots.forget(episode_id)  # what came since is no longer all kept: read it again
         # The room keeps losing what it would replay (its relay catching up): the viewer notices the
         # gap in seq and asks again, as after any gap.
         return snapshot
 
-    def _usable(self, episode_id: uuid.UUID, snapshot: RoomSnapshot) -> bool:
-        fresh = asyncio.get_running_loop().time() - snapshot.read_at < self._lifetime
-        return fresh and self._rooms.replays_after(episode_room(episode_id), snapshot.seq)
-
     async def _read(self, episode_id: uuid.UUID) -> RoomSnapshot:
         self.reads += 1
-        loop = asyncio.get_running_loop()
-        read_at = loop.time()
         # Read first: every event up to it is in what follows, every later one is sent after the ack.
         seq = await self._bus.last_seq(episode_room(episode_id))
         now = self._clock.now()
@@ -143,9 +125,8 @@ class RoomSnapshots:
             "pinned": chat.pinned.model_dump(mode="json") if chat.pinned is not None else None,
             "reactions": reactions,
         }
-        snapshot = RoomSnapshot(
+        return RoomSnapshot(
             seq=seq,
-            read_at=read_at,
             brand_id=episode.brand_id,
             shared={
                 **{key: orjson.Fragment(orjson.dumps(value)) for key, value in shared.items()},
@@ -157,8 +138,3 @@ class RoomSnapshots:
             poll=poll_json,
             giveaway=giveaway_json,
         )
-        self._snapshots = {
-            room: kept for room, kept in self._snapshots.items() if read_at - kept.read_at < FORGET_AFTER_SECONDS
-        }
-        self._snapshots[episode_id] = snapshot
-        return snapshot
