@@ -7,7 +7,7 @@ import os
 import secrets
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         3.0, gt=0, le=1000, description="Live-room events one connection may send per second, on average."
     )
     chat_event_burst: int = Field(10, ge=1, le=10000, description="Live-room events one connection may send at once.")
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        "asyncio",
+        description="The event loop `shopcast serve` runs on: asyncio's own, or uvloop's (faster writes to "
+        "thousands of sockets; needs the uvloop package: `pip install shopcast[uvloop]`).",
+    )
     join_snapshot_seconds: float = Field(
         0.25,
         ge=0,

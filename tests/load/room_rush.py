@@ -52,7 +52,7 @@ class Rush:
     delivery_ms: Counter[int] = field(default_factory=Counter)  # the rush's chat messages, send -> receive
     deliveries: int = 0
     sent: int = 0
-    refused: int = 0
+    refused: Counter[str] = field(default_factory=Counter)  # the rush's messages not acked ok, by why
     ack_ms: Counter[int] = field(default_factory=Counter)  # the rush's `chat:send` acks
     server_cpu: float = math.nan  # CPU-seconds from the first arrival until the last viewer is in
     rss_per_viewer: float = math.nan
@@ -114,7 +114,8 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
             for number, outcome in reports[0]["sent"].items():
                 if first <= int(number) < end:
                     result.sent += 1
-                    result.refused += outcome != "ok"
+                    if outcome != "ok":
+                        result.refused[outcome[:160]] += 1
                     if number in reports[0]["ack_ms"]:
                         result.ack_ms[round(reports[0]["ack_ms"][number])] += 1
             for report in reports:
@@ -187,8 +188,8 @@ def run_all(counts: list[int], rate: float, arrival: float) -> None:
         results.append(result)
         for why, times in result.failed.items():
             print(f"  {times} viewers failed to join: {why}", flush=True)
-        if result.refused:
-            print(f"  {result.refused} of the rush's {result.sent} messages were refused or never acked", flush=True)
+        for why, times in result.refused.items():
+            print(f"  {times} of the rush's {result.sent} messages were not acked ok: {why}", flush=True)
         print(
             f"  {result.deliveries:,} deliveries of the rush's {result.sent} messages;"
             f" server RSS per viewer {figure(result.rss_per_viewer, 1)} KB",
