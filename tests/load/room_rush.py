@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.load.harness import Child, RunFailed, cpu_seconds, machine, markdown_table, wait_for_quiet
+from tests.load.harness import (
+    Child,
+    RunFailed,
+    cpu_seconds,
+    machine,
+    machine_busy_seconds,
+    markdown_table,
+    wait_for_quiet,
+)
 from tests.load.room_clients import child_main
 from tests.load.room_fanout import (
     MAX_PROCESSES,
@@ -55,6 +63,8 @@ class Rush:
     refused: Counter[str] = field(default_factory=Counter)  # the rush's messages not acked ok, by why
     ack_ms: Counter[int] = field(default_factory=Counter)  # the rush's `chat:send` acks
     server_cpu: float = math.nan  # CPU-seconds from the first arrival until the last viewer is in
+    clients_cpu: float = math.nan  # ... the load clients'
+    other_cpu: float = math.nan  # ... every other process on the machine
     rss_per_viewer: float = math.nan
     gc_pauses: list[float] = field(default_factory=list)
     out_of_order: int = 0
@@ -94,10 +104,14 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
             progress(f"{arriving} viewers arriving over {arrival:g} s in {processes} process(es)")
             time.sleep(max(0.0, rush_start - time.monotonic()))
             cpu_before = cpu_seconds(server.process.pid)
+            clients_before = sum(child.cpu_seconds() for child in children)
+            machine_before = machine_busy_seconds()
             arrived = [child.receive("arrive", 180 + arrival + viewers / 10) for child in children]
             last_in = max(a["last_in"] for a in arrived)
             result.all_in = last_in - rush_start
             result.server_cpu = cpu_seconds(server.process.pid) - cpu_before
+            result.clients_cpu = sum(child.cpu_seconds() for child in children) - clients_before
+            result.other_cpu = machine_busy_seconds() - machine_before - result.server_cpu - result.clients_cpu
             result.rss_per_viewer = (rss_bytes(server.process.pid) - rss_before) / viewers / 1024
             for a in arrived:
                 result.join_ms.update({int(ms): n for ms, n in a["join_ms"].items()})
@@ -148,6 +162,7 @@ def table(results: list[Rush]) -> str:
         "delivery during the rush p50 / p99, ms",
         "chat:send ack p50 / p99, ms",
         "server CPU ms per join",
+        "server / load clients / other CPU, % of a core",
         "full GC pauses: count, longest ms",
         "failed / cut off / out of order",
     ]
@@ -167,6 +182,7 @@ def table(results: list[Rush]) -> str:
                 quantiles(r.delivery_ms),
                 quantiles(r.ack_ms),
                 figure(1000 * r.server_cpu / max(r.joined, 1), 2),
+                " / ".join(figure(100 * cpu / r.all_in) for cpu in (r.server_cpu, r.clients_cpu, r.other_cpu)),
                 f"{len(r.gc_pauses)}, {figure(1000 * max(r.gc_pauses, default=0))}",
                 f"{sum(r.failed.values())} / {r.cut_off} / {r.out_of_order}",
             ]
