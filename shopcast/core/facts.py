@@ -4,10 +4,12 @@ Reports count facts, and the moments that make the most of them are the busiest 
 pinned in front of thousands of viewers, a flash sale), so recording one is never a round trip of
 its own: `record` only queues the row, and one writer per process inserts what has queued, one
 statement per table and batch. As in core/group_commit.py there is no timer: the first fact of a
-quiet moment is written at once, and those arriving while a batch is written go in the next one,
-so batches grow with the load. Nobody waits for a fact: a batch that fails is kept and tried again a
-little later (up to `MOST_WAITING` rows; past that the oldest are dropped, and logged). What is still
-waiting is written as the app stops; a process that dies loses the facts of its last moment only.
+quiet moment is written at once, and those arriving while a batch is written (or in the quarter
+second the writer lets pass after it) go in the next one, so batches grow with the load. Nobody
+waits for a fact: a batch that fails is kept and tried again a little later (up to `MOST_WAITING`
+rows; past that the oldest are dropped, and logged). What is still waiting is written as the app
+stops; a process that dies loses the facts of its last moment only (the batch being written and
+those of the quarter second after it).
 
 A fact that lasts (a viewer watching from a join to a leave) is recorded when it begins and `amend`ed
 when it ends: in its row while that still waits, else by its primary key in the next batch, after
@@ -33,12 +35,17 @@ MOST_PER_STATEMENT = 1000
 MOST_WAITING = 200_000
 """Rows kept while the database does not take them: bounds the memory an outage costs."""
 RETRY_SECONDS = 1.0
+PAUSE_SECONDS = 0.25
+"""The least time between two batches."""
 
 
 class Facts:
-    def __init__(self, database: Database, *, most_waiting: int = MOST_WAITING) -> None:
+    def __init__(
+        self, database: Database, *, most_waiting: int = MOST_WAITING, pause_seconds: float = PAUSE_SECONDS
+    ) -> None:
         self._database = database
         self._most_waiting = most_waiting
+        self._pause = pause_seconds
         self._waiting: dict[Table, list[dict[str, Any]]] = {}
         self._unwritten: dict[tuple[Table, Any], dict[str, Any]] = {}  # waiting rows by primary key, to amend
         self._amends: dict[Table, dict[Any, dict[str, Any]]] = {}  # changes to rows already written, by key
@@ -92,6 +99,11 @@ class Facts:
             if not await self._write_waiting():
                 await asyncio.sleep(RETRY_SECONDS)
                 self._wake.set()
+            else:
+                # A breath between batches: on SQLite, where writes take turns, back-to-back batches
+                # in a rush (a join each, thousands a minute) would keep the chat's and the orders'
+                # writes waiting for their turn.
+                await asyncio.sleep(self._pause)
 
     async def _write_waiting(self) -> bool:
         """Write what waits; False (and kept for the next try) if the database could not take it.
