@@ -172,23 +172,27 @@ def percentile(histogram: Counter[int], q: float) -> float:
     return math.nan
 
 
+def start_load_clients(children: list[Child], server: Server, viewers: int, lifetime: float) -> None:
+    """Start the load-client processes for `viewers` viewers of the server's demo episode into
+    `children` (so that the caller ends them, however this ends), and wait until each is ready."""
+    context = multiprocessing.get_context("spawn")
+    episode_id = server.episode_id()
+    for _ in range(min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))):
+        children.append(Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime))
+    for child in children:
+        child.wait_ready(30)
+
+
 def run_once(delivery: str, viewers: int, rate: float, seconds: float, progress: Any) -> Result:
     result = Result(delivery, viewers)
     lifetime = 300 + viewers / 20 + seconds
-    context = multiprocessing.get_context("spawn")
     children: list[Child] = []
     server = None
     with tempfile.TemporaryDirectory(prefix="room-fanout-") as folder:
         try:
             server = Server(delivery, Path(folder))
-            episode_id = server.episode_id()
-            processes = min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
-            children = [
-                Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime)
-                for _ in range(processes)
-            ]
-            for child in children:
-                child.wait_ready(30)
+            start_load_clients(children, server, viewers, lifetime)
+            processes = len(children)
             shares = split(viewers - SENDERS, processes)
             children[0].call("connect", SENDERS, SENDERS, timeout=60)
             result.rss_before = rss_bytes(server.process.pid)

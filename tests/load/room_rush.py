@@ -13,8 +13,6 @@ says what each column means.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
 import tempfile
 import time
 from collections import Counter
@@ -31,17 +29,15 @@ from tests.load.harness import (
     markdown_table,
     wait_for_quiet,
 )
-from tests.load.room_clients import child_main
 from tests.load.room_fanout import (
-    MAX_PROCESSES,
     PACKAGES,
     SENDERS,
-    VIEWERS_PER_PROCESS,
     WARMUP_SECONDS,
     Server,
     figure,
     quantiles,
     rss_bytes,
+    start_load_clients,
 )
 
 SETTLE_SECONDS = 3.0  # after the last viewer is in, how long deliveries of the rush's messages may still arrive
@@ -74,20 +70,13 @@ class Rush:
 def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
     result = Rush(viewers, arrival)
     lifetime = 300 + viewers / 10 + arrival
-    context = multiprocessing.get_context("spawn")
     children: list[Child] = []
     server = None
     with tempfile.TemporaryDirectory(prefix="room-rush-") as folder:
         try:
             server = Server("shopcast", Path(folder))
-            episode_id = server.episode_id()
-            processes = min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
-            children = [
-                Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime)
-                for _ in range(processes)
-            ]
-            for child in children:
-                child.wait_ready(30)
+            start_load_clients(children, server, viewers, lifetime)
+            processes = len(children)
             children[0].call("connect", SENDERS, SENDERS, timeout=60)
             rss_before = rss_bytes(server.process.pid)
             start = time.monotonic() + 0.5
