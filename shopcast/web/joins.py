@@ -69,6 +69,10 @@ class Joins:
         viewer, 404 for an unknown episode."""
         return await self._batches.submit(episode_id, sid, chatter)
 
+    async def close(self) -> None:
+        """Answer the joins under way (the app stopping)."""
+        await self._batches.close()
+
     async def _admit(self, episode_id: uuid.UUID, chatters: Sequence[Chatter]) -> list[Admission | Exception]:
         room = await self._snapshots.current(episode_id)
         people = [c for c in chatters if not c.is_anonymous]

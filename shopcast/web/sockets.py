@@ -209,6 +209,7 @@ def install(app: web.Application) -> None:
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         yield
+        await app[JOINS].close()
         await entries.close()
         await collector.close()
         await entry_counter.close()
