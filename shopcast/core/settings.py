@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )
+    replay_beat_seconds: int = Field(
+        15,
+        ge=1,
+        le=300,
+        description="How often a replay viewer's player says it is still playing: the replay's watch time is "
+        "counted in these steps, and a beat much sooner than this after the last one is refused.",
+    )
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
         description="STUN/TURN servers for WebRTC, as a JSON list of "

@@ -48,6 +48,7 @@ from shopcast.web.routes import (
     polls,
     public,
     reminders,
+    replay,
     reports,
     shop,
     shows,
@@ -71,6 +72,7 @@ APIS = [
     emails.api,
     webhooks.api,
     reports.api,
+    replay.api,
 ]
 
 
@@ -99,6 +101,7 @@ def create_app(
     media.install(app)
     pictures.install(app)
     sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
+    replay.install(app)  # its beats are written inside the resources' lifetime too
     document = system.api_document(APIS)
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)
