@@ -117,8 +117,8 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
             for number, outcome in reports[0]["sent"].items():
                 if first <= int(number) < end:
                     result.sent += 1
-                    if outcome != "ok":
-                        result.refused[outcome[:160]] += 1
+                    if outcome != "ok":  # the ack's packet (`43<ack id>[…]`) or "no ack": counted by its words
+                        result.refused[outcome.partition("[")[2][:160] or outcome] += 1
                     if number in reports[0]["ack_ms"]:
                         result.ack_ms[round(reports[0]["ack_ms"][number])] += 1
             for report in reports:
