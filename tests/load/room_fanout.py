@@ -263,11 +263,16 @@ def run_once(delivery: str, viewers: int, rate: float, seconds: float, progress:
         except (RunFailed, OSError) as exc:
             result.note = f"failed: {exc}"
         finally:
-            for child in children:
-                child.end()
-            if server is not None:
-                server.end()
+            end_all(children, server)
     return result
+
+
+def end_all(children: list[Child], server: Server | None) -> None:
+    """Stop a run's load clients, then its server, however far it got."""
+    for child in children:
+        child.end()
+    if server is not None:
+        server.end()
 
 
 # --- the table -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tests.load.room_fanout import (
     SENDERS,
     WARMUP_SECONDS,
     Server,
+    end_all,
     figure,
     quantiles,
     rss_bytes,
@@ -133,10 +134,7 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
         except (RunFailed, OSError) as exc:
             result.note = f"failed: {exc}"
         finally:
-            for child in children:
-                child.end()
-            if server is not None:
-                server.end()
+            end_all(children, server)
     return result
 
 
