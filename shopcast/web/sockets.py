@@ -324,7 +324,7 @@ def install(app: web.Application) -> None:
                     answer = await answer_join(sid, request, who)
                     if connection.arriving.get(episode_id) is None:  # a ban of theirs was heard meanwhile
                         await refuse_if_banned(brand_id, who)
-                    settle(connection, episode_id, brand_id, who)
+                    settle(sid, connection, episode_id, brand_id, who)
                     ack = answer if isinstance(answer, dict) else join_ack(answer, who, app[TALLIES].viewers(room))
                     entry.seq = ack["seq"]
                     return ack
@@ -346,8 +346,11 @@ def install(app: web.Application) -> None:
                 return {"ok": True, "seq": max([seq, *(e.seq for e in missed)]), "missed": events}
         return admission
 
-    def settle(connection: Connection, episode_id: uuid.UUID, brand_id: uuid.UUID, who: Chatter) -> None:
+    def settle(sid: str, connection: Connection, episode_id: uuid.UUID, brand_id: uuid.UUID, who: Chatter) -> None:
         """The connection is in the episode's room from now on (again, after a reconnect or a gap)."""
+        if connections.get(sid) is not connection:
+            # It went away while its join was answered: nothing of it may stay counted or watching.
+            raise Conflict("errors.room.closing")
         if episode_id not in connection.rooms:
             res = resources()
             watch_id = audience.start_watching(res.facts, episode_id=episode_id, chatter=who, now=res.clock.now())
