@@ -38,6 +38,9 @@ from shopcast.polls import service as polls
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
 
+MOST_ROOMS_KEPT = 256
+"""Rooms whose last snapshot stays in memory (tens of kilobytes each; an old one is only replaced)."""
+
 Json = dict[str, Any]
 NumberedJson = list[tuple[int, Json]]
 
@@ -84,7 +87,7 @@ class RoomSnapshots:
         self._tallies = tallies
         self._clock = clock
         # One read per room at a time, shared by the joins arriving meanwhile and for the lifetime.
-        self._snapshots: Recent[uuid.UUID, RoomSnapshot] = Recent(lifetime_seconds)
+        self._snapshots: Recent[uuid.UUID, RoomSnapshot] = Recent(lifetime_seconds, size=MOST_ROOMS_KEPT)
         self.reads = 0
         """How many times a snapshot was read from the database (for tests and benchmarks)."""
 
