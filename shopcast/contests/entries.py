@@ -142,17 +142,22 @@ def is_keyword(text: str, keyword: str) -> bool:
     return text.strip().casefold() == keyword.strip().casefold()
 
 
-async def enter_by_keyword(
-    session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, text: str, now: datetime
-) -> EntryOut | None:
-    """The viewer's entry when a chat message is the open giveaway's keyword (made now or before)."""
-    if chatter.is_anonymous or chatter.is_staff:
-        return None
-    giveaway = await session.scalar(
+async def keyword_giveaway(session: AsyncSession, *, episode_id: uuid.UUID) -> Giveaway | None:
+    """The episode's open giveaway entered by saying its keyword in the chat, if there is one."""
+    return await session.scalar(
         select(Giveaway).where(
             Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword"
         )
     )
+
+
+async def enter_by_keyword(
+    session: AsyncSession, *, giveaway: Giveaway | None, chatter: Chatter, text: str, now: datetime
+) -> EntryOut | None:
+    """The viewer's entry when a chat message is the keyword of `giveaway` (`keyword_giveaway`), made
+    now or before."""
+    if chatter.is_anonymous or chatter.is_staff:
+        return None
     if giveaway is None or giveaway.keyword is None or not is_keyword(text, giveaway.keyword):
         return None
     # The message got through: the sender is neither banned nor timed out.
