@@ -4,12 +4,12 @@ Reports count facts, and the moments that make the most of them are the busiest 
 pinned in front of thousands of viewers, a flash sale), so recording one is never a round trip of
 its own: `record` only queues the row, and one writer per process inserts what has queued, one
 statement per table and batch. As in core/group_commit.py there is no timer: the first fact of a
-quiet moment is written at once, and those arriving while a batch is written (or in the quarter
-second the writer lets pass after it) go in the next one, so batches grow with the load. Nobody
+quiet moment is written at once, and those arriving while a batch is written (or in the second
+the writer lets pass after it) go in the next one, so batches grow with the load. Nobody
 waits for a fact: a batch that fails is kept and tried again a little later (up to `MOST_WAITING`
 rows; past that the oldest are dropped, and logged). What is still waiting is written as the app
 stops; a process that dies loses the facts of its last moment only (the batch being written and
-those of the quarter second after it).
+those of the second after it).
 
 A fact that lasts (a viewer watching from a join to a leave) is recorded when it begins and `amend`ed
 when it ends: in its row while that still waits, else by its primary key in the next batch, after
@@ -35,7 +35,7 @@ MOST_PER_STATEMENT = 1000
 MOST_WAITING = 200_000
 """Rows kept while the database does not take them: bounds the memory an outage costs."""
 RETRY_SECONDS = 1.0
-PAUSE_SECONDS = 0.25
+PAUSE_SECONDS = 1.0
 """The least time between two batches."""
 
 
