@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 import redis as redis_sync
@@ -301,6 +302,21 @@ def node_environment() -> dict[str, str]:
     """Settings of a test's own for the app processes it starts (tests/chat/test_two_nodes.py); a module may
     override this fixture."""
     return {}
+
+
+async def until_healthy(*urls: str) -> None:
+    """Wait (a minute at most) until each app process at `urls` answers /healthz with 200."""
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with asyncio.timeout(60):
+                while True:
+                    try:
+                        async with http.get(f"{url}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -109,3 +109,10 @@ def test_image_serves_on_port_8080_and_checks_its_health() -> None:
     assert image_cmd() == ["shopcast", "serve"], f"the image runs {image_cmd()}"
     assert any(re.fullmatch(r"EXPOSE\s+8080(/tcp)?", line) for line in stage), "the final stage must EXPOSE 8080"
     assert any(line.startswith("HEALTHCHECK") and "/healthz" in line for line in stage), "no HEALTHCHECK on /healthz"
+
+
+def test_each_replica_is_reached_by_the_others_at_its_own_internal_address() -> None:
+    replicas = apps(compose()["services"])
+    addresses = {name: environment(service).get("SHOPCAST_INTERNAL_URL") for name, service in replicas.items()}
+    for name, address in addresses.items():
+        assert address == f"http://{name}:8080", f"{name} announces {address!r} to the other replicas"

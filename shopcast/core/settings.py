@@ -152,6 +152,26 @@ class Settings(BaseSettings):
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
     )
+    internal_url: str | None = Field(
+        None,
+        description="The address the other app processes reach this one at, to pull a show's video from the "
+        "process its host publishes to (http://app1:8080). Default: http://127.0.0.1:PORT (the listening "
+        "address when it is not 0.0.0.0 or ::). Each process needs its own.",
+    )
+    origin_lease_seconds: float = Field(
+        6,
+        ge=1,
+        le=120,
+        description="How long a process's claim to carry a show's video (its origin, in Redis) lasts unless "
+        "renewed, which it is every third of this: a process that crashed is noticed this long after.",
+    )
+    relay_linger_seconds: float = Field(
+        10,
+        ge=0,
+        le=600,
+        description="How long a process keeps pulling a show's video from its origin after its last WHEP "
+        "viewer left, for viewers who come straight back.",
+    )
     webrtc_connect_seconds: float = Field(
         20,
         gt=0,
@@ -254,7 +274,7 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "internal_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if not value:
@@ -342,8 +362,16 @@ class Settings(BaseSettings):
     @property
     def site_url(self) -> str:
         """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
-        if self.public_url is not None:
-            return self.public_url
+        return self.public_url if self.public_url is not None else self._listening_url
+
+    @property
+    def effective_internal_url(self) -> str:
+        """Where other app processes reach this one: SHOPCAST_INTERNAL_URL, else its listening address and port."""
+        return self.internal_url if self.internal_url is not None else self._listening_url
+
+    @property
+    def _listening_url(self) -> str:
+        """http://HOST:PORT of `shopcast serve`, with 127.0.0.1 for "every address"."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"

@@ -23,6 +23,7 @@ from shopcast.live.offers import MAX_SDP_BYTES
 from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
 from shopcast.web.openapi import plain_operation
+from shopcast.web.origin_link import RELAY_HEADER, check_relay_token, relay_path
 
 SDP = "application/sdp"
 PLAYLIST = "application/vnd.apple.mpegurl"
@@ -122,6 +123,24 @@ async def leave(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def relay(request: web.Request) -> web.Response:
+    """Another app process pulls the show from this one, its origin, for its own WHEP viewers."""
+    resources = request.app[RESOURCES]
+    episode_id = _episode_id(request)
+    check_relay_token(resources.signer, request.headers.get(RELAY_HEADER), episode_id)
+    offer = await _offer(request)
+    started = await resources.broadcasts.relay(episode_id, offer)
+    return _created(started.answer, f"{relay_path(episode_id)}/{started.id}")
+
+
+async def stop_relay(request: web.Request) -> web.Response:
+    resources = request.app[RESOURCES]
+    episode_id = _episode_id(request)
+    check_relay_token(resources.signer, request.headers.get(RELAY_HEADER), episode_id)
+    await resources.broadcasts.leave(episode_id, request.match_info["session"], relay=True)
+    return web.Response(status=200)
+
+
 _HLS_FILE = re.compile(r"^(index\.m3u8|seg\d{5}\.ts)$")
 
 
@@ -193,6 +212,8 @@ def install(app: web.Application) -> None:
     app.router.add_delete("/live/{episode_id}/whip/{session}", stop_publishing, name="whip_session")
     app.router.add_post("/live/{episode_id}/whep", watch, name="whep")
     app.router.add_delete("/live/{episode_id}/whep/{session}", leave, name="whep_session")
+    app.router.add_post("/live/{episode_id}/relay", relay, name="relay")
+    app.router.add_delete("/live/{episode_id}/relay/{session}", stop_relay, name="relay_session")
     app.router.add_get("/live/{episode_id}/hls/{name}", hls_file, name="hls")
 
 
@@ -226,9 +247,20 @@ MEDIA_DOC: dict[str, Any] = {
         )
     },
     "/live/{episode_id}/whep": {
-        "post": plain_operation("whep_watch", "A viewer watches (WHEP)", errors=(400, 409, 415, 429), **_OFFER)
+        "post": plain_operation("whep_watch", "A viewer watches (WHEP)", errors=(400, 409, 415, 429, 503), **_OFFER)
     },
     "/live/{episode_id}/whep/{session}": {"delete": plain_operation("whep_leave", "A viewer leaves", **_CLOSE)},
+    "/live/{episode_id}/relay": {
+        "post": plain_operation(
+            "relay_pull",
+            f"Another app process pulls the show from its origin (WHEP between servers, `{RELAY_HEADER}` token)",
+            errors=(400, 401, 409, 415),
+            **_OFFER,
+        )
+    },
+    "/live/{episode_id}/relay/{session}": {
+        "delete": plain_operation("relay_stop", "Another app process stops pulling", errors=(401,), **_CLOSE)
+    },
     "/live/{episode_id}/hls/{name}": {
         "get": plain_operation(
             "hls_file",
