@@ -270,6 +270,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from shopcast.web.app import create_app
+    from shopcast.web.event_loop import new_event_loop
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -298,7 +299,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # collections, which would otherwise stop the event loop to go through it again and again.
         gc.freeze()
 
-    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None)
+    loop = new_event_loop(settings.event_loop)
+    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None, loop=loop)
     return 0
 
 
