@@ -321,7 +321,9 @@ async def test_watch_page_for_a_cancelled_unknown_or_malformed_episode(
 
     unknown = uuid.uuid4()
     console.expect_http_error(404, f"/api/v1/public/episodes/{unknown}")
-    await page.goto(f"{live_server.url}/watch/{unknown}")
+    console.expect_http_error(404, f"/watch/{unknown}")  # the page itself says 404, for crawlers
+    response = await page.goto(f"{live_server.url}/watch/{unknown}")
+    assert response is not None and response.status == 404
     await expect(page.get_by_test_id("ended-title")).to_have_text("There is no such show")
 
     for path in ("/watch/not-an-episode", "/studio/not-an-episode"):
