@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `shopcast serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `shopcast serve` listens on.")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="App processes `shopcast serve` runs, sharing its port. Default: one per core when "
+        "SHOPCAST_REDIS_URL is set, else one (`shopcast demo`: one). More than one needs SHOPCAST_REDIS_URL.",
+    )
+    internal_host: str = Field(
+        "127.0.0.1",
+        description="Address this app process takes requests from the others at (a Socket.IO or WebRTC session "
+        "it holds, asked of another process), on a port the system picks: one every other app process and replica "
+        "reaches it at (compose: the service's name). Used only with SHOPCAST_REDIS_URL.",
+    )
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
     picture_max_bytes: int = Field(
         10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024, description="Largest product picture upload accepted."
@@ -125,6 +138,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.1"],
         description="Comma-separated addresses WebRTC gathers and announces as host candidates "
         "(this machine's address that viewers and hosts can reach).",
+    )
+    webrtc_ports: Annotated[tuple[int, int] | None, NoDecode] = Field(
+        None,
+        description="UDP ports WebRTC binds, as FIRST-LAST (40000-40099): one per host or viewer session and "
+        "address in SHOPCAST_WEBRTC_HOSTS, shared by the processes of one machine (or container). "
+        "Default: any the system picks.",
     )
     webrtc_peer_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["0.0.0.0/0", "::/0"],
@@ -225,6 +244,32 @@ class Settings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("internal_host")
+    @classmethod
+    def _reachable_address(cls, value: str) -> str:
+        if value.strip() in ("", "0.0.0.0", "::"):
+            raise ValueError("name the address the other app processes reach this one at, not every address")
+        return value.strip()
+
+    @field_validator("webrtc_ports", mode="before")
+    @classmethod
+    def _port_range(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        first, dash, last = value.partition("-")
+        if not dash or not first.strip().isdigit() or not last.strip().isdigit():
+            raise ValueError(f"{value!r} is not a port range FIRST-LAST, such as 40000-40099")
+        return int(first), int(last)
+
+    @field_validator("webrtc_ports")
+    @classmethod
+    def _ports_in_order(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not 1024 <= value[0] <= value[1] <= 65535:
+            raise ValueError("the ports go from FIRST to LAST, both from 1024 to 65535")
         return value
 
     @field_validator("public_url")

@@ -152,7 +152,7 @@ class App:
             port = free_port()
             with open(self.folder / f"server-{n}.log", "wb") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    [sys.executable, "-m", "shopcast", "serve", "--workers=1", "--host=127.0.0.1", f"--port={port}"],
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
