@@ -76,6 +76,36 @@ def test_replicas_share_postgres_redis_and_one_secret_key() -> None:
             )
 
 
+def udp_ranges(service: dict[str, Any]) -> list[str]:
+    """The UDP port ranges a service publishes, as HOST_RANGE:CONTAINER_RANGE."""
+    ranges = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):  # compose's long syntax
+            port = f"{port['published']}:{port['target']}/{port.get('protocol', 'tcp')}"
+        if str(port).endswith("/udp"):
+            ranges.append(str(port).removesuffix("/udp"))
+    return ranges
+
+
+def test_each_replica_publishes_exactly_its_webrtc_ports_on_its_own_address() -> None:
+    services = compose()["services"]
+    taken: set[int] = set()
+    for name, service in apps(services).items():
+        env = environment(service)
+        first, last = (int(port) for port in env["SHOPCAST_WEBRTC_PORTS"].split("-"))
+        # The same numbers outside and in: the candidates announce the container's ports.
+        assert udp_ranges(service) == [f"{first}-{last}:{first}-{last}"], (name, udp_ranges(service))
+        ports = set(range(first, last + 1))
+        assert not ports & taken, f"{name}'s WebRTC ports overlap another replica's"
+        taken |= ports
+        # WebRTC binds SHOPCAST_WEBRTC_HOSTS: the replica's own fixed address on the network.
+        (network,) = service["networks"].values()
+        assert env["SHOPCAST_WEBRTC_HOSTS"] == network["ipv4_address"], name
+        # The other replicas pass requests for this one's sessions to its name.
+        assert env["SHOPCAST_INTERNAL_HOST"] == name
+    assert not any(udp_ranges(s) for n, s in services.items() if n not in apps(services)), "UDP only for WebRTC"
+
+
 def test_postgres_and_redis_have_images_and_healthchecks() -> None:
     services = compose()["services"]
     for name, probe in (("postgres", "pg_isready"), ("redis", "redis-cli")):
@@ -94,11 +124,12 @@ def test_proxy_publishes_a_port_and_mounts_the_nginx_config() -> None:
     assert any(mount.startswith("./deploy/nginx.conf:") for mount in mounts), f"deploy/nginx.conf not in {mounts}"
 
 
-def test_nginx_balances_both_replicas_sticky_and_upgrades_websockets() -> None:
+def test_nginx_balances_both_replicas_by_connections_and_upgrades_websockets() -> None:
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     for name in apps(compose()["services"]):
         assert re.search(rf"server\s+{name}:8080\b", conf), f"nginx.conf does not proxy to {name}:8080"
-    assert re.search(r"^\s*ip_hash;", conf, re.M), "Socket.IO long-polling needs sticky sessions (ip_hash)"
+    # No stickiness needed (replicas pass requests for each other's sessions on); WebSockets stay open.
+    assert re.search(r"^\s*least_conn;", conf, re.M), "balance the replicas by open connections (least_conn)"
     assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade;", conf), "Upgrade header not passed"
     assert re.search(r"proxy_set_header\s+Connection\s+\$connection_upgrade;", conf), "Connection header not set"
     assert "proxy_http_version 1.1;" in conf, "WebSockets need HTTP/1.1 to the upstream"
