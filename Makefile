@@ -8,14 +8,14 @@ BUNDLE := shopcast/web/static/dist/manager.js
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint browser-tests unit-tests setup frontend chromium clean mutants screenshots
+.PHONY: run test lint browser-tests unit-tests setup frontend chromium nginx clean mutants screenshots
 
 ## Serve Shopcast with demo data on the embedded default (SQLite, in-process bus).
 run: setup frontend
 	$(VENV)/bin/shopcast demo
 
 ## Lint, then the whole suite: browser tests in a loopback-only namespace, then everything else.
-test: setup frontend chromium lint browser-tests unit-tests
+test: setup frontend chromium nginx lint browser-tests unit-tests
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -24,8 +24,10 @@ lint: setup
 browser-tests: setup frontend chromium
 	scripts/loopback-only $(PY) -m pytest -m browser tests/e2e
 
-unit-tests: setup
-	$(PY) -m pytest -m "not browser" --ignore=tests/e2e
+## One test process per core (each with its own PostgreSQL database); TEST_WORKERS=0 runs them in this one.
+TEST_WORKERS ?= auto
+unit-tests: setup nginx
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 8 -m "not browser" --ignore=tests/e2e
 
 ## The README's screenshots (docs/screenshots/), from a live demo show in English and in French.
 screenshots: setup frontend chromium
@@ -62,6 +64,11 @@ $(BUNDLE): node_modules/.package-lock.json $(FRONTEND_SOURCES)
 ## Debian's Chromium for the browser tests (never a downloaded browser build).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+## Debian's nginx for the deployment test (two replicas behind the proxy of deploy/nginx.conf); the
+## test starts its own on 127.0.0.1, the package's service is never needed.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends nginx; }
 
 clean:
 	rm -rf $(VENV) node_modules shopcast/web/static/dist test-results mutants

@@ -1,7 +1,8 @@
 """Last week's episode of the demo show, aired and sold, so its report has something to show: viewers
 coming and going, a chat, three products pinned in turn, cards seen, carts filled, orders during the
-live and a few from the replay. Written as the facts a real show leaves (the same tables), from a
-fixed seed: the same figures every time."""
+live; and in the days after, viewers playing the replay, its cards seen and a few orders from it.
+Written as the facts a real show leaves (the same tables), from a fixed seed: the same figures every
+time."""
 
 from __future__ import annotations
 
@@ -97,11 +98,14 @@ async def seed_last_week(session: AsyncSession, *, now: datetime) -> uuid.UUID:
     products = list(await session.scalars(select(Product).where(Product.brand_id == brand.id).order_by(Product.price)))
     variants = {p.id: list(await session.scalars(select(Variant).where(Variant.product_id == p.id))) for p in products}
     buyers = rng.sample(viewers, 24)
+    replay_buyers: dict[uuid.UUID, datetime] = {}
+    pins: list[tuple[uuid.UUID, float, float]] = []  # (pin, minute shown, minute hidden)
     for (shown, minutes), product in zip(PINS, products, strict=False):
         pin = Pin(id=new_id(), episode_id=episode.id, product_id=product.id, shown_at=at(shown))
         pin.hidden_at = at(shown + minutes)
         session.add(pin)
         await session.flush()
+        pins.append((pin.id, shown, shown + minutes))
         present = [v for v in viewers if watching[v][0] <= shown + minutes and watching[v][1] >= shown]
         await session.execute(
             insert(CardView),
@@ -130,8 +134,43 @@ async def seed_last_week(session: AsyncSession, *, now: datetime) -> uuid.UUID:
                 continue  # a cart left as it was
             # Most buy at once; one in four after the show, from the replay.
             placed = at(added + 2) if number % 4 else end + timedelta(hours=rng.uniform(2, 60))
+            if placed > end:
+                replay_buyers[viewer] = placed
             await _order(session, brand.id, episode.id, viewer, product, variant, placed)
+    await _replay(session, episode.id, end, rng, pins, rng.sample(viewers, VIEWERS // 4), replay_buyers)
     return episode.id
+
+
+async def _replay(
+    session: AsyncSession,
+    episode_id: uuid.UUID,
+    end: datetime,
+    rng: random.Random,
+    pins: list[tuple[uuid.UUID, float, float]],
+    comers: list[uuid.UUID],
+    buyers: dict[uuid.UUID, datetime],
+) -> None:
+    """The replay in the days after: a stretch of it played by some viewers (those who bought from it
+    watched just before), each card over the part they played seen again, as the replay's."""
+    sessions, views = [], []
+    for viewer in dict.fromkeys([*comers, *buyers]):
+        minutes = rng.uniform(2, 20)
+        start = buyers.get(viewer, end + timedelta(hours=rng.uniform(1, 72))) - timedelta(minutes=minutes)
+        played_from = rng.uniform(0, LIVE_MINUTES - minutes)  # the recording's minute they started at
+        sessions.append(
+            {"id": new_id(), "episode_id": episode_id, "viewer_kind": "guest", "viewer_id": viewer, "replay": True}
+            | {"joined_at": start, "left_at": start + timedelta(minutes=minutes)}
+        )
+        for pin_id, shown, hidden in pins:
+            if shown < played_from + minutes and hidden > played_from:
+                seen = start + timedelta(minutes=max(0.0, shown - played_from))
+                views.append(
+                    {"pin_id": pin_id, "viewer_kind": "guest", "viewer_id": viewer, "replay": True}
+                    | {"episode_id": episode_id, "viewed_at": seen}
+                )
+    await session.execute(insert(WatchSession), sessions)
+    if views:
+        await session.execute(insert(CardView), views)
 
 
 async def _order(

@@ -11,12 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, exists, func, or_, select
+from sqlalchemy import case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from shopcast.catalog.models import CardView, CartAddition, Order, OrderLine, Pin, Product
 from shopcast.core.db import dialect_of
+from shopcast.core.errors import NotFound
 from shopcast.core.facts import Facts
 from shopcast.core.sql_time import Period, epoch, minute, seconds
 
@@ -28,6 +29,7 @@ class ProductFigures:
     pins: int
     seconds_on_screen: int
     card_views: int
+    replay_card_views: int
     adds: int
     units_added: int
     orders: int
@@ -61,11 +63,34 @@ def record_card_view(
     pin_id: uuid.UUID,
     viewer_kind: str,
     viewer_id: uuid.UUID,
+    replay: bool,
     now: datetime,
 ) -> None:
-    """A viewer's page showed a pin's card (each viewer counts once per pin)."""
+    """A viewer's page showed a pin's card, live or over the replay (each viewer counts once per pin and each)."""
     row = {"pin_id": pin_id, "viewer_kind": viewer_kind, "viewer_id": viewer_id, "episode_id": episode_id}
-    facts.record(CardView.__table__, {**row, "viewed_at": now})
+    facts.record(CardView.__table__, {**row, "replay": replay, "viewed_at": now})
+
+
+async def record_replay_card_view(
+    session: AsyncSession,
+    facts: Facts,
+    *,
+    episode_id: uuid.UUID,
+    pin_id: uuid.UUID,
+    viewer_kind: str,
+    viewer_id: uuid.UUID,
+    staff: bool,
+    now: datetime,
+) -> None:
+    """The replay showed one of the episode's pins over the video (404 for a pin of another episode); the
+    brand's `staff` are not the audience: not counted."""
+    if await session.scalar(select(Pin.id).where(Pin.id == pin_id, Pin.episode_id == episode_id)) is None:
+        raise NotFound("errors.replay.no_pin", pin_id=pin_id)
+    if staff:
+        return
+    record_card_view(
+        facts, episode_id=episode_id, pin_id=pin_id, viewer_kind=viewer_kind, viewer_id=viewer_id, replay=True, now=now
+    )
 
 
 def _sold(episode_id: uuid.UUID) -> ColumnElement[bool]:
@@ -132,7 +157,8 @@ async def sales_by_minute(
 
 
 async def products(session: AsyncSession, *, episode_id: uuid.UUID, until: datetime) -> list[ProductFigures]:
-    """Each product the episode pinned or sold: time on screen, cards seen, adds, orders, revenue."""
+    """Each product the episode pinned or sold: time on screen, cards seen (and of those, over the replay),
+    adds, orders, revenue."""
     dialect = dialect_of(session)
     shown = func.coalesce(epoch(Pin.hidden_at, dialect), seconds(until)) - epoch(Pin.shown_at, dialect)
     on_screen = {
@@ -143,15 +169,16 @@ async def products(session: AsyncSession, *, episode_id: uuid.UUID, until: datet
             .group_by(Pin.product_id)
         )
     }
-    views = dict(
-        (product_id, int(count))
-        for product_id, count in await session.execute(
-            select(Pin.product_id, func.count())
+    replayed = func.sum(case((CardView.replay.is_(True), 1), else_=0))
+    views = {
+        product_id: (int(count), int(over_replay or 0))
+        for product_id, count, over_replay in await session.execute(
+            select(Pin.product_id, func.count(), replayed)
             .join(CardView, CardView.pin_id == Pin.id)
             .where(Pin.episode_id == episode_id)
             .group_by(Pin.product_id)
         )
-    )
+    }
     adds = {
         product_id: (int(count), int(units or 0))
         for product_id, count, units in await session.execute(
@@ -184,7 +211,8 @@ async def products(session: AsyncSession, *, episode_id: uuid.UUID, until: datet
             title=titles[p],
             pins=on_screen.get(p, (0, 0.0, None))[0],
             seconds_on_screen=round(on_screen.get(p, (0, 0.0, None))[1]),
-            card_views=views.get(p, 0),
+            card_views=views.get(p, (0, 0))[0],
+            replay_card_views=views.get(p, (0, 0))[1],
             adds=adds.get(p, (0, 0))[0],
             units_added=adds.get(p, (0, 0))[1],
             orders=sold.get(p, (0, 0, 0))[0],

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopcast.core.db import Base
@@ -237,7 +237,7 @@ class OrderStatusChange(Base):
 
 
 class CardView(Base):
-    """A viewer's page showed a pinned product's card: one fact per viewer and pin, for reports."""
+    """A viewer's page showed a pinned product's card: one fact per viewer, pin, live or replay, for reports."""
 
     __tablename__ = "card_views"
     __table_args__ = (Index("ix_card_views_episode", "episode_id", "viewed_at"),)
@@ -246,6 +246,8 @@ class CardView(Base):
     # Who, only to count each viewer once (reports show counts, never who).
     viewer_kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     viewer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # Seen over the replay (after the live ended): a viewer of the live who comes back counts again.
+    replay: Mapped[bool] = mapped_column(primary_key=True, default=False, server_default=false())
     episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
     viewed_at: Mapped[datetime]
 

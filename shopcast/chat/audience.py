@@ -35,14 +35,14 @@ async def stop_watching(session: AsyncSession, *, watch_ids: list[uuid.UUID], no
 async def audience(
     session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID, viewers_now: int, now: datetime
 ) -> AudienceOut:
-    """Watch time so far (sessions still open count up to now)."""
+    """Watch time in the live room so far (sessions still open count up to now)."""
     episode = await live.load_episode(session, episode_id)
     authorize(actor, episode.brand_id)
     sessions = list(
         await session.execute(
             select(
                 WatchSession.viewer_kind, WatchSession.viewer_id, WatchSession.joined_at, WatchSession.left_at
-            ).where(WatchSession.episode_id == episode_id)
+            ).where(WatchSession.episode_id == episode_id, WatchSession.replay.is_(False))
         )
     )
     viewers = {(kind, viewer_id) for kind, viewer_id, _, _ in sessions}
@@ -69,7 +69,7 @@ async def watch_seconds_by_viewer(
     """Time each viewer spent in the episode's room (open sessions count to now; two tabs at once count once)."""
     rows = await session.execute(
         select(WatchSession.viewer_kind, WatchSession.viewer_id, WatchSession.joined_at, WatchSession.left_at)
-        .where(WatchSession.episode_id == episode_id)
+        .where(WatchSession.episode_id == episode_id, WatchSession.replay.is_(False))
         .order_by(WatchSession.joined_at)
     )
     spans: dict[tuple[str, uuid.UUID], list[tuple[datetime, datetime]]] = {}

@@ -1,5 +1,6 @@
 """The audience and the chat of an episode in figures, for its report, counted in SQL from the facts:
-watch sessions (join to leave), messages, reaction totals.
+watch sessions (the live room's, join to leave; the replay's, a player's first beat to its last),
+messages, reaction totals.
 
 A viewer is an account, a guest or an anonymous connection, counted once however many tabs it had
 open: each viewer's sessions are first merged where they overlap (the gaps-and-islands of window
@@ -39,8 +40,11 @@ class ChatFigures:
     reactions: int
 
 
-def _spans(session: AsyncSession, episode_id: uuid.UUID, period: Period, staff: set[uuid.UUID]) -> Select:
-    """Each session of the period's audience, cut to the period: viewer (k, v) and [a, b) in seconds."""
+def _spans(
+    session: AsyncSession, episode_id: uuid.UUID, period: Period, staff: set[uuid.UUID], *, replay: bool
+) -> Select:
+    """Each session of the period's audience (the live room's, or the replay's players'), cut to the
+    period: viewer (k, v) and [a, b) in seconds."""
     dialect = dialect_of(session)
     start, end = seconds(period.start), seconds(period.end)
     joined = epoch(WatchSession.joined_at, dialect)
@@ -50,6 +54,7 @@ def _spans(session: AsyncSession, episode_id: uuid.UUID, period: Period, staff: 
     query = select(WatchSession.viewer_kind.label("k"), WatchSession.viewer_id.label("v"), a.label("a"), b.label("b"))
     query = query.where(
         WatchSession.episode_id == episode_id,
+        WatchSession.replay.is_(replay),
         WatchSession.joined_at < period.end,
         or_(WatchSession.left_at.is_(None), WatchSession.left_at > period.start),
     )
@@ -76,9 +81,12 @@ def _islands(spans: Select) -> Select:
     ).group_by(numbered.c.k, numbered.c.v, numbered.c.island)
 
 
-async def audience(session: AsyncSession, *, episode_id: uuid.UUID, period: Period, staff: set[uuid.UUID]) -> Audience:
-    """Who watched in the period: unique, peak and average viewers; watch time per viewer."""
-    islands = _islands(_spans(session, episode_id, period, staff)).cte("islands")
+async def audience(
+    session: AsyncSession, *, episode_id: uuid.UUID, period: Period, staff: set[uuid.UUID], replay: bool
+) -> Audience:
+    """Who watched in the period, in the live room or the `replay`: unique, peak and average viewers;
+    watch time per viewer."""
+    islands = _islands(_spans(session, episode_id, period, staff, replay=replay)).cte("islands")
     watched = select(func.sum(islands.c.b - islands.c.a).label("w")).group_by(islands.c.k, islands.c.v).subquery()
     viewers, total, average = (
         await session.execute(select(func.count(), func.coalesce(func.sum(watched.c.w), 0), func.avg(watched.c.w)))
@@ -107,9 +115,9 @@ async def audience(session: AsyncSession, *, episode_id: uuid.UUID, period: Peri
 async def viewers_by_minute(
     session: AsyncSession, *, episode_id: uuid.UUID, period: Period, staff: set[uuid.UUID]
 ) -> list[int]:
-    """How many viewers watched during each minute of the period (each viewer once a minute)."""
+    """How many viewers watched the live during each minute of the period (each viewer once a minute)."""
     start = seconds(period.start)
-    spans = _spans(session, episode_id, period, staff).subquery()
+    spans = _spans(session, episode_id, period, staff, replay=False).subquery()
     # The minutes a span [a, b) is in, as [first, past): minute m when a < start + 60 (m + 1) and
     # b > start + 60 m. Merged per viewer where they share one, so each viewer counts once a minute.
     first = minute(spans.c.a, start)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopcast.core.db import Base
@@ -101,15 +101,23 @@ class ModerationEntry(Base):
 
 
 class WatchSession(Base):
-    """One viewer connection in an episode's room, from join to leave, for watch-time reports."""
+    """One viewer watching an episode, for watch-time reports: a connection in its live room, from join
+    to leave; or a stretch of its replay played without a pause, from the player's first beat to its
+    last (chat/replay_watch.py)."""
 
     __tablename__ = "watch_sessions"
-    __table_args__ = (Index("ix_watch_sessions_episode", "episode_id", "joined_at"),)
+    __table_args__ = (
+        Index("ix_watch_sessions_episode", "episode_id", "joined_at"),
+        # A replay beat looks up the viewer's own sessions of the episode.
+        Index("ix_watch_sessions_viewer", "episode_id", "viewer_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     episode_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"))
     viewer_kind: Mapped[str] = mapped_column(String(12))  # "user" | "guest" | "anonymous"
     viewer_id: Mapped[uuid.UUID]
+    # The replay's sessions are counted apart: a tab left in the room after the show plays nothing.
+    replay: Mapped[bool] = mapped_column(default=False, server_default=false())
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
 

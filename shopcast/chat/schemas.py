@@ -100,3 +100,26 @@ class ChatSnapshot(BaseModel):
     slow_mode_seconds: int
     reactions: dict[str, int]
     you: YouOut
+
+
+class ReplayBeatIn(BaseModel):
+    """A replay viewer's player, still playing (docs/api.md, "Replay viewers")."""
+
+    resumed: bool = Field(
+        False,
+        description="The recording did not play since this viewer's last beat (it was paused, or the page just "
+        "opened): the time since then is not counted, a new stretch of watching starts now.",
+    )
+
+
+class ReplayBeatOut(BaseModel):
+    counting: bool = Field(
+        description="Whether this viewer's watching is still counted: false once their replay time reached the "
+        "recording's length (nothing more is added)."
+    )
+    watched_seconds: int = Field(description="This viewer's replay watch time so far, all their sessions together.")
+    beat_seconds: int = Field(description="Beat again this many seconds from now while the recording plays.")
+
+
+class ReplayCardViewIn(BaseModel):
+    pin_id: uuid.UUID = Field(description="The pin whose product card the replay showed over the video.")

@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )
+    replay_beat_seconds: int = Field(
+        15,
+        ge=1,
+        le=300,
+        description="How often a replay viewer's player says it is still playing: the replay's watch time is "
+        "counted in these steps, and a beat much sooner than this after the last one is refused.",
+    )
     ice_servers: list[IceServerSetting] = Field(
         default_factory=list,
         description="STUN/TURN servers for WebRTC, as a JSON list of "
@@ -165,6 +172,14 @@ class Settings(BaseSettings):
         le=6.0,
         description="Length of HLS segments: HLS viewers play about two segments behind the newest one, so "
         "shorter is closer to live; longer means fewer files and playlist lines, and fewer keyframes.",
+    )
+    watch_preview_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="How long a watch page's link preview (title, time, picture) is kept after it was looked up: "
+        "an audience arriving together costs one lookup per episode and period, and the tags may lag a change "
+        "by that much. 0: looked up for every page (still once for requests arriving together).",
     )
     keyframe_interval_seconds: float = Field(
         1.0, ge=0.1, description="At most one keyframe asked of the host per interval, whatever viewers ask."

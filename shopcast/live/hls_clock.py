@@ -38,9 +38,22 @@ class ClockMark:
 def recorded_seconds(playlist: Path) -> float:
     """How long the playlist already is (0 without one): where a restarted packager's output begins."""
     try:
-        return sum(float(d) for d in _EXTINF.findall(playlist.read_text()))
+        return _length(playlist.read_text())
     except FileNotFoundError:
         return 0.0
+
+
+def replay_seconds(playlist: Path) -> float | None:
+    """How long the finished recording is (None while the show is live, or without a recording)."""
+    try:
+        text = playlist.read_text()
+    except FileNotFoundError:
+        return None
+    return _length(text) if "#EXT-X-ENDLIST" in text else None
+
+
+def _length(playlist: str) -> float:
+    return sum(float(d) for d in _EXTINF.findall(playlist))
 
 
 def add_mark(folder: Path, mark: ClockMark) -> None:

@@ -473,6 +473,14 @@ async def check_watchable(session: AsyncSession, *, episode_id: uuid.UUID) -> Ep
     return await _episode_out(session, episode)
 
 
+async def check_replayable(session: AsyncSession, *, episode_id: uuid.UUID) -> Episode:
+    """An episode whose show is over: its replay's viewers are counted (its live room counts the live's)."""
+    episode = await load_episode(session, episode_id)
+    if episode.status != EpisodeStatus.ENDED or episode.ended_at is None:
+        raise Conflict("errors.replay.not_over", status=episode.status.word)
+    return episode
+
+
 async def check_staff(session: AsyncSession, *, actor: Principal | None, episode_id: uuid.UUID) -> EpisodeOut:
     """The episode, for its brand's staff only."""
     episode = await load_episode(session, episode_id)

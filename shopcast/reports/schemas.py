@@ -49,7 +49,11 @@ class ProductFigures(BaseModel):
     title: str
     pins: int = Field(description="Times it was pinned.")
     seconds_on_screen: int = Field(description="Time its card was on screen, its pins together.")
-    card_views: int | None = Field(description="Viewers' pages that showed its card, once per viewer and pin.")
+    card_views: int | None = Field(
+        description="Viewers' pages that showed its card, once per viewer and pin during the live, and once more "
+        "over the replay."
+    )
+    replay_card_views: int | None = Field(description="Of those, the replay's: its card shown over the recording.")
     adds: int | None = Field(description="Times it was put in a cart from the episode's card.")
     units_added: int | None = Field(description="Units put in carts so.")
     orders: int = Field(description="Orders with it (cancelled ones left out).")
@@ -99,7 +103,8 @@ class PinMarkOut(BaseModel):
 
 
 class EpisodeSummaryOut(BaseModel):
-    """An episode's main figures, to compare episodes of a show."""
+    """An episode's main figures, to compare episodes of a show: `unique_viewers` to
+    `average_watch_seconds` are the live's, the replay's viewers and watch time are apart."""
 
     episode_id: uuid.UUID
     title: str
@@ -110,12 +115,16 @@ class EpisodeSummaryOut(BaseModel):
     unique_viewers: int
     peak_viewers: int
     average_watch_seconds: int
+    watch_seconds: int = Field(description="The live's watch time, all viewers together.")
+    replay_viewers: int = Field(description="The replay's unique viewers so far.")
+    replay_watch_seconds: int = Field(description="The replay's watch time so far, all its viewers together.")
     messages: int
     live_orders: int
     live_revenue: int
     replay_orders: int
     replay_revenue: int
     viewers_to_orders: float | None = Field(description="The live's buyers / its viewers.")
+    replay_viewers_to_orders: float | None = Field(description="The replay's buyers / its viewers.")
 
 
 class ReportEpisodeOut(BaseModel):

@@ -93,8 +93,9 @@ async def _sold(session: AsyncSession, episode: Episode) -> tuple[shop.Sales, sh
 async def _summary(
     session: AsyncSession, episode: Episode, *, show_title: str, staff: set[uuid.UUID], now: datetime
 ) -> EpisodeSummaryOut:
-    on_air, _ = _periods(episode, now)
-    audience = await room.audience(session, episode_id=episode.id, period=on_air, staff=staff)
+    on_air, replay = _periods(episode, now)
+    audience = await room.audience(session, episode_id=episode.id, period=on_air, staff=staff, replay=False)
+    replay_audience = await room.audience(session, episode_id=episode.id, period=replay, staff=staff, replay=True)
     chat = await room.chat_figures(session, episode_id=episode.id)
     live_sales, replay_sales = await _sold(session, episode)
     assert episode.went_live_at is not None
@@ -108,12 +109,16 @@ async def _summary(
         unique_viewers=audience.unique_viewers,
         peak_viewers=audience.peak_viewers,
         average_watch_seconds=audience.average_watch_seconds,
+        watch_seconds=audience.watch_seconds,
+        replay_viewers=replay_audience.unique_viewers,
+        replay_watch_seconds=replay_audience.watch_seconds,
         messages=chat.messages,
         live_orders=live_sales.orders,
         live_revenue=live_sales.revenue,
         replay_orders=replay_sales.orders,
         replay_revenue=replay_sales.revenue,
         viewers_to_orders=_ratio(live_sales.buyers, audience.unique_viewers),
+        replay_viewers_to_orders=_ratio(replay_sales.buyers, replay_audience.unique_viewers),
     )
 
 
@@ -147,8 +152,8 @@ async def episode_report(
     show = await live.load_show(session, episode.show_id)
     staff = await accounts.staff_ids(session, brand_id=episode.brand_id)
     on_air, replay = _periods(episode, now)
-    live_audience = await room.audience(session, episode_id=episode.id, period=on_air, staff=staff)
-    replay_audience = await room.audience(session, episode_id=episode.id, period=replay, staff=staff)
+    live_audience = await room.audience(session, episode_id=episode.id, period=on_air, staff=staff, replay=False)
+    replay_audience = await room.audience(session, episode_id=episode.id, period=replay, staff=staff, replay=True)
     chat = await room.chat_figures(session, episode_id=episode.id)
     polls_asked, votes, voters = await polls.participation(session, episode_id=episode.id)
     giveaways_opened, entries = await giveaways.participation(session, episode_id=episode.id)
@@ -193,6 +198,7 @@ async def episode_report(
                 pins=p.pins,
                 seconds_on_screen=p.seconds_on_screen,
                 card_views=p.card_views if recorded else None,
+                replay_card_views=p.replay_card_views if recorded else None,
                 adds=p.adds if recorded else None,
                 units_added=p.units_added if recorded else None,
                 orders=p.orders,

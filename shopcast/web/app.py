@@ -50,6 +50,7 @@ from shopcast.web.routes import (
     polls,
     public,
     reminders,
+    replay,
     reports,
     shop,
     shows,
@@ -73,6 +74,7 @@ APIS = [
     emails.api,
     webhooks.api,
     reports.api,
+    replay.api,
 ]
 
 
@@ -89,9 +91,11 @@ def create_app(
             *([forwarding.relayed] if several else []),
             *([middleware.forwarded] if settings.trust_forwarded_headers else []),
             middleware.security_headers,
+            # Outside `problems`, so a refusal to an allowed origin carries the CORS headers
+            # its page needs to read the reason.
+            middleware.origins,
             middleware.problems,
             *([forwarding.to_owner] if several else []),
-            middleware.origins,
             middleware.caller,
         ],
     )
@@ -104,6 +108,7 @@ def create_app(
     media.install(app)
     pictures.install(app)
     sockets.install(app)  # after the resources' cleanup context: its rooms live inside it
+    replay.install(app)  # its beats are written inside the resources' lifetime too
     document = system.api_document(APIS)
     app[SECURED] = openapi.secured_routes(document)
     system.install(app, document)

@@ -42,6 +42,17 @@ def of_reader(request: web.Request) -> str:
     return chosen(request) or DEFAULT
 
 
+CHOSEN_BY = ("Accept-Language", "Cookie")
+"""The request headers `chosen` reads: a cache must keep one copy per value of each (`Vary`)."""
+
+
+def vary(response: web.StreamResponse, *headers: str) -> None:
+    """Add `headers` to the response's `Vary`, keeping what another part of the app put there."""
+    names = [name.strip() for name in response.headers.get("Vary", "").split(",") if name.strip()]
+    names += [header for header in headers if header.lower() not in {name.lower() for name in names}]
+    response.headers["Vary"] = ", ".join(names)
+
+
 def remember(request: web.Request, response: web.StreamResponse, language: str) -> None:
     """Keep a language picked with `?lang=` for the next pages (a year, this site only)."""
     if request.query.get(QUERY) == language and request.cookies.get(COOKIE) != language:

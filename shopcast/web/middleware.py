@@ -43,12 +43,14 @@ def problem_response(error: ShopcastError, lang: str, headers: dict[str, str] | 
         headers["Retry-After"] = str(error.extra["retry_after"])
     if error.status == 401:
         headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme that would do
-    return web.Response(
+    response = web.Response(
         body=orjson.dumps(problem(error, lang)),
         status=error.status,
         content_type="application/problem+json",
         headers=headers,
     )
+    language.vary(response, *language.CHOSEN_BY)  # its words follow the reader's language
+    return response
 
 
 class _Refused(ShopcastError):
@@ -130,7 +132,7 @@ async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
     own = origin in _own_origins(request)
     if not own and origin not in request.app[RESOURCES].settings.allowed_origins:
         if request.method in _UNSAFE or request.method == "OPTIONS":
-            raise Forbidden("errors.http.origin", origin=origin)
+            return problem_response(Forbidden("errors.http.origin", origin=origin), language.of_reader(request))
         return await handler(request)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         response: web.StreamResponse = web.Response(status=204)
@@ -142,7 +144,7 @@ async def origins(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
         response.headers["Access-Control-Max-Age"] = "600"
         response.headers["Access-Control-Expose-Headers"] = "Location"
-        response.headers["Vary"] = "Origin"
+        language.vary(response, "Origin")
     return response
 
 

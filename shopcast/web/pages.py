@@ -17,9 +17,11 @@ from shopcast.accounts import service as accounts
 from shopcast.catalog import lineup
 from shopcast.contests import service as contests
 from shopcast.core.errors import NotFound
+from shopcast.core.recent import Recent
 from shopcast.live import public as live_public
+from shopcast.live.schemas import EpisodePreview
 from shopcast.web import language
-from shopcast.web.context import RESOURCES
+from shopcast.web.context import RESOURCES, SETTINGS
 from shopcast.web.share import ShareTags, share_tags
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ def _page_response(request: web.Request, name: str, text: str, lang: str, status
     response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     language.remember(request, response, lang)
     response.headers["Content-Language"] = lang if name in TRANSLATED else language.DEFAULT
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    language.vary(response, *language.CHOSEN_BY)
     return response
 
 
@@ -128,27 +130,44 @@ def _brand_language_of(load: Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
     return look_up
 
 
+Preview = tuple[EpisodePreview, str | None]
+"""An episode's link preview and its cover picture."""
+PREVIEWS: web.AppKey[Recent[uuid.UUID, Preview | None]] = web.AppKey("previews", Recent)
+
+
+async def _preview(request: web.Request, episode_id: uuid.UUID) -> Preview | None:
+    """The episode's preview and cover picture (None: no such episode), looked up once per few seconds."""
+
+    async def look_up() -> Preview | None:
+        async with request.app[RESOURCES].database.transaction() as session:
+            try:
+                preview = await live_public.episode_preview(session, episode_id=episode_id)
+            except NotFound:
+                return None
+            return preview, preview.cover_image_url or await lineup.cover_picture(session, episode_id=episode_id)
+
+    return await request.app[PREVIEWS].get(episode_id, look_up)
+
+
 async def watch(request: web.Request) -> web.Response:
     """The viewers' page, with what a shared link previews and search engines read (web/share.py)."""
     try:
         episode_id = uuid.UUID(request.match_info["episode_id"])
     except ValueError:
         return await _html(request, "not-found.html", status=404)
-    resources = request.app[RESOURCES]
-    preview, picture = None, None
+    found, status = None, 200
     try:
-        async with resources.database.transaction() as session:
-            preview = await live_public.episode_preview(session, episode_id=episode_id)
-            picture = preview.cover_image_url or await lineup.cover_picture(session, episode_id=episode_id)
-    except NotFound:
-        pass  # the script says there is no such show
+        found = await _preview(request, episode_id)
+        if found is None:
+            status = 404  # the script says there is no such show; crawlers and link previews see it too
     except Exception:
         # The page is a shell its script fills: it must load even while the database does not answer.
         log.warning("no preview for %s", request.path, exc_info=True)
+    preview, picture = found or (None, None)
     lang = language.chosen(request) or (preview.brand_language if preview else None) or language.DEFAULT
     if preview is None:
-        return _page_response(request, "watch.html", render("watch.html", lang), lang)
-    base = resources.settings.public_url or str(request.url.origin())
+        return _page_response(request, "watch.html", render("watch.html", lang), lang, status)
+    base = request.app[RESOURCES].settings.public_url or str(request.url.origin())
     share = share_tags(preview, base_url=base, picture=picture, lang=lang)
     return _page_response(request, "watch.html", _render("watch.html", lang, share), lang)
 
@@ -166,6 +185,7 @@ async def home(_request: web.Request) -> web.Response:
 
 
 def install(app: web.Application) -> None:
+    app[PREVIEWS] = Recent(app[SETTINGS].watch_preview_seconds)
     app.router.add_get("/", home, name="home")
     app.router.add_get("/manage", _page("manage.html"), name="manage")
     app.router.add_get("/manage/episodes/{episode_id}/report", _item_page("report.html"), name="episode_report_page")

@@ -62,6 +62,7 @@ async def card_viewed(call: RoomCall, request: CardViewRequest) -> None:
             pin_id=request.pin_id,
             viewer_kind=who.kind,
             viewer_id=who.id,
+            replay=False,
             now=call.now(),
         )
 

@@ -4,13 +4,16 @@ in a poll and enter a giveaway, the show ends. Then a viewer on a phone opens th
 product of the timeline plays the moment it was shown, its card is over the video at today's price,
 and the viewer buys it; the order is the episode's, placed after the live ended (a replay sale). The
 chat, the poll and the draw play in step with the video, `?t=` starts the replay at a second inside
-it (else at 0), and the page passes axe on a phone and a laptop, in English and in French.
+it (else at 0), and the page passes axe on a phone and a laptop, in English and in French. While the
+replay plays, its player beats: the episode's report counts the phone's viewer as the replay's one
+viewer, who bought, and the cards they saw over the replay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +27,15 @@ from shopcast.core.db import Database, create_engine
 from tests.live_room import Viewer, send
 
 from .accessibility import blocking_violations
-from .conftest import BrowserPage, LiveServer, OpenContext, coming_episodes, open_card, watched_page
+from .conftest import (
+    BrowserPage,
+    LiveServer,
+    OpenContext,
+    coming_episodes,
+    demo_server,
+    open_card,
+    watched_page,
+)
 from .test_live_shopping import PHONE, StaffApi
 from .test_live_video import end_show, go_live, open_studio
 from .test_polls_giveaways import GIVEAWAY
@@ -42,6 +53,13 @@ SEEK = """async (time) => {
   video.currentTime = time;
   await new Promise((resolve) => video.addEventListener('seeked', resolve, { once: true }));
 }"""
+
+
+@pytest.fixture
+async def live_server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """The demo server, the replay's players beating every second (a short replay is counted in full)."""
+    async with demo_server(tmp_path, replay_beat_seconds=1) as server:
+        yield server
 
 
 def when(value: str) -> datetime:
@@ -272,6 +290,20 @@ async def test_a_viewer_on_a_phone_shops_the_replay_from_its_timeline(
             assert await viewer.evaluate(at_start), asked
         await viewer.get_by_role("button", name="Watch the replay").click()
         await viewer.wait_for_function(f"() => ({CURRENT_TIME})() > 0.5")
+
+        # The report: the phone's viewer is the replay's one viewer (the buyer, by the same guest token),
+        # and the two cards they saw over the replay are its card views (nobody's page showed one live).
+        async with asyncio.timeout(20):
+            while True:  # their player's beats come every second while it plays
+                report = await manager.call("GET", f"/api/v1/episodes/{episode_id}/report")
+                if report["audience"]["replay"]["watch_seconds"] >= 2:
+                    break
+                await asyncio.sleep(0.5)
+        assert report["audience"]["replay"]["unique_viewers"] == 1
+        replay_sales = report["sales"]["replay"]
+        assert (replay_sales["viewers"], replay_sales["carts"], replay_sales["buyers"]) == (1, 1, 1)
+        seen = {p["title"]: (p["card_views"], p["replay_card_views"]) for p in report["products"]}
+        assert seen == {"Linen wrap dress": (1, 1), "Cashmere crew-neck": (1, 1)}
 
         # On a laptop, in French: the same timeline, the keyboard reaches it, axe finds nothing serious.
         laptop = (await watched_page(await open_context("laptop", viewport=LAPTOP, locale="fr-FR"))).page

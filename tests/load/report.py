@@ -2,7 +2,9 @@
 
 One episode of two hours with 5,000 viewers (about 7,500 watch sessions: some come back), 50,000
 chat messages, 200 pins of 40 products, each pin's card seen by the viewers watching then, 6,000
-adds to cart and 2,000 orders (a fifth after the show: replay sales), written straight into the
+adds to cart and 2,000 orders (a fifth after the show: replay sales); and in the three days after,
+half as many viewers playing the replay (one to three stretches each, as their players' beats leave
+them), each card over what they played seen again, as the replay's; written straight into the
 database in bulk. Then the report is counted through the service (as `GET …/report` does, less
 HTTP) and every table exported as CSV, three times each; the best time is printed. On PostgreSQL it
 runs in a scratch database it creates and drops (never the tests' `test`); on SQLite in a file
@@ -41,7 +43,7 @@ from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode, Show
 from shopcast.reports import service as reports
 from shopcast.reports.spreadsheet import episode_table
-from tests.load.harness import machine, markdown_table
+from tests.load.harness import machine, markdown_table, wait_for_quiet
 
 ADMIN_DSN = os.environ.get("SHOPCAST_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 9, 22, 17, 0, tzinfo=UTC)
@@ -158,6 +160,9 @@ async def generate(database: Database, viewers: int, rng: random.Random) -> tupl
                 )
     await bulk(database, Pin.__table__, pins)
     await bulk(database, CardView.__table__, views)
+    replay_sessions, replay_views = replay(episode_id, audience[: viewers // 2], pins, rng)
+    await bulk(database, WatchSession.__table__, replay_sessions)
+    await bulk(database, CardView.__table__, replay_views)
     adds = []
     for _ in range(6000):
         product_id, variant_id, _ = rng.choice(catalog)
@@ -194,10 +199,40 @@ async def generate(database: Database, viewers: int, rng: random.Random) -> tupl
         "messages": len(messages),
         "pins": len(pins),
         "card views": len(views),
+        "replay sessions": len(replay_sessions),
+        "replay card views": len(replay_views),
         "adds": len(adds),
         "orders": len(orders),
     }
     return episode_id, manager, counts
+
+
+def replay(
+    episode_id: uuid.UUID, viewers: list[uuid.UUID], pins: list[dict[str, Any]], rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The replay's sessions (a stretch of the recording played, in the three days after the show) and
+    its card views (the pins shown in what was played, once per viewer and pin)."""
+    seconds = LIVE.total_seconds()
+    sessions, seen = [], {}
+    for viewer in viewers:
+        for _ in range(rng.randint(1, 3)):
+            played = rng.uniform(60, 1800)
+            start = seconds + rng.uniform(600, 3 * 86_400)
+            played_from = rng.uniform(0, seconds - played)  # the recording's second it started at
+            sessions.append(
+                {"id": new_id(), "episode_id": episode_id, "viewer_kind": "guest", "viewer_id": viewer}
+                | {"replay": True, "joined_at": at(start), "left_at": at(start + played)}
+            )
+            for pin in pins:
+                shown = (pin["shown_at"] - START).total_seconds()
+                if played_from <= shown < played_from + played:
+                    seen.setdefault((pin["id"], viewer), at(start + shown - played_from))
+    views = [
+        {"pin_id": pin_id, "viewer_kind": "guest", "viewer_id": viewer, "replay": True}
+        | {"episode_id": episode_id, "viewed_at": viewed_at}
+        for (pin_id, viewer), viewed_at in seen.items()
+    ]
+    return sessions, views
 
 
 async def best_of(times: int, work: Callable[[], Awaitable[Any]]) -> float:
@@ -218,6 +253,7 @@ async def measure(url: str, viewers: int) -> tuple[dict[str, int], float, float,
         episode_id, manager, counts = await generate(database, viewers, random.Random(18))
         written = time.perf_counter() - started
         now = START + LIVE + timedelta(days=3)
+        wait_for_quiet(print, patience=60)  # the times below are of a quiet machine, if it gets quiet
 
         async def report() -> Any:
             async with database.transaction() as session:
@@ -266,6 +302,7 @@ async def main() -> None:
             label = "SQLite"
         rows.append([label, f"{written:.1f}", f"{counted * 1000:,.0f}", f"{exported * 1000:,.0f}"])
     print(machine("sqlalchemy", "asyncpg", "aiosqlite"))
+    print("load average at the end: " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     print("rows: " + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     header = ["database", "written in, s", "report, ms (best of 3)", "report + every CSV table, ms (best of 3)"]
     print(markdown_table(header, rows))

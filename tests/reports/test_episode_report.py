@@ -1,6 +1,7 @@
 """The episode report counts a scripted show right: known joins and leaves at known times, messages,
-a question answered, a pin, cards seen, adds and orders during the live and after it (the replay),
-on SQLite and PostgreSQL; it is the managers' own, and its tables export as safe CSV files."""
+a question answered, a pin, cards seen, adds and orders during the live; after it, the replay's
+players beating while they play, its cards seen, adds and orders; on SQLite and PostgreSQL. It is the
+managers' own, and its tables export as safe CSV files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from shopcast.core.db import Database
 from tests.conftest import DEFAULT_NOW, SettableClock
 from tests.live_room import Viewer, send
 from tests.reports.conftest import Join, Shop
+from tests.reports.replay_player import play_replay, record_replay, see_card_in_replay
 
 
 async def report(shop: Shop, headers: dict[str, str] | None = None) -> Any:
@@ -29,13 +31,15 @@ async def leave(viewer: Viewer, episode_id: str) -> None:
 
 
 async def scripted_show(shop: Shop, join: Join, clock: SettableClock, database: Database) -> None:
-    """Live from 10:00 to 10:06; then, an hour later, the replay sells too.
+    """Live from 10:00 to 10:06; then, an hour later, the replay is watched and sells too.
 
     Ann watches from 0:30 to the end; Ben from 1:00 to 5:00 in one tab and 1:30 to 4:00 in another;
     a page without a name from 2:00 to 4:00; the manager watches too (staff: not the audience). The
     dress is pinned at 2:00; Ann writes at 2:10, Ben asks at 2:20 and the host answers at 3:00; Ann
-    adds at 2:30 and buys at 3:10, Ben adds at 3:30. After the show, Ben buys what he added and Cleo
-    comes to the replay, adds the dress and buys it."""
+    adds at 2:30 and buys at 3:10, Ben adds at 3:30. After the show, at 11:00, Ben buys what he added;
+    Cleo plays the replay from 11:00 to 11:02 (the dress's card over it), adds the dress and buys it,
+    pauses, and plays on from 11:05 to 11:05:30; Ann comes back to the replay from 11:10 to 11:11 and
+    sees the dress's card again."""
     episode = shop.episode_id
 
     async def at(minutes: int, seconds: int = 0) -> None:
@@ -82,12 +86,20 @@ async def scripted_show(shop: Shop, join: Join, clock: SettableClock, database: 
     assert ended.status == 200, await ended.text()
     await leave(ann, episode)
 
+    record_replay(shop, seconds=360)
+
     clock.at = DEFAULT_NOW + timedelta(hours=1)  # the replay
     await shop.placed(ben_headers, "ben-replay")
-    cleo = await join("Cleo")
-    cleo_headers = {"Authorization": f"Bearer {cleo.token}"}
+    cleo_headers = await shop.guest("Cleo")
+    assert (await see_card_in_replay(shop, cleo_headers, pin["id"])).status == 204
+    assert (await play_replay(shop, clock, cleo_headers, seconds=120))["watched_seconds"] == 120
     assert (await shop.add(cleo_headers)).status == 201
     await shop.placed(cleo_headers, "cleo-replay")
+    clock.at = DEFAULT_NOW.replace(hour=11, minute=5)
+    assert (await play_replay(shop, clock, cleo_headers, seconds=30))["watched_seconds"] == 150
+    clock.at = DEFAULT_NOW.replace(hour=11, minute=10)
+    assert (await play_replay(shop, clock, ann_headers, seconds=60))["watched_seconds"] == 60
+    assert (await see_card_in_replay(shop, ann_headers, pin["id"])).status == 204
     clock.advance(minutes=5)
 
 
@@ -111,14 +123,14 @@ async def test_a_scripted_show_is_counted_right(
         "average_watch_seconds": 230,
         "median_watch_seconds": 240,
     }
-    # Cleo, from 11:00 to now (11:05).
+    # Cleo 150 s (her pause not counted), Ann 60 s: the time their players played.
     assert got["audience"]["replay"] == {
-        "unique_viewers": 1,
+        "unique_viewers": 2,
         "peak_viewers": 1,
         "average_viewers": None,
-        "watch_seconds": 300,
-        "average_watch_seconds": 300,
-        "median_watch_seconds": 300,
+        "watch_seconds": 210,
+        "average_watch_seconds": 105,
+        "median_watch_seconds": 105,
     }
     assert got["engagement"] == {
         "messages": 2,
@@ -137,7 +149,8 @@ async def test_a_scripted_show_is_counted_right(
         "title": "Linen dress",
         "pins": 1,
         "seconds_on_screen": 240,  # 10:02 to the end at 10:06
-        "card_views": 3,
+        "card_views": 5,  # Ann, Ben and the nameless page live; Cleo and Ann again over the replay
+        "replay_card_views": 2,
         "adds": 3,
         "units_added": 3,
         "orders": 3,
@@ -158,16 +171,16 @@ async def test_a_scripted_show_is_counted_right(
     }
     # Ben's order of what he added live counts for the replay: it was placed after the end.
     assert got["sales"]["replay"] == {
-        "viewers": 1,
+        "viewers": 2,
         "carts": 1,
         "adds": 1,
         "orders": 2,
         "buyers": 2,
         "units": 2,
         "revenue": 2 * 4990,
-        "viewers_to_carts": 1.0,
+        "viewers_to_carts": 0.5,
         "carts_to_orders": 2.0,
-        "viewers_to_orders": 2.0,
+        "viewers_to_orders": 1.0,
     }
     minutes = got["minutes"]
     assert [m["minute"] for m in minutes] == [0, 1, 2, 3, 4, 5]
@@ -194,6 +207,9 @@ async def test_the_show_report_compares_its_aired_episodes(
     assert (episode["live_orders"], episode["live_revenue"]) == (1, 4990)
     assert (episode["replay_orders"], episode["replay_revenue"]) == (2, 9980)
     assert (episode["live_minutes"], episode["viewers_to_orders"]) == (6, 0.3333)
+    # The replay apart, and what the show's page adds up: live and replay watch time.
+    assert (episode["watch_seconds"], episode["replay_watch_seconds"]) == (690, 210)
+    assert (episode["replay_viewers"], episode["replay_viewers_to_orders"]) == (2, 1.0)
 
 
 async def test_a_report_is_the_brand_managers_own(shop: Shop) -> None:

@@ -183,3 +183,5 @@ async def test_a_request_asking_for_no_language_we_have_is_refused_in_english(
 async def test_the_language_can_be_named_in_the_address_as_pages_do(client: Any) -> None:
     route = await client.get("/api/v1/nothing-here?lang=fr", headers={"Accept-Language": "en"})
     await problem(route, 404, "aucune route GET /api/v1/nothing-here", "Introuvable")
+    # A cache in front keeps one copy of a refusal per language it may be asked in.
+    assert route.headers["Vary"] == "Accept-Language, Cookie"

@@ -54,6 +54,8 @@ async def test_browsers_on_other_origins_are_refused_unless_allowed(app: Callabl
     shop = await guest(client, Origin="https://shop.example.com")
     assert shop.status == 201
     assert shop.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
+    refused = await client.get("/api/v1/nothing-here", headers={"Origin": "https://shop.example.com"})
+    assert refused.headers["Vary"] == "Accept-Language, Cookie, Origin"  # its words and its CORS headers vary
     preflight = await client.options(
         "/api/v1/auth/guest",
         headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},

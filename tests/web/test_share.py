@@ -4,6 +4,7 @@ parser and a JSON parser. A title written to break out of the data block stays d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from html.parser import HTMLParser
@@ -11,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from shopcast.core.security import Role
 from shopcast.core.settings import Settings
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.schemas import EpisodeOut, EpisodePreview
+from shopcast.web.context import RESOURCES
 from shopcast.web.share import json_for_script, share_tags
 from tests.conftest import SettableClock, make_settings
 from tests.factories import Factory, Staff
@@ -25,8 +28,11 @@ HOSTILE = 'Ada\'s "best" </script><script>alert(1)</script> & <!-- sale'
 
 
 @pytest.fixture
-def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
-    return make_settings(tmp_path, public_url=PUBLIC, **backend)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, backend: dict[str, Any]) -> Settings:
+    # Each page is looked up afresh (these tests change an episode between two loads), unless a
+    # test says how long previews are kept (`indirect` parameter).
+    kept = getattr(request, "param", 0)
+    return make_settings(tmp_path, public_url=PUBLIC, watch_preview_seconds=kept, **backend)
 
 
 class Head(HTMLParser):
@@ -198,7 +204,7 @@ async def test_a_cancelled_a_moved_and_a_finished_episode_say_so(
 
 async def test_an_unknown_episode_has_no_tags_and_the_staff_pages_are_not_for_crawlers(client: Any) -> None:
     response, page = await head_of(client, f"/watch/{uuid.uuid4()}")
-    assert response.status == 200  # the page's script says there is no such show, as before
+    assert response.status == 404  # the page's script says there is no such show; a crawler hears it too
     assert page.meta == {"viewport": page.meta["viewport"], "color-scheme": "light dark"}
     assert [attrs.get("type") for attrs, _ in page.scripts] == ["module"]
     assert (await client.get("/watch/not-an-episode")).status == 404
@@ -248,3 +254,24 @@ def test_a_picture_on_shopcast_itself_is_made_absolute() -> None:
     tags = share_tags(preview, base_url="https://shop.example", picture="/pictures/ab-1080.webp", lang="en")
     assert tags.image == "https://shop.example/pictures/ab-1080.webp"
     assert tags.title == "Spring edit · Tuesday Night Live" and tags.page_title == "Spring edit · Shopcast"
+
+
+@pytest.mark.parametrize("settings", [60.0], indirect=True)
+async def test_an_audience_arriving_together_costs_one_lookup_of_the_preview(client: Any, factory: Factory) -> None:
+    _, _, episodes = await planned(factory)
+    engine = client.app[RESOURCES].database.engine.sync_engine
+    looked_up: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM episodes" in statement:
+            looked_up.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        pages = await asyncio.gather(*(head_of(client, f"/watch/{episodes[0]['id']}") for _ in range(40)))
+        again = await head_of(client, f"/watch/{episodes[0]['id']}?lang=fr")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert {page.meta["og:title"] for _, page in pages} == {episodes[0]["title"]}
+    assert again[1].meta["og:locale"] == "fr_FR"  # kept: the episode, not its page in one language
+    assert len(looked_up) == 1, looked_up

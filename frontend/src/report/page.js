@@ -84,6 +84,8 @@ function summaryColumns(f) {
     { key: "unique_viewers", label: t("report.unique_viewers"), format: f.count },
     { key: "peak_viewers", label: t("report.peak_viewers"), format: f.count },
     { key: "average_watch_seconds", label: t("report.average_watch"), format: f.duration },
+    { key: "replay_viewers", label: t("report.replay_viewers"), format: f.count },
+    { key: "replay_watch_seconds", label: t("report.replay_watch"), format: f.duration },
     { key: "messages", label: t("report.messages"), format: f.count },
     { key: "live_orders", label: t("report.live_orders"), format: f.count },
     { key: "live_revenue", label: t("report.live_revenue"), format: f.money },
@@ -115,6 +117,7 @@ function showEpisode(report) {
     { name: "peak-viewers", label: t("report.peak_viewers"), value: f.count(audience.live.peak_viewers), raw: audience.live.peak_viewers },
     { name: "unique-viewers", label: t("report.unique_viewers"), value: f.count(audience.live.unique_viewers), raw: audience.live.unique_viewers },
     { name: "average-watch", label: t("report.average_watch"), value: f.duration(audience.live.average_watch_seconds), raw: audience.live.average_watch_seconds },
+    { name: "replay-viewers", label: t("report.replay_viewers"), value: f.count(audience.replay.unique_viewers), raw: audience.replay.unique_viewers },
     { name: "orders", label: t("report.orders_live_replay"), value: `${f.count(live.orders)} + ${f.count(sales.replay.orders)}`, raw: live.orders + sales.replay.orders },
     { name: "revenue", label: t("report.revenue"), value: f.money(revenue), raw: revenue },
   ]);
@@ -160,12 +163,16 @@ function showEpisode(report) {
     unique_viewers: audience.live.unique_viewers,
     peak_viewers: audience.live.peak_viewers,
     average_watch_seconds: audience.live.average_watch_seconds,
+    watch_seconds: audience.live.watch_seconds,
+    replay_viewers: audience.replay.unique_viewers,
+    replay_watch_seconds: audience.replay.watch_seconds,
     messages: engagement.messages,
     live_orders: live.orders,
     live_revenue: live.revenue,
     replay_orders: sales.replay.orders,
     replay_revenue: sales.replay.revenue,
     viewers_to_orders: live.viewers_to_orders,
+    replay_viewers_to_orders: sales.replay.viewers_to_orders,
   };
   ui.tables.replaceChildren(
     csv("audience", t("report.audience"), periodColumns(f), audienceRows),
@@ -175,6 +182,7 @@ function showEpisode(report) {
       { key: "pins", label: t("report.pins"), format: f.count },
       { key: "seconds_on_screen", label: t("report.on_screen"), format: f.duration },
       { key: "card_views", label: t("report.card_views"), format: f.count },
+      { key: "replay_card_views", label: t("report.replay_card_views"), format: f.count },
       { key: "adds", label: t("report.adds"), format: f.count },
       { key: "orders", label: t("report.orders"), format: f.count },
       { key: "units_sold", label: t("report.units"), format: f.count },
@@ -213,9 +221,14 @@ function showShow(report) {
   const revenue = report.episodes.reduce((sum, e) => sum + e.live_revenue + e.replay_revenue, 0);
   const orders = report.episodes.reduce((sum, e) => sum + e.live_orders + e.replay_orders, 0);
   const peak = Math.max(0, ...report.episodes.map((e) => e.peak_viewers));
+  const total = (field) => report.episodes.reduce((sum, e) => sum + e[field], 0);
+  const [viewers, replayViewers] = [total("unique_viewers"), total("replay_viewers")];
+  const watched = total("watch_seconds") + total("replay_watch_seconds");
   figureTiles(ui.keyFigures, [
     { name: "episodes", label: t("report.episodes"), value: f.count(report.episodes.length), raw: report.episodes.length },
     { name: "peak-viewers", label: t("report.best_peak"), value: f.count(peak), raw: peak },
+    { name: "viewers", label: t("report.viewers_live_replay"), value: `${f.count(viewers)} + ${f.count(replayViewers)}`, raw: viewers + replayViewers },
+    { name: "watch", label: t("report.watch_live_replay"), value: f.duration(watched), raw: watched },
     { name: "orders", label: t("report.orders"), value: f.count(orders), raw: orders },
     { name: "revenue", label: t("report.revenue"), value: f.money(revenue), raw: revenue },
   ]);

@@ -116,6 +116,13 @@ export const api = {
     ),
   /** Every pin of the episode with its times: the replay's timeline. */
   pinHistory: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/pins`),
+  /** The replay plays on (docs/api.md, "Replay viewers"): `{counting, watched_seconds, beat_seconds}`;
+   * `resumed` when it did not play since this viewer's last beat. */
+  replayBeat: (episodeId, resumed) =>
+    request("POST", `/api/v1/episodes/${part(episodeId)}/replay/beats`, { resumed }),
+  /** The replay showed the card of one of the episode's pins over the video. */
+  replayCardViewed: (episodeId, pinId) =>
+    request("POST", `/api/v1/episodes/${part(episodeId)}/replay/card-views`, { pin_id: pinId }),
   /** The episode's opened polls with their times and results, for the replay. */
   episodePolls: (episodeId) => request("GET", `/api/v1/public/episodes/${part(episodeId)}/polls`),
 

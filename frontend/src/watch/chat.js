@@ -137,12 +137,15 @@ export function setUpChat({
     }
   }
 
-  /** A viewer without a token becomes a nameless guest (to buy, vote or enter). */
+  /** A viewer without a token becomes a nameless guest (to buy, vote, enter or be counted watching the
+   * replay); asked twice at once (the replay starts playing as they tap "Add to cart"), one guest. */
+  let becomingGuest = null;
   async function signedIn() {
-    if (!token) {
-      const guest = await joinAsGuest(null);
-      useToken(guest.token, guest.name);
-    }
+    if (token) return;
+    becomingGuest ??= joinAsGuest(null)
+      .then((guest) => useToken(guest.token, guest.name))
+      .finally(() => (becomingGuest = null));
+    await becomingGuest;
   }
 
   function showRemoved(text) {

@@ -13,6 +13,7 @@ import { setUpChat } from "./chat.js";
 import { readRecording } from "./recording.js";
 import { setUpReminder } from "./remind.js";
 import { setUpReplay } from "./replay.js";
+import { countReplayViewer } from "./replay-viewer.js";
 import { priceOf, priceTag, productImage } from "../shared/product.js";
 import { setUpStage } from "../stage/stage.js";
 import { keepStageInView } from "./stage-in-view.js";
@@ -89,6 +90,7 @@ const state = {
   playing: false,
   stalled: false,
   brandSlug: null,
+  replayViewer: null, // counts this viewer of the replay (replay-viewer.js)
   findingBrand: false,
   drawsListed: false, // after the show: every drawn giveaway's proof is on the page
   drawsTries: 0,
@@ -547,6 +549,7 @@ async function showEnd() {
     chat.showHistory();
     return;
   }
+  state.replayViewer = countReplayViewer({ episodeId, video: ui.video, signedIn: () => chat.signedIn() });
   setUpReplay({ episode: state.episode, recording, video: ui.video, stage, chat, onJump: startReplay });
 }
 
@@ -607,11 +610,15 @@ const stage = setUpStage({
   addToCart,
   suggest: (text) => chat.suggest(text),
   proofUrl: (giveaway) => `#proof-${giveaway.id}`,
-  // As the viewer is, with or without a token (a nameless watcher is not made a guest for it). The
-  // replay's cards were the live's: what the room counts of them (card:viewed) was counted then.
+  // Live, as the viewer is, with or without a token (a nameless watcher is not made a guest for it).
+  // Over the replay there is no room: its cards seen are counted as the replay's (replay-viewer.js).
   tell: async (event, data) => {
+    if (state.view === "replay") {
+      if (event === "card:viewed") state.replayViewer?.cardViewed(data.pin_id);
+      return;
+    }
     const room = chat.room;
-    if (state.view !== "replay" && room && (await room.whenJoined())) await room.send(event, data);
+    if (room && (await room.whenJoined())) await room.send(event, data);
   },
 });
 
