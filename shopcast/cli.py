@@ -316,7 +316,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     given = {"host": host, "port": port}
     if args.command == "demo":
-        given.update({k: getattr(settings, k) for k in DEMO_SETTINGS if k not in settings.model_fields_set})
+        given.update({name: getattr(settings, name) for name in DEMO_SETTINGS})  # as demo_settings left them
 
     def worker_settings(index: int) -> dict[str, object]:
         # The outbox is sent from the first worker only: one poller, one sweeper per machine rather

@@ -153,7 +153,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     nodes: Nodes = RedisNodes(redis, prefix=settings.redis_prefix) if redis is not None else LocalNodes()
     internal = app.get(forwarding.INTERNAL_LISTENER)
     app[forwarding.FORWARDER] = forwarder = forwarding.Forwarder(
-        nodes, forwarding.relay_token(settings), internal_port=internal[1] if internal else None
+        nodes,
+        forwarding.relay_token(settings),
+        internal_port=internal[1] if internal else None,
+        max_message_bytes=settings.max_body_bytes,
     )
     network = webrtc_network(settings)
     network.install()

@@ -65,9 +65,10 @@ def relay_token(settings: Settings) -> str:
 class Forwarder:
     """This process's node, and what passes requests on to the others."""
 
-    def __init__(self, nodes: Nodes, token: str, *, internal_port: int | None) -> None:
+    def __init__(self, nodes: Nodes, token: str, *, internal_port: int | None, max_message_bytes: int) -> None:
         self.nodes = nodes
         self._token = token
+        self._max_message_bytes = max_message_bytes
         self.internal_port = internal_port
         """The port of this process's internal listener (None: it has none, as in tests)."""
         self._client: aiohttp.ClientSession | None = None
@@ -128,7 +129,7 @@ class Forwarder:
             address + request.path_qs, headers=headers, max_msg_size=0, compress=0, autoping=True
         )
         try:
-            ws = web.WebSocketResponse(compress=False, max_msg_size=0)
+            ws = web.WebSocketResponse(compress=False, max_msg_size=self._max_message_bytes)
             await ws.prepare(request)
             copies = [asyncio.create_task(_copy(upstream, ws)), asyncio.create_task(_copy(ws, upstream))]
             try:
