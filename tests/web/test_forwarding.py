@@ -136,7 +136,7 @@ async def test_a_polling_session_upgrades_to_websocket_through_another_process(
             assert json.loads(answer[3:])[0]["ok"] is True
 
 
-async def test_a_webrtc_session_ends_through_another_process(
+async def test_a_webrtc_session_is_watched_where_the_video_is_and_ends_through_another_process(
     client: TestClient, other: TestClient, factory: Factory
 ) -> None:
     cast = await weekly_show(factory)
@@ -144,7 +144,11 @@ async def test_a_webrtc_session_ends_through_another_process(
     host_pc, whip_session = await go_live(client, cast.host, episode_id)
     viewer = WebRtcViewer(peer())
     try:
-        watched = await client.post(f"/live/{episode_id}/whep", data=await viewer.offer(), headers=SDP)
+        offer = await viewer.offer()
+        # B carries no video of this show: its viewers are sent to HLS (until it takes the video from A).
+        elsewhere = await other.post(f"/live/{episode_id}/whep", data=offer, headers=SDP)
+        await refused(elsewhere, 503, "live video is on another of the server's processes")
+        watched = await client.post(f"/live/{episode_id}/whep", data=offer, headers=SDP)
         assert watched.status == 201, await watched.text()
         left = await other.delete(watched.headers["Location"])
         assert left.status == 200

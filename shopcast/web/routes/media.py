@@ -24,7 +24,7 @@ from shopcast.web.openapi import plain_operation
 
 SDP = "application/sdp"
 PLAYLIST = "application/vnd.apple.mpegurl"
-NO_PORT_RETRY_SECONDS = 10
+NO_PORT_RETRY_SECONDS = 10  # and for a show whose video another process carries
 
 
 def _episode_id(request: web.Request) -> uuid.UUID:
@@ -114,6 +114,10 @@ async def watch(request: web.Request) -> web.Response:
     offer = await _offer(request)
     async with resources.database.transaction() as session:
         await live.check_watchable(session, episode_id=episode_id)
+    if resources.settings.redis_url is not None and not broadcasts.carries(episode_id):
+        # Live, with its host's connection on another app process (a worker or a replica): this one
+        # has no video to give, so the viewer is sent to HLS, which every process serves.
+        raise Busy("errors.media.elsewhere", retry_after=NO_PORT_RETRY_SECONDS)
     started = await broadcasts.watch(episode_id, offer)
     if not offered_candidates(started.answer):
         # No port could be bound (every one of SHOPCAST_WEBRTC_PORTS in use): told now, the player
