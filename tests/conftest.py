@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 import redis as redis_sync
@@ -298,6 +299,37 @@ def node_environment() -> dict[str, str]:
     """Settings of a test's own for the app processes it starts (tests/chat/test_two_nodes.py); a module may
     override this fixture."""
     return {}
+
+
+async def until_healthy(*urls: str) -> None:
+    """Wait (a minute at most) until each app process at `urls` answers /healthz with 200."""
+    async with aiohttp.ClientSession() as http:
+        for url in urls:
+            async with asyncio.timeout(60):
+                while True:
+                    try:
+                        async with http.get(f"{url}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
+
+
+async def serve_node(aiohttp_client: Any, settings: Settings, clock: SettableClock | None = None) -> TestClient:
+    """An app process on Redis as `shopcast serve` runs one: its public port (the test client's) and its
+    internal listener, where the other processes pull a show's video from and pass on session requests."""
+    from aiohttp import web
+
+    from shopcast.web.server import internal_listener
+
+    app = create_app(settings, clock=clock, resolver=NoDns())
+    internal = internal_listener(app, settings)
+    assert internal is not None, "an app process has an internal listener only with SHOPCAST_REDIS_URL"
+    client = await aiohttp_client(app)
+    await web.SockSite(client.server.runner, internal).start()
+    client.internal_port = internal.getsockname()[1]  # type: ignore[attr-defined]
+    return client
 
 
 @pytest.fixture(autouse=True, scope="session")

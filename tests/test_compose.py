@@ -101,8 +101,6 @@ def test_each_replica_publishes_exactly_its_webrtc_ports_on_its_own_address() ->
         # WebRTC binds SHOPCAST_WEBRTC_HOSTS: the replica's own fixed address on the network.
         (network,) = service["networks"].values()
         assert env["SHOPCAST_WEBRTC_HOSTS"] == network["ipv4_address"], name
-        # The other replicas pass requests for this one's sessions to its name.
-        assert env["SHOPCAST_INTERNAL_HOST"] == name
     assert not any(udp_ranges(s) for n, s in services.items() if n not in apps(services)), "UDP only for WebRTC"
 
 
@@ -140,3 +138,11 @@ def test_image_serves_on_port_8080_and_checks_its_health() -> None:
     assert image_cmd() == ["shopcast", "serve"], f"the image runs {image_cmd()}"
     assert any(re.fullmatch(r"EXPOSE\s+8080(/tcp)?", line) for line in stage), "the final stage must EXPOSE 8080"
     assert any(line.startswith("HEALTHCHECK") and "/healthz" in line for line in stage), "no HEALTHCHECK on /healthz"
+
+
+def test_each_replica_is_reached_by_the_others_at_its_own_internal_address() -> None:
+    replicas = apps(compose()["services"])
+    # Each of its processes listens there on a port of its own, announced in Redis.
+    addresses = {name: environment(service).get("SHOPCAST_INTERNAL_HOST") for name, service in replicas.items()}
+    for name, address in addresses.items():
+        assert address == name, f"{name} announces {address!r} to the other replicas"

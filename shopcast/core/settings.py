@@ -89,9 +89,10 @@ class Settings(BaseSettings):
     )
     internal_host: str = Field(
         "127.0.0.1",
-        description="Address this app process takes requests from the others at (a Socket.IO or WebRTC session "
-        "it holds, asked of another process), on a port the system picks: one every other app process and replica "
-        "reaches it at (compose: the service's name). Used only with SHOPCAST_REDIS_URL.",
+        description="Address this app process takes requests from the others at, on a port of its own the system "
+        "picks: a show's video pulled from the process its host publishes to, a Socket.IO or WebRTC session it "
+        "holds asked of another process. One every other app process and replica reaches it at (compose: the "
+        "service's name). Used only with SHOPCAST_REDIS_URL.",
     )
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
     picture_max_bytes: int = Field(
@@ -158,6 +159,20 @@ class Settings(BaseSettings):
     )
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
+    )
+    origin_lease_seconds: float = Field(
+        6,
+        ge=1,
+        le=120,
+        description="How long a process's claim to carry a show's video (its origin, in Redis) lasts unless "
+        "renewed, which it is every third of this: a process that crashed is noticed this long after.",
+    )
+    relay_linger_seconds: float = Field(
+        10,
+        ge=0,
+        le=600,
+        description="How long a process keeps pulling a show's video from its origin after its last WHEP "
+        "viewer left, for viewers who come straight back.",
     )
     webrtc_connect_seconds: float = Field(
         20,
@@ -375,8 +390,11 @@ class Settings(BaseSettings):
     @property
     def site_url(self) -> str:
         """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
-        if self.public_url is not None:
-            return self.public_url
+        return self.public_url if self.public_url is not None else self.listening_url
+
+    @property
+    def listening_url(self) -> str:
+        """http://HOST:PORT of `shopcast serve`, with 127.0.0.1 for "every address"."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"

@@ -9,6 +9,10 @@ The episode goes live when the host's connection is up (ICE and DTLS done), not 
 answered: until then viewers and the studio are told it has not started, and a host whose
 connection never comes up leaves a scheduled episode scheduled. The fan-outs and the HLS output
 outlive a publisher's connection, so viewers keep their session while the host reconnects.
+
+With several processes (live/origins.py), the one the host publishes to is the show's origin; a
+viewer on another process is fed by that process's one pull of the stream (live/upstream.py), kept
+while it has viewers (and `linger_seconds` after the last one leaves).
 """
 
 from __future__ import annotations
@@ -20,62 +24,31 @@ import secrets
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc import RTCPeerConnection
 
 from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.clock import Clock
 from shopcast.core.errors import Conflict, NotFound, ShopcastError
 from shopcast.live import codecs
+from shopcast.live.broadcast import MAX_QUEUE, Broadcast, BroadcastStats
 from shopcast.live.events import EPISODE_CANCELLED, EPISODE_ENDED, episode_room
-from shopcast.live.hls import HlsPackager, finish_abandoned_playlist
+from shopcast.live.handover import Handover
+from shopcast.live.hls import finish_abandoned_playlist
 from shopcast.live.network import WebRtcNetwork
 from shopcast.live.offers import Offer, read_offer
-from shopcast.live.relay import Fanout, route_keyframe_requests, tap_receiver
-from shopcast.live.sessions import ConnectionWatch, Publisher, Session, close_connection
+from shopcast.live.origins import LocalOrigins, Origins
+from shopcast.live.recordings import Recordings
+from shopcast.live.relay import Fanout
+from shopcast.live.sessions import ConnectionWatch, Publisher, Session, answer_host, answer_viewer, close_connection
+from shopcast.live.upstream import OriginLink
 
 log = logging.getLogger(__name__)
 
-# A viewer at most this far behind live (0.5 s of video at 30 fps, 1 s of 20 ms audio frames):
-# beyond it they skip to the next keyframe rather than drift seconds behind.
-MAX_QUEUE = {"video": 15, "audio": 50}
 
-
-@dataclass
-class Broadcast:
-    """One episode this process carries: its host's session and its viewers'."""
-
-    episode_id: uuid.UUID
-    fanouts: dict[str, Fanout]
-    publisher: Publisher | None = None
-    live: bool = False  # the host's connection came up and the episode went live
-    codecs: dict[str, RTCRtpCodecCapability] = field(default_factory=dict)
-    viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
-    grace_timer: asyncio.TimerHandle | None = None
-    follower: asyncio.Task[None] | None = None
-    packager: HlsPackager | None = None
-
-
-@dataclass(frozen=True)
-class BroadcastStats:
-    """What a broadcast is doing, for health pages, benchmarks and tests."""
-
-    on_air: bool
-    viewers: int  # connected ones: a session still connecting (or never) watches nothing
-    publisher_connected: bool
-    frames_in: dict[str, int]
-    packets_created: dict[str, int]
-    deliveries: dict[str, int]
-    keyframes_asked_of_publisher: int
-    keyframe_requests: int
-    encoders: int  # frames encoded for viewers: none, the host's packets are forwarded
-
-
-class Broadcasts:
+class Broadcasts(Handover):
     def __init__(
         self,
         network: WebRtcNetwork,
@@ -88,9 +61,17 @@ class Broadcasts:
         hls_root: Path | None = None,
         hls_segment_seconds: float = 1.0,
         clock: Clock | None = None,
+        origins: Origins | None = None,
+        link: OriginLink | None = None,
+        linger_seconds: float = 10.0,
+        poll_seconds: float = 1.0,
     ) -> None:
-        self._clock = clock
-        self._hls_root = hls_root
+        self.origins = origins or LocalOrigins()
+        self._recordings = (
+            None
+            if hls_root is None
+            else Recordings(hls_root, origins=self.origins, segment_seconds=hls_segment_seconds, clock=clock)
+        )
         self._hls_segment_seconds = hls_segment_seconds
         self._network = network
         self._bus = bus
@@ -98,11 +79,14 @@ class Broadcasts:
         self._connect_seconds = connect_seconds
         self._on_publisher_gone = on_publisher_gone
         self._min_keyframe_interval = min_keyframe_interval
+        self._link = link
+        self._linger = linger_seconds
+        self._poll = poll_seconds
         self._broadcasts: dict[uuid.UUID, Broadcast] = {}
         self._ending: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        # One publish at a time per episode: two offers building at once could both register.
-        self._publishing: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+        # One change of source at a time per episode: two offers building at once could both register.
+        self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -114,10 +98,15 @@ class Broadcasts:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
 
-    async def _answer(self, pc: RTCPeerConnection, offer: Offer) -> str:
-        await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
-        return pc.localDescription.sdp
+    def _lock(self, episode_id: uuid.UUID) -> asyncio.Lock:
+        return self._locks.setdefault(episode_id, asyncio.Lock())
+
+    async def _quietly(self, what: str, call: Awaitable[None]) -> None:
+        """A Redis call whose failure must not stop a show's teardown (the lease then lapses by itself)."""
+        try:
+            await call
+        except Exception:
+            log.exception("could not %s", what)
 
     # --- the host --------------------------------------------------------------------------
 
@@ -138,59 +127,51 @@ class Broadcasts:
         """
         offer = read_offer(sdp, sends=True, network=self._network)
         has_audio = codecs.check_publishable(offer)
-        lock = self._publishing.setdefault(episode_id, asyncio.Lock())
+        lock = self._lock(episode_id)
         async with lock:
             broadcast = self._broadcasts.get(episode_id)
             current = broadcast.publisher if broadcast is not None else None
-            if current is not None and current.holds_the_episode and (identity is None or identity != current.identity):
-                raise Conflict("errors.media.someone_else")
+            if current is not None and current.holds_the_episode:
+                if identity is None or identity != current.identity:
+                    raise Conflict("errors.media.someone_else")
+            else:
+                await self._check_no_one_else(episode_id, identity)
             fresh = broadcast is None
             if broadcast is None:
                 broadcast = Broadcast(episode_id, {kind: self._fanout(kind) for kind in ("video", "audio")})
-            publisher, answer = await self._connect_publisher(broadcast, offer, identity, has_audio=has_audio)
+            hls = self._recordings is not None
+            packager = broadcast.packager
+            decode = {"video": hls, "audio": hls and (packager.has_audio if packager is not None else has_audio)}
+            publisher, answer = await answer_host(
+                self._network, broadcast.fanouts, offer, identity, has_audio=has_audio, decode=decode
+            )
             # Nothing below can fail: from here the session is the episode's.
             if fresh:
-                self._broadcasts[episode_id] = broadcast
-                broadcast.follower = asyncio.create_task(self._follow(episode_id), name=f"broadcast-{episode_id}")
+                self._register(broadcast)
             broadcast.publisher = publisher
-            for kind, ask in publisher.ask_keyframe.items():
-                broadcast.fanouts[kind].connect_publisher(ask)
+            if broadcast.upstream is None:  # a pulled show keeps asking its origin until this host is up
+                self._connect_fanouts(broadcast, publisher)
             broadcast.codecs = codecs.negotiated(answer)
             self._cancel_grace(broadcast)
+            self._cancel_linger(broadcast)
             if current is not None:
                 await close_connection(current.pc)
         self._spawn(self._run_publisher(broadcast, publisher, on_connected), f"publisher-{episode_id}")
         return Session(publisher.session, answer)
 
+    def _register(self, broadcast: Broadcast) -> None:
+        self._broadcasts[broadcast.episode_id] = broadcast
+        broadcast.follower = asyncio.create_task(
+            self._follow(broadcast.episode_id), name=f"broadcast-{broadcast.episode_id}"
+        )
+
     def _fanout(self, kind: str) -> Fanout:
         return Fanout(kind, min_keyframe_interval=self._min_keyframe_interval, max_queue=MAX_QUEUE[kind])
 
-    async def _connect_publisher(
-        self, broadcast: Broadcast, offer: Offer, identity: uuid.UUID | None, *, has_audio: bool
-    ) -> tuple[Publisher, str]:
-        """The host's connection, answered; closed again if aiortc refuses the offer."""
-        pc = RTCPeerConnection(self._network.configuration())
-        hls = self._hls_root is not None
-        packager = broadcast.packager
-        decode = {"video": hls, "audio": hls and (packager.has_audio if packager is not None else has_audio)}
-        asks = {}
-        try:
-            # Transceivers made before the offer is applied: aiortc negotiates codecs while applying
-            # it, matching the offer's sections to these, so their preferences are what is agreed.
-            for kind in offer.kinds:
-                transceiver = pc.addTransceiver(kind, direction="recvonly")
-                transceiver.setCodecPreferences(codecs.received(kind))
-                asks[kind] = tap_receiver(transceiver.receiver, broadcast.fanouts[kind], decode=decode[kind])
-            answer = await self._answer(pc, offer)
-        except BaseException as exc:
-            await close_connection(pc)
-            if not isinstance(exc, Exception):
-                raise
-            raise codecs.refusal(exc, no_common_codec=codecs.not_publishable()) from exc
-        # The receivers' tracks exist once the offer is applied.
-        tracks = {t.kind: t.receiver.track for t in pc.getTransceivers()}
-        session = secrets.token_urlsafe(16)
-        return Publisher(pc, session, identity, has_audio, tracks, asks), answer
+    @staticmethod
+    def _connect_fanouts(broadcast: Broadcast, publisher: Publisher) -> None:
+        for kind, ask in publisher.ask_keyframe.items():
+            broadcast.fanouts[kind].connect_publisher(ask)
 
     async def _run_publisher(
         self, broadcast: Broadcast, publisher: Publisher, on_connected: Callable[[], Awaitable[None]] | None
@@ -226,9 +207,17 @@ class Broadcasts:
                 await self._on_publisher_gone(broadcast.episode_id)
                 return
             broadcast.live = True
-        packager = self._packager(broadcast, has_audio=publisher.has_audio)
-        if packager is not None and "video" in publisher.tracks and broadcast.publisher is publisher:
-            packager.attach(publisher.tracks["video"], publisher.tracks.get("audio"))
+        if broadcast.publisher is not publisher:
+            return
+        # This process is the show's origin from now on, wherever the host published before.
+        claim = self.origins.claim(broadcast.episode_id, publisher_connected=True, host=publisher.identity)
+        await self._quietly("claim the show", claim)
+        upstream, broadcast.upstream = broadcast.upstream, None
+        if upstream is not None:
+            await upstream.close()
+            self._connect_fanouts(broadcast, publisher)
+        if self._recordings is not None:
+            await self._recordings.follow(broadcast)
 
     async def _publisher_lost(self, broadcast: Broadcast, publisher: Publisher) -> None:
         """The host's connection failed, closed or never came up."""
@@ -237,25 +226,17 @@ class Broadcasts:
             return  # taken over by a newer session, or the show ended
         if broadcast.live:
             self._start_grace(broadcast)
+        elif broadcast.upstream is not None:
+            # A host who never came up here: the show is still pulled from its origin for the viewers.
+            broadcast.publisher = None
+            broadcast.upstream.reconnect_fanouts()
+            self._linger_if_idle(broadcast)
         else:
             await self._tear_down(broadcast)  # the episode never went live: nothing to wait for
 
     async def _tear_down(self, broadcast: Broadcast) -> None:
         if self._broadcasts.get(broadcast.episode_id) is broadcast:
-            await self.end(broadcast.episode_id)
-
-    def _packager(self, broadcast: Broadcast, *, has_audio: bool) -> HlsPackager | None:
-        """The episode's HLS output, made when its host first connects (and kept across reconnects)."""
-        if self._hls_root is None:
-            return None
-        if broadcast.packager is None:
-            broadcast.packager = HlsPackager(
-                self._hls_root / str(broadcast.episode_id),
-                segment_seconds=self._hls_segment_seconds,
-                has_audio=has_audio,
-                clock=self._clock,
-            )
-        return broadcast.packager
+            await self._end(broadcast.episode_id)
 
     def _start_grace(self, broadcast: Broadcast) -> None:
         if broadcast.grace_timer is not None:
@@ -270,8 +251,14 @@ class Broadcasts:
 
     def _publisher_gone(self, broadcast: Broadcast) -> None:
         broadcast.grace_timer = None
-        log.info("publisher of episode %s did not come back: ending the show", broadcast.episode_id)
-        self._spawn(self._on_publisher_gone(broadcast.episode_id), f"publisher-gone-{broadcast.episode_id}")
+        self._spawn(self._end_abandoned(broadcast.episode_id), f"publisher-gone-{broadcast.episode_id}")
+
+    async def _end_abandoned(self, episode_id: uuid.UUID) -> None:
+        if not await self.origins.may_end(episode_id):
+            log.info("host of episode %s went to another process: not ending it here", episode_id)
+            return
+        log.info("publisher of episode %s did not come back: ending the show", episode_id)
+        await self._on_publisher_gone(episode_id)
 
     def is_publisher(self, episode_id: uuid.UUID, session: str) -> bool:
         broadcast = self._broadcasts.get(episode_id)
@@ -284,39 +271,42 @@ class Broadcasts:
     # --- the viewers -----------------------------------------------------------------------
 
     async def watch(self, episode_id: uuid.UUID, sdp: str) -> Session:
-        """A receive-only session (WHEP) on the host's forwarded packets."""
+        """A receive-only session (WHEP) on the host's forwarded packets, here or pulled from the origin."""
         offer = read_offer(sdp, sends=False, network=self._network)
         broadcast = self._broadcasts.get(episode_id)
-        if broadcast is None or not broadcast.codecs:
-            raise Conflict("errors.media.not_on_air")
+        if broadcast is None:
+            broadcast = await self._pulled(episode_id)
         codecs.check_watchable(offer, broadcast.codecs)
-
-        pc = RTCPeerConnection(self._network.configuration())
+        broadcast.arriving += 1
+        self._cancel_linger(broadcast)
         try:
-            # As for the host: the viewer's transceivers exist, with the host's codec only, before
-            # the offer is applied, so that codec is the one agreed and the packets fit it.
-            for kind in offer.kinds:
-                codec = broadcast.codecs.get(kind)
-                if codec is None:
-                    continue
-                fanout = broadcast.fanouts[kind]
-                transceiver = pc.addTransceiver(fanout.subscribe(), direction="sendonly")
-                transceiver.setCodecPreferences(codecs.forwarded(kind, codec))
-                route_keyframe_requests(transceiver.sender, fanout)
-            answer = await self._answer(pc, offer)
-        except BaseException as exc:
-            await close_connection(pc)
-            if not isinstance(exc, Exception):
-                raise
-            main = broadcast.codecs.get("video") or next(iter(broadcast.codecs.values()))
-            raise codecs.refusal(exc, no_common_codec=codecs.not_watchable(main.mimeType)) from exc
-        if self._broadcasts.get(episode_id) is not broadcast:
-            await close_connection(pc)
-            raise Conflict("errors.media.off_air")
+            pc, answer = await self._connect_viewer(broadcast, offer)
+        finally:
+            broadcast.arriving -= 1
+            self._linger_if_idle(broadcast)
         session = secrets.token_urlsafe(16)
         broadcast.viewers[session] = pc
         self._spawn(self._run_viewer(broadcast, session, pc), f"viewer-{episode_id}")
         return Session(session, answer)
+
+    async def relay(self, episode_id: uuid.UUID, sdp: str) -> Session:
+        """Another process's pull of the show (a WHEP session between servers): only from its origin."""
+        offer = read_offer(sdp, sends=False, network=self._network)
+        broadcast = self._broadcasts.get(episode_id)
+        if broadcast is None or not broadcast.is_origin:
+            raise Conflict("errors.media.not_origin")
+        pc, answer = await self._connect_viewer(broadcast, offer)
+        session = secrets.token_urlsafe(16)
+        broadcast.relays[session] = pc
+        self._spawn(self._run_viewer(broadcast, session, pc), f"relay-{episode_id}")
+        return Session(session, answer)
+
+    async def _connect_viewer(self, broadcast: Broadcast, offer: Offer) -> tuple[RTCPeerConnection, str]:
+        pc, answer = await answer_viewer(self._network, broadcast.fanouts, broadcast.codecs, offer)
+        if self._broadcasts.get(broadcast.episode_id) is not broadcast:
+            await close_connection(pc)
+            raise Conflict("errors.media.off_air")
+        return pc, answer
 
     async def _run_viewer(self, broadcast: Broadcast, session: str, pc: RTCPeerConnection) -> None:
         watch = ConnectionWatch(pc)
@@ -327,13 +317,15 @@ class Broadcasts:
             await self._close_viewer(broadcast, session)
 
     async def _close_viewer(self, broadcast: Broadcast, session: str) -> None:
-        pc = broadcast.viewers.pop(session, None)
+        pc = broadcast.viewers.pop(session, None) or broadcast.relays.pop(session, None)
         if pc is not None:
             await close_connection(pc)
+        self._linger_if_idle(broadcast)
 
-    async def leave(self, episode_id: uuid.UUID, session: str) -> None:
+    async def leave(self, episode_id: uuid.UUID, session: str, *, relay: bool = False) -> None:
+        """A viewer's session ends (`relay`: another process's pull)."""
         broadcast = self._broadcasts.get(episode_id)
-        if broadcast is None or session not in broadcast.viewers:
+        if broadcast is None or session not in (broadcast.relays if relay else broadcast.viewers):
             raise NotFound("errors.media.no_viewing")
         await self._close_viewer(broadcast, session)
 
@@ -357,6 +349,11 @@ class Broadcasts:
         Several callers may end the same show at once (the host's DELETE and the bus event it
         causes): all of them wait for the one ending.
         """
+        await self._end(episode_id)
+        await self._quietly("forget the show", self.origins.forget(episode_id))
+
+    async def _end(self, episode_id: uuid.UUID) -> None:
+        """Close what this process holds of the show (it is over, or this process stops)."""
         ending = self._ending.get(episode_id)
         if ending is None:
             broadcast = self._broadcasts.pop(episode_id, None)
@@ -374,20 +371,26 @@ class Broadcasts:
 
     async def _finish(self, broadcast: Broadcast) -> None:
         self._cancel_grace(broadcast)
+        self._cancel_linger(broadcast)
         if broadcast.follower is not None:
             broadcast.follower.cancel()
-        for session in list(broadcast.viewers):
+        for session in list(broadcast.viewers) + list(broadcast.relays):
             await self._close_viewer(broadcast, session)
+        if broadcast.upstream is not None:
+            await broadcast.upstream.close()
         for fanout in broadcast.fanouts.values():
             fanout.close()
         if broadcast.publisher is not None:
             await close_connection(broadcast.publisher.pc)
-        if broadcast.packager is not None:
-            await broadcast.packager.close()  # the playlist is now complete: the replay
+        if self._recordings is not None:  # the playlist is now complete: the replay
+            await self._quietly("let go of the recording", self._recordings.stop(broadcast))
+        if broadcast.live:
+            await self._quietly("give the show back", self.origins.release(broadcast.episode_id))
 
     async def close(self) -> None:
+        """This process stops: the shows go on elsewhere (the host reconnects to another process) or end."""
         for episode_id in list(self._broadcasts):
-            await self.end(episode_id)
+            await self._end(episode_id)
         for ending in list(self._ending.values()):
             await asyncio.shield(ending)
         for task in list(self._tasks):
@@ -397,7 +400,7 @@ class Broadcasts:
 
     def hls_folder(self, episode_id: uuid.UUID) -> Path | None:
         """Where the episode's HLS playlist and segments are (live, then the replay), if HLS is on."""
-        return None if self._hls_root is None else self._hls_root / str(episode_id)
+        return None if self._recordings is None else self._recordings.root / str(episode_id)
 
     def carries(self, episode_id: uuid.UUID) -> bool:
         """Whether this process holds the episode's broadcast (its host connecting, connected or awaited)."""
@@ -405,24 +408,14 @@ class Broadcasts:
 
     def stats(self, episode_id: uuid.UUID) -> BroadcastStats | None:
         broadcast = self._broadcasts.get(episode_id)
-        if broadcast is None:
-            return None
-        fanouts = broadcast.fanouts
-        return BroadcastStats(
-            on_air=broadcast.live,
-            viewers=sum(pc.connectionState == "connected" for pc in broadcast.viewers.values()),
-            publisher_connected=broadcast.publisher is not None and broadcast.publisher.connected,
-            frames_in={k: f.stats.frames_in for k, f in fanouts.items()},
-            packets_created={k: f.stats.packets_created for k, f in fanouts.items()},
-            deliveries={k: f.stats.deliveries for k, f in fanouts.items()},
-            keyframes_asked_of_publisher=fanouts["video"].stats.keyframes_asked_of_publisher,
-            keyframe_requests=fanouts["video"].stats.keyframe_requests,
-            encoders=0,
-        )
+        return None if broadcast is None else broadcast.stats()
 
     def open_connections(self) -> int:
         """Peer connections this process holds open (for leak checks)."""
         return sum(
-            len(b.viewers) + (b.publisher is not None and b.publisher.pc.connectionState != "closed")
+            len(b.viewers)
+            + len(b.relays)
+            + (b.publisher is not None and b.publisher.pc.connectionState != "closed")
+            + (b.upstream is not None and b.upstream.holds_connection)
             for b in self._broadcasts.values()
         )

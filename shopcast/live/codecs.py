@@ -58,10 +58,13 @@ def forwarded(kind: str, codec: RTCRtpCodecCapability) -> list[RTCRtpCodecCapabi
     return same + [c for c in capabilities if c.name == "rtx"]
 
 
-def negotiated(answer: str) -> dict[str, RTCRtpCodecCapability]:
-    """The codec agreed per kind, from Shopcast's answer to the host."""
+def negotiated(answer: str, *, sent_only: bool = False) -> dict[str, RTCRtpCodecCapability]:
+    """The codec agreed per kind, from Shopcast's answer to the host (or, `sent_only`, from an origin's
+    answer to a pull: only the kinds it sends, as a host without a microphone sends no sound)."""
     chosen: dict[str, RTCRtpCodecCapability] = {}
     for media in SessionDescription.parse(answer).media:
+        if sent_only and media.direction not in ("sendonly", "sendrecv"):
+            continue
         first = next((c for c in media.rtp.codecs if c.name != "rtx"), None)
         if first is not None:
             chosen[media.kind] = RTCRtpCodecCapability(

@@ -152,13 +152,14 @@ class BroadcastOut(BaseModel):
     """The video side of an episode, as the studio shows it."""
 
     on_air: bool = Field(
-        description="This app process carries the episode's broadcast, and the host's connection has come up "
-        "(false while the first connection is still being made)."
+        description="An app process carries the episode's broadcast: the host's connection came up there and "
+        "the process still holds it (false while the first connection is still being made)."
     )
     publisher_connected: bool = Field(description="The host's connection is up (false during a reconnect).")
     viewers: int = Field(
-        description="WebRTC (WHEP) video connections to this process (not those still connecting): the relay's"
-        " figure; the audience is /audience's viewers_now."
+        description="WebRTC (WHEP) video connections to every app process (not those still connecting; another"
+        " process's as it last reported them, at most a second or two ago): the relay's figure; the audience is"
+        " /audience's viewers_now."
     )
 
 

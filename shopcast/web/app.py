@@ -33,11 +33,14 @@ from shopcast.core.settings import Settings
 from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
+from shopcast.live.origins import LocalOrigins, Origins, RedisOrigins
 from shopcast.live.ports import PortRange
 from shopcast.live.recovery import end_shows_left_on_air
+from shopcast.live.replicas import Replicas
 from shopcast.outbox.senders import endpoint_rules, outbox_worker
 from shopcast.web import forwarding, middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOLVER, RESOURCES, SECURED, SETTINGS, Resources
+from shopcast.web.origin_link import HttpOriginLink
 from shopcast.web.routes import (
     auth,
     catalog,
@@ -165,6 +168,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         async with database.transaction() as session:
             await live.end_abandoned(session, episode_id=episode_id, now=clock.now(), bus=bus)
 
+    origins: Origins = LocalOrigins()
+    link = None
+    if redis is not None:
+        origins = RedisOrigins(
+            redis,
+            prefix=settings.redis_prefix,
+            # Where the others pull a show's video from when its host publishes here: this process's
+            # own listener (workers share the public port); without one (an app in a test), the public.
+            url=forwarding.listener_address(internal) if internal else settings.listening_url,
+            lease_seconds=settings.origin_lease_seconds,
+        )
+        link = HttpOriginLink(signer)
+    # The other processes hear from this one this often: well within a lease, and within the few
+    # seconds after which a silent process's viewers stop counting (core/presence.py).
+    tick = min(1.0, settings.origin_lease_seconds / 3)
     broadcasts = Broadcasts(
         network,
         bus=bus,
@@ -175,6 +193,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         hls_root=settings.data_dir / "hls",
         hls_segment_seconds=settings.hls_segment_seconds,
         clock=clock,
+        origins=origins,
+        link=link,
+        linger_seconds=settings.relay_linger_seconds,
+        poll_seconds=tick,
+    )
+
+    async def end_show_without_origin(episode_id: uuid.UUID) -> None:
+        await end_abandoned(episode_id)
+        await broadcasts.end(episode_id)  # its recording, left unfinished by a process that died, too
+
+    replicas = Replicas(
+        broadcasts,
+        audience=RedisPresence(redis, prefix=settings.redis_prefix) if redis is not None else LocalPresence(),
+        interval=tick,
+        grace_seconds=settings.publisher_grace_seconds,
+        end_abandoned=end_show_without_origin,
     )
     picture_store = PictureStore(
         settings.effective_pictures_dir, max_bytes=settings.picture_max_bytes, max_pixels=settings.picture_max_pixels
@@ -193,7 +227,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         picture_store,
         endpoint_rules(settings, resolver),
         facts,
+        replicas,
     )
+    if redis is not None:
+        replicas.start()
     recovery = None
     if redis is None:
         # One process: a show still marked live was left on air by a restart of this very process.
@@ -219,7 +256,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recovery
+        await replicas.close()
         await broadcasts.close()
+        if link is not None:
+            await link.close()
         await presence.close()
         await stock.close_news(bus)
         await facts.close()

@@ -17,6 +17,7 @@ from shopcast.core.ratelimit import RateLimiter, Throttle
 from shopcast.core.security import TokenSigner
 from shopcast.core.settings import Settings
 from shopcast.live.broadcasts import Broadcasts
+from shopcast.live.replicas import Replicas
 from shopcast.webhooks.addresses import EndpointRules
 
 
@@ -34,6 +35,7 @@ class Resources:
     pictures: PictureStore
     webhook_rules: EndpointRules
     facts: Facts
+    replicas: Replicas
 
 
 SETTINGS = web.AppKey("settings", Settings)

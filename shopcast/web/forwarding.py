@@ -47,6 +47,9 @@ _HOP_BY_HOP = frozenset(
 )  # fmt: skip
 _WEBSOCKET_HEADERS = ("Origin", "User-Agent", "Accept-Language", "Cookie", "Authorization")
 SESSION_ROUTES = frozenset({"whip_session", "whep_session"})
+# Requests of other app processes that prove themselves with a token of their own (a show's video pulled
+# from its origin, shopcast/web/origin_link.py): taken on the internal listener without ours.
+OWN_PROOF_ROUTES = frozenset({"relay", "relay_session"})
 CONNECT_SECONDS = 5
 # A long poll is answered within engineio's ping interval (25 s): well within this.
 READ_SECONDS = 90
@@ -186,11 +189,12 @@ def _session_owner(request: web.Request) -> str | None:
 @web.middleware
 async def relayed(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A request another app process passed on: as that process received it. On the internal listener
-    nothing else is taken."""
+    nothing else is taken, but requests of other processes that carry a proof of their own."""
     forwarder = request.app[FORWARDER]
     if not forwarder.trusts(request.headers.get(TOKEN)):
         local = request.transport.get_extra_info("sockname") if request.transport else None
-        if local and forwarder.internal_port is not None and local[1] == forwarder.internal_port:
+        internal = local and forwarder.internal_port is not None and local[1] == forwarder.internal_port
+        if internal and request.match_info.route.name not in OWN_PROOF_ROUTES:
             log.warning("refused %s %s on the internal listener: not from an app process", request.method, request.path)
             return web.Response(status=403, text="only Shopcast's own app processes may call this port")
         return await handler(request)

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import SECRET, PostgresServer, fresh_database
+from tests.conftest import SECRET, PostgresServer, fresh_database, until_healthy
 from tests.live_room import Viewer, send
 
 PASSWORD = "two-nodes-password"
@@ -80,17 +80,7 @@ async def nodes(
         )
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        async with aiohttp.ClientSession() as http:
-            for url in urls:
-                async with asyncio.timeout(60):
-                    while True:
-                        try:
-                            async with http.get(f"{url}/healthz") as response:
-                                if response.status == 200:
-                                    break
-                        except aiohttp.ClientError:
-                            pass
-                        await asyncio.sleep(0.2)
+        await until_healthy(*urls)
         yield [Node(url, process) for url, process in zip(urls, processes, strict=True)]
     finally:
         for process in processes:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -255,3 +257,33 @@ async def test_a_player_reloading_the_live_playlist_gets_only_its_end(client, tm
     playlist.write_text(event_playlist(21, ended=True))
     replay = await client.get(url, params={"_HLS_skip": "YES"})
     assert await replay.text() == event_playlist(21, ended=True)
+
+
+async def test_a_live_segment_reaches_its_whole_audience_intact_as_does_the_replay_s(client, tmp_path: Path) -> None:
+    """A live show's HLS audience asks for the newest segment all at once; the replay's are asked for later."""
+    episode_id = "6f1c3a8e-0000-4000-8000-000000000002"
+    folder = tmp_path / "data" / "hls" / episode_id
+    folder.mkdir(parents=True)
+    (folder / "index.m3u8").write_text(event_playlist(2))
+    old, new = os.urandom(100_000), os.urandom(300_000)
+    (folder / "seg00000.ts").write_bytes(old)
+    an_hour_ago = time.time() - 3600
+    os.utime(folder / "seg00000.ts", (an_hour_ago, an_hour_ago))
+    (folder / "seg00001.ts").write_bytes(new)
+    url = f"/live/{episode_id}/hls/seg{{:05d}}.ts"
+
+    answers = await asyncio.gather(*(client.get(url.format(1)) for _ in range(40)))
+    replay = await client.get(url.format(0))
+    for response, data in [*((a, new) for a in answers), (replay, old)]:
+        assert response.status == 200 and await response.read() == data
+        assert response.content_type == "video/mp2t"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        # The same validators however it is served: a CDN revalidating its copy gets "not modified".
+        unchanged = await client.get(response.url.path, headers={"If-None-Match": response.headers["ETag"]})
+        assert unchanged.status == 304
+    assert {a.headers["ETag"] for a in answers} == {answers[0].headers["ETag"]}
+    # A player seeking in the replay may ask for part of a segment.
+    part = await client.get(url.format(0), headers={"Range": "bytes=10-19"})
+    assert part.status == 206 and await part.read() == old[10:20]
+    missing = await client.get(url.format(2))
+    assert (missing.status, (await missing.json())["detail"]) == (404, "no such segment")

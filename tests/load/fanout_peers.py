@@ -13,22 +13,30 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from fractions import Fraction
 from ipaddress import ip_network
 from multiprocessing.connection import Connection
 from typing import Any
 
 import av
+from aiohttp import web
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs import vpx
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
+from redis.asyncio import Redis
 
 from shopcast.core.bus import InProcessBus
+from shopcast.core.clock import SystemClock
+from shopcast.core.errors import ShopcastError
+from shopcast.core.security import TokenSigner
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import WebRtcNetwork
-from tests.load.harness import child_process, run_commands
+from shopcast.live.origins import RedisOrigins
+from shopcast.web.origin_link import RELAY_HEADER, HttpOriginLink, check_relay_token, relay_path
+from tests.load.harness import child_process, free_port, run_commands
 
 LOOPBACK = WebRtcNetwork(ice_servers=[], hosts=["127.0.0.1"], peer_networks=[ip_network("127.0.0.0/8")])
 
@@ -38,6 +46,7 @@ PAN = 3  # pixels the picture moves per frame, so every frame costs the encoder 
 BLOCK = 16  # stamp blocks are VP8 macroblocks: one flat level each survives coarse quantisation
 STAMP_BITS = 16  # frame number; the next 16 blocks repeat it inverted, so a misread is caught
 BITRATE = 1_500_000  # aiortc's VP8 ceiling, held (see hold_bitrate)
+LEASE_SECONDS = 6.0  # the origin's lease with two processes: SHOPCAST_ORIGIN_LEASE_SECONDS' default
 
 
 def new_peer() -> RTCPeerConnection:
@@ -187,6 +196,99 @@ class SharedRelay:
         await self._broadcasts.close()
 
 
+class ReplicaRelay:
+    """Shopcast's relay in one of two app processes sharing Redis, wired as the app wires it: the process the host
+    publishes to is the show's origin (a lease in Redis); the other pulls the stream from it once, over HTTP
+    (`POST /live/{episode_id}/relay`, the app's own token check) and WebRTC, for all its viewers."""
+
+    def __init__(self, redis_url: str, prefix: str, secret: str, episode: str) -> None:
+        self._redis = Redis.from_url(redis_url)
+        self._port = free_port()
+        self._origins = RedisOrigins(
+            self._redis, prefix=prefix, url=f"http://127.0.0.1:{self._port}", lease_seconds=LEASE_SECONDS
+        )
+        clock = SystemClock()
+        self._signer = TokenSigner(secret, clock=clock, user_ttl=timedelta(hours=1), guest_ttl=timedelta(hours=1))
+        self._link = HttpOriginLink(self._signer)
+
+        async def publisher_gone(episode_id: uuid.UUID) -> None:
+            return None
+
+        self._broadcasts = Broadcasts(
+            LOOPBACK,
+            bus=InProcessBus(),
+            grace_seconds=600,
+            on_publisher_gone=publisher_gone,
+            origins=self._origins,
+            link=self._link,
+            poll_seconds=1.0,
+        )
+        self._episode = uuid.UUID(episode)
+        self._runner: web.AppRunner | None = None
+        self._renewals: asyncio.Task[None] | None = None
+
+    async def _started(self) -> None:
+        """The process's relay route on 127.0.0.1, and its leases renewed as the app's replica duties do."""
+        if self._runner is not None:
+            return
+        app = web.Application()
+        app.router.add_post("/live/{episode_id}/relay", self._relay)
+        app.router.add_delete("/live/{episode_id}/relay/{session}", self._stop_relay)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self._port).start()
+        self._renewals = asyncio.ensure_future(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await self._broadcasts.renew_origins()
+
+    async def _relay(self, request: web.Request) -> web.Response:
+        episode_id = uuid.UUID(request.match_info["episode_id"])
+        check_relay_token(self._signer, request.headers.get(RELAY_HEADER), episode_id)
+        started = await self._broadcasts.relay(episode_id, await request.text())
+        location = f"{relay_path(episode_id)}/{started.id}"
+        return web.Response(
+            status=201, text=started.answer, content_type="application/sdp", headers={"Location": location}
+        )
+
+    async def _stop_relay(self, request: web.Request) -> web.Response:
+        episode_id = uuid.UUID(request.match_info["episode_id"])
+        check_relay_token(self._signer, request.headers.get(RELAY_HEADER), episode_id)
+        try:
+            await self._broadcasts.leave(episode_id, request.match_info["session"], relay=True)
+        except ShopcastError as exc:  # the app answers these as problems; here the status is enough
+            return web.Response(status=exc.status)
+        return web.Response(status=200)
+
+    async def publish(self, offer: str) -> str:
+        await self._started()
+        return (await self._broadcasts.publish(self._episode, offer)).answer
+
+    async def watch(self, offer: str) -> str:
+        await self._started()
+        return (await self._broadcasts.watch(self._episode, offer)).answer
+
+    def frames_in(self) -> int:
+        stats = self._broadcasts.stats(self._episode)
+        return stats.frames_in["video"] if stats else 0
+
+    def between_processes(self) -> dict[str, int]:
+        """Streams this process sends to others (relays) and pulls it opened (pulls)."""
+        stats = self._broadcasts.stats(self._episode)
+        return {"relays": stats.relays if stats else 0, "pulls": stats.pulls if stats else 0}
+
+    async def close(self) -> None:
+        if self._renewals is not None:
+            self._renewals.cancel()
+        await self._broadcasts.close()
+        await self._link.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self._redis.aclose()
+
+
 class NaiveRelay:
     """The usual aiortc fan-out: the host's track decoded once, and MediaRelay feeds one encoder per viewer."""
 
@@ -246,7 +348,11 @@ class NaiveRelay:
 class Server:
     def __init__(self, relay: str) -> None:
         LOOPBACK.install()
-        self.relay = SharedRelay() if relay == "shared" else NaiveRelay()
+        self.relay: SharedRelay | NaiveRelay | ReplicaRelay
+        if relay.startswith("replica "):
+            self.relay = ReplicaRelay(*relay.split()[1:])
+        else:
+            self.relay = SharedRelay() if relay == "shared" else NaiveRelay()
 
     async def publish(self, offer: str) -> str:
         return await self.relay.publish(offer)
@@ -256,6 +362,9 @@ class Server:
 
     async def frames_in(self) -> int:
         return self.relay.frames_in()
+
+    async def between_processes(self) -> dict[str, int]:
+        return self.relay.between_processes() if isinstance(self.relay, ReplicaRelay) else {}
 
     async def stop(self) -> None:
         await self.relay.close()

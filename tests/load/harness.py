@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import math
 import os
 import platform
 import resource
@@ -196,3 +197,9 @@ def machine(*packages: str) -> str:
         model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
     versions = "".join(f", {package} {version(package)}" for package in packages)
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}{versions}"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile (`q` from 0 to 1); NaN for no values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else math.nan

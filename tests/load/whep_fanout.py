@@ -1,11 +1,16 @@
 """WHEP fan-out benchmark: one 1280x720 30 fps stream to many viewers, Shopcast's relay beside aiortc's MediaRelay.
 
     .venv/bin/python -m tests.load.whep_fanout [--viewers 1,10,25,50] [--seconds 12] [--relay shared|naive|both]
+    .venv/bin/python -m tests.load.whep_fanout --processes 2 [--viewers 50,100,150] [--redis-url URL]
 
-Every run starts its own processes, all on 127.0.0.1 with no STUN: the publisher (a VP8 encoder of a synthetic
+Every run starts its own processes, all on 127.0.0.1 with no STUN server: the publisher (a VP8 encoder of a synthetic
 picture that carries its frame number in the luma plane), the server (the relay and nothing else, so its CPU
 time is the relay's) and 1-4 viewer processes holding many receive-only peer connections. This parent process
 only passes SDP between them over pipes, reads their CPU time from /proc and prints the table.
+
+With `--processes 2` there are two servers sharing a Redis (keys under a prefix of the run's own, deleted
+afterwards), as two app processes are: the host publishes to the first, the origin; the viewers are spread
+over both, and the second pulls the stream from the first once (HTTP and WebRTC, as the app does).
 docs/benchmarks.md says what each column means and how it is measured.
 """
 
@@ -16,16 +21,20 @@ import contextlib
 import math
 import multiprocessing
 import os
+import secrets
 import signal
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shopcast.live.network import offered_candidates
 from tests.load.fanout_peers import FPS, HEIGHT, WIDTH, child_main
+from tests.load.flash_shop import REDIS as REDIS_URL
+from tests.load.flash_shop import redis_prefix
 from tests.load.harness import (
     Child,
     RunFailed,
@@ -56,7 +65,11 @@ class Result:
     viewers: int
     note: str = ""  # in place of the figures: "failed", "saturated", "not run"
     why: str = ""
-    server_cpu: float = math.nan  # CPU-seconds per second
+    server_cpu: float = math.nan  # CPU-seconds per second, every server process together
+    server_cpus: list[float] = field(default_factory=list)  # each server process's
+    between: str = "-"  # with two servers: streams the origin sent the other / pulls the other opened
+    pulled_delays: list[float] = field(default_factory=list)  # every viewer of the pulling server
+    pulled_fps: list[float] = field(default_factory=list)  # each viewer of the pulling server
     publisher_cpu: float = math.nan
     viewers_cpu: float = math.nan
     machine_cpu: float = math.nan  # every process on the machine, ours or not
@@ -68,6 +81,7 @@ class Result:
     source_fps: float = math.nan
     fps: list[float] = field(default_factory=list)
     late_first_frame: float | None = None
+    without_video: int = 0  # viewers that never got a frame (a session closed unconnected, a starved viewer)
     decoded_delays: list[float] = field(default_factory=list)
     all_delays: list[float] = field(default_factory=list)
     unreadable: int = 0
@@ -123,30 +137,60 @@ def wait_until(condition: Callable[[], bool], within: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str], None]) -> Result:
+@dataclass(frozen=True)
+class SharedRedis:
+    """Where two server processes meet: a Redis, and the run's own key prefix in it."""
+
+    url: str
+    prefix: str
+
+
+def server_processes(context: Any, relay: str, servers: int, lifetime: float, redis: SharedRedis | None) -> list[Child]:
+    """The relay's processes: one, or two sharing `redis` as two app processes do (a run's own keys)."""
+    if servers == 1:
+        return [peer_process(context, "server", relay, lifetime)]
+    assert redis is not None
+    replica = f"replica {redis.url} {redis.prefix} {secrets.token_urlsafe(32)} {uuid.uuid4()}"
+    return [peer_process(context, "server", replica, lifetime) for _ in range(servers)]
+
+
+def run_once(
+    relay: str,
+    viewers: int,
+    seconds: float,
+    progress: Callable[[str], None],
+    servers: int = 1,
+    redis: SharedRedis | None = None,
+) -> Result:
     context = multiprocessing.get_context("spawn")
     lifetime = WARMUP + WARMUP_PER_VIEWER * viewers + seconds + 240
-    result = Result(relay, viewers)
-    processes = min(MAX_VIEWER_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
+    result = Result(relay if servers == 1 else f"{relay}, {servers} processes", viewers)
+    processes = max(servers, min(MAX_VIEWER_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS)))
     result.viewer_processes = processes
     children: list[Child] = []
     try:
-        server = peer_process(context, "server", relay, lifetime)
-        children.append(server)
+        relays = server_processes(context, relay, servers, lifetime, redis)
+        children.extend(relays)
+        origin = relays[0]
         publisher = peer_process(context, "publisher", "", lifetime)
         children.append(publisher)
         groups = [peer_process(context, "viewers", "", lifetime) for _ in range(processes)]
         children.extend(groups)
         for child in children:
             child.wait_ready()
+        # Viewer processes take turns between the servers. One viewer decodes, as with one server: the first
+        # of the last server's first viewer process (with two servers, the one that pulls the stream).
+        serving = {group: relays[i % servers] for i, group in enumerate(groups)}
 
-        publisher.call("accept", checked(server.call("publish", checked(publisher.call("offer")))))
-        wait_until(lambda: server.call("frames_in") > FPS, 20, "the host's first second of video")
+        publisher.call("accept", checked(origin.call("publish", checked(publisher.call("offer")))))
+        wait_until(lambda: origin.call("frames_in") > FPS, 20, "the host's first second of video")
 
-        progress(f"connecting {viewers} viewers in {processes} process(es)")
-        for group, count in zip(groups, split(viewers, processes), strict=True):
+        progress(f"connecting {viewers} viewers in {processes} process(es), to {servers} server(s)")
+        for index, (group, count) in enumerate(zip(groups, split(viewers, processes), strict=True)):
+            server = serving[group]
             for batch in range(0, count, BATCH):
-                offers = group.call("offer", min(BATCH, count - batch), 1 if group is groups[0] and batch == 0 else 0)
+                decoding = 1 if index == servers - 1 and batch == 0 else 0
+                offers = group.call("offer", min(BATCH, count - batch), decoding)
                 answers = server.call("watch", [checked(sdp) for _, sdp in offers], timeout=120)
                 group.call("accept", [(i, checked(a)) for (i, _), a in zip(offers, answers, strict=True)])
 
@@ -155,27 +199,37 @@ def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str],
 
         with contextlib.suppress(RunFailed):  # a viewer that never gets a frame shows up as 0 fps
             wait_until(everyone_sees_video, 30 + viewers / 2, "a first frame at every viewer")
+        result.without_video = sum(t is None for group in groups for t in group.call("first_frames"))
         time.sleep(WARMUP + WARMUP_PER_VIEWER * viewers)
 
+        if servers > 1:
+            between = [server.call("between_processes") for server in relays]
+            result.between = f"{between[0]['relays']} / {sum(b['pulls'] for b in between[1:])}"
+
         progress(f"measuring for {seconds:.0f} s")
-        waits, drops = cpu_wait_seconds(server.process.pid), udp_drops()
+        waits, drops = sum(cpu_wait_seconds(r.process.pid) for r in relays), udp_drops()
         before = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
         start = time.monotonic()
         time.sleep(seconds)
         end = time.monotonic()
         after = [child.cpu_seconds() for child in children] + [machine_busy_seconds()]
-        result.server_waited = (cpu_wait_seconds(server.process.pid) - waits) / (end - start)
+        result.server_waited = (sum(cpu_wait_seconds(r.process.pid) for r in relays) - waits) / (end - start)
         result.udp_drops = udp_drops() - drops
         used = [(a - b) / (end - start) for a, b in zip(after, before, strict=True)]
-        result.server_cpu, result.publisher_cpu, result.viewers_cpu = used[0], used[1], sum(used[2:-1])
-        result.machine_cpu = used[-1]
+        result.server_cpus = used[:servers]
+        result.server_cpu, result.publisher_cpu = sum(result.server_cpus), used[servers]
+        result.viewers_cpu, result.machine_cpu = sum(used[servers + 1 : -1]), used[-1]
 
         sent: dict[int, float] = publisher.call("sent")
         result.source_fps = sum(start <= t <= end for t in sent.values()) / (end - start)
         for group in groups:
             for report in group.call("report", start, end, timeout=60):
                 result.fps.append(report["frames"] / (end - start))
-                result.all_delays += [t - sent[n] for t, n in report["arrived"] if n in sent]
+                arrived = [t - sent[n] for t, n in report["arrived"] if n in sent]
+                result.all_delays += arrived
+                if serving[group] is not origin:
+                    result.pulled_delays += arrived
+                    result.pulled_fps.append(result.fps[-1])
                 if report["decodes_all"]:
                     result.decoded_delays += [t - sent[n] for t, n in report["decoded"] if n in sent]
                 result.unreadable += report["unreadable"]
@@ -183,13 +237,15 @@ def run_once(relay: str, viewers: int, seconds: float, progress: Callable[[str],
                 result.lost += report["lost"]
                 result.keyframes = max(result.keyframes, report["keyframes"])
 
+        # The late joiner joins the last server: with two, the one that pulls the stream.
+        late = next(group for group in reversed(groups) if serving[group] is relays[-1])
         progress("a late joiner connects")
-        ((index, offer),) = groups[0].call("offer", 1, 1)
-        (answer,) = server.call("watch", [checked(offer)])
-        groups[0].call("accept", [(index, checked(answer))])
+        ((index, offer),) = late.call("offer", 1, 1)
+        (answer,) = relays[-1].call("watch", [checked(offer)])
+        late.call("accept", [(index, checked(answer))])
         with contextlib.suppress(RunFailed):
-            wait_until(lambda: groups[0].call("first_frames")[index] is not None, 15, "the late joiner's first frame")
-        result.late_first_frame = groups[0].call("first_frames")[index]
+            wait_until(lambda: late.call("first_frames")[index] is not None, 15, "the late joiner's first frame")
+        result.late_first_frame = late.call("first_frames")[index]
     except RunFailed as exc:
         result.note, result.why = "failed", str(exc)
     finally:
@@ -226,6 +282,25 @@ MAIN_COLUMNS: list[Column] = [
     ("delay p50 / p99, ms (every viewer)", lambda r: delays(r.all_delays)),
     (f"every viewer at {FPS} fps", lambda r: "yes" if min(r.fps) >= FPS * 0.95 else "no"),
 ]
+PROCESSES_COLUMNS: list[Column] = [
+    ("server CPU per process, % of a core", lambda r: " + ".join(f"{c * 100:.0f}" for c in r.server_cpus)),
+    ("streams between the processes: sent / pulls", lambda r: r.between),
+    ("delay p50 / p99, ms (viewers of the pulling process)", lambda r: delays(r.pulled_delays)),
+    ("fps min / median (viewers of the pulling process)", lambda r: fps(r.pulled_fps)),
+    (f"viewers under {FPS * 0.95:.1f} fps: origin / pulling", lambda r: short_of_fps(r)),
+]
+
+
+def fps(values: list[float]) -> str:
+    return f"{min(values):.1f} / {statistics.median(values):.1f}" if values else "-"
+
+
+def short_of_fps(result: Result) -> str:
+    """How many viewers of each process got less than 95% of the source's frame rate."""
+    pulled = sum(f < FPS * 0.95 for f in result.pulled_fps)
+    return f"{sum(f < FPS * 0.95 for f in result.fps) - pulled} / {pulled}"
+
+
 LOAD_COLUMNS: list[Column] = [
     ("publisher CPU, % of a core", lambda r: f"{r.publisher_cpu * 100:.0f}"),
     ("viewer processes CPU, % of a core", lambda r: f"{r.viewers_cpu * 100:.0f} in {r.viewer_processes}"),
@@ -234,6 +309,7 @@ LOAD_COLUMNS: list[Column] = [
     ("server threads waiting for a CPU, % of a core", lambda r: f"{r.server_waited * 100:.0f}"),
     ("UDP datagrams dropped (machine) / RTP packets lost", lambda r: f"{r.udp_drops} / {r.lost}"),
     ("keyframes a viewer got in the window", lambda r: str(r.keyframes)),
+    ("viewers without a frame before the window", lambda r: str(r.without_video)),
     ("delay samples (decoded / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
     ("stamps unreadable / mismatched", lambda r: f"{r.unreadable} / {r.mismatches}"),
 ]
@@ -254,24 +330,42 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,10,25,50", help="viewer counts, comma separated (default 1,10,25,50)")
     parser.add_argument("--seconds", type=float, default=12, help="length of each measuring window (default 12)")
     parser.add_argument("--relay", choices=["shared", "naive", "both"], default="both")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="server processes: 2 share a Redis as two app processes do, the second pulling from the first "
+        "(Shopcast's relay only)",
+    )
+    parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis for --processes 2 (default {REDIS_URL})")
     options = parser.parse_args()
     counts = sorted({int(n) for n in options.viewers.split(",")})
     if not counts or min(counts) < 1 or max(counts) > 200 or not 1 <= options.seconds <= 120:
         parser.error("viewers must be 1-200 and seconds 1-120")
     relays = ["shared", "naive"] if options.relay == "both" else [options.relay]
+    if options.processes > 1:
+        relays = ["shared"]  # the naive relay has no second process to pull from
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
 
     try:
-        run_all(counts, relays, options.seconds)
+        if options.processes == 1:
+            run_all(counts, relays, options.seconds)
+        else:
+            with redis_prefix(options.redis_url) as prefix:
+                run_all(counts, relays, options.seconds, options.processes, SharedRedis(options.redis_url, prefix))
     except KeyboardInterrupt:  # the runs' finally blocks have ended every child by now
         print("interrupted", file=sys.stderr)
         sys.exit(130)
 
 
-def run_all(counts: list[int], relays: list[str], seconds: float) -> None:
+def run_all(
+    counts: list[int], relays: list[str], seconds: float, servers: int = 1, redis: SharedRedis | None = None
+) -> None:
     began = time.monotonic()
     stream = f"one {WIDTH}x{HEIGHT} {FPS} fps VP8 stream"
-    print(f"WHEP fan-out of {stream} on 127.0.0.1: {machine('aiortc', 'av', 'aioice')}", flush=True)
+    where = "on 127.0.0.1" if servers == 1 else f"through {servers} server processes on 127.0.0.1"
+    print(f"WHEP fan-out of {stream} {where}: {machine('aiortc', 'av', 'aioice')}", flush=True)
     results: list[Result] = []
     stopped: dict[str, tuple[str, str]] = {}  # relay -> note and reason for its larger counts
     patience = 180.0  # seconds, over the whole script, to wait for other work to leave the machine
@@ -291,7 +385,7 @@ def run_all(counts: list[int], relays: list[str], seconds: float) -> None:
                 waited = time.monotonic()
                 wait_for_quiet(progress, patience)
                 patience = max(0.0, patience - (time.monotonic() - waited))
-                result = run_once(relay, count, seconds, progress)
+                result = run_once(relay, count, seconds, progress, servers, redis)
                 if result.note or not result.disturbed or time.monotonic() - began > RETRY_UNTIL:
                     break
                 if attempt < ATTEMPTS - 1:
@@ -307,6 +401,9 @@ def run_all(counts: list[int], relays: list[str], seconds: float) -> None:
     print(table(MAIN_COLUMNS, results))
     print()
     print(table(LOAD_COLUMNS, results))
+    if servers > 1:
+        print()
+        print(table(PROCESSES_COLUMNS, results))
     for relay, note, why in dict.fromkeys((r.relay, r.note, r.why) for r in results if r.note):
         print(f"\n{relay}, {note}: {why}", end="")
     print()

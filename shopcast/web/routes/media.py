@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import time
 import uuid
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from aiohttp import web
 
 from shopcast.core.errors import Busy, NotFound, Phrase, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
+from shopcast.core.recent import Recent
 from shopcast.live import service as live
 from shopcast.live.hls import live_playlist
 from shopcast.live.lifecycle import EpisodeStatus
@@ -21,10 +25,18 @@ from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
 from shopcast.web.forwarding import FORWARDER
 from shopcast.web.openapi import plain_operation
+from shopcast.web.origin_link import RELAY_HEADER, check_relay_token, relay_path
 
 SDP = "application/sdp"
 PLAYLIST = "application/vnd.apple.mpegurl"
-NO_PORT_RETRY_SECONDS = 10  # and for a show whose video another process carries
+NO_PORT_RETRY_SECONDS = 10
+SEGMENT = "video/mp2t"
+# A segment this young belongs to a live show: its whole HLS audience fetches it within a few seconds,
+# so it is read once and answered from memory. Older ones (the replay's, fetched a few viewers at a time)
+# go out with sendfile.
+FRESH_SEGMENT_SECONDS = 30
+FRESH_SEGMENTS_KEPT = 32  # the newest few of several live shows; about 200 KB each at 1.6 Mbit/s
+FRESH_SEGMENTS: web.AppKey[Recent[tuple[str, int, int], bytes]] = web.AppKey("fresh_segments", Recent)
 
 
 def _episode_id(request: web.Request) -> uuid.UUID:
@@ -114,10 +126,6 @@ async def watch(request: web.Request) -> web.Response:
     offer = await _offer(request)
     async with resources.database.transaction() as session:
         await live.check_watchable(session, episode_id=episode_id)
-    if resources.settings.redis_url is not None and not broadcasts.carries(episode_id):
-        # Live, with its host's connection on another app process (a worker or a replica): this one
-        # has no video to give, so the viewer is sent to HLS, which every process serves.
-        raise Busy("errors.media.elsewhere", retry_after=NO_PORT_RETRY_SECONDS)
     started = await broadcasts.watch(episode_id, offer)
     if not offered_candidates(started.answer):
         # No port could be bound (every one of SHOPCAST_WEBRTC_PORTS in use): told now, the player
@@ -132,6 +140,24 @@ async def leave(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def relay(request: web.Request) -> web.Response:
+    """Another app process pulls the show from this one, its origin, for its own WHEP viewers."""
+    resources = request.app[RESOURCES]
+    episode_id = _episode_id(request)
+    check_relay_token(resources.signer, request.headers.get(RELAY_HEADER), episode_id)
+    offer = await _offer(request)
+    started = await resources.broadcasts.relay(episode_id, offer)
+    return _created(started.answer, f"{relay_path(episode_id)}/{started.id}")
+
+
+async def stop_relay(request: web.Request) -> web.Response:
+    resources = request.app[RESOURCES]
+    episode_id = _episode_id(request)
+    check_relay_token(resources.signer, request.headers.get(RELAY_HEADER), episode_id)
+    await resources.broadcasts.leave(episode_id, request.match_info["session"], relay=True)
+    return web.Response(status=200)
+
+
 _HLS_FILE = re.compile(r"^(index\.m3u8|seg\d{5}\.ts)$")
 
 
@@ -142,14 +168,40 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
     if not _HLS_FILE.match(name) or folder is None:
         raise NotFound("errors.media.no_hls_file")
     path = folder / name
-    if not path.is_file():
+    stat = _file_stat(path)
+    if stat is None:
         raise NotFound("errors.media.no_hls_yet" if name.endswith(".m3u8") else "errors.media.no_segment")
     if name.endswith(".m3u8"):
         return _playlist(request, path)
+    return await _segment(request, path, stat)
+
+
+def _file_stat(path: Path) -> os.stat_result | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat if S_ISREG(stat.st_mode) else None
+
+
+async def _segment(request: web.Request, path: Path, stat: os.stat_result) -> web.StreamResponse:
     # Segments never change once listed.
-    return web.FileResponse(
-        path, headers={"Content-Type": "video/mp2t", "Cache-Control": "public, max-age=31536000, immutable"}
-    )
+    headers = {"Content-Type": SEGMENT, "Cache-Control": "public, max-age=31536000, immutable"}
+    if time.time() - stat.st_mtime > FRESH_SEGMENT_SECONDS:
+        return web.FileResponse(path, headers=headers)
+    # The validators FileResponse gives the same file, so a cache sees one version of it.
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={**headers, "ETag": etag})
+    try:
+        body = await request.app[FRESH_SEGMENTS].get(
+            (str(path), stat.st_mtime_ns, stat.st_size), lambda: asyncio.to_thread(path.read_bytes)
+        )
+    except FileNotFoundError:  # the episode was deleted meanwhile
+        raise NotFound("errors.media.no_segment") from None
+    response = web.Response(body=body, headers={**headers, "ETag": etag})
+    response.last_modified = stat.st_mtime
+    return response
 
 
 def _playlist(request: web.Request, path: Path) -> web.StreamResponse:
@@ -172,10 +224,13 @@ def _playlist(request: web.Request, path: Path) -> web.StreamResponse:
 
 
 def install(app: web.Application) -> None:
+    app[FRESH_SEGMENTS] = Recent(FRESH_SEGMENT_SECONDS, size=FRESH_SEGMENTS_KEPT)
     app.router.add_post("/live/{episode_id}/whip", publish, name="whip")
     app.router.add_delete("/live/{episode_id}/whip/{session}", stop_publishing, name="whip_session")
     app.router.add_post("/live/{episode_id}/whep", watch, name="whep")
     app.router.add_delete("/live/{episode_id}/whep/{session}", leave, name="whep_session")
+    app.router.add_post("/live/{episode_id}/relay", relay, name="relay")
+    app.router.add_delete("/live/{episode_id}/relay/{session}", stop_relay, name="relay_session")
     app.router.add_get("/live/{episode_id}/hls/{name}", hls_file, name="hls")
 
 
@@ -212,6 +267,17 @@ MEDIA_DOC: dict[str, Any] = {
         "post": plain_operation("whep_watch", "A viewer watches (WHEP)", errors=(400, 409, 415, 429, 503), **_OFFER)
     },
     "/live/{episode_id}/whep/{session}": {"delete": plain_operation("whep_leave", "A viewer leaves", **_CLOSE)},
+    "/live/{episode_id}/relay": {
+        "post": plain_operation(
+            "relay_pull",
+            f"Another app process pulls the show from its origin (WHEP between servers, `{RELAY_HEADER}` token)",
+            errors=(400, 401, 409, 415),
+            **_OFFER,
+        )
+    },
+    "/live/{episode_id}/relay/{session}": {
+        "delete": plain_operation("relay_stop", "Another app process stops pulling", errors=(401,), **_CLOSE)
+    },
     "/live/{episode_id}/hls/{name}": {
         "get": plain_operation(
             "hls_file",

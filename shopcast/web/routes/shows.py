@@ -176,7 +176,5 @@ async def end_episode(call: Call, episode_id: uuid.UUID) -> EpisodeOut:
 )
 async def broadcast_status(call: Call, episode_id: uuid.UUID) -> BroadcastOut:
     await live.check_staff(call.session, actor=call.actor, episode_id=episode_id)
-    stats = call.resources.broadcasts.stats(episode_id)
-    if stats is None:
-        return BroadcastOut(on_air=False, publisher_connected=False, viewers=0)
-    return BroadcastOut(on_air=stats.on_air, publisher_connected=stats.publisher_connected, viewers=stats.viewers)
+    seen = await call.resources.replicas.on_air(episode_id)
+    return BroadcastOut(on_air=seen.on_air, publisher_connected=seen.publisher_connected, viewers=seen.viewers)
