@@ -28,23 +28,18 @@ import contextlib
 import multiprocessing
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.load.flash_shop import REDIS, App, postgres_database, redis_prefix, seed, services_cpu_seconds
+from tests.load.flash_shop import REDIS, App, Usage, postgres_database, redis_prefix, seed, snapshot, usage
 from tests.load.harness import (
     Child,
     RunFailed,
     cpu_seconds,
-    die_with_parent,
-    free_port,
     machine,
-    machine_busy_seconds,
     markdown_table,
     split,
     wait_for_quiet,
@@ -60,24 +55,14 @@ DISTURBED = 0.3  # cores other work may use during a phase before its row is mar
 class Workers(App):
     """One `shopcast serve --workers N` on one port; its CPU time is its workers'."""
 
-    def start(self, count: int) -> None:
-        port = free_port()
-        with open(self.folder / "server-0.log", "wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "shopcast", "serve", f"--workers={count}", "--host=127.0.0.1", f"--port={port}"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
-        self.processes.append(process)
-        self.ports.append(port)
-        deadline = time.monotonic() + 90
-        while not self._healthy(port) or len(self.workers()) < count:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RunFailed(f"the app did not start; see {self.folder}/server-0.log")
+    def start(self, count: int, *, workers: int = 1) -> None:
+        super().start(count, workers=workers)
+        deadline = time.monotonic() + 60
+        while len(self.workers()) < workers:
+            if time.monotonic() > deadline:
+                raise RunFailed(f"not every worker started; see {self.folder}/server-0.log")
             time.sleep(0.2)
-        time.sleep(1)  # every worker listening, not only the first
+        time.sleep(1)  # every worker listening, not only the first to answer
 
     def workers(self) -> list[int]:
         """The app processes: the supervisor's children, or with one worker the process itself."""
@@ -115,51 +100,21 @@ def merged(histograms: list[list[int]]) -> list[int]:
     return [sum(counts) for counts in zip(*histograms, strict=True)]
 
 
-@dataclass
-class Window:
-    """CPU-seconds so far of the workers, each PostgreSQL and Redis process, the clients and the machine."""
-
-    app: float
-    services: dict[int, float]
-    clients: float
-    machine: float
-    at: float
-
-
-def window(app: Workers, children: list[Child]) -> Window:
-    return Window(
-        app.cpu_seconds(),
-        services_cpu_seconds(),
-        sum(c.cpu_seconds() for c in children),
-        machine_busy_seconds() - cpu_seconds(os.getpid()),
-        time.monotonic(),
-    )
-
-
-def cores(before: Window, after: Window) -> list[float]:
-    """Cores used between two windows by the workers, PostgreSQL and Redis, the clients and other work."""
-    seconds = after.at - before.at
-    app, clients = after.app - before.app, after.clients - before.clients
-    services = sum(cpu - before.services.get(pid, 0.0) for pid, cpu in after.services.items())
-    other = after.machine - before.machine - app - services - clients
-    return [used / seconds for used in (app, services, clients, other)]
-
-
 class Row:
     """What one phase of one setup did."""
 
     def __init__(self, workers: int, phase: str) -> None:
         self.cells = {"workers": str(workers), "phase": phase}
 
-    def measured(self, rate: str, latency: list[int], used: list[float], notes: str = "") -> dict[str, str]:
+    def measured(self, rate: str, latency: list[int], used: Usage, notes: str = "") -> dict[str, str]:
         self.cells.update(
             {
                 "rate": rate,
                 "p50 / p99 ms": spread(latency),
-                "workers' cores": f"{used[0]:.2f}",
-                "PostgreSQL + Redis cores": f"{used[1]:.2f}",
-                "clients' cores": f"{used[2]:.2f}",
-                "other work's cores": f"{used[3]:.2f}" + (" *" if used[3] > DISTURBED else ""),
+                "workers' cores": f"{used.app:.2f}",
+                "PostgreSQL + Redis cores": f"{used.services:.2f}",
+                "clients' cores": f"{used.clients:.2f}",
+                "other work's cores": f"{used.other:.2f}" + (" *" if used.other > DISTURBED else ""),
                 "notes": notes,
             }
         )
@@ -169,11 +124,11 @@ class Row:
 def http_phase(
     count: int, phase: str, url: str, args: argparse.Namespace, app: Workers, children: list[Child]
 ) -> dict[str, str]:
-    before = window(app, children)
+    before = snapshot(app, children)
     for child in children:
         child.send("http", url, CONNECTIONS, args.seconds)
     results = [child.receive("http", args.seconds + 60) for child in children]
-    used = cores(before, window(app, children))
+    used = usage(before, snapshot(app, children))
     requests = sum(r["count"] for r in results)
     errors = sum(r["errors"] for r in results)
     latency = merged([r["histogram"] for r in results])
@@ -183,11 +138,11 @@ def http_phase(
 def joins_phase(
     count: int, args: argparse.Namespace, app: Workers, port: int, episode_id: str, children: list[Child]
 ) -> dict[str, str]:
-    before = window(app, children)
+    before = snapshot(app, children)
     for child, viewers in zip(children, split(args.viewers, len(children)), strict=True):
         child.send("joins", port, episode_id, viewers)
     results = [child.receive("joins", 300) for child in children]
-    used = cores(before, window(app, children))
+    used = usage(before, snapshot(app, children))
     joined = sum(r["joined"] for r in results)
     seconds = max(r["seconds"] for r in results)
     failures = [why for r in results for why in r["failed"]]
@@ -222,7 +177,7 @@ def run_row(count: int, args: argparse.Namespace, children: list[Child], progres
         app = Workers(env, Path(folder))
         try:
             progress(f"starting {count} worker(s)")
-            app.start(count)
+            app.start(1, workers=count)
             shop = seed(app)
             base, port = app.bases[0], app.ports[0]
             rows = []
