@@ -26,10 +26,13 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY shopcast/ shopcast/
 COPY --from=frontend /src/shopcast/web/static/dist/ shopcast/web/static/dist/
-RUN pip install --no-cache-dir . && rm -rf build shopcast.egg-info
+# uvloop: the event loop in C, which keeps a big room's chat and joins on time when its audience
+# arrives all at once (docs/benchmarks.md, "The rush").
+RUN pip install --no-cache-dir ".[uvloop]" && rm -rf build shopcast.egg-info
 
 ENV SHOPCAST_DATA_DIR=/data \
-    SHOPCAST_HOST=0.0.0.0
+    SHOPCAST_HOST=0.0.0.0 \
+    SHOPCAST_EVENT_LOOP=uvloop
 WORKDIR /data
 USER shopcast
 EXPOSE 8080

@@ -284,7 +284,9 @@ def _verify_proof(path: Path) -> int:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from shopcast.web import server
+    from shopcast.web.event_loop import new_event_loop
 
+    new_event_loop(settings.event_loop).close()  # a loop that cannot be had is said here, once, in one line
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = _workers(settings, args)

@@ -246,6 +246,9 @@ def make_settings(tmp_path: Path, **changes: Any) -> Settings:
         "publisher_grace_seconds": 1.0,
         # The outbox is sent only in the tests about it (tests/emails), by a worker they set up.
         "outbox_worker": False,
+        # Each join's ack reads the room as it is now, so a test reads a change in the next join's
+        # snapshot; tests/web/test_join_batches.py shares snapshots between joins as production does.
+        "join_snapshot_seconds": 0.0,
     }
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -25,6 +25,7 @@ from shopcast.catalog.commerce import settings_of
 from shopcast.catalog.models import Cart, CartAddition, CartItem, Pin, Product, Variant
 from shopcast.catalog.products import variant_label, variant_price
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartItemOut, CartOut
+from shopcast.catalog.sold_out import BrandKey, SoldOutMarks, marks_in
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit, dialect_of, insert_for
 from shopcast.core.errors import Conflict, InvalidInput, NotFound, Phrase
@@ -121,7 +122,7 @@ def _variant_query(by_slug: bool, with_episode: bool) -> Select[Any]:
 
 
 async def _variant_in(
-    session: AsyncSession, brand: stock.BrandKey, variant_id: uuid.UUID, episode_id: uuid.UUID | None = None
+    session: AsyncSession, brand: BrandKey, variant_id: uuid.UUID, episode_id: uuid.UUID | None = None
 ) -> tuple[Product, Variant, Episode | None]:
     """The variant and its product, in the brand; with the episode it is bought in, if one is named."""
     query = _variant_query(isinstance(brand, str), episode_id is not None)
@@ -201,7 +202,7 @@ async def add(
     session: AsyncSession,
     *,
     actor: Principal | None,
-    brand: stock.BrandKey,
+    brand: BrandKey,
     data: CartAdd,
     now: datetime,
     bus: Bus,
@@ -213,16 +214,20 @@ async def add(
     checked now and taken at checkout. The stock is taken last, right before the commit. Units
     added from an episode's card are recorded for its report once committed."""
     who = shopper(actor)
+    marks = marks_in(session)
+    refuse_if_known_sold_out(marks, brand=brand, variant_id=data.variant_id, now=now)
     # From the pin, maybe a flash sale: a few taps at a time go on to the database.
     async with stock.turn(data.variant_id) if data.episode_id is not None else contextlib.nullcontext():
-        if (what := stock.known_sold_out(data.variant_id, brand)) is not None:
-            raise refusal(what, data.variant_id, 0)
+        refuse_if_known_sold_out(marks, brand=brand, variant_id=data.variant_id, now=now)  # found while waiting
         product, variant, episode = await _variant_in(session, brand, data.variant_id, data.episode_id)
+        what = described(product, variant)
+        if marks is not None:
+            marks.described(variant.id, (brand, product.brand_id), what)
         live_now = episode is not None and episode.status == EpisodeStatus.LIVE
         if live_now and variant.stock < data.quantity:  # too late: refused before writing anything
-            if variant.stock == 0:
-                stock.seen_sold_out(variant.id, brand, described(product, variant))
-            raise sold_out(product, variant, variant.stock)
+            if variant.stock == 0 and marks is not None:
+                marks.seen(variant.id, now)
+            raise refusal(what, variant.id, variant.stock)
         cart_id = await touch_cart(session, product.brand_id, who, now=now)
         deal = await _live_deal(session, episode.id, product.id, now) if episode is not None and live_now else None
         line = await _line(session, cart_id, variant.id) if deal is not None or not live_now else None
@@ -231,7 +236,7 @@ async def add(
         if not live_now:
             unheld_wanted = (line.quantity - line.held_quantity if line else 0) + data.quantity
             if unheld_wanted > variant.stock:
-                raise sold_out(product, variant, variant.stock + (line.held_quantity if line else 0))
+                raise refusal(what, variant.id, variant.stock + (line.held_quantity if line else 0))
         deal_units = 0
         if deal is not None and (line is None or line.deal_pin_id in (None, deal.id)):
             if await deals.claim(session, pin_id=deal.id, quantity=data.quantity, now=now, bus=bus):
@@ -258,13 +263,22 @@ async def add(
             left = await stock.take(session, variant.id, held)
             if left is None:
                 left = 0 if held == 1 else await stock.stock_now(session, variant.id)
-                if left == 0:
-                    stock.seen_sold_out(variant.id, brand, described(product, variant))
-                raise sold_out(product, variant, left)
-            _taken(session, bus, shown, variant, left, brand=brand, what=described(product, variant))
+                if left == 0 and marks is not None:
+                    marks.seen(variant.id, now)
+                raise refusal(what, variant.id, left)
+            _taken(session, bus, shown, variant, left, marks=marks, now=now)
         if episode is not None:
             _record_addition(session, facts, episode.id, variant, who, data.quantity, now)
         return shown
+
+
+def refuse_if_known_sold_out(
+    marks: SoldOutMarks | None, *, brand: BrandKey, variant_id: uuid.UUID, now: datetime
+) -> None:
+    """Refuse the add at once if this process knows the variant to be sold out in the brand."""
+    what = marks.refusal(variant_id, brand, now) if marks is not None else None
+    if what is not None:
+        raise refusal(what, variant_id, 0)
 
 
 def _record_addition(
@@ -300,8 +314,8 @@ def _taken(
     variant: Variant,
     left: int,
     *,
-    brand: stock.BrandKey,
-    what: Phrase,
+    marks: SoldOutMarks | None,
+    now: datetime,
 ) -> None:
     """After a take: the cart read before it shows the stock left, and the rooms hear of it."""
     for item in shown.items:
@@ -309,10 +323,10 @@ def _taken(
             item.available = item.held_quantity + left
             item.problem = _problem(item.available, item.quantity)
     stock.announce(session, bus, [variant.id])
-    if left == 0:
+    if left == 0 and marks is not None:
 
         async def remember() -> None:
-            stock.seen_sold_out(variant.id, brand, what)
+            marks.seen(variant.id, now)
 
         after_commit(session, remember)
 

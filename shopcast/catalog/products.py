@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
 from shopcast.accounts.models import Brand
-from shopcast.catalog import stock
+from shopcast.catalog import sold_out, stock
 from shopcast.catalog.commerce import settings_of
 from shopcast.catalog.models import Product, Variant
 from shopcast.catalog.pictures import SIZES, PictureStore
@@ -187,7 +187,6 @@ def _set_variants(product: Product, existing: dict[str, Variant], wanted: list[V
         if "stock" in given and variant.stock != data.stock:
             changed.append(variant)
             variant.stock = data.stock
-            stock.restocked(variant.id)
         if "options" in given:
             variant.options = data.options
         if "price" in given:
@@ -217,6 +216,7 @@ async def save_product(
     changed = _set_variants(product, existing, data.variants)
     session.add_all(existing.values())
     await session.flush()
+    sold_out.put_back(session, [v.id for v in changed])
     if bus is not None and not created:
         stock.announce(session, bus, [v.id for v in changed])
     return product, created
@@ -283,6 +283,7 @@ async def update_product(
         changed = _set_variants(product, existing, data.variants)
         session.add_all(existing.values())
         await session.flush()
+        sold_out.put_back(session, [v.id for v in changed])
         stock.announce(session, bus, [v.id for v in changed])
     await session.flush()
     return (await products_out(session, [product]))[0]

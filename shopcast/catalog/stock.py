@@ -11,9 +11,9 @@ one variant then wait for one statement and a commit each, not for the whole req
 Two things keep a flash sale off the database without deciding anything:
 - the live rooms are told of stock changes in batches after the commits (`StockNews`), one
   reading of the stock for every change made meanwhile instead of three statements per sale;
-- a process that has just seen a variant at zero answers "sold out" for a second without a
-  transaction (`known_sold_out`). Only a refusal is answered from memory: a unit is sold by the
-  conditional UPDATE alone, and the hint goes as soon as this process puts units back.
+- a variant known to be sold out is refused from memory (`sold_out.SoldOutMarks`). Only a refusal
+  is answered from memory: a unit is sold by the conditional UPDATE alone, and units put back or
+  read on sale again clear the mark.
 """
 
 from __future__ import annotations
@@ -21,29 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select, union, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shopcast.catalog import sold_out
 from shopcast.catalog.events import STOCK_CHANGED
 from shopcast.catalog.models import LineupEntry, Pin, Variant
 from shopcast.catalog.schemas import StockChanged
 from shopcast.core.bus import Bus
 from shopcast.core.db import after_commit
-from shopcast.core.errors import Phrase
 from shopcast.live.events import episode_room
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 
 log = logging.getLogger(__name__)
-SOLD_OUT_HINT_SECONDS = 1.0
 STOCK_NEWS_GATHER_SECONDS = 0.1  # as long as the pin may take to show "sold out" to everyone
-
-BrandKey = uuid.UUID | str  # a brand by id or by slug, as the caller knows it
 
 
 _variants = Variant.__table__
@@ -63,13 +58,7 @@ async def take(session: AsyncSession, variant_id: uuid.UUID, quantity: int) -> i
 async def give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int) -> None:
     """Put units back on sale (a hold expired, a cart line shrank, an order was cancelled)."""
     if quantity > 0:
-        restocked(variant_id)
-
-        # Again once committed: a sale that held the row meanwhile may have noted "sold out".
-        async def forget() -> None:
-            restocked(variant_id)
-
-        after_commit(session, forget)
+        sold_out.put_back(session, [variant_id])
         await session.execute(
             update(Variant)
             .where(Variant.id == variant_id)
@@ -80,41 +69,6 @@ async def give_back(session: AsyncSession, variant_id: uuid.UUID, quantity: int)
 
 async def stock_now(session: AsyncSession, variant_id: uuid.UUID) -> int:
     return int(await session.scalar(select(Variant.stock).where(Variant.id == variant_id)) or 0)
-
-
-# --- "sold out", answered from memory ----------------------------------------------------------
-
-
-@dataclass
-class _SoldOut:
-    what: Phrase  # the product and variant as a buyer reads them
-    seen_at: float
-    brands: set[BrandKey] = field(default_factory=set)
-
-
-_sold_out: dict[uuid.UUID, _SoldOut] = {}
-
-
-def known_sold_out(variant_id: uuid.UUID, brand: BrandKey) -> Phrase | None:
-    """What was found sold out in this brand less than a second ago, if this variant was."""
-    hint = _sold_out.get(variant_id)
-    if hint is None or brand not in hint.brands:
-        return None
-    if time.monotonic() - hint.seen_at > SOLD_OUT_HINT_SECONDS:
-        del _sold_out[variant_id]
-        return None
-    return hint.what
-
-
-def seen_sold_out(variant_id: uuid.UUID, brand: BrandKey, what: Phrase) -> None:
-    """This process just found the variant at zero (a refused take, or a take that left none)."""
-    hint = _sold_out.setdefault(variant_id, _SoldOut(what, time.monotonic()))
-    hint.seen_at = time.monotonic()
-    hint.brands.add(brand)
-
-
-def restocked(variant_id: uuid.UUID) -> None:
-    _sold_out.pop(variant_id, None)
 
 
 # --- taking turns at a variant -------------------------------------------------------------------
@@ -128,7 +82,7 @@ async def turn(variant_id: uuid.UUID) -> AsyncIterator[None]:
     """Wait for a turn at the variant. A thousand taps on the pinned product at once would
     otherwise all wait for a database connection, and the buyers checking out behind them; here
     they wait without one, a few go at a time, and once the variant is sold out each turn ends
-    at `known_sold_out`. (Letting every waiter in at once then was tried: the burst of answers
+    at its sold-out mark. (Letting every waiter in at once then was tried: the burst of answers
     delayed the checkouts more than the queue did.)"""
     gate, waiting = _turns.setdefault(variant_id, (asyncio.Semaphore(TURNS_PER_VARIANT), [0]))
     waiting[0] += 1
@@ -168,13 +122,15 @@ _LIVE_ROOMS = (
 )
 
 
-async def _stock_events(session: AsyncSession, ids: set[uuid.UUID]) -> list[tuple[str, StockChanged]]:
+async def _stock_events(
+    session: AsyncSession, ids: set[uuid.UUID], marks: sold_out.SoldOutMarks
+) -> list[tuple[str, StockChanged]]:
     """`stock:changed` for each live room showing these variants' products (lineup or pin), from
-    the stock now."""
+    the stock now (which clears the sold-out marks of those on sale)."""
     changed = list(await session.execute(_STOCK_NOW, {"variant_ids": list(ids)}))
     for variant_id, _, left, _ in changed:
         if left > 0:
-            restocked(variant_id)
+            marks.cleared(variant_id)
     products = list({product_id for _, product_id, _, _ in changed})
     rooms: dict[uuid.UUID, list[str]] = {}
     for episode_id, product_id in await session.execute(_LIVE_ROOMS, {"product_ids": products}):
@@ -207,7 +163,7 @@ class StockNews:
             ids, self._pending = self._pending, set()
             try:
                 async with AsyncSession(self._engine) as session:
-                    events = await _stock_events(session, ids)
+                    events = await _stock_events(session, ids, sold_out.marks_of(self._engine))
                 for room, event in events:
                     await self._bus.publish(room, STOCK_CHANGED, event.model_dump(mode="json"))
             except Exception:

@@ -93,15 +93,6 @@ class YouOut(BaseModel):
     timed_out_until: datetime | None
 
 
-class ChatSnapshot(BaseModel):
-    chat: list[MessageOut]
-    pinned: MessageOut | None
-    questions: list[MessageOut]
-    slow_mode_seconds: int
-    reactions: dict[str, int]
-    you: YouOut
-
-
 class ReplayBeatIn(BaseModel):
     """A replay viewer's player, still playing (docs/api.md, "Replay viewers")."""
 

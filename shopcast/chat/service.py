@@ -17,12 +17,10 @@ from shopcast.chat.schemas import (
     AuthorOut,
     ChatRulesIn,
     ChatRulesOut,
-    ChatSnapshot,
     MessageOut,
     ModerationEntryOut,
     QuotedMessage,
     RestrictionOut,
-    YouOut,
 )
 from shopcast.chat.text import TextRules, apply_rules, clean
 from shopcast.core.bus import Bus
@@ -35,7 +33,6 @@ from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.models import Episode
 
 MODERATORS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
-RECENT = 50  # messages and questions in a join snapshot
 OPEN_STATUSES = (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE)
 
 
@@ -56,13 +53,14 @@ def message_out(message: ChatMessage, quoted: ChatMessage | None = None) -> Mess
     )
 
 
-async def _messages_out(session: AsyncSession, messages: list[ChatMessage]) -> list[MessageOut]:
+async def messages_out(session: AsyncSession, messages: list[ChatMessage]) -> list[MessageOut]:
+    """The messages as shown, each with the message it replies to (one query for all of them)."""
     wanted = {m.reply_to_id for m in messages if m.reply_to_id is not None}
     quoted = {q.id: q for q in await session.scalars(select(ChatMessage).where(ChatMessage.id.in_(wanted)))}
     return [message_out(m, quoted.get(m.reply_to_id) if m.reply_to_id else None) for m in messages]
 
 
-async def _message(session: AsyncSession, message_id: uuid.UUID) -> ChatMessage | None:
+async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> ChatMessage | None:
     return await session.scalar(select(ChatMessage).where(ChatMessage.id == message_id))
 
 
@@ -178,9 +176,13 @@ async def restricted_viewers(
 
 async def check_may_join(session: AsyncSession, *, brand_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
     """403 with the ban's reason for a viewer banned from the brand's chats."""
-    ban = (await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now)).get("ban")
-    if ban is not None:
-        raise _banned(ban)
+    refuse_banned(await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now))
+
+
+def refuse_banned(restrictions: dict[str, ChatRestriction]) -> None:
+    """403 with the ban's reason, if these restrictions (a viewer's) include a ban."""
+    if "ban" in restrictions:
+        raise _banned(restrictions["ban"])
 
 
 async def list_restrictions(
@@ -256,7 +258,7 @@ async def send_message(
         raise InvalidInput("errors.chat.empty")
     quoted = None
     if reply_to is not None:
-        quoted = await _message(session, reply_to)
+        quoted = await message_by_id(session, reply_to)
         if quoted is None or quoted.episode_id != episode.id or quoted.deleted_at is not None or quoted.shadowed:
             raise InvalidInput("errors.chat.reply_elsewhere")
     message = ChatMessage(
@@ -309,7 +311,7 @@ async def _staff_message(
 ) -> tuple[Principal, ChatMessage]:
     episode = await live.load_episode(session, episode_id)
     actor = authorize(actor, episode.brand_id, *MODERATORS)
-    message = await _message(session, message_id)
+    message = await message_by_id(session, message_id)
     if message is None or message.episode_id != episode.id:
         raise NotFound("errors.chat.no_message", message_id=message_id)
     return actor, message
@@ -437,7 +439,7 @@ async def pin_message(
     room = await _room(session, episode_id, now)
     room.pinned_message_id = message.id
     _audit(session, actor, message, "pin", now)
-    out = (await _messages_out(session, [message]))[0]
+    out = (await messages_out(session, [message]))[0]
     tell_room(session, bus, episode_id, events.CHAT_PINNED, {"message": out.model_dump(mode="json")})
     return out
 
@@ -514,51 +516,6 @@ def _visible_to(chatter: Chatter | None):  # type: ignore[no-untyped-def]
     return ChatMessage.deleted_at.is_(None) & (ChatMessage.shadowed.is_(False) | own)
 
 
-async def snapshot(
-    session: AsyncSession,
-    *,
-    episode_id: uuid.UUID,
-    brand_id: uuid.UUID,
-    chatter: Chatter,
-    reactions: dict[str, int],
-    now: datetime,
-) -> ChatSnapshot:
-    """What a viewer joining now needs: recent chat, the pin, open questions, slow mode, who they are."""
-    visible = _visible_to(chatter)
-    recent = list(
-        await session.scalars(
-            select(ChatMessage)
-            .where(ChatMessage.episode_id == episode_id, visible)
-            .order_by(ChatMessage.number.desc())
-            .limit(RECENT)
-        )
-    )[::-1]
-    questions = list(
-        await session.scalars(
-            select(ChatMessage)
-            .where(
-                ChatMessage.episode_id == episode_id, visible, ChatMessage.question, ChatMessage.answered_at.is_(None)
-            )
-            .order_by(ChatMessage.number)
-            .limit(RECENT)
-        )
-    )
-    room = await session.get(ChatRoom, episode_id)
-    pinned = None
-    if room is not None and room.pinned_message_id is not None:
-        pinned = await _message(session, room.pinned_message_id)
-    restrictions = await restrictions_of(session, brand_id=brand_id, chatter=chatter, now=now)
-    timeout = restrictions.get("timeout")
-    return ChatSnapshot(
-        chat=await _messages_out(session, recent),
-        pinned=(await _messages_out(session, [pinned]))[0] if pinned is not None else None,
-        questions=await _messages_out(session, questions),
-        slow_mode_seconds=room.slow_mode_seconds if room is not None else 0,
-        reactions=reactions,
-        you=YouOut(ref=chatter.ref, role=chatter.role, timed_out_until=timeout.until if timeout else None),
-    )
-
-
 async def history(
     session: AsyncSession, *, episode_id: uuid.UUID, after: datetime | None, limit: int
 ) -> list[MessageOut]:
@@ -568,4 +525,4 @@ async def history(
     if after is not None:
         query = query.where(ChatMessage.created_at > after)
     messages = list(await session.scalars(query.order_by(ChatMessage.number).limit(limit)))
-    return await _messages_out(session, messages)
+    return await messages_out(session, messages)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.chat import service as chat
@@ -42,12 +42,12 @@ async def entry_of(session: AsyncSession, giveaway_id: uuid.UUID, viewer: Viewer
     )
 
 
-async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter) -> GiveawaySnapshot | None:
-    """The giveaway a viewer joining now sees, with their own entry id and the winners once drawn."""
+async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID) -> GiveawaySnapshot | None:
+    """The giveaway in the room's join snapshot, with the winners once drawn (each joining viewer's own
+    entry is theirs to add: `entries_of`)."""
     giveaway = await _current(session, episode_id)
     if giveaway is None:
         return None
-    mine = None if chatter.is_anonymous else await entry_of(session, giveaway.id, (chatter.kind, chatter.id))
     drawn = None
     if giveaway.status == "drawn" and giveaway.seed is not None:
         winners = await winners_of(session, giveaway.id)
@@ -57,7 +57,22 @@ async def snapshot(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Cha
             winners=[DrawnWinner(entry_id=w.entry_id, name=name) for w, name in winners if w.redrawn_in is None],
         )
     public = public_out(giveaway, await entry_count(session, giveaway.id))
-    return GiveawaySnapshot(**public.model_dump(), my_entry_id=mine.id if mine else None, drawn=drawn)
+    return GiveawaySnapshot(**public.model_dump(), my_entry_id=None, drawn=drawn)
+
+
+async def entries_of(
+    session: AsyncSession, *, giveaway_id: uuid.UUID, viewers: Sequence[Viewer]
+) -> dict[Viewer, uuid.UUID]:
+    """The entry id of each of these viewers who entered the giveaway (one query for all)."""
+    if not viewers:
+        return {}
+    rows = await session.execute(
+        select(GiveawayEntry.viewer_kind, GiveawayEntry.viewer_id, GiveawayEntry.id).where(
+            GiveawayEntry.giveaway_id == giveaway_id,
+            tuple_(GiveawayEntry.viewer_kind, GiveawayEntry.viewer_id).in_(set(viewers)),
+        )
+    )
+    return {(kind, viewer_id): entry_id for kind, viewer_id, entry_id in rows}
 
 
 async def enter_many(
@@ -127,17 +142,22 @@ def is_keyword(text: str, keyword: str) -> bool:
     return text.strip().casefold() == keyword.strip().casefold()
 
 
-async def enter_by_keyword(
-    session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, text: str, now: datetime
-) -> EntryOut | None:
-    """The viewer's entry when a chat message is the open giveaway's keyword (made now or before)."""
-    if chatter.is_anonymous or chatter.is_staff:
-        return None
-    giveaway = await session.scalar(
+async def keyword_giveaway(session: AsyncSession, *, episode_id: uuid.UUID) -> Giveaway | None:
+    """The episode's open giveaway entered by saying its keyword in the chat, if there is one."""
+    return await session.scalar(
         select(Giveaway).where(
             Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword"
         )
     )
+
+
+async def enter_by_keyword(
+    session: AsyncSession, *, giveaway: Giveaway | None, chatter: Chatter, text: str, now: datetime
+) -> EntryOut | None:
+    """The viewer's entry when a chat message is the keyword of `giveaway` (`keyword_giveaway`), made
+    now or before."""
+    if chatter.is_anonymous or chatter.is_staff:
+        return None
     if giveaway is None or giveaway.keyword is None or not is_keyword(text, giveaway.keyword):
         return None
     # The message got through: the sender is neither banned nor timed out.

@@ -7,7 +7,7 @@ import os
 import secrets
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
@@ -126,6 +126,18 @@ class Settings(BaseSettings):
         3.0, gt=0, le=1000, description="Live-room events one connection may send per second, on average."
     )
     chat_event_burst: int = Field(10, ge=1, le=10000, description="Live-room events one connection may send at once.")
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        "asyncio",
+        description="The event loop `shopcast serve` runs on: asyncio's own, or uvloop's (faster writes to "
+        "thousands of sockets; needs the uvloop package: `pip install shopcast[uvloop]`).",
+    )
+    join_snapshot_seconds: float = Field(
+        0.25,
+        ge=0,
+        le=10,  # rooms.REPLAY_SECONDS: the events after an older snapshot are no longer kept
+        description="How long a room's join snapshot is shared by the viewers joining, before it is read again "
+        "(the events since reach each viewer after its snapshot); 0 reads it for every batch of joins.",
+    )
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )

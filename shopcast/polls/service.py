@@ -165,10 +165,9 @@ async def episode_polls(session: AsyncSession, *, episode_id: uuid.UUID) -> list
     ]
 
 
-async def room_poll(
-    session: AsyncSession, *, episode_id: uuid.UUID, voter_kind: str, voter_id: uuid.UUID, now: datetime
-) -> RoomPoll | None:
-    """The poll for a joining viewer's snapshot: the open one, or the one closed in the last minute."""
+async def room_poll(session: AsyncSession, *, episode_id: uuid.UUID, now: datetime) -> RoomPoll | None:
+    """The poll in the room's join snapshot: the open one, or the one closed in the last minute (each
+    joining viewer's own vote is theirs to add: `votes.votes_of`)."""
     poll = await session.scalar(
         select(Poll)
         .where(
@@ -182,11 +181,10 @@ async def room_poll(
     if poll is None:
         return None
     options = (await votes.options_of(session, [poll.id]))[poll.id]
-    mine = await votes.my_vote(session, poll_id=poll.id, voter_kind=voter_kind, voter_id=voter_id)
     return RoomPoll(
         **_public(poll, options, await _shown_products(session, episode_id)),
         tally=await _tally(session, poll, options),
-        my_vote=mine,
+        my_vote=None,
         result=_result(poll, options),
     )
 

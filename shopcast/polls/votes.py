@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.core.db import insert_ignoring_duplicates
@@ -57,16 +57,18 @@ async def right_voters(session: AsyncSession, poll_id: uuid.UUID, correct: list[
     return int(await session.scalar(select(func.count()).select_from(per_voter.subquery())) or 0)
 
 
-async def my_vote(
-    session: AsyncSession, *, poll_id: uuid.UUID, voter_kind: str, voter_id: uuid.UUID
-) -> list[uuid.UUID] | None:
-    """The options this identity voted for, if it voted."""
-    mine = await session.scalar(
-        select(PollVote.option_ids).where(
-            PollVote.poll_id == poll_id, PollVote.voter_kind == voter_kind, PollVote.voter_id == voter_id
+async def votes_of(
+    session: AsyncSession, *, poll_id: uuid.UUID, voters: Sequence[tuple[str, uuid.UUID]]
+) -> dict[tuple[str, uuid.UUID], list[uuid.UUID]]:
+    """The options each of these identities voted for, for those who voted (one query for all)."""
+    if not voters:
+        return {}
+    rows = await session.execute(
+        select(PollVote.voter_kind, PollVote.voter_id, PollVote.option_ids).where(
+            PollVote.poll_id == poll_id, tuple_(PollVote.voter_kind, PollVote.voter_id).in_(set(voters))
         )
     )
-    return [uuid.UUID(o) for o in mine] if mine is not None else None
+    return {(kind, voter_id): [uuid.UUID(o) for o in chosen] for kind, voter_id, chosen in rows}
 
 
 @dataclass(frozen=True)

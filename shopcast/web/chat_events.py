@@ -52,6 +52,10 @@ async def _moderate(call: RoomCall, action: Callable[..., Awaitable[T]], request
 async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
     res = call.resources
     async with res.database.transaction() as session:
+        # The open giveaway's keyword, as a message, is also an entry. Looked up first: on SQLite the
+        # message's insert takes the database's one write lock until the commit, and in a busy room
+        # every read between the two keeps the other messages waiting.
+        keyword = await giveaways.keyword_giveaway(session, episode_id=request.episode_id)
         message = await chat.send_message(
             session,
             episode_id=request.episode_id,
@@ -62,9 +66,8 @@ async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
             now=call.now(),
             bus=res.bus,
         )
-        # The open giveaway's keyword, as a message, is also an entry.
         entry = await giveaways.enter_by_keyword(
-            session, episode_id=request.episode_id, chatter=call.membership.chatter, text=request.text, now=call.now()
+            session, giveaway=keyword, chatter=call.membership.chatter, text=request.text, now=call.now()
         )
     if entry is not None:
         return {"message": message.model_dump(mode="json"), "entry": entry.model_dump(mode="json")}

@@ -14,7 +14,13 @@ A client joining gets each event once (`entering`): what the room flushes while 
 answered waits for it, and once the ack says which `seq` it covers (the missed events, or the
 snapshot's), the client gets only what comes after, right after the ack. Until the room has sent
 past that `seq` (a batch that was pending at the join, events still on their way from the bus), that
-client alone gets a trimmed copy of each flush; everyone else gets the same encoded one.
+client alone gets a trimmed copy of each flush; everyone else gets the same encoded one. A join
+answered with a snapshot read a moment earlier (shared by the viewers joining meanwhile,
+web/room_snapshots.py) covers less than the room already sent: the room keeps what it flushed for
+`REPLAY_SECONDS`, and the client gets the events after its snapshot's `seq` that were sent before it
+came in, right after its ack and before the rest (`replays_after` tells whether a snapshot is still
+recent enough for that). A join refused inside `entering` takes the client back out of the room,
+with nothing sent.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +48,10 @@ URGENT_EVENTS: frozenset[str] = frozenset()
 """Events outside `URGENT_PREFIXES` that must not wait for the tick either."""
 UNFOLLOW_AFTER_SECONDS = 30.0
 """How long a room with no local client stays followed, for viewers who come straight back."""
+REPLAY_SECONDS = 10.0
+"""How long a room keeps the events it sent, for joins answered with a snapshot read before them."""
+REPLAY_MOST = 2000
+"""The most events a room keeps for that."""
 
 
 def is_urgent(event: str) -> bool:
@@ -58,6 +69,9 @@ class Entry:
     held: list[Packet] = field(default_factory=list)
     seq: int = 0
     """The last seq the join's ack covers (set by the join); nothing up to it is sent again."""
+    sent_before: int = 0
+    """The seq of the last event the room sent before the client came in: those after `seq` up to
+    it are replayed to the client."""
 
 
 class _Room:
@@ -75,6 +89,10 @@ class _Room:
         self.empty_since: float | None = None
         self.entering: dict[str, Entry] = {}  # by sid: joins being answered
         self.floors: dict[str, int] = {}  # by sid: what its ack covered, while the room may still send some of it
+        # The events sent lately, in seq order (as sent), with the loop time they went: replayed to
+        # joins whose snapshot is older than them. Every event sent after `replayable_after` is here.
+        self.sent: deque[tuple[float, Packet]] = deque()
+        self.replayable_after = 0
 
 
 class LiveRooms:
@@ -125,24 +143,37 @@ class LiveRooms:
         """
         await self.follow(room)
         state = self._rooms[room]
-        entry = state.entering[sid] = Entry()
+        entry = state.entering[sid] = Entry(sent_before=state.sent_seq)
+        was_in = sid in self._sio.manager.rooms.get("/", {}).get(room, {})
         try:
             await self._sio.enter_room(sid, room)
             yield entry
-        finally:
-            # Released on the loop's next iteration, after the ack, which is queued for the client as
-            # the handler returns. Flushes until then still wait in `entry.held`, in order.
-            asyncio.get_running_loop().call_soon(self._release, state, sid, entry)
+        except BaseException:
+            # Refused (or cut short): nothing is sent, and a client new to the room is out of it again.
+            if state.entering.get(sid) is entry:
+                del state.entering[sid]
+            if not was_in:
+                await self._sio.leave_room(sid, room)
+            raise
+        # Released on the loop's next iteration, after the ack, which is queued for the client as
+        # the handler returns. Flushes until then still wait in `entry.held`, in order.
+        asyncio.get_running_loop().call_soon(self._release, state, sid, entry)
 
     def _release(self, state: _Room, sid: str, entry: Entry) -> None:
         if state.entering.get(sid) is entry:
             del state.entering[sid]
         if entry.seq > state.sent_seq:
             state.floors[sid] = max(entry.seq, state.floors.get(sid, 0))
-        packets = _after(entry.held, entry.seq)
+        packets = _replay(state, entry) + _after(entry.held, entry.seq)
         eio_sid = self._sio.manager.eio_sid_from_sid(sid, "/")
         if packets and eio_sid is not None:
             self.sockets.deliver(eio_sid, Broadcast([packet for _, packet in packets]))
+
+    def replays_after(self, room: str, seq: int) -> bool:
+        """Whether a client joining the room now with what its events did up to `seq` can be sent every
+        event after it that the room already sent (a followed room keeps them a while)."""
+        state = self._rooms.get(room)
+        return state is not None and state.ready.is_set() and seq >= state.replayable_after
 
     def rooms(self) -> list[str]:
         """The rooms this process follows."""
@@ -168,6 +199,8 @@ class LiveRooms:
                 async with self._bus.subscribe(state.name) as events:
                     # A signal heard before the room's next event still carries the room's seq.
                     state.last_seq = max(state.last_seq, await self._bus.last_seq(state.name))
+                    # What came before (or was lost while catching up) was never sent here.
+                    state.replayable_after = state.last_seq
                     state.ready.set()
                     async for event in events:
                         self._take(state, event)
@@ -194,6 +227,7 @@ class LiveRooms:
             pending, state.pending = state.pending, []
             self._send(state.name, pending, state)
             state.sent_seq = max(state.sent_seq, *(seq for seq, _ in pending))
+            _keep_sent(state, pending, asyncio.get_running_loop().time())
             if state.floors:
                 state.floors = {sid: seq for sid, seq in state.floors.items() if seq > state.sent_seq}
         for event in state.heard:
@@ -265,6 +299,28 @@ class LiveRooms:
         for task in list(self._tasks):
             await _cancel(task)
         await self.sockets.close()
+
+
+def _keep_sent(state: _Room, packets: list[Packet], now: float) -> None:
+    """Keep the room's logged events just sent for joins that come in with an older snapshot."""
+    sent = state.sent
+    sent.extend((now, packet) for packet in packets if packet[0])
+    while sent and (len(sent) > REPLAY_MOST or sent[0][0] < now - REPLAY_SECONDS):
+        _, (seq, _) = sent.popleft()
+        state.replayable_after = max(state.replayable_after, seq)
+
+
+def _replay(state: _Room, entry: Entry) -> list[Packet]:
+    """The events the room sent before the client came in that its ack does not cover, in order."""
+    if entry.sent_before <= entry.seq:
+        return []
+    replay = []
+    for _, (seq, packet) in reversed(state.sent):  # the newest first: a snapshot is a moment old at most
+        if seq <= entry.seq:
+            break
+        if seq <= entry.sent_before:
+            replay.append((seq, packet))
+    return replay[::-1]
 
 
 def _after(packets: list[Packet], seq: int) -> list[Packet]:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
+from shopcast.web.event_loop import new_event_loop
 from shopcast.web.forwarding import FORWARDER, INTERNAL_LISTENER
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ def serve(settings: Settings, public: socket.socket, *, on_ready: Callable[[str]
         # collections, which would otherwise stop the event loop to go through it again and again.
         gc.freeze()
 
-    web.run_app(app, sock=sockets, print=ready, access_log=None, backlog=BACKLOG)
+    loop = new_event_loop(settings.event_loop)
+    web.run_app(app, sock=sockets, print=ready, access_log=None, backlog=BACKLOG, loop=loop)
 
 
 def _die_with(parent: int) -> None:

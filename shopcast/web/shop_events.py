@@ -1,17 +1,20 @@
 """The shop in the live room: `cart:add` from the pin (the same service as the HTTP route),
-`card:viewed` (a viewer's page showed the pinned product's card, for the report), and the shop's
-clock: holds released, deals ended at zero, "N bought" told at most once a second."""
+`card:viewed` (a viewer's page showed the pinned product's card, for the report), the room's
+`stock:changed` passed on to this process's sold-out marks, and the shop's clock: holds released,
+deals ended at zero, "N bought" told at most once a second."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from shopcast.catalog import cart, deals, figures, lineup
-from shopcast.catalog.events import SALES_BOUGHT
-from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd
+from shopcast.catalog.events import SALES_BOUGHT, STOCK_CHANGED
+from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, StockChanged
+from shopcast.catalog.sold_out import marks_of
+from shopcast.core.bus import Envelope
 from shopcast.core.db import Database
 from shopcast.core.errors import Unauthorized
 from shopcast.live.events import room_episode
@@ -33,6 +36,9 @@ async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]
     if call.actor is None:
         raise Unauthorized("errors.cart.sign_in")
     res = call.resources
+    # The storm's many late taps: answered before a transaction is opened or a turn waited for.
+    marks = marks_of(res.database.engine)
+    cart.refuse_if_known_sold_out(marks, brand=call.membership.brand_id, variant_id=request.variant_id, now=call.now())
     data = CartAdd(variant_id=request.variant_id, quantity=request.quantity, episode_id=request.episode_id)
     async with res.database.transaction() as session:
         shown = await cart.add(
@@ -46,6 +52,18 @@ async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]
             hold_minutes=res.settings.cart_hold_minutes,
         )
     return {"cart": shown.model_dump(mode="json")}
+
+
+def heard_in_room(resources: Resources, event: Envelope) -> None:
+    """A room's `stock:changed`, read by whichever process made the change: this process's sold-out
+    mark of the variant follows it (set at zero, gone above)."""
+    if event.event != STOCK_CHANGED:
+        return
+    try:
+        changed = StockChanged.model_validate(event.payload)
+    except ValidationError:
+        return  # not ours to judge: the room's clients got it as it was
+    marks_of(resources.database.engine).heard(changed.variant_id, changed.stock, resources.clock.now())
 
 
 class CardViewRequest(RoomRequest):

@@ -13,7 +13,6 @@ import asyncio
 import functools
 import logging
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,26 +23,23 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from shopcast.accounts import service as accounts
-from shopcast.catalog import lineup
 from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
-from shopcast.contests import entries as giveaways
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests, invalid_input
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
 from shopcast.core.security import Principal
-from shopcast.live import public as live
-from shopcast.live import service as episodes
 from shopcast.live.events import episode_room, room_episode
-from shopcast.polls import service as polls
 from shopcast.web import language
 from shopcast.web.collector import CollectorPolicy
 from shopcast.web.context import RESOURCES, Resources
 from shopcast.web.forwarding import FORWARDER
+from shopcast.web.joins import Admission, Joins, join_ack
 from shopcast.web.middleware import origin_allowed, problem
 from shopcast.web.packets import TOO_DEEP, RoomPacket
+from shopcast.web.room_snapshots import RoomSnapshots
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
 
@@ -52,6 +48,8 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 STAFF_ALLOWANCE_FACTOR = 10
 LIVE_ROOMS = web.AppKey("live_rooms", LiveRooms)
 TALLIES = web.AppKey("room_tallies", RoomTallies)
+JOINS = web.AppKey("joins", Joins)
+SNAPSHOTS = web.AppKey("room_snapshots", RoomSnapshots)
 CONNECTIONS = web.AppKey("connections", dict)
 
 
@@ -83,6 +81,8 @@ class Connection:
     # Rooms a ban took this connection out of: its events there are answered with the ban's reason.
     removed: dict[uuid.UUID, Membership] = field(default_factory=dict)
     joining: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Rooms being joined, as whom; None once a ban of that viewer was heard meanwhile.
+    arriving: dict[uuid.UUID, Chatter | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -195,6 +195,15 @@ def install(app: web.Application) -> None:
         app[LIVE_ROOMS] = LiveRooms(sio, res.bus, on_event=on_room_event)
         app[TALLIES] = RoomTallies(app[LIVE_ROOMS], res.presence, res.bus, res.database)
         app[TALLIES].start()
+        app[SNAPSHOTS] = snapshots = RoomSnapshots(
+            res.database,
+            res.bus,
+            app[LIVE_ROOMS],
+            app[TALLIES],
+            res.clock,
+            lifetime_seconds=res.settings.join_snapshot_seconds,
+        )
+        app[JOINS] = Joins(res.database, snapshots, res.clock)
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
@@ -205,6 +214,7 @@ def install(app: web.Application) -> None:
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         yield
+        await app[JOINS].close()
         await entries.close()
         await collector.close()
         await entry_counter.close()
@@ -212,7 +222,7 @@ def install(app: web.Application) -> None:
         await shop_clock.close()
         await app[TALLIES].close()
         await app[LIVE_ROOMS].close()
-        await stop_watching_everyone()
+        stop_watching_everyone()
 
     app.cleanup_ctx.append(open_rooms)
 
@@ -220,34 +230,36 @@ def install(app: web.Application) -> None:
         # A restart or a deploy: every client is told now ("server disconnect": pages come back a
         # little later, spread out), rather than the shutdown waiting for their connections to time
         # out, longer than a container is given to stop.
-        await stop_watching_everyone()
+        stop_watching_everyone()
         for sid in list(connections):
             await sio.disconnect(sid)
 
     app.on_shutdown.append(say_goodbye)
 
-    async def stop_watching_everyone() -> None:
-        """End the watch time of every connection still here, in one go (at shutdown)."""
+    def stop_watching_everyone() -> None:
+        """End the watch time of every connection still here (at shutdown: written as the facts close)."""
         memberships = [m for c in connections.values() for m in c.rooms.values() if m.watch_id is not None]
-        if not memberships:
-            return
         watch_ids = [m.watch_id for m in memberships if m.watch_id is not None]
         for membership in memberships:
             membership.watch_id = None
         res = resources()
-        async with res.database.transaction() as session:
-            await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
+        audience.stop_watching(res.facts, watch_ids=watch_ids, now=res.clock.now())
 
     async def on_room_event(room: str, event: Envelope) -> None:
+        _shop_events.heard_in_room(resources(), event)
         if event.event != VIEWER_REMOVED:
             return
         # The banned viewer heard the event with everyone; now their connections leave the room.
         episode_id = room_episode(room)
+        ref = event.payload.get("ref")
         for sid, connection in list(connections.items()):
             membership = connection.rooms.get(episode_id)
-            if membership is not None and membership.chatter.ref == event.payload.get("ref"):
+            if membership is not None and membership.chatter.ref == ref:
                 connection.removed[episode_id] = membership
                 await leave_room(sid, connection, episode_id)
+            arriving = connection.arriving.get(episode_id)
+            if arriving is not None and arriving.ref == ref:  # its join, under way, must not let it in
+                connection.arriving[episode_id] = None
 
     async def leave_room(sid: str, connection: Connection, episode_id: uuid.UUID) -> None:
         membership = connection.rooms.pop(episode_id, None)
@@ -256,8 +268,7 @@ def install(app: web.Application) -> None:
             app[TALLIES].left(episode_room(episode_id), membership.chatter)
         if membership is not None and membership.watch_id is not None:
             res = resources()
-            async with res.database.transaction() as session:
-                await audience.stop_watching(session, watch_ids=[membership.watch_id], now=res.clock.now())
+            audience.stop_watching(res.facts, watch_ids=[membership.watch_id], now=res.clock.now())
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
@@ -288,8 +299,7 @@ def install(app: web.Application) -> None:
         watch_ids = [m.watch_id for m in connection.rooms.values() if m.watch_id is not None]
         if watch_ids:
             res = resources()
-            async with res.database.transaction() as session:
-                await audience.stop_watching(session, watch_ids=watch_ids, now=res.clock.now())
+            audience.stop_watching(res.facts, watch_ids=watch_ids, now=res.clock.now())
 
     def connection_of(sid: str) -> Connection:
         connection = connections.get(sid)
@@ -306,80 +316,53 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        episode_id = request.episode_id
         # One join at a time per connection: each holds the room's events for it until its ack is out.
         async with connection.joining:
-            membership, now = await enter_episode(connection, request.episode_id)
-            async with app[LIVE_ROOMS].entering(sid, episode_room(request.episode_id)) as entry:
-                ack = await answer_join(request, membership, now)
-                entry.seq = ack["seq"]
-                return ack
+            res = resources()
+            brand_id = await app[JOINS].brand_of(episode_id)  # 404 before anything follows an unknown room
+            secret = res.settings.signing_key().encode()
+            who = chatter(connection.actor, brand_id, secret=secret, anonymous_id=connection.anonymous_id)
+            connection.arriving[episode_id] = who
+            try:
+                room = episode_room(episode_id)
+                async with app[LIVE_ROOMS].entering(sid, room) as entry:
+                    answer = await answer_join(sid, request, who)
+                    if connection.arriving.get(episode_id) is None:  # a ban of theirs was heard meanwhile
+                        await refuse_if_banned(brand_id, who)
+                    settle(sid, connection, episode_id, brand_id, who)
+                    ack = answer if isinstance(answer, dict) else join_ack(answer, who, app[TALLIES].viewers(room))
+                    entry.seq = ack["seq"]
+                    return ack
+            finally:
+                connection.arriving.pop(episode_id, None)
 
-    async def enter_episode(connection: Connection, episode_id: uuid.UUID) -> tuple[Membership, datetime]:
-        """The connection's place in the episode's room (403 for a banned viewer), from now on."""
-        res = resources()
-        now = res.clock.now()
-        async with res.database.transaction() as session:
-            episode = await episodes.load_episode(session, episode_id)  # 404 if unknown
-            who = chatter(
-                connection.actor,
-                episode.brand_id,
-                secret=res.settings.signing_key().encode(),
-                anonymous_id=connection.anonymous_id,
-            )
-            await chat.check_may_join(session, brand_id=episode.brand_id, chatter=who, now=now)
-            membership = connection.rooms.get(episode.id)
-            if membership is None:
-                watch_id = await audience.start_watching(session, episode_id=episode.id, chatter=who, now=now)
-                membership = Membership(episode.brand_id, who, watch_id)
-        if episode_id not in connection.rooms:
-            app[TALLIES].arrived(episode_room(episode_id), membership.chatter)
-        connection.rooms[episode_id] = membership
-        connection.removed.pop(episode_id, None)
-        return membership, now
-
-    async def answer_join(request: JoinRequest, membership: Membership, now: datetime) -> dict[str, Any]:
-        """The join's ack: what the client missed since `last_seq`, or a snapshot of the room."""
+    async def answer_join(sid: str, request: JoinRequest, who: Chatter) -> dict[str, Any] | Admission:
+        """Let the viewer in (403 if banned): the ack with what they missed since `last_seq`, or their
+        admission with the room's snapshot. The room's delivery already holds its events for them:
+        nothing published from here on is lost."""
         res = resources()
         room = episode_room(request.episode_id)
-        # Read after entering the room: nothing published from here on can fall between the two.
-        seq = await res.bus.last_seq(room)
+        admission = await app[JOINS].admit(request.episode_id, sid, who)
         if request.last_seq is not None:
+            seq = await res.bus.last_seq(room)
             missed = await res.bus.since(room, request.last_seq)
             if missed is not None:
                 events = [{"event": e.event, "seq": e.seq, "payload": e.payload} for e in missed]
                 return {"ok": True, "seq": max([seq, *(e.seq for e in missed)]), "missed": events}
-        tallies = app[TALLIES]
-        async with res.database.transaction() as session:
-            shown = await live.public_episode(session, episode_id=request.episode_id)
-            stored = await audience.reaction_totals(session, episode_id=request.episode_id)
-            reactions = dict(tallies.unsaved_reactions(request.episode_id) + Counter(stored))
-            state = await chat.snapshot(
-                session,
-                episode_id=request.episode_id,
-                brand_id=membership.brand_id,
-                chatter=membership.chatter,
-                reactions=reactions,
-                now=now,
-            )
-            pin = await lineup.current_pin(session, episode_id=request.episode_id, now=now)
-            sold = await lineup.bought(session, request.episode_id)
-            poll = await polls.room_poll(
-                session,
-                episode_id=request.episode_id,
-                voter_kind=membership.chatter.kind,
-                voter_id=membership.chatter.id,
-                now=now,
-            )
-            giveaway = await giveaways.snapshot(session, episode_id=request.episode_id, chatter=membership.chatter)
-        snapshot = {
-            "episode": shown.model_dump(mode="json"),
-            "viewers": tallies.viewers(room),
-            "pin": pin.model_dump(mode="json") if pin is not None else None,
-            "bought": sum(sold.values()),
-            "poll": poll.model_dump(mode="json") if poll is not None else None,
-            "giveaway": giveaway.model_dump(mode="json") if giveaway is not None else None,
-        }
-        return {"ok": True, "seq": seq, "snapshot": {**snapshot, **state.model_dump(mode="json")}}
+        return admission
+
+    def settle(sid: str, connection: Connection, episode_id: uuid.UUID, brand_id: uuid.UUID, who: Chatter) -> None:
+        """The connection is in the episode's room from now on (again, after a reconnect or a gap)."""
+        if connections.get(sid) is not connection:
+            # It went away while its join was answered: nothing of it may stay counted or watching.
+            raise Conflict("errors.room.closing")
+        if episode_id not in connection.rooms:
+            res = resources()
+            watch_id = audience.start_watching(res.facts, episode_id=episode_id, chatter=who, now=res.clock.now())
+            connection.rooms[episode_id] = Membership(brand_id, who, watch_id)
+            app[TALLIES].arrived(episode_room(episode_id), who)
+        connection.removed.pop(episode_id, None)
 
     @sio.on("leave")
     @answered
@@ -392,12 +375,13 @@ def install(app: web.Application) -> None:
     async def why_not_in_room(connection: Connection, episode_id: uuid.UUID) -> Never:
         removed = connection.removed.get(episode_id)
         if removed is not None:  # the ban's reason, while it holds
-            res = resources()
-            async with res.database.transaction() as session:
-                await chat.check_may_join(
-                    session, brand_id=removed.brand_id, chatter=removed.chatter, now=res.clock.now()
-                )
+            await refuse_if_banned(removed.brand_id, removed.chatter)
         raise Conflict("errors.room.join_first")
+
+    async def refuse_if_banned(brand_id: uuid.UUID, who: Chatter) -> None:
+        res = resources()
+        async with res.database.transaction() as session:
+            await chat.check_may_join(session, brand_id=brand_id, chatter=who, now=res.clock.now())
 
     def wire(name: str, model: type[RoomRequest], handler: RoomHandler) -> None:
         async def on_event(sid: str, data: Any) -> dict[str, Any]:

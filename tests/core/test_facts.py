@@ -65,3 +65,27 @@ async def test_many_facts_recorded_at_once_are_all_written(database: Database) -
     async with database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(TALLY)) == 2500
     await facts.close()
+
+
+async def test_a_lasting_fact_is_ended_whether_or_not_its_row_was_written_yet(database: Database) -> None:
+    await create_table(database)
+    facts = Facts(database)
+    facts.record(TALLY, {"id": 1, "n": 0})
+    facts.amend(TALLY, 1, {"n": 10})  # still waiting: changed in the row itself
+    facts.record(TALLY, {"id": 2, "n": 0})
+    await facts.flush()
+    facts.amend(TALLY, 2, {"n": 20})  # written: changed by its key in the next batch
+    facts.amend(TALLY, 3, {"n": 30})  # never recorded here: changes nothing
+    await facts.close()
+    assert await written(database) == [(1, 10), (2, 20)]
+
+
+async def test_an_end_waits_with_its_fact_while_the_database_refuses_them(database: Database) -> None:
+    facts = Facts(database)
+    facts.record(TALLY, {"id": 1, "n": 0})
+    await facts.flush()  # no table yet: kept
+    facts.amend(TALLY, 1, {"n": 10})
+    await facts.flush()  # refused again: the row and its end both kept, the end after the row
+    await create_table(database)
+    await facts.close()
+    assert await written(database) == [(1, 10)]

@@ -5,6 +5,11 @@ process: the viewer's browser has had the page open for a while, and with two ap
 always talks to the same one, as behind a proxy with sticky sessions. On the parent's word every
 buyer of every process sends at the same instant (`time.monotonic()`, one clock for every process
 of the machine). Each request's time runs from just before it is sent to its answer, read.
+
+With `--via socket` a buyer is also a viewer of the live room, as the player is: after the sign-up
+(untimed) it opens a WebSocket to Socket.IO with its guest token and `join`s the episode, as
+`tests/load/room_clients.py`'s viewers do; its tap is the room's `cart:add` with an ack, timed from
+just before the packet is written to the ack, read.
 """
 
 from __future__ import annotations
@@ -15,14 +20,19 @@ import time
 import uuid
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
 from tests.load.harness import child_process, run_commands
+from tests.load.room_clients import Tally, Viewer
+from tests.load.socketio_wire import event_packet
 
 TIMEOUT = aiohttp.ClientTimeout(total=120)
 SIGNING_UP_AT_ONCE = 25
+JOINING_AT_ONCE = 50
+TAP_ACK = 1  # the ack id of a buyer's tap (the join's is 0)
 STORE_ID = "bench-store"
 
 
@@ -33,6 +43,14 @@ class Answer:
 
     def __init__(self, status: int, body: Any, sent: float, answered: float) -> None:
         self.status, self.body, self.sent, self.answered = status, body, sent, answered
+
+    @classmethod
+    def of_ack(cls, payload: bytes, sent: float, answered: float) -> Answer:
+        """A Socket.IO ack (`43<id>[{ok, …}]`) as the HTTP answer it stands for: 201, or the refusal's status."""
+        body = orjson.loads(payload[payload.index(b"[") :])[0]
+        if body.get("ok"):
+            return cls(201, body, sent, answered)
+        return cls(int(body["error"]["status"]), body["error"], sent, answered)
 
     @property
     def outcome(self) -> str:
@@ -48,10 +66,12 @@ class Answer:
 class Buyer:
     def __init__(self, number: int, base: str) -> None:
         self.number = number
+        self.base = base
         self.http = aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=1), timeout=TIMEOUT)
         self.headers: dict[str, str] = {}
         self.added: Answer | None = None
         self.ordered: Answer | None = None
+        self.viewer: Viewer | None = None  # in the live room, with `--via socket`
 
     async def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
         sent = time.monotonic()
@@ -74,6 +94,37 @@ class Buyer:
             body["episode_id"] = episode_id
         self.added = await self.request("POST", f"/api/v1/brands/{brand}/cart/items", body)
 
+    async def join(self, episode_id: str, tally: Tally) -> None:
+        """Into the live room as the player goes: WebSocket, Socket.IO connect with the token, `join`."""
+        token = self.headers["Authorization"].removeprefix("Bearer ")
+        port = urlsplit(self.base).port
+        assert port is not None
+        loop = asyncio.get_running_loop()
+        _, self.viewer = await loop.create_connection(lambda: Viewer(port, episode_id, tally, token), "127.0.0.1", port)
+        async with asyncio.timeout(60):
+            await self.viewer.joined
+
+    async def tap(self, variant_id: str, episode_id: str) -> None:
+        """The player's "add" on the pinned product: the room's `cart:add`, answered by its ack."""
+        assert self.viewer is not None
+        acked: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.viewer.acks[TAP_ACK] = acked.set_result
+        request = {"episode_id": episode_id, "variant_id": variant_id, "quantity": 1}
+        sent = time.monotonic()
+        self.viewer.send(event_packet("cart:add", request, TAP_ACK))
+        try:
+            async with asyncio.timeout(TIMEOUT.total):
+                payload = await acked
+        except TimeoutError:
+            self.added = Answer(0, "no ack", sent, time.monotonic())
+            return
+        self.added = Answer.of_ack(payload, sent, time.monotonic())
+
+    def leave(self) -> None:
+        if self.viewer is not None and self.viewer.transport is not None:
+            self.viewer.transport.abort()
+        self.viewer = None
+
     async def check_out(self, brand: str) -> None:
         body = {
             "email": f"buyer{self.number}@example.com",
@@ -95,6 +146,7 @@ class Buyers:
     def __init__(self, bases: list[str]) -> None:
         self.bases = bases
         self.buyers: list[Buyer] = []
+        self.tally = Tally()  # what the room's viewers count (chat messages): nothing here
 
     async def sign_up(self, first: int, count: int) -> None:
         """Forget the last sale's buyers; sign up `count` new guests, numbered from `first`, spread over the app
@@ -117,6 +169,26 @@ class Buyers:
             await buyer.add(brand, variant_id, episode_id)
             if buyer.added is not None and buyer.added.outcome == "ok":
                 await buyer.check_out(brand)
+
+        await asyncio.gather(*(one(buyer) for buyer in self.buyers))
+
+    async def join(self, episode_id: str) -> None:
+        """Every buyer joins the live room through its app process (untimed), a few at a time."""
+        gate = asyncio.Semaphore(JOINING_AT_ONCE)
+
+        async def one(buyer: Buyer) -> None:
+            async with gate:
+                await buyer.join(episode_id, self.tally)
+
+        await asyncio.gather(*(one(buyer) for buyer in self.buyers))
+
+    async def tap(self, start: float, brand: str, variant_id: str, episode_id: str) -> None:
+        """The flash sale as the player taps: at `start` every buyer sends `cart:add` in the room (those
+        who get the unit check out afterwards, on the parent's word: `check_out`)."""
+
+        async def one(buyer: Buyer) -> None:
+            await _at(start)
+            await buyer.tap(variant_id, episode_id)
 
         await asyncio.gather(*(one(buyer) for buyer in self.buyers))
 
@@ -149,6 +221,8 @@ class Buyers:
         }
 
     async def stop(self) -> None:
+        for buyer in self.buyers:
+            buyer.leave()
         await asyncio.gather(*(buyer.http.close() for buyer in self.buyers))
         self.buyers = []
 

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m tests.load.flash_sale [--buyers 1000] [--units 50] [--setups pg,pg2,sqlite]
                                               [--sales flash,race,rush] [--clients 2] [--redis-url URL]
-                                              [--pgbench-seconds 10] [--pgbench-clients 4]
+                                              [--pgbench-seconds 10] [--pgbench-clients 4] [--via http]
+                                              [--profile DIR]
 
 Each setup starts its own app on 127.0.0.1 (`tests/load/flash_shop.py`: one process on PostgreSQL in a
 database of the run's own, two processes on it with Redis, or one on SQLite in a temporary folder),
@@ -10,7 +11,9 @@ seeds a brand with the CLI and the API, puts a show live and runs the sales one 
 a new product:
 
 - flash: every buyer adds the pinned product during the live (the unit held at the tap), the winners
-  check out;
+  check out at once; with `--via socket` the buyers are viewers joined to the live room and tap as the
+  player does (the room's `cart:add`, answered by its ack), and the winners check out once every tap
+  is answered (the storm of taps timed alone; a person needs a moment to confirm an order anyway);
 - race: every buyer adds it outside the live (checked, not held), then all check out at once;
 - rush: the race with a unit for each of at most 500 buyers, so every checkout sells.
 
@@ -79,6 +82,7 @@ class Setup:
     processes: int
 
 
+VIAS = ("http", "socket")  # how the flash sale's buyers add: the HTTP API, or the live room's `cart:add`
 SETUPS = {
     "pg": Setup("pg", "PostgreSQL, 1 process", "postgresql", 1),
     "pg2": Setup("pg2", "PostgreSQL, 2 processes + Redis", "postgresql", 2),
@@ -91,6 +95,7 @@ SALES = ("flash", "race", "rush")
 class Result:
     setup: Setup
     kind: str
+    via: str = "http"  # the flash sale's adds: over HTTP or in the live room (the race and the rush: HTTP)
     buyers: int = 0
     units: int = 0
     note: str = ""
@@ -158,15 +163,16 @@ def run_setup(
             for child in children:
                 child.wait_ready()
             progress("warming up")
-            warm_up = Result(setup, "flash", WARM_UP_BUYERS, 2 * WARM_UP_BUYERS)
-            run_sale(app, shop, children, connections, warm_up, 0, "warm-up")
+            warm_up = Result(setup, "flash", options.via, WARM_UP_BUYERS, 2 * WARM_UP_BUYERS)
+            run_sale(app, shop, children, connections, warm_up, 0, name="warm-up")
             numbered = WARM_UP_BUYERS
             for sale in sales:
                 count = min(options.buyers, RUSH_MAX) if sale == "rush" else options.buyers
                 on_sale = count if sale == "rush" else options.units
                 progress(f"{sale}: {count} buyers for {on_sale} units")
-                result = Result(setup, sale, count, on_sale)
-                results.append(run_sale(app, shop, children, connections, result, numbered))
+                result = Result(setup, sale, options.via if sale == "flash" else "http", count, on_sale)
+                profile = options.profile and Path(options.profile)
+                results.append(run_sale(app, shop, children, connections, result, numbered, profile=profile or None))
                 numbered += count
         except (RunFailed, OSError, asyncpg.PostgresError, redis.RedisError) as exc:
             results.append(Result(setup, sales[len(results)] if len(results) < len(sales) else "-", note=str(exc)))
@@ -180,25 +186,37 @@ def run_sale(
     connections: Connections | None,
     result: Result,
     first: int,
+    *,
     name: str = "",
+    profile: Path | None = None,
 ) -> Result:
-    """One sale of a new product to new buyers (numbered from `first`), counted afterwards."""
+    """One sale of a new product to new buyers (numbered from `first`), counted afterwards; with `profile`,
+    the app processes' samples during it in that folder."""
     buyers = result.buyers
     product_id, variant_id = product_on_sale(app, shop, name or result.kind, result.units)
     everyone(children, "sign_up", lambda i, share, start: (first + start, share), buyers)
+    tapping = result.kind == "flash" and result.via == "socket"
+    if tapping:  # the viewers are in the room before the pin's moment, as the player's are
+        everyone(children, "join", lambda *_: (shop.episode_id,), buyers)
 
     errors = app.errors()
-    before = snapshot(app, children)
-    result.started = time.monotonic() + 0.5  # the decisive release: the flash sale's adds, the others' checkouts
-    if result.kind == "flash":
-        everyone(children, "flash", lambda *_: (result.started, BRAND, variant_id, shop.episode_id), buyers)
-    else:
-        everyone(children, "add", lambda *_: (result.started, BRAND, variant_id), buyers)
-        result.started = time.monotonic() + 0.5
-        checking_out = snapshot(app, children)
-        everyone(children, "check_out", lambda *_: (result.started, BRAND), buyers)
-        result.checking_out = usage(checking_out, snapshot(app, children))
-    result.sale = usage(before, snapshot(app, children))
+    with app.profiled(profile, f"{result.setup.key}-{result.kind}-{result.via}"):
+        before = snapshot(app, children)
+        result.started = time.monotonic() + 0.5  # the decisive release: the flash sale's adds, the others' checkouts
+        if result.kind == "flash" and not tapping:
+            everyone(children, "flash", lambda *_: (result.started, BRAND, variant_id, shop.episode_id), buyers)
+        else:
+            if tapping:  # the taps' window alone is the sale's; the checkouts follow at once
+                everyone(children, "tap", lambda *_: (result.started, BRAND, variant_id, shop.episode_id), buyers)
+                result.sale = usage(before, snapshot(app, children))
+            else:
+                everyone(children, "add", lambda *_: (result.started, BRAND, variant_id), buyers)
+                result.started = time.monotonic() + 0.5
+            checking_out = snapshot(app, children)
+            everyone(children, "check_out", lambda *_: (max(result.started, time.monotonic()), BRAND), buyers)
+            result.checking_out = usage(checking_out, snapshot(app, children))
+        if not tapping:
+            result.sale = usage(before, snapshot(app, children))
     for child in children:
         report = child.call("report", timeout=60)
         result.adds += [tuple(a) for a in report["add"]]
@@ -251,16 +269,25 @@ def checkout_rate(r: Result) -> str:
     return f"{len(r.checkouts) / window:,.0f} / {sold / window:,.0f}"
 
 
+def last_sold(r: Result) -> str:
+    """When the last add that got a unit was answered, from the release: the refusals cannot all be
+    answered before the units are all taken."""
+    sold = [answered for outcome, _, answered in r.adds if outcome == "ok"]
+    return "-" if not sold or r.kind != "flash" else f"{(max(sold) - r.started) * 1000:,.0f}"
+
+
 def outcomes(requests: list[tuple[str, float, float]]) -> str:
     counted = Counter(o if o in ("ok", "sold out") else "other" for o, _, _ in requests)
     return f"{counted['ok']:,} / {counted['sold out']:,} / {counted['other']:,}"
 
 
 def app_cpu_per_request(r: Result) -> str:
-    """The app's CPU time over the sale per request answered; and in the race's and rush's checkouts, per checkout."""
+    """The app's CPU time over the sale per request answered (over the taps per tap, with `--via socket`); and
+    in the checkouts that follow the adds (the race's, the rush's, the taps'), per checkout."""
     if r.sale is None:
         return "-"
-    per_request = f"{r.sale.app_seconds * 1000 / max(1, len(r.adds) + len(r.checkouts)):.1f}"
+    answered = len(r.adds) if r.via == "socket" else len(r.adds) + len(r.checkouts)  # the taps' window alone
+    per_request = f"{r.sale.app_seconds * 1000 / max(1, answered):.1f}"
     if r.checking_out is None:
         return f"{per_request} / -"
     return f"{per_request} / {r.checking_out.app_seconds * 1000 / max(1, len(r.checkouts)):.1f}"
@@ -288,6 +315,7 @@ MAIN: list[Column] = [
 MORE: list[Column] = [
     ("sale over in, s", lambda r: f"{r.seconds:.2f}"),
     ("adds: ok / sold out / other", lambda r: outcomes(r.adds)),
+    ("last unit's add answered at, ms", last_sold),
     ("checkouts: ok / sold out / other", lambda r: outcomes(r.checkouts)),
     ("app CPU per request / per checkout, ms", app_cpu_per_request),
     ("app CPU, % of a core", lambda r: cores(r.sale, "app")),
@@ -302,7 +330,8 @@ def table(columns: list[Column], results: list[Result]) -> str:
     rows = []
     for r in results:
         cells = [f"failed: {r.note}"] + ["-"] * (len(columns) - 1) if r.note else [cell(r) for _, cell in columns]
-        rows.append([r.setup.name + (" *" if r.other_cpu > DISTURBED else ""), r.kind, *cells])
+        sale = r.kind if r.via == "http" else f"{r.kind}, {r.via}"
+        rows.append([r.setup.name + (" *" if r.other_cpu > DISTURBED else ""), sale, *cells])
     return markdown_table(["setup", "sale", *(name for name, _ in columns)], rows)
 
 
@@ -316,6 +345,8 @@ def main() -> None:
     parser.add_argument("--setups", default="pg,pg2,sqlite", help="pg, pg2 (2 processes + Redis), sqlite")
     parser.add_argument("--sales", default=",".join(SALES), help="flash, race, rush (default all three)")
     parser.add_argument("--clients", type=int, default=2, help="load-client processes (1-4, default 2)")
+    parser.add_argument("--via", choices=VIAS, default="http", help="the flash sale's adds: http or socket (the room)")
+    parser.add_argument("--profile", default="", help="a folder for py-spy's samples of the app during each sale")
     parser.add_argument("--redis-url", default=REDIS, help=f"Redis for the two processes (default {REDIS})")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="length of the pgbench run (0: none)")
     parser.add_argument("--pgbench-clients", type=int, default=4, help="pgbench's concurrent clients (default 4)")

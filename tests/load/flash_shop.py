@@ -210,6 +210,40 @@ class App:
             found.update(m[1] for m in EXCEPTION.finditer(log.read_text(errors="replace")))
         return found
 
+    @contextlib.contextmanager
+    def profiled(self, folder: Path | None, name: str) -> Iterator[None]:
+        """With a folder: `py-spy` samples each app process during the block (`<name>-<n>.txt`, collapsed
+        stacks, the sampled process not paused: `--nonblocking`); without one, nothing."""
+        if folder is None:
+            yield
+            return
+        spy = shutil.which("py-spy")
+        if spy is None:
+            raise RunFailed("--profile needs py-spy on the PATH (pip install py-spy, in a venv of its own)")
+        folder.mkdir(parents=True, exist_ok=True)
+        record = [spy, "record", "--format", "raw", "--rate", "250", "--nonblocking"]
+        spies = [
+            subprocess.Popen(
+                [*record, "--pid", str(process.pid), "--output", str(folder / f"{name}-{n}.txt")],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+            for n, process in enumerate(self.processes)
+        ]
+        time.sleep(1.0)  # attached before the sale's moment
+        try:
+            yield
+        finally:
+            for spy_process in spies:
+                spy_process.send_signal(signal.SIGINT)  # py-spy writes its file as it stops
+            for spy_process in spies:
+                try:
+                    spy_process.wait(30)
+                except subprocess.TimeoutExpired:
+                    spy_process.kill()
+                    spy_process.wait()
+
     def end(self) -> None:
         for process in self.processes:
             if process.poll() is None:

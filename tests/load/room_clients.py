@@ -15,6 +15,7 @@ import os
 import re
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -51,6 +52,9 @@ class Tally:
         self.latency_ms = [0] * (MAX_MS + 1)
         self.out_of_order = 0
         self.disconnected = 0
+        # In a rush, per message number (ms -> deliveries): the parent learns only afterwards which
+        # messages were sent while viewers were arriving.
+        self.by_number: dict[int, Counter[int]] | None = None
 
     def heard(self, payload: bytes, now_us: int) -> None:
         found = MESSAGE.search(payload)
@@ -61,6 +65,8 @@ class Tally:
             self.received += 1
             ms = min(MAX_MS, (now_us - int(found[2])) // 1000)
             self.latency_ms[ms] += 1
+            if self.by_number is not None:
+                self.by_number.setdefault(number, Counter())[ms] += 1
 
 
 class Viewer(asyncio.Protocol):
@@ -78,6 +84,8 @@ class Viewer(asyncio.Protocol):
         self.acks: dict[int, Callable[[bytes], None]] = {}
         self.last_seq = 0
         self.inflate: Any = None
+        self.join_sent = 0.0  # monotonic, when `join` went out
+        self.joined_at = 0.0  # ... and when its ack came back
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -122,10 +130,12 @@ class Viewer(asyncio.Protocol):
                 callback(payload)
             elif ack_id == 0 and b'"ok":true' in payload:
                 if not self.joined.done():
+                    self.joined_at = time.monotonic()
                     self.joined.set_result(None)
             elif ack_id == 0:
                 self._fail(payload[:300].decode())
         elif payload.startswith(b"40"):
+            self.join_sent = time.monotonic()
             self.send(self.join)
         elif payload.startswith(b"0"):
             self.send(b"40" + (orjson.dumps({"token": self.token}) if self.token else b""))
@@ -169,6 +179,7 @@ class Clients:
         self.sent_at: dict[int, float] = {}
         self.ack_ms: dict[int, float] = {}  # message number -> how long its ack took
         self.next_ack = 1
+        self.send_end = 0
 
     async def connect(self, viewers: int, senders: int) -> int:
         """Open and join `viewers` connections, the first `senders` of them with guest tokens."""
@@ -187,6 +198,35 @@ class Clients:
         self.viewers += joined
         self.senders += joined[:senders]
         return len(self.viewers)
+
+    async def arrive(self, viewers: int, times: list[float]) -> dict[str, Any]:
+        """The rush: viewer i opens its connection at monotonic time `times[i]` (its arrival) and joins,
+        however many are still on their way; the tally counts deliveries per message from now on.
+        What the joins took: ms from `join` sent to its ack, and from arrival to the ack."""
+        self.tally.by_number = {}
+        loop = asyncio.get_running_loop()
+        join_ms: Counter[int] = Counter()
+        in_ms: Counter[int] = Counter()
+        failed: Counter[str] = Counter()
+        last = 0.0
+
+        async def one(at: float) -> None:
+            nonlocal last
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            try:
+                _, viewer = await loop.create_connection(lambda: self.viewer(None), "127.0.0.1", self.port)
+                async with asyncio.timeout(120):
+                    await viewer.joined
+            except (OSError, ConnectionError, TimeoutError) as exc:
+                failed[f"{type(exc).__name__}: {exc}"[:120]] += 1
+                return
+            self.viewers.append(viewer)
+            join_ms[round(1000 * (viewer.joined_at - viewer.join_sent))] += 1
+            in_ms[round(1000 * (viewer.joined_at - at))] += 1
+            last = max(last, viewer.joined_at)
+
+        await asyncio.gather(*(one(at) for at in times[:viewers]))
+        return {"join_ms": dict(join_ms), "in_ms": dict(in_ms), "failed": dict(failed), "last_in": last}
 
     def viewer(self, token: str | None) -> Viewer:
         """A new viewer's protocol (the poll storm's viewers are a subclass)."""
@@ -217,10 +257,14 @@ class Clients:
 
     async def send(self, start: float, rate: float, end: int) -> None:
         """Send messages 0..end-1, number n at monotonic time `start + n / rate`, the senders in turn."""
+        self.send_end = end
 
         async def schedule() -> None:
-            for number in range(end):
+            number = 0
+            while number < self.send_end:
                 await asyncio.sleep(max(0.0, start + number / rate - time.monotonic()))
+                if number >= self.send_end:  # cut short meanwhile (`send_until`)
+                    break
                 sender = self.senders[number % len(self.senders)]
                 ack_id = self.next_ack
                 self.next_ack += 1
@@ -229,8 +273,13 @@ class Clients:
                 self.sent_at[number] = time.monotonic()
                 text = f"bench {number} {time.monotonic_ns() // 1000}"
                 sender.send(event_packet("chat:send", {"episode_id": self.episode_id, "text": text}, ack_id))
+                number += 1
 
         self.sending = asyncio.create_task(schedule())
+
+    async def send_until(self, end: int) -> None:
+        """Send no message numbered `end` or after (the rush over, whenever that was)."""
+        self.send_end = min(self.send_end, end)
 
     def _acked(self, number: int, payload: bytes) -> None:
         self.sent[number] = "ok" if b'"ok":true' in payload else payload[:200].decode()
@@ -247,6 +296,7 @@ class Clients:
             "disconnected": tally.disconnected,
             "sent": self.sent,
             "ack_ms": self.ack_ms,
+            "by_number": {n: dict(c) for n, c in (tally.by_number or {}).items()},
         }
 
     async def stop(self) -> None:

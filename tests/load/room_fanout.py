@@ -1,14 +1,15 @@
 """Room fan-out benchmark: chat messages into one episode's room, delivered to thousands of viewers.
 
     .venv/bin/python -m tests.load.room_fanout [--viewers 500,1000,2000,5000] [--rate 20] [--seconds 15]
-                                               [--delivery shopcast|stock|both]
+                                               [--delivery shopcast|stock|both] [--arrival-seconds S]
 
 Every row starts its own processes, all on 127.0.0.1: one app process (`tests/load/room_server.py`:
 `shopcast demo` with SQLite and the in-process bus) and 1-4 load-client processes holding the
 viewers on raw WebSockets (`tests/load/room_clients.py`). Ten of the viewers have guest tokens and
 send the messages with `chat:send`, in turn, so each stays under the per-connection event limit.
 This parent only times the phases, reads CPU time and memory from /proc and prints the table.
-docs/benchmarks.md says what each column means.
+docs/benchmarks.md says what each column means. With `--arrival-seconds` the viewers arrive all
+within that time while the chat runs (the rush, tests/load/room_rush.py) instead.
 """
 
 from __future__ import annotations
@@ -171,23 +172,27 @@ def percentile(histogram: Counter[int], q: float) -> float:
     return math.nan
 
 
+def start_load_clients(children: list[Child], server: Server, viewers: int, lifetime: float) -> None:
+    """Start the load-client processes for `viewers` viewers of the server's demo episode into
+    `children` (so that the caller ends them, however this ends), and wait until each is ready."""
+    context = multiprocessing.get_context("spawn")
+    episode_id = server.episode_id()
+    for _ in range(min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))):
+        children.append(Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime))
+    for child in children:
+        child.wait_ready(30)
+
+
 def run_once(delivery: str, viewers: int, rate: float, seconds: float, progress: Any) -> Result:
     result = Result(delivery, viewers)
     lifetime = 300 + viewers / 20 + seconds
-    context = multiprocessing.get_context("spawn")
     children: list[Child] = []
     server = None
     with tempfile.TemporaryDirectory(prefix="room-fanout-") as folder:
         try:
             server = Server(delivery, Path(folder))
-            episode_id = server.episode_id()
-            processes = min(MAX_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS))
-            children = [
-                Child(context, "load-client", child_main, server.port, episode_id, os.getpid(), lifetime)
-                for _ in range(processes)
-            ]
-            for child in children:
-                child.wait_ready(30)
+            start_load_clients(children, server, viewers, lifetime)
+            processes = len(children)
             shares = split(viewers - SENDERS, processes)
             children[0].call("connect", SENDERS, SENDERS, timeout=60)
             result.rss_before = rss_bytes(server.process.pid)
@@ -258,11 +263,16 @@ def run_once(delivery: str, viewers: int, rate: float, seconds: float, progress:
         except (RunFailed, OSError) as exc:
             result.note = f"failed: {exc}"
         finally:
-            for child in children:
-                child.end()
-            if server is not None:
-                server.end()
+            end_all(children, server)
     return result
+
+
+def end_all(children: list[Child], server: Server | None) -> None:
+    """Stop a run's load clients, then its server, however far it got."""
+    for child in children:
+        child.end()
+    if server is not None:
+        server.end()
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -317,6 +327,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="chat messages per second into the room (default 20)")
     parser.add_argument("--seconds", type=float, default=15, help="length of the measuring window (default 15)")
     parser.add_argument("--delivery", choices=["shopcast", "stock", "both"], default="both")
+    parser.add_argument(
+        "--arrival-seconds", type=float, default=None, help="the rush: viewers arrive within this many seconds"
+    )
     options = parser.parse_args()
     counts = sorted({int(n) for n in options.viewers.split(",")})
     if min(counts) <= SENDERS or max(counts) > 10_000 or not 1 <= options.seconds <= 120:
@@ -327,7 +340,15 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks that end the children
     raise_file_limit()
     try:
-        run_all(counts, deliveries, options.rate, options.seconds)
+        if options.arrival_seconds is not None:
+            if not 1 <= options.arrival_seconds <= 120:
+                parser.error("arrival-seconds must be 1-120")
+            # Imported here: the rush mode builds on this module's server and columns.
+            from tests.load import room_rush
+
+            room_rush.run_all(counts, options.rate, options.arrival_seconds)
+        else:
+            run_all(counts, deliveries, options.rate, options.seconds)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

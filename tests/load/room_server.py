@@ -29,6 +29,7 @@ from shopcast.core.bus import Bus, Envelope, SubscriberTooSlow
 from shopcast.core.settings import Settings
 from shopcast.web import sockets
 from shopcast.web.app import create_app
+from shopcast.web.event_loop import new_event_loop
 from shopcast.web.rooms import RoomHook
 
 
@@ -128,7 +129,8 @@ def main() -> None:
     def ready(*_: object) -> None:
         print(f"ready on 127.0.0.1:{options.port}", flush=True)
 
-    web.run_app(app, host="127.0.0.1", port=options.port, backlog=4096, access_log=None, print=ready)
+    loop = new_event_loop(settings.event_loop)
+    web.run_app(app, host="127.0.0.1", port=options.port, backlog=4096, access_log=None, print=ready, loop=loop)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ Starts one `shopcast serve` on 127.0.0.1 on a PostgreSQL database of its own (dr
 seeds a live show as the flash-sale benchmark does, then sends each kind of request `--requests`
 times, one after the other, each by a new guest (as in a sale: a first add, a first checkout), and
 prints per request the app's CPU time, PostgreSQL's (all its processes on the machine) and the time
-to the answer. One at a time, nothing queues: this is the cost a sale multiplies.
+to the answer. One at a time, nothing queues: this is the cost a sale multiplies. The last kinds
+are the player's taps in the live room (`cart:add` over Socket.IO, each guest joined beforehand,
+untimed), as the flash sale's `--via socket` sends them.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 
 from tests.load.flash_shop import (
     BRAND,
@@ -37,6 +40,8 @@ from tests.load.flash_shop import (
     services_cpu_seconds,
 )
 from tests.load.harness import machine, markdown_table
+from tests.load.room_clients import Tally, Viewer
+from tests.load.socketio_wire import event_packet
 
 Request = tuple[str, str, Any, dict[str, str]]  # method, path, JSON body, headers
 
@@ -85,19 +90,63 @@ async def measure(app: App, shop: Shop, count: int) -> list[list[str]]:
             ("checkout taking the unit", checkout),
         ]
         for name, make in kinds:
-            answers: Counter[int] = Counter()
-            app_before, services_before, started = app.cpu_seconds(), _services_cpu(), time.perf_counter()
-            for i in range(count):
+
+            async def send(i: int, make: Callable[[int], Request] = make) -> int:
                 method, path, body, headers = make(i)
                 async with http.request(method, base + path, json=body, headers=headers) as response:
                     await response.read()
-                    answers[response.status] += 1
-            wall = (time.perf_counter() - started) / count
-            app_cpu = (app.cpu_seconds() - app_before) / count
-            services_cpu = (_services_cpu() - services_before) / count
-            statuses = ", ".join(f"{n} x {status}" for status, n in sorted(answers.items()))
-            rows.append([name, f"{app_cpu * 1000:.2f}", f"{services_cpu * 1000:.2f}", f"{wall * 1000:.2f}", statuses])
+                    return response.status
+
+            rows.append(await _one_kind(app, name, count, send))
+        viewers = [await _viewer(base, headers, shop.episode_id) for headers in buyers]
+        try:
+            for name, variant_id in (("tap in the room, sold out", gone), ("tap in the room, held", plenty)):
+
+                async def tap(i: int, variant_id: str = variant_id) -> int:
+                    request = {"episode_id": shop.episode_id, "variant_id": variant_id}
+                    ack = await _call(viewers[i], "cart:add", request, i + 1)
+                    return 201 if ack["ok"] else int(ack["error"]["status"])
+
+                rows.append(await _one_kind(app, name, count, tap))
+        finally:
+            for viewer in viewers:
+                if viewer.transport is not None:
+                    viewer.transport.abort()
     return rows
+
+
+async def _one_kind(app: App, name: str, count: int, send: Callable[[int], Awaitable[int]]) -> list[str]:
+    """The row of one kind of request: `send(i)` for each guest in turn, returning the answer's status."""
+    answers: Counter[int] = Counter()
+    app_before, services_before, started = app.cpu_seconds(), _services_cpu(), time.perf_counter()
+    for i in range(count):
+        answers[await send(i)] += 1
+    wall = (time.perf_counter() - started) / count
+    app_cpu = (app.cpu_seconds() - app_before) / count
+    services_cpu = (_services_cpu() - services_before) / count
+    statuses = ", ".join(f"{n} x {status}" for status, n in sorted(answers.items()))
+    return [name, f"{app_cpu * 1000:.2f}", f"{services_cpu * 1000:.2f}", f"{wall * 1000:.2f}", statuses]
+
+
+async def _viewer(base: str, headers: dict[str, str], episode_id: str) -> Viewer:
+    """A guest in the live room, as the player joins it (untimed); it reads all the room sends it."""
+    port = int(base.rsplit(":", 1)[1])
+    token = headers["Authorization"].removeprefix("Bearer ")
+    loop = asyncio.get_running_loop()
+    _, viewer = await loop.create_connection(lambda: Viewer(port, episode_id, Tally(), token), "127.0.0.1", port)
+    async with asyncio.timeout(60):
+        await viewer.joined
+    return viewer
+
+
+async def _call(viewer: Viewer, event: str, data: Any, ack_id: int) -> Any:
+    """Send a room event and wait for its ack."""
+    acked: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    viewer.acks[ack_id] = acked.set_result
+    viewer.send(event_packet(event, data, ack_id))
+    async with asyncio.timeout(60):
+        payload = await acked
+    return orjson.loads(payload[payload.index(b"[") :])[0]
 
 
 def main() -> int:

@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from shopcast.core.security import Role
 from shopcast.core.settings import Settings
 from shopcast.live.lifecycle import EpisodeStatus
 from shopcast.live.schemas import EpisodeOut, EpisodePreview
-from shopcast.web.context import RESOURCES
 from shopcast.web.share import json_for_script, share_tags
 from tests.conftest import SettableClock, make_settings
 from tests.factories import Factory, Staff
+from tests.statements import statements_sent
 
 PUBLIC = "https://live.example.com"
 HOSTILE = 'Ada\'s "best" </script><script>alert(1)</script> & <!-- sale'
@@ -259,19 +258,9 @@ def test_a_picture_on_shopcast_itself_is_made_absolute() -> None:
 @pytest.mark.parametrize("settings", [60.0], indirect=True)
 async def test_an_audience_arriving_together_costs_one_lookup_of_the_preview(client: Any, factory: Factory) -> None:
     _, _, episodes = await planned(factory)
-    engine = client.app[RESOURCES].database.engine.sync_engine
-    looked_up: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM episodes" in statement:
-            looked_up.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(client, "FROM episodes") as looked_up:
         pages = await asyncio.gather(*(head_of(client, f"/watch/{episodes[0]['id']}") for _ in range(40)))
         again = await head_of(client, f"/watch/{episodes[0]['id']}?lang=fr")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert {page.meta["og:title"] for _, page in pages} == {episodes[0]["title"]}
     assert again[1].meta["og:locale"] == "fr_FR"  # kept: the episode, not its page in one language
     assert len(looked_up) == 1, looked_up

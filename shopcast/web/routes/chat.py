@@ -105,6 +105,7 @@ async def moderation_log(call: Call, episode_id: uuid.UUID) -> list[ModerationEn
 )
 async def episode_audience(call: Call, episode_id: uuid.UUID) -> AudienceOut:
     viewers_now = await call.request.app[TALLIES].viewers_now(episode_room(episode_id))
+    await call.resources.facts.flush()  # the watch sessions of this process's latest joins and leaves
     return await audience.audience(
         call.session, actor=call.actor, episode_id=episode_id, viewers_now=viewers_now, now=call.now()
     )

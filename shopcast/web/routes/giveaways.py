@@ -123,6 +123,7 @@ async def close_giveaway(call: Call, giveaway_id: uuid.UUID) -> StaffGiveaway:
     errors=(409,),
 )
 async def draw_giveaway(call: Call, giveaway_id: uuid.UUID) -> StaffGiveaway:
+    await call.resources.facts.flush()  # who is in the room and since when, as this process knows it
     return await _on_air(call, giveaways.draw_winners, giveaway_id)
 
 
@@ -136,6 +137,7 @@ async def draw_giveaway(call: Call, giveaway_id: uuid.UUID) -> StaffGiveaway:
     errors=(409,),
 )
 async def redraw_giveaway(call: Call, giveaway_id: uuid.UUID) -> StaffGiveaway:
+    await call.resources.facts.flush()
     return await _on_air(call, giveaways.redraw, giveaway_id)
 
 
