@@ -41,4 +41,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('SHOPCAST_PORT', '8080') + '/healthz', timeout=4)"]
 
+# With SHOPCAST_REDIS_URL, one app process per core of the container (`--workers`, docs/operations.md);
+# WebRTC's UDP ports are SHOPCAST_WEBRTC_PORTS, which compose.yaml publishes per replica.
 CMD ["shopcast", "serve"]

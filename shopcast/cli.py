@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -30,6 +30,7 @@ from shopcast.core.errors import ShopcastError
 from shopcast.core.security import Role, TokenSigner
 from shopcast.core.settings import Settings
 from shopcast.outbox.senders import outbox_worker
+from shopcast.supervisor import Supervisor, WorkersFailed
 
 
 class CliError(Exception):
@@ -51,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (serve, demo):
         sub.add_argument("--host", help="address to listen on (default: SHOPCAST_HOST or 127.0.0.1)")
         sub.add_argument("--port", type=int, help="port to listen on (default: SHOPCAST_PORT or 8080)")
+        sub.add_argument(
+            "--workers",
+            type=_positive,
+            metavar="N",
+            help="app processes sharing the port (default: SHOPCAST_WORKERS, else "
+            + ("one per core with SHOPCAST_REDIS_URL, one without)" if sub is serve else "one)"),
+        )
 
     commands.add_parser(
         "worker", help="send the outbox (emails, webhooks) from this process until stopped (SIGTERM, Ctrl+C)"
@@ -95,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes (1 or more)")
+    return int(value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -113,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         first = exc.errors()[0]
         print(f"shopcast: setting SHOPCAST_{str(first['loc'][0]).upper()}: {first['msg']}", file=sys.stderr)
-    except (CliError, ShopcastError) as exc:
+    except (CliError, ShopcastError, WorkersFailed) as exc:
         print(f"shopcast: {exc}", file=sys.stderr)
     except OSError as exc:
         print(f"shopcast: {exc.strerror or exc}", file=sys.stderr)
@@ -122,11 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
+DEMO_SETTINGS = {"webhooks_allow_http": True, "webhooks_allow_private": True}
+
+
 def demo_settings(settings: Settings) -> Settings:
     """`shopcast demo` runs on one machine: webhooks may go to http:// and to this machine or its network
     (a receiver tried out locally), unless the environment says otherwise."""
-    demo = {"webhooks_allow_http": True, "webhooks_allow_private": True}
-    return settings.model_copy(update={k: v for k, v in demo.items() if k not in settings.model_fields_set})
+    return settings.model_copy(update={k: v for k, v in DEMO_SETTINGS.items() if k not in settings.model_fields_set})
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -267,20 +283,22 @@ def _verify_proof(path: Path) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from shopcast.web.app import create_app
+    from shopcast.web import server
     from shopcast.web.event_loop import new_event_loop
 
+    new_event_loop(settings.event_loop).close()  # a loop that cannot be had is said here, once, in one line
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    demo = asyncio.run(_prepare(settings, demo=args.command == "demo"))
+    workers = _workers(settings, args)
+    demo = asyncio.run(_prepare(settings, demo=args.command == "demo"))  # once, before any worker starts
     # Links in emails point here when SHOPCAST_PUBLIC_URL is not set (`make run`).
     settings = settings.model_copy(update={"host": host, "port": port})
     base = settings.site_url
 
     def ready(*_: object) -> None:
         print(f"\nShopcast is running at {base}/", flush=True)
+        if workers > 1:
+            print(f"  workers        {workers} processes on port {port}", flush=True)
         print(f"  manager page   {base}/manage", flush=True)
         print(f"  health         {base}/healthz", flush=True)
         print(f"  API document   {base}/api/openapi.json", flush=True)
@@ -294,14 +312,36 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             # Without it only pages opened on this machine's loopback address may call the API.
             print("\nOpened from another machine? Set SHOPCAST_PUBLIC_URL to the address people open.", flush=True)
         print("\nPress Ctrl+C to stop.", flush=True)
-        # What exists once the app is up (modules, the schema, compiled statements: most of the
-        # objects the collector tracks) lives as long as the process: leave it out of the full
-        # collections, which would otherwise stop the event loop to go through it again and again.
-        gc.freeze()
 
-    loop = new_event_loop(settings.event_loop)
-    web.run_app(create_app(settings), host=host, port=port, print=ready, access_log=None, loop=loop)
-    return 0
+    if workers == 1:
+        server.serve(settings, server.listening_socket(host, port), on_ready=ready)
+        return 0
+    given = {"host": host, "port": port}
+    if args.command == "demo":
+        given.update({name: getattr(settings, name) for name in DEMO_SETTINGS})  # as demo_settings left them
+
+    def worker_settings(index: int) -> dict[str, object]:
+        # The outbox is sent from the first worker only: one poller, one sweeper per machine rather
+        # than one per core (several would be safe, only wasteful).
+        return {**given, **({} if index == 0 else {"outbox_worker": False})}
+
+    sockets = [server.listening_socket(host, port, shared=True) for _ in range(workers)]
+    return Supervisor(sockets, worker_settings, on_ready=ready).run()
+
+
+def _workers(settings: Settings, args: argparse.Namespace) -> int:
+    """How many app processes: as asked, else one per core when they can share through Redis."""
+    asked = args.workers or settings.workers
+    if asked is not None:
+        if asked > 1 and settings.redis_url is None:
+            raise CliError(
+                f"{asked} workers need SHOPCAST_REDIS_URL: the processes share rooms, viewer counts and "
+                "sessions through Redis (see docs/operations.md)"
+            )
+        return asked
+    if args.command == "demo" or settings.redis_url is None:
+        return 1
+    return len(os.sched_getaffinity(0))
 
 
 async def _prepare(settings: Settings, *, demo: bool) -> demo_data.Demo | None:

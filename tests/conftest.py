@@ -319,6 +319,22 @@ async def until_healthy(*urls: str) -> None:
                     await asyncio.sleep(0.2)
 
 
+async def serve_node(aiohttp_client: Any, settings: Settings, clock: SettableClock | None = None) -> TestClient:
+    """An app process on Redis as `shopcast serve` runs one: its public port (the test client's) and its
+    internal listener, where the other processes pull a show's video from and pass on session requests."""
+    from aiohttp import web
+
+    from shopcast.web.server import internal_listener
+
+    app = create_app(settings, clock=clock, resolver=NoDns())
+    internal = internal_listener(app, settings)
+    assert internal is not None, "an app process has an internal listener only with SHOPCAST_REDIS_URL"
+    client = await aiohttp_client(app)
+    await web.SockSite(client.server.runner, internal).start()
+    client.internal_port = internal.getsockname()[1]  # type: ignore[attr-defined]
+    return client
+
+
 @pytest.fixture(autouse=True, scope="session")
 def quick_password_hashes() -> Iterator[None]:
     """Argon2 at its real cost takes about 0.15 s a hash or a check, and the suite signs in thousands

@@ -50,6 +50,7 @@ async def test_every_command_has_help(command: list[str], env: dict[str, str]) -
         (["fly"], "invalid choice: 'fly'"),
         (["user", "add", "--email", "a@b.test", "--role", "boss", "--password", "long enough"], "invalid choice"),
         (["serve", "--port", "eighty"], "invalid int value"),
+        (["serve", "--workers", "0"], "'0' is not a number of processes"),
         (["token"], "--email"),
     ],
 )
@@ -72,6 +73,12 @@ async def test_bad_settings_and_unreachable_databases_are_one_line(env: dict[str
     )
     assert code == 1 and "Traceback" not in err
     assert err.startswith("shopcast: cannot reach the database") and len(err.strip().splitlines()) == 1
+
+
+async def test_several_workers_without_redis_are_refused_in_one_line(env: dict[str, str]) -> None:
+    code, _, err = await shopcast("serve", "--workers", "2", env=env)
+    assert code == 1 and err.startswith("shopcast: 2 workers need SHOPCAST_REDIS_URL"), err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 async def test_operator_adds_a_manager_and_scripts_with_a_token(

@@ -76,6 +76,34 @@ def test_replicas_share_postgres_redis_and_one_secret_key() -> None:
             )
 
 
+def udp_ranges(service: dict[str, Any]) -> list[str]:
+    """The UDP port ranges a service publishes, as HOST_RANGE:CONTAINER_RANGE."""
+    ranges = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):  # compose's long syntax
+            port = f"{port['published']}:{port['target']}/{port.get('protocol', 'tcp')}"
+        if str(port).endswith("/udp"):
+            ranges.append(str(port).removesuffix("/udp"))
+    return ranges
+
+
+def test_each_replica_publishes_exactly_its_webrtc_ports_on_its_own_address() -> None:
+    services = compose()["services"]
+    taken: set[int] = set()
+    for name, service in apps(services).items():
+        env = environment(service)
+        first, last = (int(port) for port in env["SHOPCAST_WEBRTC_PORTS"].split("-"))
+        # The same numbers outside and in: the candidates announce the container's ports.
+        assert udp_ranges(service) == [f"{first}-{last}:{first}-{last}"], (name, udp_ranges(service))
+        ports = set(range(first, last + 1))
+        assert not ports & taken, f"{name}'s WebRTC ports overlap another replica's"
+        taken |= ports
+        # WebRTC binds SHOPCAST_WEBRTC_HOSTS: the replica's own fixed address on the network.
+        (network,) = service["networks"].values()
+        assert env["SHOPCAST_WEBRTC_HOSTS"] == network["ipv4_address"], name
+    assert not any(udp_ranges(s) for n, s in services.items() if n not in apps(services)), "UDP only for WebRTC"
+
+
 def test_postgres_and_redis_have_images_and_healthchecks() -> None:
     services = compose()["services"]
     for name, probe in (("postgres", "pg_isready"), ("redis", "redis-cli")):
@@ -94,11 +122,12 @@ def test_proxy_publishes_a_port_and_mounts_the_nginx_config() -> None:
     assert any(mount.startswith("./deploy/nginx.conf:") for mount in mounts), f"deploy/nginx.conf not in {mounts}"
 
 
-def test_nginx_balances_both_replicas_sticky_and_upgrades_websockets() -> None:
+def test_nginx_balances_both_replicas_by_connections_and_upgrades_websockets() -> None:
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     for name in apps(compose()["services"]):
         assert re.search(rf"server\s+{name}:8080\b", conf), f"nginx.conf does not proxy to {name}:8080"
-    assert re.search(r"^\s*ip_hash;", conf, re.M), "Socket.IO long-polling needs sticky sessions (ip_hash)"
+    # No stickiness needed (replicas pass requests for each other's sessions on); WebSockets stay open.
+    assert re.search(r"^\s*least_conn;", conf, re.M), "balance the replicas by open connections (least_conn)"
     assert re.search(r"proxy_set_header\s+Upgrade\s+\$http_upgrade;", conf), "Upgrade header not passed"
     assert re.search(r"proxy_set_header\s+Connection\s+\$connection_upgrade;", conf), "Connection header not set"
     assert "proxy_http_version 1.1;" in conf, "WebSockets need HTTP/1.1 to the upstream"
@@ -113,6 +142,7 @@ def test_image_serves_on_port_8080_and_checks_its_health() -> None:
 
 def test_each_replica_is_reached_by_the_others_at_its_own_internal_address() -> None:
     replicas = apps(compose()["services"])
-    addresses = {name: environment(service).get("SHOPCAST_INTERNAL_URL") for name, service in replicas.items()}
+    # Each of its processes listens there on a port of its own, announced in Redis.
+    addresses = {name: environment(service).get("SHOPCAST_INTERNAL_HOST") for name, service in replicas.items()}
     for name, address in addresses.items():
-        assert address == f"http://{name}:8080", f"{name} announces {address!r} to the other replicas"
+        assert address == name, f"{name} announces {address!r} to the other replicas"

@@ -80,6 +80,20 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `shopcast serve` listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port `shopcast serve` listens on.")
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="App processes `shopcast serve` runs, sharing its port. Default: one per core when "
+        "SHOPCAST_REDIS_URL is set, else one (`shopcast demo`: one). More than one needs SHOPCAST_REDIS_URL.",
+    )
+    internal_host: str = Field(
+        "127.0.0.1",
+        description="Address this app process takes requests from the others at, on a port of its own the system "
+        "picks: a show's video pulled from the process its host publishes to, a Socket.IO or WebRTC session it "
+        "holds asked of another process. One every other app process and replica reaches it at (compose: the "
+        "service's name). Used only with SHOPCAST_REDIS_URL.",
+    )
     max_body_bytes: int = Field(256 * 1024, ge=1024, description="Largest request body accepted.")
     picture_max_bytes: int = Field(
         10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024, description="Largest product picture upload accepted."
@@ -145,18 +159,18 @@ class Settings(BaseSettings):
         description="Comma-separated addresses WebRTC gathers and announces as host candidates "
         "(this machine's address that viewers and hosts can reach).",
     )
+    webrtc_ports: Annotated[tuple[int, int] | None, NoDecode] = Field(
+        None,
+        description="UDP ports WebRTC binds, as FIRST-LAST (40000-40099): one per host or viewer session and "
+        "address in SHOPCAST_WEBRTC_HOSTS, shared by the processes of one machine (or container). "
+        "Default: any the system picks.",
+    )
     webrtc_peer_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["0.0.0.0/0", "::/0"],
         description="Comma-separated networks (CIDR) whose candidates are accepted from browsers; others are dropped.",
     )
     publisher_grace_seconds: float = Field(
         30, ge=1, description="How long a host's lost connection may take to come back before the show ends."
-    )
-    internal_url: str | None = Field(
-        None,
-        description="The address the other app processes reach this one at, to pull a show's video from the "
-        "process its host publishes to (http://app1:8080). Default: http://127.0.0.1:PORT (the listening "
-        "address when it is not 0.0.0.0 or ::). Each process needs its own.",
     )
     origin_lease_seconds: float = Field(
         6,
@@ -274,7 +288,33 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("public_url", "internal_url")
+    @field_validator("internal_host")
+    @classmethod
+    def _reachable_address(cls, value: str) -> str:
+        if value.strip() in ("", "0.0.0.0", "::"):
+            raise ValueError("name the address the other app processes reach this one at, not every address")
+        return value.strip()
+
+    @field_validator("webrtc_ports", mode="before")
+    @classmethod
+    def _port_range(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        first, dash, last = value.partition("-")
+        if not dash or not first.strip().isdigit() or not last.strip().isdigit():
+            raise ValueError(f"{value!r} is not a port range FIRST-LAST, such as 40000-40099")
+        return int(first), int(last)
+
+    @field_validator("webrtc_ports")
+    @classmethod
+    def _ports_in_order(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not 1024 <= value[0] <= value[1] <= 65535:
+            raise ValueError("the ports go from FIRST to LAST, both from 1024 to 65535")
+        return value
+
+    @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if not value:
@@ -362,15 +402,10 @@ class Settings(BaseSettings):
     @property
     def site_url(self) -> str:
         """Where links in emails point: SHOPCAST_PUBLIC_URL, else this machine's address and port (`make run`)."""
-        return self.public_url if self.public_url is not None else self._listening_url
+        return self.public_url if self.public_url is not None else self.listening_url
 
     @property
-    def effective_internal_url(self) -> str:
-        """Where other app processes reach this one: SHOPCAST_INTERNAL_URL, else its listening address and port."""
-        return self.internal_url if self.internal_url is not None else self._listening_url
-
-    @property
-    def _listening_url(self) -> str:
+    def listening_url(self) -> str:
         """http://HOST:PORT of `shopcast serve`, with 127.0.0.1 for "every address"."""
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         host = f"[{host}]" if ":" in host else host

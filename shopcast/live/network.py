@@ -1,7 +1,9 @@
-"""WebRTC networking as settings say: which ICE servers, which addresses to gather, which peers to accept.
+"""WebRTC networking as settings say: which ICE servers, which addresses and ports to gather, which
+peers to accept.
 
 Left alone, aiortc asks a public STUN server when no ICE servers are configured and aioice
-gathers every interface's address but 127.0.0.1; neither may happen unasked.
+gathers every interface's address but 127.0.0.1, each on a port the system picks; none of it
+may happen unasked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
 
-_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ .*$")
+from shopcast.live.ports import PortRange, bind_within
+
+_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) (\d+) typ .*$")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -30,6 +34,7 @@ class WebRtcNetwork:
     ice_servers: Sequence[IceServer]
     hosts: Sequence[str]
     peer_networks: Sequence[IPNetwork]
+    ports: PortRange | None = None
 
     def configuration(self) -> RTCConfiguration:
         # Always a list, even empty: None would make aiortc fall back to a public STUN server.
@@ -54,15 +59,22 @@ class WebRtcNetwork:
         return "\r\n".join(lines) + "\r\n"
 
     def install(self) -> None:
-        """Make aioice gather exactly the configured addresses (process-wide: aioice has no per-call option)."""
+        """Make aioice gather exactly the configured addresses, on the configured ports (process-wide:
+        aioice has no per-call option)."""
         hosts = list(self.hosts)
 
         def configured_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
             return [h for h in hosts if (":" in h and use_ipv6) or (":" not in h and use_ipv4)]
 
         aioice.ice.get_host_addresses = configured_addresses
+        bind_within(self.ports)
+
+
+def offered_endpoints(sdp: str) -> list[tuple[str, int]]:
+    """The address and port of every candidate line in an SDP."""
+    return [(m.group(1), int(m.group(2))) for m in map(_CANDIDATE.match, sdp.splitlines()) if m is not None]
 
 
 def offered_candidates(sdp: str) -> list[str]:
     """The addresses of every candidate line in an SDP."""
-    return [m.group(1) for m in map(_CANDIDATE.match, sdp.splitlines()) if m is not None]
+    return [address for address, _ in offered_endpoints(sdp)]

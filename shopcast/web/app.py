@@ -18,6 +18,7 @@ from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
 from shopcast.core.facts import Facts
+from shopcast.core.nodes import LocalNodes, Nodes, RedisNodes
 from shopcast.core.presence import LocalPresence, Presence, RedisPresence
 from shopcast.core.ratelimit import (
     MemoryRateLimiter,
@@ -33,10 +34,11 @@ from shopcast.live import service as live
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import IceServer, WebRtcNetwork
 from shopcast.live.origins import LocalOrigins, Origins, RedisOrigins
+from shopcast.live.ports import PortRange
 from shopcast.live.recovery import end_shows_left_on_air
 from shopcast.live.replicas import Replicas
 from shopcast.outbox.senders import endpoint_rules, outbox_worker
-from shopcast.web import middleware, openapi, pages, sockets, unsubscribe
+from shopcast.web import forwarding, middleware, openapi, pages, sockets, unsubscribe
 from shopcast.web.context import CLOCK, RESOLVER, RESOURCES, SECURED, SETTINGS, Resources
 from shopcast.web.origin_link import HttpOriginLink
 from shopcast.web.routes import (
@@ -83,15 +85,20 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, resolver: AbstractResolver | None = None
 ) -> web.Application:
     """The app; `clock` and `resolver` (how webhook endpoints' names are looked up) default to the system's."""
+    # With Redis other app processes may hold a client's session: requests for it are passed on to
+    # them, and theirs taken from them (web/forwarding.py).
+    several = settings.redis_url is not None
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
+            *([forwarding.relayed] if several else []),
             *([middleware.forwarded] if settings.trust_forwarded_headers else []),
             middleware.security_headers,
             # Outside `problems`, so a refusal to an allowed origin carries the CORS headers
             # its page needs to read the reason.
             middleware.origins,
             middleware.problems,
+            *([forwarding.to_owner] if several else []),
             middleware.caller,
         ],
     )
@@ -118,6 +125,7 @@ def webrtc_network(settings: Settings) -> WebRtcNetwork:
         ice_servers=[IceServer(s.urls, s.username, s.credential) for s in settings.ice_servers],
         hosts=settings.webrtc_hosts,
         peer_networks=[ipaddress.ip_network(n, strict=False) for n in settings.webrtc_peer_networks],
+        ports=PortRange(*settings.webrtc_ports) if settings.webrtc_ports is not None else None,
     )
 
 
@@ -145,6 +153,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         presence = LocalPresence()
         throttle = MemoryThrottle()
     signer = token_signer(settings, clock)
+    nodes: Nodes = RedisNodes(redis, prefix=settings.redis_prefix) if redis is not None else LocalNodes()
+    internal = app.get(forwarding.INTERNAL_LISTENER)
+    app[forwarding.FORWARDER] = forwarder = forwarding.Forwarder(
+        nodes,
+        forwarding.relay_token(settings),
+        internal_port=internal[1] if internal else None,
+        max_message_bytes=settings.max_body_bytes,
+    )
     network = webrtc_network(settings)
     network.install()
 
@@ -158,7 +174,9 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         origins = RedisOrigins(
             redis,
             prefix=settings.redis_prefix,
-            url=settings.effective_internal_url,
+            # Where the others pull a show's video from when its host publishes here: this process's
+            # own listener (workers share the public port); without one (an app in a test), the public.
+            url=forwarding.listener_address(internal) if internal else settings.listening_url,
             lease_seconds=settings.origin_lease_seconds,
         )
         link = HttpOriginLink(signer)
@@ -226,9 +244,12 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     worker = outbox_worker(settings, database, clock, resolver) if settings.outbox_worker else None
     if worker is not None:
         worker.start()
+    if internal is not None:
+        await nodes.announce(forwarding.listener_address(internal))
     try:
         yield
     finally:
+        await forwarder.close()  # first: other processes stop passing requests on to this one
         if worker is not None:
             await worker.stop()
         if recovery is not None:

@@ -17,6 +17,7 @@ from shopcast.core.settings import DEFAULT_PORTS
 from shopcast.web import language
 from shopcast.web.api import PRINCIPAL
 from shopcast.web.context import RESOURCES, SECURED
+from shopcast.web.forwarding import LOCAL_ADDRESS, RELAYED
 from shopcast.web.openapi import route_template
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _own_origins(request: web.Request) -> set[str]:
     public = request.app[RESOURCES].settings.public_origin
     if public is not None:
         return {public}
-    local = request.transport.get_extra_info("sockname") if request.transport else None
+    local = request.get(LOCAL_ADDRESS) or (request.transport.get_extra_info("sockname") if request.transport else None)
     if not local:
         return set()
     try:
@@ -216,6 +217,8 @@ def _forwarded_client(lines: list[str], hops: int) -> str | None:
 @web.middleware
 async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Behind trusted reverse proxies: the client's address, scheme and host from X-Forwarded-*."""
+    if request.get(RELAYED):  # the process that passed it on has read them already
+        return await handler(request)
     changes = {}
     hops = request.app[RESOURCES].settings.trusted_proxy_hops
     # Every line of the header, in order: a proxy may add a line of its own after the client's.

@@ -1,6 +1,7 @@
 """How this app process pulls a show's stream from the process its host publishes to: WHEP over HTTP, at
-the other's SHOPCAST_INTERNAL_URL, with a short-lived token of the deployment's secret key that only
-another Shopcast process of the same deployment can make (`POST /live/{episode_id}/relay`)."""
+the other's internal listener (SHOPCAST_INTERNAL_HOST, web/server.py), with a short-lived token of the
+deployment's secret key that only another Shopcast process of the same deployment can make
+(`POST /live/{episode_id}/relay`)."""
 
 from __future__ import annotations
 

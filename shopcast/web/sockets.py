@@ -35,6 +35,7 @@ from shopcast.live.events import episode_room, room_episode
 from shopcast.web import language
 from shopcast.web.collector import CollectorPolicy
 from shopcast.web.context import RESOURCES, Resources
+from shopcast.web.forwarding import FORWARDER
 from shopcast.web.joins import Admission, Joins, join_ack
 from shopcast.web.middleware import origin_allowed, problem
 from shopcast.web.packets import TOO_DEEP, RoomPacket
@@ -171,6 +172,10 @@ def install(app: web.Application) -> None:
         serializer=RoomPacket,
     )
     sio.attach(app, socketio_path="socket.io")
+    # Session ids name the process that holds the session, so that a long poll reaching another
+    # process is passed on to it (web/forwarding.py).
+    own_id = sio.eio.generate_id
+    sio.eio.generate_id = lambda: app[FORWARDER].nodes.session_id(own_id())
     connections: dict[str, Connection] = {}
     app[CONNECTIONS] = connections
 

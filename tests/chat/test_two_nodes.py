@@ -57,6 +57,7 @@ async def nodes(
         "SHOPCAST_REDIS_URL": redis_only_url,
         "SHOPCAST_REDIS_PREFIX": redis_prefix,
         "SHOPCAST_SECRET_KEY": SECRET,
+        "SHOPCAST_WORKERS": "1",  # each `shopcast serve` one process, as one replica on one core
         "SHOPCAST_ICE_SERVERS": "[]",
         "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
         "SHOPCAST_CHAT_EVENTS_PER_SECOND": "100",

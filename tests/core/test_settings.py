@@ -82,3 +82,22 @@ def test_the_sender_address_and_the_outbox_s_claim_are_checked() -> None:
     # A claim shorter than a send would let a second worker send the same email meanwhile.
     with pytest.raises(ValidationError, match="longer than SHOPCAST_SMTP_TIMEOUT_SECONDS"):
         Settings(_env_file=None, smtp_timeout_seconds=60, outbox_claim_seconds=30)  # type: ignore[call-arg]
+
+
+def test_webrtc_ports_are_a_range_and_the_internal_host_an_address_others_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOPCAST_WEBRTC_PORTS", " 40000-40099 ")
+    assert Settings().webrtc_ports == (40000, 40099)
+    for refused, reason in (
+        ("40000", "is not a port range FIRST-LAST"),
+        ("40099-40000", "from FIRST to LAST"),
+        ("80-90", "from 1024 to 65535"),
+    ):
+        monkeypatch.setenv("SHOPCAST_WEBRTC_PORTS", refused)
+        with pytest.raises(ValidationError, match=reason):
+            Settings()
+    monkeypatch.delenv("SHOPCAST_WEBRTC_PORTS")
+    monkeypatch.setenv("SHOPCAST_INTERNAL_HOST", "0.0.0.0")
+    with pytest.raises(ValidationError, match="not every address"):
+        Settings()

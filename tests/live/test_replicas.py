@@ -24,10 +24,9 @@ from shopcast.core.db import Database, create_engine
 from shopcast.core.security import Role
 from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import offered_candidates
-from shopcast.web.app import create_app
 from shopcast.web.context import RESOURCES
 from shopcast.web.origin_link import RELAY_AUDIENCE, RELAY_HEADER
-from tests.conftest import SECRET, NoDns, PostgresServer, fresh_database, make_settings, until_healthy
+from tests.conftest import SECRET, PostgresServer, fresh_database, make_settings, serve_node, until_healthy
 from tests.factories import Factory, Staff
 from tests.live.broadcasting import SDP, broadcast_of, go_live, publish, status_of
 from tests.live.test_hls import segments
@@ -82,10 +81,7 @@ async def replicas(aiohttp_client: Any, tmp_path: Path, shared: dict[str, Any]) 
     the processes' tokens to each other expire)."""
     started = []
     for _ in range(2):
-        port = free_port()
-        settings = make_settings(tmp_path, internal_url=f"http://127.0.0.1:{port}", **shared)
-        app = create_app(settings, resolver=NoDns())
-        started.append(Replica(await aiohttp_client(app, server_kwargs={"port": port})))
+        started.append(Replica(await serve_node(aiohttp_client, make_settings(tmp_path, **shared))))
     yield started
     for replica in started:
         await replica.client.close()
@@ -233,12 +229,11 @@ async def test_a_show_whose_origin_process_dies_is_ended_once_after_the_grace_pe
         "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
         "SHOPCAST_WEBRTC_PEER_NETWORKS": "127.0.0.0/8",
         "SHOPCAST_OUTBOX_WORKER": "false",
+        "SHOPCAST_WORKERS": "1",  # one process, killed outright below
     }
     command = [sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
     origin = await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.DEVNULL)
-    survivor_port = free_port()
-    settings = make_settings(tmp_path, internal_url=f"http://127.0.0.1:{survivor_port}", **shared)
-    survivor = await aiohttp_client(create_app(settings, resolver=NoDns()), server_kwargs={"port": survivor_port})
+    survivor = await serve_node(aiohttp_client, make_settings(tmp_path, **shared))
     database = Database(create_engine(shared["database_url"]))
     try:
         await until_healthy(origin_url)

@@ -147,12 +147,14 @@ class App:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.ports: list[int] = []
 
-    def start(self, count: int) -> None:
+    def start(self, count: int, *, workers: int = 1) -> None:
+        """`count` `shopcast serve` processes, each with `workers` app processes on its port."""
+        serve = [sys.executable, "-m", "shopcast", "serve", f"--workers={workers}", "--host=127.0.0.1"]
         for n in range(count):  # one after the other: each applies pending migrations first
             port = free_port()
             with open(self.folder / f"server-{n}.log", "wb") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                    [*serve, f"--port={port}"],
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,

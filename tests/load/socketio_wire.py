@@ -131,6 +131,9 @@ class RawViewer:
             raise ConnectionError(f"the WebSocket handshake got {status}")
         viewer = cls(reader, writer, headers)
         viewer._buffer = buffer
+        # The server's first frames may have come with its response head: read them now, or they
+        # wait for the next bytes (a ping, 25 s later).
+        viewer._frames += take_frames(viewer._buffer)
         opened = await viewer.receive()
         if not opened.startswith("0"):
             raise ConnectionError(f"expected engine.io OPEN, got {opened[:80]!r}")

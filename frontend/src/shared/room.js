@@ -46,6 +46,11 @@ export class LiveRoom {
     this.waiters = new Set(); // whenJoined() calls waiting for the next join
     this.socket = io({
       path: "/socket.io/",
+      // WebSocket first: its session lives on the process its connection reached, whichever of the
+      // workers or replicas that is. Long-polling (kept in one process's memory, so passed on to it
+      // from wherever a poll lands) only where WebSocket cannot open.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
       // Read at each (re)connection, so a renewed sign-in is used without a new room. No token:
       // a viewer who only watches (reads, reacts, is counted). `lang`: the page's, for the reasons
       // of refused events (the acks' errors).

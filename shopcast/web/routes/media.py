@@ -13,20 +13,23 @@ from typing import Any
 
 from aiohttp import web
 
-from shopcast.core.errors import NotFound, Phrase, UnsupportedMediaType
+from shopcast.core.errors import Busy, NotFound, Phrase, UnsupportedMediaType
 from shopcast.core.ratelimit import enforce
 from shopcast.core.recent import Recent
 from shopcast.live import service as live
 from shopcast.live.hls import live_playlist
 from shopcast.live.lifecycle import EpisodeStatus
+from shopcast.live.network import offered_candidates
 from shopcast.live.offers import MAX_SDP_BYTES
 from shopcast.web.api import PRINCIPAL, client_address
 from shopcast.web.context import RESOURCES
+from shopcast.web.forwarding import FORWARDER
 from shopcast.web.openapi import plain_operation
 from shopcast.web.origin_link import RELAY_HEADER, check_relay_token, relay_path
 
 SDP = "application/sdp"
 PLAYLIST = "application/vnd.apple.mpegurl"
+NO_PORT_RETRY_SECONDS = 10
 SEGMENT = "video/mp2t"
 # A segment this young belongs to a live show: its whole HLS audience fetches it within a few seconds,
 # so it is read once and answered from memory. Older ones (the replay's, fetched a few viewers at a time)
@@ -48,6 +51,15 @@ async def _offer(request: web.Request) -> str:
         raise UnsupportedMediaType("errors.media.sdp_only")
     raw = await request.content.read(MAX_SDP_BYTES + 1)
     return raw.decode("utf-8", errors="replace")
+
+
+def _session_id(request: web.Request, session: str) -> str:
+    """The session's id in its URL: it names this process, which holds it (see web/forwarding.py)."""
+    return request.app[FORWARDER].nodes.session_id(session)
+
+
+def _local_session(request: web.Request) -> str:
+    return request.app[FORWARDER].local_session(request.match_info["session"])
 
 
 def _created(answer: str, location: str) -> web.Response:
@@ -73,7 +85,7 @@ async def publish(request: web.Request) -> web.Response:
     started = await resources.broadcasts.publish(
         episode_id, offer, identity=actor.id if actor else None, on_connected=go_live
     )
-    return _created(started.answer, f"/live/{episode_id}/whip/{started.id}")
+    return _created(started.answer, f"/live/{episode_id}/whip/{_session_id(request, started.id)}")
 
 
 async def stop_publishing(request: web.Request) -> web.Response:
@@ -83,7 +95,7 @@ async def stop_publishing(request: web.Request) -> web.Response:
     episode_id, actor = _episode_id(request), request.get(PRINCIPAL)
     async with resources.database.transaction() as session:
         episode = await live.check_publisher(session, actor=actor, episode_id=episode_id)
-    if not broadcasts.is_publisher(episode_id, request.match_info["session"]):
+    if not broadcasts.is_publisher(episode_id, _local_session(request)):
         raise NotFound("errors.media.no_session")
     if episode.status == EpisodeStatus.LIVE:
         async with resources.database.transaction() as session:
@@ -115,11 +127,16 @@ async def watch(request: web.Request) -> web.Response:
     async with resources.database.transaction() as session:
         await live.check_watchable(session, episode_id=episode_id)
     started = await broadcasts.watch(episode_id, offer)
-    return _created(started.answer, f"/live/{episode_id}/whep/{started.id}")
+    if not offered_candidates(started.answer):
+        # No port could be bound (every one of SHOPCAST_WEBRTC_PORTS in use): told now, the player
+        # turns to HLS, rather than a session that can never connect.
+        await broadcasts.leave(episode_id, started.id)
+        raise Busy("errors.media.no_ports", retry_after=NO_PORT_RETRY_SECONDS)
+    return _created(started.answer, f"/live/{episode_id}/whep/{_session_id(request, started.id)}")
 
 
 async def leave(request: web.Request) -> web.Response:
-    await request.app[RESOURCES].broadcasts.leave(_episode_id(request), request.match_info["session"])
+    await request.app[RESOURCES].broadcasts.leave(_episode_id(request), _local_session(request))
     return web.Response(status=200)
 
 
