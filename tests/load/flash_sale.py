@@ -63,7 +63,7 @@ from tests.load.flash_shop import (
     snapshot,
     usage,
 )
-from tests.load.harness import Child, RunFailed, machine, markdown_table, split, wait_for_quiet
+from tests.load.harness import Child, RunFailed, machine, markdown_table, percentile, split, wait_for_quiet
 
 RUSH_MAX = 500  # the manager's order list shows at most 500 orders: the rush stays countable through the API
 WARM_UP_BUYERS = 20
@@ -248,11 +248,6 @@ def everyone(
 
 
 # --- the table -----------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else math.nan
 
 
 def latencies(requests: list[tuple[str, float, float]]) -> str:

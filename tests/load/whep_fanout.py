@@ -41,6 +41,7 @@ from tests.load.harness import (
     machine,
     machine_busy_seconds,
     markdown_table,
+    percentile,
     split,
     wait_for_quiet,
 )
@@ -255,11 +256,6 @@ def run_once(
 
 
 # --- the table -----------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else math.nan
 
 
 def ms(seconds: float | None) -> str:
