@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -22,18 +22,14 @@ from shopcast.chat.schemas import (
     QuotedMessage,
     RestrictionOut,
 )
-from shopcast.chat.text import TextRules, apply_rules, clean
+from shopcast.chat.text import TextRules
 from shopcast.core.bus import Bus
-from shopcast.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Phrase, TooManyRequests, Unauthorized
-from shopcast.core.ratelimit import whole_seconds
+from shopcast.core.errors import Conflict, Forbidden, NotFound, Phrase
 from shopcast.core.security import Principal, Role, authorize
 from shopcast.live import service as live
 from shopcast.live.events import tell_room
-from shopcast.live.lifecycle import EpisodeStatus
-from shopcast.live.models import Episode
 
 MODERATORS = (Role.MANAGER, Role.HOST, Role.MODERATOR)
-OPEN_STATUSES = (EpisodeStatus.SCHEDULED, EpisodeStatus.LIVE)
 
 
 def message_out(message: ChatMessage, quoted: ChatMessage | None = None) -> MessageOut:
@@ -68,7 +64,11 @@ async def message_by_id(session: AsyncSession, message_id: uuid.UUID) -> ChatMes
 
 
 async def text_rules(session: AsyncSession, brand_id: uuid.UUID) -> TextRules:
-    rules = await session.get(ChatRules, brand_id)
+    return rules_of(await session.get(ChatRules, brand_id))
+
+
+def rules_of(rules: ChatRules | None) -> TextRules:
+    """The brand's rules as the text checks take them (None: the brand has set none)."""
     if rules is None:
         return TextRules()
     return TextRules(
@@ -107,7 +107,8 @@ async def set_rules(
     return ChatRulesOut.model_validate(rules, from_attributes=True)
 
 
-def _active(now: datetime):  # type: ignore[no-untyped-def]
+def active(now: datetime):  # type: ignore[no-untyped-def]
+    """The conditions of a restriction in force at `now`."""
     return (
         ChatRestriction.lifted_at.is_(None),
         (ChatRestriction.until.is_(None)) | (ChatRestriction.until > now),
@@ -135,17 +136,21 @@ async def restrictions_of_many(
         who = (ChatRestriction.viewer_kind == kind, ChatRestriction.viewer_id == viewer_id)
     else:
         who = (tuple_(ChatRestriction.viewer_kind, ChatRestriction.viewer_id).in_(viewers),)
-    query = select(ChatRestriction).where(ChatRestriction.brand_id == brand_id, *who, *_active(now))
+    query = select(ChatRestriction).where(ChatRestriction.brand_id == brand_id, *who, *active(now))
     found: dict[tuple[str, uuid.UUID], dict[str, ChatRestriction]] = {}
     for restriction in await session.scalars(query):
-        theirs = found.setdefault((restriction.viewer_kind, restriction.viewer_id), {})
-        current = theirs.get(restriction.kind)
-        # The longest of each kind (None: until lifted).
-        if current is None or (
-            current.until is not None and (restriction.until is None or restriction.until > current.until)
-        ):
-            theirs[restriction.kind] = restriction
+        keep_longest(found.setdefault((restriction.viewer_kind, restriction.viewer_id), {}), restriction)
     return found
+
+
+def keep_longest(theirs: dict[str, ChatRestriction], restriction: ChatRestriction) -> None:
+    """Add one of a viewer's restrictions in force to `theirs` (by kind), keeping the longest of each
+    kind (None: until lifted)."""
+    current = theirs.get(restriction.kind)
+    if current is None or (
+        current.until is not None and (restriction.until is None or restriction.until > current.until)
+    ):
+        theirs[restriction.kind] = restriction
 
 
 def _banned(ban: ChatRestriction) -> Forbidden:
@@ -169,7 +174,7 @@ async def restricted_viewers(
 ) -> set[tuple[str, uuid.UUID]]:
     """(kind, id) of every viewer banned or timed out in the brand's chats now."""
     query = select(ChatRestriction.viewer_kind, ChatRestriction.viewer_id).where(
-        ChatRestriction.brand_id == brand_id, ChatRestriction.kind.in_(("ban", "timeout")), *_active(now)
+        ChatRestriction.brand_id == brand_id, ChatRestriction.kind.in_(("ban", "timeout")), *active(now)
     )
     return {(kind, viewer_id) for kind, viewer_id in await session.execute(query)}
 
@@ -192,7 +197,7 @@ async def list_restrictions(
     authorize(actor, brand.id, *MODERATORS)
     query = (
         select(ChatRestriction)
-        .where(ChatRestriction.brand_id == brand.id, *_active(now))
+        .where(ChatRestriction.brand_id == brand.id, *active(now))
         .order_by(ChatRestriction.created_at.desc())
     )
     return [RestrictionOut.model_validate(r, from_attributes=True) for r in await session.scalars(query)]
@@ -218,88 +223,6 @@ async def lift_restriction(
                 viewer_name=restriction.viewer_name,
                 created_at=now,
             )
-        )
-
-
-# --- sending ---------------------------------------------------------------------------------
-
-
-async def open_episode(session: AsyncSession, episode_id: uuid.UUID) -> Episode:
-    """The episode, if its chat takes messages (before and during the show)."""
-    episode = await live.load_episode(session, episode_id)
-    if episode.status not in OPEN_STATUSES:
-        raise Conflict("errors.chat.closed", status=episode.status.word)
-    return episode
-
-
-async def send_message(
-    session: AsyncSession,
-    *,
-    episode_id: uuid.UUID,
-    chatter: Chatter,
-    text: str,
-    reply_to: uuid.UUID | None,
-    question: bool,
-    now: datetime,
-    bus: Bus,
-) -> MessageOut:
-    """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told."""
-    if chatter.is_anonymous:
-        raise Unauthorized("errors.chat.nickname_token")
-    if not chatter.name:
-        raise Forbidden("errors.chat.nickname_first")
-    episode = await open_episode(session, episode_id)
-    restrictions = await restrictions_of(session, brand_id=episode.brand_id, chatter=chatter, now=now)
-    refuse_restricted(restrictions, now=now, action=Phrase("errors.chat.to_write"))
-    if not chatter.is_staff:
-        await _check_slow_mode(session, episode_id=episode.id, chatter=chatter, now=now)
-    text = apply_rules(clean(text), await text_rules(session, episode.brand_id), staff=chatter.is_staff)
-    if not text:
-        raise InvalidInput("errors.chat.empty")
-    quoted = None
-    if reply_to is not None:
-        quoted = await message_by_id(session, reply_to)
-        if quoted is None or quoted.episode_id != episode.id or quoted.deleted_at is not None or quoted.shadowed:
-            raise InvalidInput("errors.chat.reply_elsewhere")
-    message = ChatMessage(
-        episode_id=episode.id,
-        brand_id=episode.brand_id,
-        author_kind=chatter.kind,
-        author_id=chatter.id,
-        author_ref=chatter.ref,
-        author_name=chatter.name,
-        author_role=chatter.role,
-        text=text,
-        reply_to_id=reply_to,
-        question=question,
-        shadowed="shadow_ban" in restrictions,
-        created_at=now,
-    )
-    session.add(message)
-    await session.flush()
-    out = message_out(message, quoted)
-    if not message.shadowed:
-        tell_room(session, bus, episode.id, events.CHAT_MESSAGE, {"message": out.model_dump(mode="json")})
-    return out
-
-
-async def _check_slow_mode(session: AsyncSession, *, episode_id: uuid.UUID, chatter: Chatter, now: datetime) -> None:
-    room = await session.get(ChatRoom, episode_id)
-    if room is None or room.slow_mode_seconds <= 0:
-        return
-    last = await session.scalar(
-        select(func.max(ChatMessage.created_at)).where(
-            ChatMessage.episode_id == episode_id,
-            ChatMessage.author_kind == chatter.kind,
-            ChatMessage.author_id == chatter.id,
-        )
-    )
-    if last is None:
-        return
-    wait = room.slow_mode_seconds - (now - last).total_seconds()
-    if wait > 0:
-        raise TooManyRequests(
-            "errors.chat.slow_mode", every=room.slow_mode_seconds, seconds=whole_seconds(wait), retry_after=wait
         )
 
 

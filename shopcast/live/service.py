@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -95,6 +95,12 @@ async def load_show(session: AsyncSession, show_id: uuid.UUID) -> Show:
     if show is None:
         raise NotFound("errors.show.none", show_id=show_id)
     return show
+
+
+def status_of(episode_id: uuid.UUID) -> ScalarSelect[EpisodeStatus]:
+    """The episode's status (NULL for an unknown episode), as a subquery: for a use case that reads it
+    in the same statement as its own rows (a chat message's checks: one round trip, not two)."""
+    return select(Episode.status).where(Episode.id == episode_id).scalar_subquery()
 
 
 async def load_episode(session: AsyncSession, episode_id: uuid.UUID, *, for_update: bool = False) -> Episode:

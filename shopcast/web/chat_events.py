@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field
 
+from shopcast.chat import sending
 from shopcast.chat import service as chat
 from shopcast.chat.schemas import MessageText, Reaction, Reason
 from shopcast.contests import entries as giveaways
@@ -56,9 +57,10 @@ async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
         # message's insert takes the database's one write lock until the commit, and in a busy room
         # every read between the two keeps the other messages waiting.
         keyword = await giveaways.keyword_giveaway(session, episode_id=request.episode_id)
-        message = await chat.send_message(
+        message = await sending.send_message(
             session,
             episode_id=request.episode_id,
+            brand_id=call.membership.brand_id,
             chatter=call.membership.chatter,
             text=request.text,
             reply_to=request.reply_to,
