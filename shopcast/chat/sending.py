@@ -10,10 +10,12 @@ them and nothing read between the insert and the commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, false, func, literal, null, select
+from sqlalchemy import ScalarSelect, and_, false, func, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -42,7 +44,17 @@ class _Checks:
     last_sent: datetime | None
     rules: ChatRules | None
     quoted: ChatMessage | None
+    read_along: tuple[Any, ...]
     restrictions: dict[str, ChatRestriction] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message stored (its room told once committed)."""
+
+    message: MessageOut
+    read_along: tuple[Any, ...] = ()
+    """The values of the `read_along` subqueries given to `send_message`, read with its checks."""
 
 
 async def _read_checks(
@@ -53,6 +65,7 @@ async def _read_checks(
     chatter: Chatter,
     reply_to: uuid.UUID | None,
     now: datetime,
+    read_along: Sequence[ScalarSelect[Any]],
 ) -> _Checks:
     """One statement: a row per restriction of the sender in force (at least one row), each with the
     episode's status, slow mode, the sender's last message while slow mode is on, the brand's rules
@@ -79,6 +92,7 @@ async def _read_checks(
             ChatRules,
             quoted,
             ChatRestriction,
+            *read_along,
         )
         .select_from(one_row)
         .outerjoin(ChatRules, ChatRules.brand_id == brand_id)
@@ -96,10 +110,10 @@ async def _read_checks(
         )
     )
     rows = list(await session.execute(query))
-    status, slow_mode_seconds, last, rules, quoted_message, _ = rows[0]
-    checks = _Checks(status, slow_mode_seconds or 0, last, rules, quoted_message)
-    for *_, restriction in rows:
-        if restriction is not None:
+    status, slow_mode_seconds, last, rules, quoted_message, _, *along = rows[0]
+    checks = _Checks(status, slow_mode_seconds or 0, last, rules, quoted_message, tuple(along))
+    for row in rows:
+        if (restriction := row[5]) is not None:
             keep_longest(checks.restrictions, restriction)
     return checks
 
@@ -125,15 +139,23 @@ async def send_message(
     question: bool,
     now: datetime,
     bus: Bus,
-) -> MessageOut:
+    read_along: Sequence[ScalarSelect[Any]] = (),
+) -> Sent:
     """Post a message: checked against restrictions, slow mode and the brand's rules, then stored and told
-    (`brand_id`: the episode's brand)."""
+    (`brand_id`: the episode's brand; `read_along`: what the caller needs with the message, read in the
+    same statement as its checks, before its insert)."""
     if chatter.is_anonymous:
         raise Unauthorized("errors.chat.nickname_token")
     if not chatter.name:
         raise Forbidden("errors.chat.nickname_first")
     checks = await _read_checks(
-        session, episode_id=episode_id, brand_id=brand_id, chatter=chatter, reply_to=reply_to, now=now
+        session,
+        episode_id=episode_id,
+        brand_id=brand_id,
+        chatter=chatter,
+        reply_to=reply_to,
+        now=now,
+        read_along=read_along,
     )
     if checks.status is None:
         raise NotFound("errors.episode.none", episode_id=episode_id)
@@ -168,4 +190,4 @@ async def send_message(
     out = message_out(message, quoted)
     if not message.shadowed:
         tell_room(session, bus, episode_id, events.CHAT_MESSAGE, {"message": out.model_dump(mode="json")})
-    return out
+    return Sent(out, checks.read_along)

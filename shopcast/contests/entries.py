@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ScalarSelect, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.chat import service as chat
@@ -108,7 +109,7 @@ async def enter_many(
         added = set(
             await session.scalars(
                 insert_ignoring_duplicates(session, GiveawayEntry.__table__).returning(GiveawayEntry.__table__.c.id),
-                [_entry_row(giveaway, chatter, entry.id, now) for chatter, entry in wanted],
+                [_entry_row(giveaway.id, chatter, entry.id, now) for chatter, entry in wanted],
             )
         )
         for i, result in enumerate(results):
@@ -117,10 +118,10 @@ async def enter_many(
     return results
 
 
-def _entry_row(giveaway: Giveaway, chatter: Chatter, entry_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _entry_row(giveaway_id: uuid.UUID, chatter: Chatter, entry_id: uuid.UUID, now: datetime) -> dict[str, Any]:
     return {
         "id": entry_id,
-        "giveaway_id": giveaway.id,
+        "giveaway_id": giveaway_id,
         "viewer_kind": chatter.kind,
         "viewer_id": chatter.id,
         "viewer_name": chatter.name[:80],
@@ -128,40 +129,56 @@ def _entry_row(giveaway: Giveaway, chatter: Chatter, entry_id: uuid.UUID, now: d
     }
 
 
-async def _add_entry(session: AsyncSession, giveaway: Giveaway, chatter: Chatter, now: datetime) -> EntryOut | None:
+async def _add_entry(session: AsyncSession, giveaway_id: uuid.UUID, chatter: Chatter, now: datetime) -> EntryOut | None:
     """The new entry, or None when the viewer had one (two taps at once make one entry)."""
     entry_id = await session.scalar(
         insert_ignoring_duplicates(session, GiveawayEntry.__table__)
-        .values(**_entry_row(giveaway, chatter, uuid.uuid4(), now))
+        .values(**_entry_row(giveaway_id, chatter, uuid.uuid4(), now))
         .returning(GiveawayEntry.__table__.c.id)
     )
-    return None if entry_id is None else EntryOut(id=entry_id, giveaway_id=giveaway.id)
+    return None if entry_id is None else EntryOut(id=entry_id, giveaway_id=giveaway_id)
 
 
 def is_keyword(text: str, keyword: str) -> bool:
     return text.strip().casefold() == keyword.strip().casefold()
 
 
-async def keyword_giveaway(session: AsyncSession, *, episode_id: uuid.UUID) -> Giveaway | None:
-    """The episode's open giveaway entered by saying its keyword in the chat, if there is one."""
-    return await session.scalar(
-        select(Giveaway).where(
-            Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword"
-        )
+@dataclass(frozen=True)
+class KeywordGiveaway:
+    """The episode's open giveaway entered by saying its keyword in the chat."""
+
+    id: uuid.UUID
+    keyword: str
+
+
+def keyword_giveaway_columns(episode_id: uuid.UUID) -> tuple[ScalarSelect[uuid.UUID], ScalarSelect[str]]:
+    """The id and keyword of the episode's open keyword giveaway (NULL without one), as subqueries: a chat
+    message reads them with its own checks, in one statement (chat.sending.send_message's `read_along`)."""
+    open_keyword = (
+        select(Giveaway.id)
+        .where(Giveaway.episode_id == episode_id, Giveaway.status == "open", Giveaway.entry == "keyword")
+        .order_by(Giveaway.id)
+        .limit(1)
     )
+    keyword = open_keyword.with_only_columns(Giveaway.keyword)
+    return open_keyword.scalar_subquery(), keyword.scalar_subquery()
+
+
+def keyword_giveaway(giveaway_id: uuid.UUID | None, keyword: str | None) -> KeywordGiveaway | None:
+    """The giveaway from the values of `keyword_giveaway_columns`."""
+    return KeywordGiveaway(giveaway_id, keyword) if giveaway_id is not None and keyword is not None else None
 
 
 async def enter_by_keyword(
-    session: AsyncSession, *, giveaway: Giveaway | None, chatter: Chatter, text: str, now: datetime
+    session: AsyncSession, *, giveaway: KeywordGiveaway | None, chatter: Chatter, text: str, now: datetime
 ) -> EntryOut | None:
-    """The viewer's entry when a chat message is the keyword of `giveaway` (`keyword_giveaway`), made
-    now or before."""
+    """The viewer's entry when a chat message is the keyword of `giveaway`, made now or before."""
     if chatter.is_anonymous or chatter.is_staff:
         return None
-    if giveaway is None or giveaway.keyword is None or not is_keyword(text, giveaway.keyword):
+    if giveaway is None or not is_keyword(text, giveaway.keyword):
         return None
     # The message got through: the sender is neither banned nor timed out.
-    entry = await _add_entry(session, giveaway, chatter, now)
+    entry = await _add_entry(session, giveaway.id, chatter, now)
     if entry is None:
         found = await entry_of(session, giveaway.id, (chatter.kind, chatter.id))
         entry = EntryOut(id=found.id, giveaway_id=giveaway.id) if found is not None else None

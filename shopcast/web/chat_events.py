@@ -53,11 +53,10 @@ async def _moderate(call: RoomCall, action: Callable[..., Awaitable[T]], request
 async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
     res = call.resources
     async with res.database.transaction() as session:
-        # The open giveaway's keyword, as a message, is also an entry. Looked up first: on SQLite the
-        # message's insert takes the database's one write lock until the commit, and in a busy room
-        # every read between the two keeps the other messages waiting.
-        keyword = await giveaways.keyword_giveaway(session, episode_id=request.episode_id)
-        message = await sending.send_message(
+        # The open giveaway's keyword, as a message, is also an entry: read with the message's checks,
+        # before its insert (on SQLite the insert takes the database's one write lock until the commit,
+        # and in a busy room every read between the two keeps the other messages waiting).
+        sent = await sending.send_message(
             session,
             episode_id=request.episode_id,
             brand_id=call.membership.brand_id,
@@ -67,10 +66,16 @@ async def send(call: RoomCall, request: SendRequest) -> dict[str, Any]:
             question=request.question,
             now=call.now(),
             bus=res.bus,
+            read_along=giveaways.keyword_giveaway_columns(request.episode_id),
         )
         entry = await giveaways.enter_by_keyword(
-            session, giveaway=keyword, chatter=call.membership.chatter, text=request.text, now=call.now()
+            session,
+            giveaway=giveaways.keyword_giveaway(*sent.read_along),
+            chatter=call.membership.chatter,
+            text=request.text,
+            now=call.now(),
         )
+    message = sent.message
     if entry is not None:
         return {"message": message.model_dump(mode="json"), "entry": entry.model_dump(mode="json")}
     return {"message": message.model_dump(mode="json")}

@@ -9,6 +9,7 @@ from tests.chat.conftest import Join, Room
 from tests.conftest import SettableClock
 from tests.factories import Factory
 from tests.live_room import send
+from tests.statements import statements_sent
 
 GUESTS_CANNOT = "guests cannot do this: sign in with a staff account"
 
@@ -84,6 +85,29 @@ async def test_slow_mode_lets_each_viewer_write_once_per_period(join: Join, room
     clock.advance(seconds=19.4)
     await send(lea, room.episode_id, "second, later")
     assert (await join("Zoe")).ack["snapshot"]["slow_mode_seconds"] == 30
+
+
+async def test_a_message_is_checked_in_one_read_before_its_insert(
+    join: Join, room: Room, clock: SettableClock, client: Any
+) -> None:
+    # In a busy room every round trip to the database waits for the event loop: a message's checks
+    # (the episode, slow mode, the sender's restrictions, the brand's rules, the message replied to)
+    # are one read, however many of them apply.
+    lea, tom, moderator = await join("Lea"), await join("Tom"), await join(room.moderator)
+    assert (await moderator.call("chat:slow-mode", {"episode_id": room.episode_id, "seconds": 30}))["ok"]
+    question = await send(tom, room.episode_id, "Is it lined?")
+    mine = await send(lea, room.episode_id, "first")
+    ack = await moderator.call("chat:shadow-ban", {"episode_id": room.episode_id, "message_id": mine["id"]})
+    assert ack["ok"], ack
+    await refused(lea, "chat:send", {"episode_id": room.episode_id, "text": "too soon"}, 429, "slow mode")
+    clock.advance(seconds=30)
+    with statements_sent(client, "chat_") as sent:
+        reply = await send(lea, room.episode_id, "nobody hears this", reply_to=question["id"])
+    assert reply["reply_to"]["id"] == question["id"]
+    visible = await send(moderator, room.episode_id, "hello all")
+    await tom.wait_for("chat:message", message=visible)
+    assert reply["id"] not in [e["message"]["id"] for e in tom.events("chat:message")]
+    assert [statement.split()[0] for statement in sent] == ["SELECT", "INSERT"], sent
 
 
 async def test_a_deleted_message_disappears_for_everyone_and_stays_in_the_audit_log(
