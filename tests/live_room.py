@@ -112,6 +112,7 @@ class Follower(Viewer):
         self.episode_id = episode_id
         self.last_seq: int | None = None
         self.messages: list[dict[str, Any]] = []
+        self.recovered: list[str] = []  # ids of the messages a rejoin's `missed` brought back
         self.joins = 0
         self.joined = asyncio.Event()
         self._early: list[tuple[str, Any]] = []
@@ -143,6 +144,7 @@ class Follower(Viewer):
         for missed in ack.get("missed", []):
             if missed["event"] == "chat:message":
                 self.messages.append(missed["payload"]["message"])
+                self.recovered.append(missed["payload"]["message"]["id"])
         self.last_seq = ack["seq"]
         self._joining = False
         early, self._early = self._early, []
