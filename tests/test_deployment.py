@@ -12,7 +12,7 @@ import contextlib
 import re
 import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -24,7 +24,7 @@ from aiortc import RTCPeerConnection
 
 from shopcast.core.db import Database, create_engine
 from shopcast.core.nodes import owner_of
-from shopcast.web.forwarding import NODE_HEADER
+from shopcast.web.forwarding import NODE_HEADER, VIA_HEADER
 from tests.chat.test_two_nodes import free_port
 from tests.conftest import CI, PostgresServer, fresh_database, until_healthy
 from tests.factories import Factory, Staff
@@ -51,8 +51,7 @@ class Deployment:
     url: str  # the proxy's: what users open (SHOPCAST_PUBLIC_URL)
     replicas: list[Replica]
     database_url: str
-    peers: list[RTCPeerConnection] = field(default_factory=list)  # closed at the end, whatever happens
-    followers: list[Follower] = field(default_factory=list)
+    cleanup: contextlib.AsyncExitStack  # what the test opens is closed with it, before the processes stop
 
     def replica(self, node: str) -> Replica:
         return next(r for r in self.replicas if r.node == node)
@@ -163,13 +162,12 @@ async def deployment(
         "origin_lease_seconds": LEASE,
         "publisher_grace_seconds": GRACE,
     }
-    processes: list[asyncio.subprocess.Process] = []
-    proxy = None
-    peers: list[RTCPeerConnection] = []
-    followers: list[Follower] = []
-    try:
+    # Whatever happens, nothing is left running: what the test opened, then nginx, then the replicas.
+    async with contextlib.AsyncExitStack() as cleanup:
+        processes = []
         for port in ports:
             processes.append(await serve_process(port, tmp_path / "data", shared))
+            cleanup.push_async_callback(stop, processes[-1], signal.SIGTERM)
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         await until_healthy(*urls)
         async with aiohttp.ClientSession() as http:
@@ -179,19 +177,10 @@ async def deployment(
                     nodes.append(response.headers[NODE_HEADER])
         folder = proxy_folder(tmp_path / "nginx", proxy_port, ports)
         proxy = await start_proxy(nginx, folder)
+        cleanup.push_async_callback(stop, proxy, signal.SIGQUIT)  # nginx's graceful shutdown
         await until_proxy_answers(proxy, folder, proxy_url)
         replicas = [Replica(*replica) for replica in zip(urls, processes, nodes, strict=True)]
-        yield Deployment(proxy_url, replicas, database_url, peers, followers)
-    finally:
-        for follower in followers:
-            with contextlib.suppress(Exception):
-                await follower.sio.eio.disconnect(abort=True)
-        for pc in peers:
-            await pc.close()
-        if proxy is not None:
-            await stop(proxy, signal.SIGQUIT)  # nginx's graceful shutdown
-        for process in processes:
-            await stop(process, signal.SIGTERM)
+        yield Deployment(proxy_url, replicas, database_url, cleanup)
 
 
 # --- what users do, through the proxy ----------------------------------------------------------------
@@ -205,9 +194,14 @@ class Watcher:
     session: str
 
 
+def browser(deployment: Deployment) -> aiohttp.ClientSession:
+    """HTTP as the pages send it: to the proxy, from its origin (SHOPCAST_PUBLIC_URL's)."""
+    return aiohttp.ClientSession(deployment.url, headers={"Origin": deployment.url})
+
+
 async def watch_through(deployment: Deployment, http: aiohttp.ClientSession, episode_id: str) -> Watcher:
     viewer, session = await watch(http, episode_id)
-    deployment.peers.append(viewer.pc)
+    deployment.cleanup.push_async_callback(viewer.pc.close)
     return Watcher(viewer, session)
 
 
@@ -239,14 +233,49 @@ async def follow_until_both_hold(
     held: dict[str, list[Follower]] = {replica.node: [] for replica in deployment.replicas}
     while not all(held.values()):
         assert sum(map(len, held.values())) < 8, f"the proxy sent every socket to one replica: {held}"
-        follower = Follower(episode_id)
-        follower.sio.reconnection_delay = 1.0  # a page's socket.io-client waits 0.5 to 1.5 s before its first try
-        deployment.followers.append(follower)
-        await follower.connect(deployment.url, await guest_token(http, f"Guest{len(deployment.followers)}"))
-        async with asyncio.timeout(10):
-            await follower.joined.wait()
+        follower = await follow(deployment, http, episode_id, f"Guest{sum(map(len, held.values())) + 1}")
         held[follower.sio.eio.sid[:8]].append(follower)
     return held
+
+
+async def follow(
+    deployment: Deployment,
+    http: aiohttp.ClientSession,
+    episode_id: str,
+    nickname: str,
+    *,
+    polling: aiohttp.ClientSession | None = None,
+) -> Follower:
+    """A guest in the live room through the proxy, as the watch page: on WebSocket, or long-polling with
+    the `polling` HTTP client where no WebSocket gets through."""
+    follower = Follower(episode_id)
+    follower.sio.reconnection_delay = 1.0  # a page's socket.io-client waits 0.5 to 1.5 s before its first try
+    deployment.cleanup.push_async_callback(hang_up, follower)
+    token = await guest_token(http, nickname)
+    if polling is not None:
+        follower.sio.eio.http = polling
+    transports = ["polling"] if polling is not None else ["websocket"]
+    await follower.connect(deployment.url, token, headers={"Origin": deployment.url}, transports=transports)
+    async with asyncio.timeout(10):
+        await follower.joined.wait()
+    return follower
+
+
+def recording_answers(answered: list[tuple[str, str | None]]) -> aiohttp.ClientSession:
+    """An HTTP client that notes, for each answer, the node that gave it and the one that passed the
+    request on to it, if any (`Shopcast-Node`, `Shopcast-Via`)."""
+
+    async def on_answer(_session: Any, _context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        answered.append((params.response.headers[NODE_HEADER], params.response.headers.get(VIA_HEADER)))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_answer)
+    return aiohttp.ClientSession(trace_configs=[trace])
+
+
+async def hang_up(follower: Follower) -> None:
+    with contextlib.suppress(Exception):
+        await follower.sio.eio.disconnect(abort=True)
 
 
 async def guest_token(http: aiohttp.ClientSession, nickname: str) -> str:
@@ -306,7 +335,7 @@ async def live_and_watched(deployment: Deployment, http: aiohttp.ClientSession) 
     finally:
         await database.close()
     studio, session = await go_live(http, host, episode_id)
-    deployment.peers.append(studio)
+    deployment.cleanup.push_async_callback(studio.close)
     show = Show(host, episode_id, studio, deployment.replica(node_of(session)), {})
     show.watching = await watch_until_both_serve(deployment, http, episode_id)
     for viewer in show.viewers:
@@ -344,18 +373,30 @@ async def watch_again(deployment: Deployment, http: aiohttp.ClientSession, show:
 async def test_a_replica_killed_mid_show_sends_its_viewers_to_the_other_through_the_proxy(
     deployment: Deployment,
 ) -> None:
-    async with aiohttp.ClientSession(deployment.url) as http:
+    async with browser(deployment) as http:
         show = await live_and_watched(deployment, http)
         episode_id, origin = show.episode_id, show.origin
 
         # Chat crosses between the replicas, and the room counts the guests of both.
+        async with http.post(f"/live/{episode_id}/relay") as refused:  # the pull, between replicas only
+            assert refused.status == 404
         rooms = await follow_until_both_hold(deployment, http, episode_id)
-        everyone = list(chain.from_iterable(rooms.values()))
+        # A guest whose network lets no WebSocket through long-polls: the proxy spreads its requests over
+        # the replicas (no sticky sessions), the one not holding its session passes them on.
+        answered: list[tuple[str, str | None]] = []
+        polls = recording_answers(answered)
+        deployment.cleanup.push_async_callback(polls.close)
+        poller = await follow(deployment, http, episode_id, "Poller", polling=polls)
+        everyone = [*chain.from_iterable(rooms.values()), poller]
         a, b = (rooms[replica.node][0] for replica in deployment.replicas)
         sent = [await send(a, episode_id, "hello from one replica"), await send(b, episode_id, "and from the other")]
+        sent += [await send(poller, episode_id, f"from a long poll {n}") for n in range(3)]
         await everyone_has(everyone, sent)
         for follower in (a, b):
             await follower.wait_for("presence:count", viewers=len(everyone))
+        # Every answer came from the replica holding the session; the other passed some on to it.
+        assert {node for node, _ in answered} == {poller.sio.eio.sid[:8]}, answered
+        assert any(via is not None for _, via in answered), answered
 
         # The replica that is not the origin dies.
         doomed = deployment.other(origin.node)
@@ -392,7 +433,7 @@ async def test_a_replica_killed_mid_show_sends_its_viewers_to_the_other_through_
 async def test_a_host_whose_replica_dies_publishes_again_through_the_proxy_and_the_show_goes_on(
     deployment: Deployment,
 ) -> None:
-    async with aiohttp.ClientSession(deployment.url) as http:
+    async with browser(deployment) as http:
         show = await live_and_watched(deployment, http)
         doomed = show.origin
         survivor = deployment.other(doomed.node)
@@ -402,7 +443,7 @@ async def test_a_host_whose_replica_dies_publishes_again_through_the_proxy_and_t
         # replica still up: that one is the origin now.
         await show.studio.close()
         studio, session = await go_live(http, show.host, show.episode_id)
-        deployment.peers.append(studio)
+        deployment.cleanup.push_async_callback(studio.close)
         assert node_of(session) == survivor.node
 
         # The survivor's viewers kept their sessions: the picture that froze when their pull broke comes
