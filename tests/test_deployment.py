@@ -377,9 +377,10 @@ async def test_a_replica_killed_mid_show_sends_its_viewers_to_the_other_through_
         show = await live_and_watched(deployment, http)
         episode_id, origin = show.episode_id, show.origin
 
+        async with http.post(f"/live/{episode_id}/relay") as refused:
+            assert refused.status == 404  # the proxy keeps the pull between replicas to them
+
         # Chat crosses between the replicas, and the room counts the guests of both.
-        async with http.post(f"/live/{episode_id}/relay") as refused:  # the pull, between replicas only
-            assert refused.status == 404
         rooms = await follow_until_both_hold(deployment, http, episode_id)
         # A guest whose network lets no WebSocket through long-polls: the proxy spreads its requests over
         # the replicas (no sticky sessions), the one not holding its session passes them on.
