@@ -399,10 +399,13 @@ async def test_a_replica_killed_mid_show_sends_its_viewers_to_the_other_through_
         assert {node for node, _ in answered} == {poller.sio.eio.sid[:8]}, answered
         assert any(via is not None for _, via in answered), answered
 
-        # The replica that is not the origin dies.
+        # The replica that is not the origin dies. Its guests come back a few seconds later (later than a
+        # page's first try, so that the messages below are surely sent while they are away).
         doomed = deployment.other(origin.node)
-        await kill(doomed)
         moved = rooms[doomed.node]
+        for follower in moved:
+            follower.sio.reconnection_delay = 3.0
+        await kill(doomed)
         await eventually(lambda: all(f.goodbye is not None for f in moved))  # the proxy hung up on them
         survivor_side = rooms[origin.node][0]
         during = [await send(survivor_side, episode_id, f"while they reconnect {n}") for n in range(3)]
