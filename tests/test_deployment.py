@@ -1,9 +1,11 @@
 """The scaled-out deployment for real, on 127.0.0.1: two `shopcast serve` replicas on PostgreSQL, Redis and
 one data folder, behind Debian's nginx running deploy/nginx.conf (its addresses and paths made local).
-Everything a user does goes through the proxy: the host publishes, WHEP viewers landing on either
-replica decode the host's pictures, chat crosses, the counts add up; then a replica is killed outright
-in the middle of the show, and its viewers come back through the proxy to the other one, missing no
-chat message and watching again, while the show goes on."""
+Everything users do goes through the proxy: the host publishes, WHEP viewers landing on either replica
+decode the host's pictures, chat crosses (a long-polling guest's requests too, whichever replica they
+reach), the counts add up, HLS is served. Then a replica is killed outright in the middle of the show:
+when it is not the host's, its guests come back through the proxy to the other one and miss no chat
+message, its viewers watch again there, and the host notices nothing; when it is the host's, the
+studio publishes again through the proxy within the grace period and the show goes on."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from tests.chat.test_two_nodes import free_port
 from tests.conftest import CI, PostgresServer, fresh_database, until_healthy
 from tests.factories import Factory, Staff
 from tests.live.broadcasting import go_live, status_of
-from tests.live.test_replicas import pictures, serve_process, tomorrows_show, watch
+from tests.live.test_hls import segments
+from tests.live.test_replicas import pictures, playlist_on, serve_process, tomorrows_show, watch
 from tests.live.webrtc_peers import Viewer, eventually
 from tests.live_room import Follower, send
 
@@ -398,6 +401,12 @@ async def test_a_replica_killed_mid_show_sends_its_viewers_to_the_other_through_
         # Every answer came from the replica holding the session; the other passed some on to it.
         assert {node for node, _ in answered} == {poller.sio.eio.sid[:8]}, answered
         assert any(via is not None for _, via in answered), answered
+
+        # HLS, for the players that cannot use WebRTC: the origin records it in the shared data folder,
+        # whichever replica the proxy asks serves it.
+        playlist = await playlist_on(http, episode_id)
+        async with http.get(f"/live/{episode_id}/hls/{segments(playlist)[0]}") as segment:
+            assert segment.status == 200 and segment.content_type == "video/mp2t"
 
         # The replica that is not the origin dies. Its guests come back a few seconds later (later than a
         # page's first try, so that the messages below are surely sent while they are away).
