@@ -203,7 +203,7 @@ def install(app: web.Application) -> None:
             res.clock,
             lifetime_seconds=res.settings.join_snapshot_seconds,
         )
-        app[JOINS] = Joins(res.database, snapshots, res.clock)
+        app[JOINS] = Joins(res.database, snapshots, res.clock, most=res.settings.join_queue_most)
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
@@ -316,6 +316,12 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        # Past the joins this process answers at once, a join is refused before it costs anything:
+        # 503 busy, with when to come back (docs/operations.md, "Joins at 19:00").
+        with app[JOINS].line.place():
+            return await enter(sid, connection, request)
+
+    async def enter(sid: str, connection: Connection, request: JoinRequest) -> dict[str, Any]:
         episode_id = request.episode_id
         # One join at a time per connection: each holds the room's events for it until its ack is out.
         async with connection.joining:
