@@ -4,20 +4,15 @@ viewer coming back after a lost connection still gets exactly what it missed."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from shopcast.core.settings import Settings
-from shopcast.web.context import RESOURCES
 from tests.chat.conftest import Join, Room
 from tests.conftest import make_settings
-from tests.live_room import Viewer, send
+from tests.live_room import Viewer, assert_busy, database_taken, line_filled, send
 
 
 @pytest.fixture
@@ -25,36 +20,6 @@ def settings(tmp_path: Path, backend: dict[str, Any]) -> Settings:
     # One join answered at a time, and one database connection: a test that holds it keeps a join
     # under way, and the next one finds the line full.
     return make_settings(tmp_path, **backend, join_queue_most=1, database_pool_size=1)
-
-
-@asynccontextmanager
-async def database_taken(client: Any) -> AsyncIterator[None]:
-    """The app's only database connection in use, as every one of them is in a rush: joins wait for it."""
-    async with client.app[RESOURCES].database.transaction() as session:
-        await session.execute(text("SELECT 1"))
-        yield
-
-
-async def one_refused(client: Any, episode_id: str) -> tuple[Viewer, dict[str, Any], Viewer, asyncio.Future[Any]]:
-    """Two viewers join together while the database is taken: one waits in the line, the other is
-    refused at once. The refused viewer and its error, the other and its join still waiting."""
-    viewers = [await connected(client), await connected(client)]
-    joins = {asyncio.ensure_future(v.call("join", {"episode_id": episode_id})): v for v in viewers}
-    done, waiting = await asyncio.wait(joins, return_when=asyncio.FIRST_COMPLETED)
-    assert len(done) == 1 and len(waiting) == 1
-    refused, still = done.pop(), waiting.pop()
-    ack = refused.result()
-    assert ack["ok"] is False, ack
-    return joins[refused], dict(ack["error"]), joins[still], still
-
-
-def assert_busy(error: dict[str, Any]) -> int:
-    """The busy refusal's shape (docs/api.md); the seconds it says to come back after."""
-    assert error["type"] == "urn:shopcast:problem:busy"
-    assert error["status"] == 503
-    seconds = error["retry_after"]
-    assert isinstance(seconds, int) and seconds >= 1
-    return int(seconds)
 
 
 async def connected(client: Any, **options: Any) -> Viewer:
@@ -72,8 +37,8 @@ async def test_a_join_past_the_line_is_told_when_to_come_back_and_gets_in_then(
     zoe = await connected(client, lang="fr")
     viewers = [zoe]
     try:
-        async with database_taken(client):
-            refused, error, waiting, its_join = await one_refused(client, room.episode_id)
+        async with database_taken(client.app):
+            refused, error, waiting, its_join = await line_filled(str(client.make_url("/")), room.episode_id)
             viewers += [refused, waiting]
             seconds = assert_busy(error)
             assert error["title"] == "Busy, try again shortly"
@@ -110,8 +75,8 @@ async def test_a_viewer_refused_on_its_way_back_gets_what_it_missed_when_it_come
     await back.connect(client, lea.token)
     viewers = [back]
     try:
-        async with database_taken(client):
-            refused, error, waiting, its_join = await one_refused(client, room.episode_id)
+        async with database_taken(client.app):
+            refused, error, waiting, its_join = await line_filled(str(client.make_url("/")), room.episode_id)
             viewers += [refused, waiting]
             assert_busy(error)
             rejoining = {"episode_id": room.episode_id, "last_seq": last_seq}
