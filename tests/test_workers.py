@@ -6,6 +6,8 @@ a supervisor killed outright leaves no worker behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import re
 import signal
@@ -206,3 +208,27 @@ async def test_a_supervisor_killed_outright_leaves_no_worker_behind(workers: Wor
     async with asyncio.timeout(30):
         while any(alive(pid) for pid in pids):  # noqa: ASYNC110 - other processes' state is polled
             await asyncio.sleep(0.1)
+
+
+async def test_a_long_poll_left_by_a_closed_tab_does_not_hold_the_stop(workers: Workers) -> None:
+    """A tab closed while long-polling says goodbye (engine.io's CLOSE) and drops its pending poll;
+    the server's side of that poll waits for engine.io's ping timeout, 45 s, and a stop used to wait
+    for it, past the 10 s a container is given."""
+    url = f"{workers.url}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+        async with http.get(url) as response:
+            assert response.status == 200
+            sid = json.loads((await response.text())[1:])["sid"]
+        poll = asyncio.create_task(http.get(f"{url}&sid={sid}"))
+        await asyncio.sleep(0.5)  # the poll reaches the server and waits there
+        async with http.post(f"{url}&sid={sid}", data="1") as response:  # CLOSE
+            assert response.status == 200
+        poll.cancel()  # the tab is gone
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+    workers.supervisor.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(30):
+            assert await workers.supervisor.wait() == 0
+    except TimeoutError:
+        pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(workers.log))

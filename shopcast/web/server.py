@@ -28,6 +28,11 @@ from shopcast.web.event_loop import new_event_loop
 from shopcast.web.forwarding import FORWARDER, INTERNAL_LISTENER
 
 log = logging.getLogger("shopcast.web.server")  # its name when run as a worker (__main__) too
+# How long a stop waits for the requests in flight before cancelling them (aiohttp's default is 60 s).
+# The last writes come after this wait, and a container is killed 10 s after being told to stop
+# (Docker's default), so it must be short: long polls left behind by clients that have gone (a closed
+# tab, say) never end by themselves before engine.io's ping timeout, 45 s.
+REQUESTS_IN_FLIGHT_SECONDS = 8.0
 BACKLOG = 1024  # a rush of viewers connects at once: the kernel queues this many per socket until taken
 PR_SET_PDEATHSIG = 1
 
@@ -76,7 +81,15 @@ def serve(settings: Settings, public: socket.socket, *, on_ready: Callable[[str]
 
     say_how_it_stops(app)
     loop = new_event_loop(settings.event_loop)
-    web.run_app(app, sock=sockets, print=ready, access_log=None, backlog=BACKLOG, loop=loop)
+    web.run_app(
+        app,
+        sock=sockets,
+        print=ready,
+        access_log=None,
+        backlog=BACKLOG,
+        loop=loop,
+        shutdown_timeout=REQUESTS_IN_FLIGHT_SECONDS,
+    )
 
 
 def stop_once_on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
