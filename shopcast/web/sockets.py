@@ -27,6 +27,7 @@ from shopcast.chat import audience
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
+from shopcast.core import stopping
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests, invalid_input
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
@@ -214,14 +215,14 @@ def install(app: web.Application) -> None:
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         yield
-        await app[JOINS].close()
-        await entries.close()
-        await collector.close()
-        await entry_counter.close()
-        await poll_clock.close()
-        await shop_clock.close()
-        await app[TALLIES].close()
-        await app[LIVE_ROOMS].close()
+        await stopping.step("the joins", app[JOINS].close())
+        await stopping.step("the giveaway entries", entries.close())
+        await stopping.step("the collector policy", collector.close())
+        await stopping.step("the entry counter", entry_counter.close())
+        await stopping.step("the poll clock", poll_clock.close())
+        await stopping.step("the shop clock", shop_clock.close())
+        await stopping.step("the room tallies", app[TALLIES].close())
+        await stopping.step("the live rooms", app[LIVE_ROOMS].close())
         stop_watching_everyone()
 
     app.cleanup_ctx.append(open_rooms)
@@ -232,7 +233,7 @@ def install(app: web.Application) -> None:
         # out, longer than a container is given to stop.
         stop_watching_everyone()
         for sid in list(connections):
-            await sio.disconnect(sid)
+            await stopping.step(f"telling client {sid} goodbye", sio.disconnect(sid))
 
     app.on_shutdown.append(say_goodbye)
 
