@@ -216,7 +216,10 @@ def install(app: web.Application) -> None:
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         alive = Ticker("noting this process alive", orphaned_sessions.BEAT_SECONDS, functools.partial(beat, app))
-        await beat(app)  # at once: a process that dies before its first beat would leave its sessions open
+        try:  # at once: a process that dies before its first beat would leave its sessions open
+            await beat(app)
+        except Exception:  # the database is not there yet: the room opens all the same
+            log.exception("could not note this process alive; trying again in %s s", orphaned_sessions.BEAT_SECONDS)
         alive.start()
         yield
         await stopping.step("the beat", alive.close())
