@@ -205,7 +205,7 @@ def install(app: web.Application) -> None:
             res.clock,
             lifetime_seconds=res.settings.join_snapshot_seconds,
         )
-        app[JOINS] = Joins(res.database, snapshots, res.clock)
+        app[JOINS] = Joins(res.database, snapshots, res.clock, most=res.settings.join_queue_most)
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
         app[_shop_events.PIN_TAPS] = pin_taps = _shop_events.PinTaps(res)
@@ -217,7 +217,10 @@ def install(app: web.Application) -> None:
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
         alive = Ticker("noting this process alive", orphaned_sessions.BEAT_SECONDS, functools.partial(beat, app))
-        await beat(app)  # at once: a process that dies before its first beat would leave its sessions open
+        try:  # at once: a process that dies before its first beat would leave its sessions open
+            await beat(app)
+        except Exception:  # the database is not there yet: the room opens all the same
+            log.exception("could not note this process alive; trying again in %s s", orphaned_sessions.BEAT_SECONDS)
         alive.start()
         yield
         await stopping.step("the beat", alive.close())
@@ -331,6 +334,12 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        # Past the joins this process answers at once, a join is refused before it costs anything:
+        # 503 busy, with when to come back (docs/operations.md, "Joins at 19:00").
+        with app[JOINS].line.place():
+            return await enter(sid, connection, request)
+
+    async def enter(sid: str, connection: Connection, request: JoinRequest) -> dict[str, Any]:
         episode_id = request.episode_id
         # One join at a time per connection: each holds the room's events for it until its ack is out.
         async with connection.joining:
