@@ -6,12 +6,14 @@ deals ended at zero, "N bought" told at most once a second."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from pydantic import Field, ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from shopcast.catalog import cart, deals, figures, lineup, pin_taps
 from shopcast.catalog.events import SALES_BOUGHT, STOCK_CHANGED
@@ -27,6 +29,7 @@ from shopcast.web.rooms import LiveRooms
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 from shopcast.web.ticker import Ticker
 
+log = logging.getLogger(__name__)
 SHOP_TICK_SECONDS = 1.0
 
 
@@ -74,17 +77,24 @@ class PinTaps:
             return [cart.refusal(known, variant_id, 0)] * len(taps)
         try:
             async with res.database.transaction() as session:
-                sold = await pin_taps.add_together(
-                    session,
-                    brand_id=brand_id,
-                    episode_id=episode_id,
-                    variant_id=variant_id,
-                    taps=taps,
-                    now=now,
-                    bus=res.bus,
-                    facts=res.facts,
-                    hold_minutes=res.settings.cart_hold_minutes,
-                )
+                try:
+                    sold = await pin_taps.add_together(
+                        session,
+                        brand_id=brand_id,
+                        episode_id=episode_id,
+                        variant_id=variant_id,
+                        taps=taps,
+                        now=now,
+                        bus=res.bus,
+                        facts=res.facts,
+                        hold_minutes=res.settings.cart_hold_minutes,
+                    )
+                except DBAPIError as error:
+                    # A dropped connection or a deadlock is not every tap's failure: the batch rolls
+                    # back and each tap gets its own try. (Not at the commit: a commit whose answer
+                    # was lost may have sold them, and trying again would sell them twice.)
+                    log.warning("taps sold together failed at the database (%s): selling them one by one", error)
+                    raise pin_taps.SellAlone() from error
             return list(sold)
         except pin_taps.SellAlone:
             return list(await asyncio.gather(*(self._alone(group, tap) for tap in taps)))

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from shopcast.catalog.schemas import MAX_LINE_QUANTITY
 from shopcast.core.settings import Settings
+from shopcast.web.context import RESOURCES
 from tests.catalog.conftest import Shop
 from tests.chat.conftest import Join
 from tests.conftest import make_settings
@@ -101,3 +104,31 @@ async def test_taps_wanting_more_than_is_left_get_what_fits_in_the_order_they_ca
     refused = next(ack for ack in acks if not ack["ok"])
     assert refused["error"]["status"] == 409
     assert await _stock_left(shop, bag) == 3 - sum(held)
+
+
+async def test_taps_whose_batch_fails_at_the_database_are_each_sold_on_their_own(shop: Shop, join: Join) -> None:
+    """A connection dropped in the middle of a batch (here: its stock update refused once) is not
+    every tap's failure: nothing of the batch is written, and each tap is tried again alone."""
+    bag = await _on_sale(shop, 40)
+    viewers = [await join(f"Buyer {n}") for n in range(5)]
+    engine = shop.client.app[RESOURCES].database.engine.sync_engine
+    failed: list[str] = []
+
+    def drop_the_first_batch(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "UPDATE variants SET stock" in statement and not failed:
+            failed.append(statement)
+            raise OperationalError(statement, None, ConnectionResetError("the connection was lost"))
+
+    request = {"episode_id": shop.episode_id, "variant_id": bag["id"]}
+    event.listen(engine, "before_cursor_execute", drop_the_first_batch)
+    try:
+        acks = await asyncio.gather(*(viewer.call("cart:add", request) for viewer in viewers))
+    finally:
+        event.remove(engine, "before_cursor_execute", drop_the_first_batch)
+
+    assert failed, "no batch reached the stock"
+    assert [ack["ok"] for ack in acks] == [True] * 5, acks
+    for viewer, ack in zip(viewers, acks, strict=True):  # one piece each, nothing twice
+        later = await shop.cart({"Authorization": f"Bearer {viewer.token}"})
+        assert (later["id"], later["item_count"]) == (ack["cart"]["id"], 1)
+    assert await _stock_left(shop, bag) == 35
