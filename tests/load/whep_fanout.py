@@ -419,6 +419,8 @@ def run_all(
                     break
                 if attempt < ATTEMPTS - 1:
                     progress(f"other work took {result.other_work * 100:.0f}% of a core meanwhile: measuring again")
+                    # The disturbed attempt's figures still say what the benchmark's own processes cost.
+                    print(table(MAIN_COLUMNS + LOAD_COLUMNS, [result]), file=sys.stderr, flush=True)
             results.append(result)
             print(table(MAIN_COLUMNS, [result]).splitlines()[-1], flush=True)
             if result.note:
