@@ -37,7 +37,9 @@ MAX_FAILED_STARTS = 3
 FIRST_PAUSE_SECONDS = 0.5
 LONGEST_PAUSE_SECONDS = 30.0
 STEADY_SECONDS = 30.0  # a worker up this long that exits is started again without waiting long
-STOP_SECONDS = 75.0  # the app's own shutdown takes at most 60 s (aiohttp's), then its cleanup
+# A worker's stop waits 8 s at most for its requests in flight (web/server.py), then up to 10 s for
+# the outbox's sends (outbox/worker.py), then closes the rest.
+STOP_SECONDS = 30.0
 TICK_SECONDS = 0.2
 
 

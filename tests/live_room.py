@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import socketio
+from aiohttp import web
+from sqlalchemy import text
+
+from shopcast.web.context import RESOURCES
 
 STATE_EVENTS = ("presence:count", "chat:reactions")
 
@@ -103,6 +109,39 @@ async def send(viewer: Viewer, episode_id: str, text: str, **fields: Any) -> dic
     return ack["message"]
 
 
+@asynccontextmanager
+async def database_taken(app: web.Application) -> AsyncIterator[None]:
+    """Every connection of the app's database pool in use (with SHOPCAST_DATABASE_POOL_SIZE=1, the
+    one this holds), as in a rush: joins wait for one, and stay in the line meanwhile."""
+    async with app[RESOURCES].database.transaction() as session:
+        await session.execute(text("SELECT 1"))
+        yield
+
+
+async def line_filled(url: str, episode_id: str) -> tuple[Viewer, dict[str, Any], Viewer, asyncio.Future[Any]]:
+    """With SHOPCAST_JOIN_QUEUE_MOST=1 and the database taken, two viewers join together: one waits in
+    the line, the other is refused at once. The refused viewer and its error, the other and its join."""
+    viewers = [Viewer(), Viewer()]
+    for viewer in viewers:
+        await viewer.connect(url, None)
+    joins = {asyncio.ensure_future(v.call("join", {"episode_id": episode_id})): v for v in viewers}
+    done, waiting = await asyncio.wait(joins, return_when=asyncio.FIRST_COMPLETED)
+    assert len(done) == 1 and len(waiting) == 1
+    refused, still = done.pop(), waiting.pop()
+    ack = refused.result()
+    assert ack["ok"] is False, ack
+    return joins[refused], dict(ack["error"]), joins[still], still
+
+
+def assert_busy(error: dict[str, Any]) -> int:
+    """The busy refusal's shape (docs/api.md); the seconds it says to come back after."""
+    assert error["type"] == "urn:shopcast:problem:busy"
+    assert error["status"] == 503
+    seconds = error["retry_after"]
+    assert isinstance(seconds, int) and seconds >= 1
+    return int(seconds)
+
+
 class Follower(Viewer):
     """A client that keeps a room's chat whole, as the pages do: rejoins with `last_seq` after every
     reconnect, drops what it already has and rejoins when it sees a gap in `seq`."""
@@ -112,6 +151,7 @@ class Follower(Viewer):
         self.episode_id = episode_id
         self.last_seq: int | None = None
         self.messages: list[dict[str, Any]] = []
+        self.recovered: list[str] = []  # ids of the messages a rejoin's `missed` brought back
         self.joins = 0
         self.joined = asyncio.Event()
         self._early: list[tuple[str, Any]] = []
@@ -143,6 +183,7 @@ class Follower(Viewer):
         for missed in ack.get("missed", []):
             if missed["event"] == "chat:message":
                 self.messages.append(missed["payload"]["message"])
+                self.recovered.append(missed["payload"]["message"]["id"])
         self.last_seq = ack["seq"]
         self._joining = False
         early, self._early = self._early, []

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from shopcast.supervisor import STOP_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "${SHOPCAST_SECRET_KEY:?set SHOPCAST_SECRET_KEY}"
 
@@ -146,3 +148,12 @@ def test_each_replica_is_reached_by_the_others_at_its_own_internal_address() -> 
     addresses = {name: environment(service).get("SHOPCAST_INTERNAL_HOST") for name, service in replicas.items()}
     for name, address in addresses.items():
         assert address == name, f"{name} announces {address!r} to the other replicas"
+
+
+def test_replicas_are_given_the_time_a_graceful_stop_takes() -> None:
+    """Docker kills a container 10 s after asking it to stop unless told otherwise: the last facts
+    and the outbox's sends in flight would be cut off."""
+    for name, service in apps(compose()["services"]).items():
+        grace = re.fullmatch(r"(\d+)s", str(service.get("stop_grace_period", "10s")))
+        assert grace is not None, f"{name}: stop_grace_period in seconds, please"
+        assert int(grace[1]) >= STOP_SECONDS, f"{name} is given {grace[1]} s to stop, its workers up to {STOP_SECONDS}"

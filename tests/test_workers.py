@@ -6,10 +6,13 @@ a supervisor killed outright leaves no worker behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import re
 import signal
 import sys
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +30,7 @@ from tests.conftest import SECRET, PostgresServer, fresh_database
 from tests.live_room import Viewer, send
 
 READY = re.compile(r"worker (\d+) ready \(pid (\d+), node (\w+)\)")
+STOPPED = re.compile(r"worker (\d+) shopcast.web.server: stopped$")  # the end of a graceful stop
 
 
 @dataclass
@@ -37,11 +41,13 @@ class Workers:
     supervisor: asyncio.subprocess.Process
     ready: dict[int, tuple[int, str]] = field(default_factory=dict)  # index -> (pid, node), the latest
     news: asyncio.Condition = field(default_factory=asyncio.Condition)
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=200))  # the latest lines, for failures
 
     async def read_log(self) -> None:
         assert self.supervisor.stderr is not None
         async for line in self.supervisor.stderr:  # the workers' log too: read all of it, always
-            if match := READY.search(line.decode()):
+            self.log.append(line.decode())
+            if match := READY.search(self.log[-1]):
                 async with self.news:
                     self.ready[int(match[1])] = (int(match[2]), match[3])
                     self.news.notify_all()
@@ -181,11 +187,19 @@ async def test_workers_share_the_port_sessions_and_rooms_and_are_kept_running(wo
     new_pid, new_node = await workers.wait_ready(1, not_pid=pid1)
     assert await nodes_answering(workers.url, {node0, new_node}) == {node0, new_node}
 
-    # SIGTERM to the supervisor stops every worker, gracefully.
+    # SIGTERM to every process at once, as systemd sends it, stops every worker gracefully: the
+    # supervisor's own SIGTERM, coming second, does not cut a worker's stop short.
+    for pid in (pid0, new_pid):
+        os.kill(pid, signal.SIGTERM)
     workers.supervisor.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(30):
-        assert await workers.supervisor.wait() == 0
+    try:
+        async with asyncio.timeout(30):
+            assert await workers.supervisor.wait() == 0
+    except TimeoutError:
+        pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(workers.log))
     assert not alive(pid0) and not alive(new_pid)
+    stopped = {match[1] for line in workers.log if (match := STOPPED.search(line))}
+    assert stopped == {"0", "1"}, "".join(workers.log)
 
 
 async def test_a_supervisor_killed_outright_leaves_no_worker_behind(workers: Workers) -> None:
@@ -194,3 +208,27 @@ async def test_a_supervisor_killed_outright_leaves_no_worker_behind(workers: Wor
     async with asyncio.timeout(30):
         while any(alive(pid) for pid in pids):  # noqa: ASYNC110 - other processes' state is polled
             await asyncio.sleep(0.1)
+
+
+async def test_a_long_poll_left_by_a_closed_tab_does_not_hold_the_stop(workers: Workers) -> None:
+    """A tab closed while long-polling says goodbye (engine.io's CLOSE) and drops its pending poll;
+    the server's side of that poll waits for engine.io's ping timeout, 45 s, and a stop used to wait
+    for it, past the 10 s a container is given."""
+    url = f"{workers.url}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+        async with http.get(url) as response:
+            assert response.status == 200
+            sid = json.loads((await response.text())[1:])["sid"]
+        poll = asyncio.create_task(http.get(f"{url}&sid={sid}"))
+        await asyncio.sleep(0.5)  # the poll reaches the server and waits there
+        async with http.post(f"{url}&sid={sid}", data="1") as response:  # CLOSE
+            assert response.status == 200
+        poll.cancel()  # the tab is gone
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+    workers.supervisor.send_signal(signal.SIGTERM)
+    try:
+        async with asyncio.timeout(30):
+            assert await workers.supervisor.wait() == 0
+    except TimeoutError:
+        pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(workers.log))

@@ -23,11 +23,12 @@ from shopcast.core.security import Principal, authorize
 from shopcast.live import service as live
 
 
-def start_watching(facts: Facts, *, episode_id: uuid.UUID, chatter: Chatter, now: datetime) -> uuid.UUID:
-    """Note that a viewer's connection came into the room (written with the next batch of facts)."""
+def start_watching(facts: Facts, *, episode_id: uuid.UUID, chatter: Chatter, node: str, now: datetime) -> uuid.UUID:
+    """Note that a viewer's connection came into the room on process `node` (written with the next
+    batch of facts)."""
     watch_id = new_id()
     row = {"id": watch_id, "episode_id": episode_id, "viewer_kind": chatter.kind, "viewer_id": chatter.id}
-    facts.record(WatchSession.__table__, {**row, "joined_at": now, "left_at": None})
+    facts.record(WatchSession.__table__, {**row, "joined_at": now, "left_at": None, "node": node})
     return watch_id
 
 

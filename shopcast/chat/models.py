@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopcast.core.db import Base
@@ -110,6 +110,13 @@ class WatchSession(Base):
         Index("ix_watch_sessions_episode", "episode_id", "joined_at"),
         # A replay beat looks up the viewer's own sessions of the episode.
         Index("ix_watch_sessions_viewer", "episode_id", "viewer_id"),
+        # The sessions still open of a process that died are looked up by its node (chat/orphaned_sessions.py).
+        Index(
+            "ix_watch_sessions_open",
+            "node",
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -120,6 +127,19 @@ class WatchSession(Base):
     replay: Mapped[bool] = mapped_column(default=False, server_default=false())
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
+    # The app process holding the connection (core/nodes.py), which closes the session when it
+    # leaves; None for the replay's, and for sessions from before processes were noted.
+    node: Mapped[str | None] = mapped_column(String(8))
+
+
+class WatchingNode(Base):
+    """An app process holding live-room connections, and when it last said it was alive: the watch
+    sessions of one not heard from for a while are closed for it (chat/orphaned_sessions.py)."""
+
+    __tablename__ = "watching_nodes"
+
+    id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    seen_at: Mapped[datetime]
 
 
 class ReactionTotal(Base):

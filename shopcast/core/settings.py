@@ -138,6 +138,14 @@ class Settings(BaseSettings):
         description="How long a room's join snapshot is shared by the viewers joining, before it is read again "
         "(the events since reach each viewer after its snapshot); 0 reads it for every batch of joins.",
     )
+    join_queue_most: int = Field(
+        3000,
+        ge=1,
+        le=1_000_000,
+        description="Joins one app process answers at once at most; a join past them is refused at once as busy "
+        "(503, with `retry_after`: when to come back, from the pace joins are answered at, spread so that "
+        "the viewers refused together come back apart).",
+    )
     cart_hold_minutes: int = Field(
         10, ge=1, le=24 * 60, description="How long units added to a cart during a live stay set aside for the viewer."
     )

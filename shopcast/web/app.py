@@ -14,6 +14,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from shopcast.catalog import stock
 from shopcast.catalog.pictures import PictureStore
+from shopcast.core import stopping
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
@@ -249,21 +250,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await forwarder.close()  # first: other processes stop passing requests on to this one
+        await stopping.step("the forwarder", forwarder.close())  # first: others stop passing requests here
         if worker is not None:
-            await worker.stop()
+            await stopping.step("the outbox's sends", worker.stop())
         if recovery is not None:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await recovery
-        await replicas.close()
-        await broadcasts.close()
+        await stopping.step("the replicas' watch", replicas.close())
+        await stopping.step("the broadcasts", broadcasts.close())
         if link is not None:
-            await link.close()
-        await presence.close()
-        await stock.close_news(bus)
-        await facts.close()
-        await bus.close()
+            await stopping.step("the origin link", link.close())
+        await stopping.step("presence", presence.close())
+        await stopping.step("the stock news", stock.close_news(bus))
+        await stopping.step("the facts' last writes", facts.close())
+        await stopping.step("the bus", bus.close())
         if redis is not None:
-            await redis.aclose()
-        await database.close()
+            await stopping.step("Redis", redis.aclose())
+        await stopping.step("the database", database.close())

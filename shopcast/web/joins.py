@@ -7,7 +7,9 @@ together are answered together (core/group_commit.py, one batch per room): one s
 viewers with a token among them, one query each for their restrictions, hidden messages, votes and
 entries, however many they are. Viewers watching without a token never have any of these (they
 cannot write, vote or enter), so a batch of them reads nothing of their own at all. Nothing is
-kept between batches: a ban, a time-out or a vote is seen by the next join after it.
+kept between batches: a ban, a time-out or a vote is seen by the next join after it. Past
+SHOPCAST_JOIN_QUEUE_MOST joins under way, a join is refused as busy and told when to come back
+(core/waiting_line.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shopcast.core.db import Database
 from shopcast.core.errors import ShopcastError
 from shopcast.core.group_commit import GroupCommit
 from shopcast.core.recent import Recent
+from shopcast.core.waiting_line import WaitingLine
 from shopcast.live import service as episodes
 from shopcast.polls import votes
 from shopcast.web.room_snapshots import RoomSnapshot, RoomSnapshots
@@ -49,7 +52,9 @@ class Admission:
 
 
 class Joins:
-    def __init__(self, database: Database, snapshots: RoomSnapshots, clock: Clock) -> None:
+    def __init__(self, database: Database, snapshots: RoomSnapshots, clock: Clock, *, most: int) -> None:
+        """`most`: joins answered at once at most (SHOPCAST_JOIN_QUEUE_MOST); past them `line` refuses."""
+        self.line = WaitingLine(most, refusal="errors.room.busy")
         self._database = database
         self._snapshots = snapshots
         self._clock = clock

@@ -9,6 +9,7 @@ starts each worker as `python -m shopcast.web.server`, handing it its listening 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ctypes
 import gc
 import json
@@ -26,7 +27,12 @@ from shopcast.web.app import create_app
 from shopcast.web.event_loop import new_event_loop
 from shopcast.web.forwarding import FORWARDER, INTERNAL_LISTENER
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("shopcast.web.server")  # its name when run as a worker (__main__) too
+# How long a stop waits for the requests in flight before cancelling them (aiohttp's default is 60 s).
+# The last writes come after this wait, and a container is killed 10 s after being told to stop
+# (Docker's default), so it must be short: long polls left behind by clients that have gone (a closed
+# tab, say) never end by themselves before engine.io's ping timeout, 45 s.
+REQUESTS_IN_FLIGHT_SECONDS = 8.0
 BACKLOG = 1024  # a rush of viewers connects at once: the kernel queues this many per socket until taken
 PR_SET_PDEATHSIG = 1
 
@@ -66,14 +72,59 @@ def serve(settings: Settings, public: socket.socket, *, on_ready: Callable[[str]
     sockets = [public] if internal is None else [public, internal]
 
     def ready(*_: object) -> None:
+        stop_once_on_sigterm(asyncio.get_running_loop())
         on_ready(app[FORWARDER].nodes.id)
         # What exists once the app is up (modules, the schema, compiled statements: most of the
         # objects the collector tracks) lives as long as the process: leave it out of the full
         # collections, which would otherwise stop the event loop to go through it again and again.
         gc.freeze()
 
+    say_how_it_stops(app)
     loop = new_event_loop(settings.event_loop)
-    web.run_app(app, sock=sockets, print=ready, access_log=None, backlog=BACKLOG, loop=loop)
+    web.run_app(
+        app,
+        sock=sockets,
+        print=ready,
+        access_log=None,
+        backlog=BACKLOG,
+        loop=loop,
+        shutdown_timeout=REQUESTS_IN_FLIGHT_SECONDS,
+    )
+
+
+def stop_once_on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
+    """The first SIGTERM stops the app gracefully, as aiohttp's own handler does; a second one, which
+    would interrupt that stop halfway (the last facts unwritten), is only logged. systemd, for one,
+    sends it to every process of the service while the supervisor passes its own on."""
+    stopping = False
+
+    def asked_to_stop() -> None:
+        nonlocal stopping
+        if stopping:
+            log.info("stopping already")
+            return
+        stopping = True
+        raise web.GracefulExit()
+
+    loop.add_signal_handler(signal.SIGTERM, asked_to_stop)
+
+
+def say_how_it_stops(app: web.Application) -> None:
+    """Log the stages of a graceful stop, so that a slow one shows where its time went (between the
+    second and third lines: requests still in flight, which aiohttp waits for)."""
+
+    async def telling_clients(_app: web.Application) -> None:
+        log.info("stopping: no new connections; telling the clients")
+
+    async def clients_told(_app: web.Application) -> None:
+        log.info("stopping: clients told; waiting for the requests in flight")
+
+    async def stopped(_app: web.Application) -> None:
+        log.info("stopped")
+
+    app.on_shutdown.insert(0, telling_clients)
+    app.on_shutdown.append(clients_told)
+    app.on_cleanup.append(stopped)  # after every cleanup context's
 
 
 def _die_with(parent: int) -> None:

@@ -23,10 +23,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from shopcast.accounts import service as accounts
-from shopcast.chat import audience
+from shopcast.chat import audience, orphaned_sessions
 from shopcast.chat import service as chat
 from shopcast.chat.events import VIEWER_REMOVED
 from shopcast.chat.identity import Chatter, chatter
+from shopcast.core import stopping
 from shopcast.core.bus import Envelope
 from shopcast.core.errors import BadRequest, Conflict, InvalidInput, ShopcastError, TooManyRequests, invalid_input
 from shopcast.core.ratelimit import TokenBucket, whole_seconds
@@ -42,6 +43,7 @@ from shopcast.web.packets import TOO_DEEP, RoomPacket
 from shopcast.web.room_snapshots import RoomSnapshots
 from shopcast.web.room_tallies import RoomTallies
 from shopcast.web.rooms import LiveRooms
+from shopcast.web.ticker import Ticker
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -203,7 +205,7 @@ def install(app: web.Application) -> None:
             res.clock,
             lifetime_seconds=res.settings.join_snapshot_seconds,
         )
-        app[JOINS] = Joins(res.database, snapshots, res.clock)
+        app[JOINS] = Joins(res.database, snapshots, res.clock, most=res.settings.join_queue_most)
         shop_clock = _shop_events.ShopClock(res, app[LIVE_ROOMS])
         shop_clock.start()
         app[_poll_events.POLL_CLOCK] = poll_clock = _poll_events.PollClock(res)
@@ -213,18 +215,32 @@ def install(app: web.Application) -> None:
         collector.start()
         entry_counter = _giveaway_events.EntryCounter(res, app[LIVE_ROOMS])
         entry_counter.start()
+        alive = Ticker("noting this process alive", orphaned_sessions.BEAT_SECONDS, functools.partial(beat, app))
+        try:  # at once: a process that dies before its first beat would leave its sessions open
+            await beat(app)
+        except Exception:  # the database is not there yet: the room opens all the same
+            log.exception("could not note this process alive; trying again in %s s", orphaned_sessions.BEAT_SECONDS)
+        alive.start()
         yield
-        await app[JOINS].close()
-        await entries.close()
-        await collector.close()
-        await entry_counter.close()
-        await poll_clock.close()
-        await shop_clock.close()
-        await app[TALLIES].close()
-        await app[LIVE_ROOMS].close()
+        await stopping.step("the beat", alive.close())
+        await stopping.step("the joins", app[JOINS].close())
+        await stopping.step("the giveaway entries", entries.close())
+        await stopping.step("the collector policy", collector.close())
+        await stopping.step("the entry counter", entry_counter.close())
+        await stopping.step("the poll clock", poll_clock.close())
+        await stopping.step("the shop clock", shop_clock.close())
+        await stopping.step("the room tallies", app[TALLIES].close())
+        await stopping.step("the live rooms", app[LIVE_ROOMS].close())
         stop_watching_everyone()
 
     app.cleanup_ctx.append(open_rooms)
+
+    async def beat(app: web.Application) -> None:
+        res = resources()
+        async with res.database.transaction() as session:
+            closed = await orphaned_sessions.beat(session, node=app[FORWARDER].nodes.id, now=res.clock.now())
+        if closed:
+            log.info("closed %d watch sessions left open by app processes that died", closed)
 
     async def say_goodbye(app: web.Application) -> None:
         # A restart or a deploy: every client is told now ("server disconnect": pages come back a
@@ -232,7 +248,7 @@ def install(app: web.Application) -> None:
         # out, longer than a container is given to stop.
         stop_watching_everyone()
         for sid in list(connections):
-            await sio.disconnect(sid)
+            await stopping.step(f"telling client {sid} goodbye", sio.disconnect(sid))
 
     app.on_shutdown.append(say_goodbye)
 
@@ -316,6 +332,12 @@ def install(app: web.Application) -> None:
     async def join(sid: str, data: Any) -> dict[str, Any]:
         connection = connection_of(sid)
         request = JoinRequest.model_validate(data)
+        # Past the joins this process answers at once, a join is refused before it costs anything:
+        # 503 busy, with when to come back (docs/operations.md, "Joins at 19:00").
+        with app[JOINS].line.place():
+            return await enter(sid, connection, request)
+
+    async def enter(sid: str, connection: Connection, request: JoinRequest) -> dict[str, Any]:
         episode_id = request.episode_id
         # One join at a time per connection: each holds the room's events for it until its ack is out.
         async with connection.joining:
@@ -359,7 +381,9 @@ def install(app: web.Application) -> None:
             raise Conflict("errors.room.closing")
         if episode_id not in connection.rooms:
             res = resources()
-            watch_id = audience.start_watching(res.facts, episode_id=episode_id, chatter=who, now=res.clock.now())
+            watch_id = audience.start_watching(
+                res.facts, episode_id=episode_id, chatter=who, node=app[FORWARDER].nodes.id, now=res.clock.now()
+            )
             connection.rooms[episode_id] = Membership(brand_id, who, watch_id)
             app[TALLIES].arrived(episode_room(episode_id), who)
         connection.removed.pop(episode_id, None)

@@ -50,6 +50,8 @@ class LiveServer:
     demo: demo.Demo
     database_url: str
     """The server's database, for a test to change what its API cannot (a member's role)."""
+    app: web.Application
+    """The app itself, for a test to take what the app holds (its database connections, in a rush)."""
 
 
 @asynccontextmanager
@@ -88,7 +90,7 @@ async def demo_server(tmp_path: Path, *, port: int = 0, **changes: Any) -> Async
     port = runner.addresses[0][1]
     try:
         url = f"http://127.0.0.1:{port}"
-        yield LiveServer(url=url, port=port, demo=seeded, database_url=settings.effective_database_url)
+        yield LiveServer(url=url, port=port, demo=seeded, database_url=settings.effective_database_url, app=runner.app)
     finally:
         await runner.cleanup()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from shopcast.live.broadcasts import Broadcasts
 from shopcast.live.network import offered_candidates
 from shopcast.web.context import RESOURCES
 from shopcast.web.origin_link import RELAY_AUDIENCE, RELAY_HEADER
+from tests.chat.test_two_nodes import free_port
 from tests.conftest import SECRET, PostgresServer, fresh_database, make_settings, serve_node, until_healthy
 from tests.factories import Factory, Staff
 from tests.live.broadcasting import SDP, broadcast_of, go_live, publish, status_of
@@ -39,10 +39,22 @@ LINGER = 0.3  # s: a process's pull outlives its last viewer this long
 MINUTE = timedelta(minutes=1)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+async def serve_process(port: int, data_dir: Path, shared: dict[str, Any]) -> asyncio.subprocess.Process:
+    """`shopcast serve` as one app process (SHOPCAST_WORKERS=1, so that killing it kills the replica) on
+    127.0.0.1:`port`, with the `shared` settings, WebRTC on loopback only."""
+    env = {
+        **os.environ,
+        **{f"SHOPCAST_{name.upper()}": str(value) for name, value in shared.items()},
+        "SHOPCAST_DATA_DIR": str(data_dir),
+        "SHOPCAST_SECRET_KEY": SECRET,
+        "SHOPCAST_ICE_SERVERS": "[]",
+        "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
+        "SHOPCAST_WEBRTC_PEER_NETWORKS": "127.0.0.0/8",
+        "SHOPCAST_OUTBOX_WORKER": "false",
+        "SHOPCAST_WORKERS": "1",
+    }
+    command = [sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.DEVNULL)
 
 
 @dataclass
@@ -220,19 +232,7 @@ async def test_a_show_whose_origin_process_dies_is_ended_once_after_the_grace_pe
 ) -> None:
     port = free_port()
     origin_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        **{f"SHOPCAST_{name.upper()}": str(value) for name, value in shared.items()},
-        "SHOPCAST_DATA_DIR": str(tmp_path / "data"),
-        "SHOPCAST_SECRET_KEY": SECRET,
-        "SHOPCAST_ICE_SERVERS": "[]",
-        "SHOPCAST_WEBRTC_HOSTS": "127.0.0.1",
-        "SHOPCAST_WEBRTC_PEER_NETWORKS": "127.0.0.0/8",
-        "SHOPCAST_OUTBOX_WORKER": "false",
-        "SHOPCAST_WORKERS": "1",  # one process, killed outright below
-    }
-    command = [sys.executable, "-m", "shopcast", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    origin = await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.DEVNULL)
+    origin = await serve_process(port, tmp_path / "data", shared)
     survivor = await serve_node(aiohttp_client, make_settings(tmp_path, **shared))
     database = Database(create_engine(shared["database_url"]))
     try:

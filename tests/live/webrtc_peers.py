@@ -56,6 +56,14 @@ class Viewer:
     async def accept(self, answer: str) -> None:
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
 
+    def skip_decoded(self, kind: str) -> None:
+        """Drop the frames decoded so far and not read yet: aiortc keeps every one until it is read, so a
+        picture that stopped would still seem to play from them. The next `frames` are new ones."""
+        if kind in self.tracks:
+            queue = self.tracks[kind]._queue  # type: ignore[attr-defined]  # RemoteStreamTrack's: no public way
+            while not queue.empty():
+                queue.get_nowait()
+
     async def frames(self, kind: str, count: int) -> list:
         """The next `count` decoded frames (within 20 s)."""
         async with asyncio.timeout(20):

@@ -2,7 +2,8 @@
 
 Each process holds many viewers of one episode's room on raw WebSockets (`socketio_wire`), one
 asyncio protocol each: the WebSocket handshake, Engine.IO OPEN, Socket.IO connect (anonymous:
-viewers watch without a token), `join`, pings answered. A viewer counts the benchmark's chat
+viewers watch without a token), `join` (again after `retry_after` when refused as busy, as the watch
+page does: frontend/src/shared/room.js), pings answered. A viewer counts the benchmark's chat
 messages it receives and how long after their sending (the text carries the sender's
 `time.monotonic()`, the same clock in every process of the machine). The first process also holds
 the senders: viewers with a guest token that send the messages with `chat:send`, in turn.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import re
 import time
 import zlib
@@ -38,6 +40,8 @@ from tests.load.socketio_wire import (
 
 MESSAGE = re.compile(rb'"text":"bench (\d+) (\d+)"')
 SEQ = re.compile(rb'"seq":(\d+)}\]$')
+RETRY_AFTER = re.compile(rb'"retry_after":(\d+)')
+BUSY_FIRST_WAIT, BUSY_LONGEST_WAIT = 1.0, 30.0  # the watch page's (frontend/src/shared/room.js)
 MAX_MS = 60_000  # latencies are counted per millisecond up to here
 CONNECTING_AT_ONCE = 50
 SIGNING_UP_AT_ONCE = 10
@@ -84,7 +88,8 @@ class Viewer(asyncio.Protocol):
         self.acks: dict[int, Callable[[bytes], None]] = {}
         self.last_seq = 0
         self.inflate: Any = None
-        self.join_sent = 0.0  # monotonic, when `join` went out
+        self.join_sent = 0.0  # monotonic, when `join` went out (the last time, after busy refusals)
+        self.busy = 0  # joins refused as busy
         self.joined_at = 0.0  # ... and when its ack came back
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -132,15 +137,31 @@ class Viewer(asyncio.Protocol):
                 if not self.joined.done():
                     self.joined_at = time.monotonic()
                     self.joined.set_result(None)
+            elif ack_id == 0 and b'"status":503' in payload:
+                self.join_later(payload)
             elif ack_id == 0:
                 self._fail(payload[:300].decode())
         elif payload.startswith(b"40"):
-            self.join_sent = time.monotonic()
-            self.send(self.join)
+            self.send_join()
         elif payload.startswith(b"0"):
             self.send(b"40" + (orjson.dumps({"token": self.token}) if self.token else b""))
         elif payload.startswith(b"44"):
             self._fail(payload[:300].decode())
+
+    def send_join(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.join_sent = time.monotonic()
+        self.send(self.join)
+
+    def join_later(self, refusal: bytes) -> None:
+        """Refused as busy: join again as the watch page does, after `retry_after` or a wait doubling
+        with each refusal, whichever is longer, plus up to half of it at random."""
+        found = RETRY_AFTER.search(refusal)
+        told = float(found[1]) if found is not None else 0.0
+        wait = max(told, min(BUSY_LONGEST_WAIT, BUSY_FIRST_WAIT * 2**self.busy))
+        self.busy += 1
+        asyncio.get_running_loop().call_later(wait + random.random() * wait / 2, self.send_join)
 
     def event(self, payload: bytes, now_us: int) -> None:
         """A room event (`42[...]`) read at `now_us`: this viewer counts the benchmark's chat messages."""
@@ -208,6 +229,7 @@ class Clients:
         join_ms: Counter[int] = Counter()
         in_ms: Counter[int] = Counter()
         failed: Counter[str] = Counter()
+        busy: Counter[int] = Counter()  # refusals as busy before getting in -> viewers
         last = 0.0
 
         async def one(at: float) -> None:
@@ -221,12 +243,14 @@ class Clients:
                 failed[f"{type(exc).__name__}: {exc}"[:120]] += 1
                 return
             self.viewers.append(viewer)
+            busy[viewer.busy] += 1
             join_ms[round(1000 * (viewer.joined_at - viewer.join_sent))] += 1
             in_ms[round(1000 * (viewer.joined_at - at))] += 1
             last = max(last, viewer.joined_at)
 
         await asyncio.gather(*(one(at) for at in times[:viewers]))
-        return {"join_ms": dict(join_ms), "in_ms": dict(in_ms), "failed": dict(failed), "last_in": last}
+        what = {"join_ms": dict(join_ms), "in_ms": dict(in_ms), "failed": dict(failed), "busy": dict(busy)}
+        return {**what, "last_in": last}
 
     def viewer(self, token: str | None) -> Viewer:
         """A new viewer's protocol (the poll storm's viewers are a subclass)."""

@@ -52,6 +52,7 @@ class Rush:
     all_in: float = math.nan  # seconds from the first arrival until the last viewer is in
     joined: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    busy: Counter[int] = field(default_factory=Counter)  # refusals as busy before getting in -> viewers
     join_ms: Counter[int] = field(default_factory=Counter)  # `join` sent -> its ack
     in_ms: Counter[int] = field(default_factory=Counter)  # arrival (connection opened) -> join ack
     delivery_ms: Counter[int] = field(default_factory=Counter)  # the rush's chat messages, send -> receive
@@ -107,6 +108,7 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
                 result.join_ms.update({int(ms): n for ms, n in a["join_ms"].items()})
                 result.in_ms.update({int(ms): n for ms, n in a["in_ms"].items()})
                 result.failed.update(a["failed"])
+                result.busy.update({int(times): n for times, n in a["busy"].items()})
             result.joined = sum(result.in_ms.values())
             progress(f"{result.joined} viewers in after {result.all_in:.1f} s")
 
@@ -191,6 +193,9 @@ def run_all(counts: list[int], rate: float, arrival: float) -> None:
         results.append(result)
         for why, times in result.failed.items():
             print(f"  {times} viewers failed to join: {why}", flush=True)
+        if any(result.busy.keys() - {0}):
+            refused = ", ".join(f"{n} {times}x" for times, n in sorted(result.busy.items()) if times)
+            print(f"  viewers refused as busy before getting in (then joined again): {refused}", flush=True)
         for why, times in result.refused.items():
             print(f"  {times} of the rush's {result.sent} messages were not acked ok: {why}", flush=True)
         print(

@@ -10,9 +10,17 @@ const STATE_EVENTS = new Set(["presence:count", "chat:reactions", "sales:bought"
 const ACK_TIMEOUT_MS = 10_000;
 const REJOIN_AFTER_MS = 2_000;
 const CATCH_UP_EVERY_MS = 1_000; // at most, should the server keep skipping numbers
+// A join the server could not take just now (busy): tried again after the server's `retry_after`,
+// or after a wait that doubles with each refusal in a row, whichever is longer.
+const BUSY_FIRST_WAIT_MS = 1_000;
+const BUSY_LONGEST_WAIT_MS = 30_000;
 
 /** What a page says about the room's connection while it is not live. */
-export const STATUS_TEXT = { connecting: t("room.connecting"), reconnecting: t("room.reconnecting") };
+export const STATUS_TEXT = {
+  connecting: t("room.connecting"),
+  reconnecting: t("room.reconnecting"),
+  waiting: t("room.busy"),
+};
 
 const OFFLINE = {
   type: "urn:shopcast:problem:offline",
@@ -22,14 +30,24 @@ const OFFLINE = {
 };
 
 /**
+ * Whether a refused join may be let in later: busy (503) or too fast (429), or the server failed (5xx).
+ * Every other refusal is final (banned, unknown episode, bad data): joining again would change nothing.
+ */
+function passing(error) {
+  const status = error?.status;
+  return status === 429 || status >= 500;
+}
+
+/**
  * Opens the room of `episodeId` with `token` (null to only watch) and calls, in the room's order:
  * - `onSnapshot(snapshot)`: a fresh state (first join, or when the missed events are no longer kept);
  * - `onEvent(event, data)`: a room event with its `seq`, each exactly once;
  * - `onState(event, data)`: passing state (`presence:count`, `chat:reactions`, `sales:bought`,
  *   `poll:tally`, `giveaway:entries`);
- * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting",
- *   "refused" (the token was refused; detail is the reason) or "denied" (the join was refused; detail
- *   is the ack's error).
+ * - `onStatus(status, detail)`: "connecting" | "live" | "reconnecting", "waiting" (the server is too busy
+ *   to let this page in just now: it joins again by itself; detail is the ack's error, or null without
+ *   an ack), "refused" (the token was refused; detail is the reason) or "denied" (the join was refused
+ *   for good; detail is the ack's error).
  */
 export class LiveRoom {
   constructor(episodeId, { token, onSnapshot, onEvent, onState = () => {}, onStatus = () => {} }) {
@@ -43,6 +61,7 @@ export class LiveRoom {
     this.joins = 0;
     this.rejoinTimer = 0;
     this.lastJoin = 0;
+    this.busyJoins = 0; // joins refused as busy in a row
     this.waiters = new Set(); // whenJoined() calls waiting for the next join
     this.socket = io({
       path: "/socket.io/",
@@ -143,10 +162,11 @@ export class LiveRoom {
       ack = null;
     }
     if (attempt !== this.joins || !this.socket.connected) return; // a newer join or a disconnect took over
-    if (!ack) {
-      this.rejoinTimer = setTimeout(() => this.socket.connected && this.join(), REJOIN_AFTER_MS);
+    if (!ack || (!ack.ok && passing(ack.error))) {
+      this.joinLater(ack?.error ?? null);
       return;
     }
+    this.busyJoins = 0;
     const early = this.buffer;
     this.buffer = null;
     if (!ack.ok) {
@@ -169,6 +189,21 @@ export class LiveRoom {
     for (const [event, data] of early) {
       if (data?.seq > ack.seq) this.receive(event, data);
     }
+  }
+
+  /**
+   * Not let in yet (a rush: the server is busy, or did not answer in time): join again, the same way
+   * (with `last_seq` after a reconnect), when the server says, later with each refusal in a row, and
+   * at a random moment within half the wait more, so that a whole audience does not come back at once.
+   */
+  joinLater(error) {
+    this.joined = false;
+    this.buffer = null;
+    const told = Math.max(0, Number(error?.retry_after) || 0) * 1000;
+    const wait = Math.max(told, Math.min(BUSY_LONGEST_WAIT_MS, BUSY_FIRST_WAIT_MS * 2 ** this.busyJoins));
+    this.busyJoins += 1;
+    this.status("waiting", error);
+    this.rejoinTimer = setTimeout(() => this.socket.connected && this.join(), wait + Math.random() * (wait / 2));
   }
 
   receive(event, data) {
