@@ -392,8 +392,8 @@ class Watcher:
         self.anchor: tuple[int, int] | None = None  # (stamp, rtp timestamp) of one decoded frame
         self.arrivals: list[tuple[float, int]] = []  # (time, rtp timestamp) of each complete frame
         self.decoded: list[tuple[float, int]] = []  # (time, stamp read from the pixels)
-        self.unreadable = 0
-        self.mismatches = 0
+        self.unreadable: list[float] = []  # when a stamp could not be read
+        self.mismatches: list[float] = []  # when a decoded stamp was not the number the RTP timestamp gave
         self._receiver: Any = None
         self._counter: FrameCounter | None = None  # a counting viewer's
         self._first_timestamp: int | None = None
@@ -441,7 +441,8 @@ class Watcher:
             with contextlib.suppress(av.FFmpegError):
                 frames = av.CodecContext.create("libvpx", "r").decode(av.Packet(self._counter.frame_payload()))
                 stamp = next((s for s in map(read_stamp, frames) if s is not None), None)
-            self.unreadable += stamp is None
+            if stamp is None:
+                self.unreadable.append(time.monotonic())
         if stamp is None:
             # No stamp yet: ask for a keyframe, as a browser would after a loss (the relay rate-limits it).
             if self._counter.ssrc is not None and (self._asking is None or self._asking.done()):
@@ -463,12 +464,12 @@ class Watcher:
                 self.first_frame = now
             stamp = read_stamp(frame)
             if stamp is None:
-                self.unreadable += 1
+                self.unreadable.append(now)
                 continue
             if self.anchor is None:
                 self.anchor = (stamp, frame.pts)
             elif stamp != self.number(frame.pts):
-                self.mismatches += 1
+                self.mismatches.append(now)
             self.decoded.append((now, stamp))
 
     def report(self, start: float, end: float) -> dict[str, Any]:
@@ -478,10 +479,11 @@ class Watcher:
             "frames": len(inside),
             "arrived": [(t, self.number(ts)) for t, ts in inside if self.anchor is not None],
             "decoded": [(t, n) for t, n in self.decoded if start <= t <= end],
-            "unreadable": self.unreadable,
-            "mismatches": self.mismatches,
-            "lost": self._counter.lost if self._counter else 0,
-            "incomplete": self._counter.incomplete if self._counter else 0,
+            # Each as (in the window, since joining).
+            "unreadable": within(self.unreadable, start, end),
+            "mismatches": within(self.mismatches, start, end),
+            "lost": within(self._counter.losses if self._counter else [], start, end),
+            "incomplete": within(self._counter.incompletes if self._counter else [], start, end),
             "keyframes": sum(start <= t <= end for t in self._counter.keyframe_starts) if self._counter else 0,
         }
 
@@ -489,6 +491,12 @@ class Watcher:
         if self._task is not None:
             self._task.cancel()
         await self.pc.close()
+
+
+def within(events: list[float] | list[tuple[float, int]], start: float, end: float) -> tuple[int, int]:
+    """How many events (times, or (time, count) pairs) fell between `start` and `end`, and how many in all."""
+    counted = [event if isinstance(event, tuple) else (event, 1) for event in events]
+    return sum(n for t, n in counted if start <= t <= end), sum(n for _, n in counted)
 
 
 class Viewers:

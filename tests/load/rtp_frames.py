@@ -66,8 +66,8 @@ class FrameCounter:
         self.keep = False
         self.kept: list[tuple[int, bytes]] = []  # (sequence number, VP8 payload) of the frame being read
         self.ssrc: int | None = None
-        self.lost = 0  # packets never seen (gaps in sequence numbers)
-        self.incomplete = 0  # frames with a packet missing
+        self.losses: list[tuple[float, int]] = []  # (when, how many) packets were never seen: sequence gaps
+        self.incompletes: list[float] = []  # when a frame ended with a packet missing
         self.keyframe_starts: list[float] = []  # when a keyframe's first packet arrived
         self._last_sequence: int | None = None
         self._timestamp: int | None = None  # the frame being read
@@ -87,12 +87,13 @@ class FrameCounter:
         self.ssrc = ssrc
         if self._last_sequence is not None:
             gap = (sequence - self._last_sequence) % SEQUENCE_SPAN
-            self.lost += gap - 1 if 1 < gap < NEAR else 0
+            if 1 < gap < NEAR:
+                self.losses.append((time.monotonic(), gap - 1))
         self._last_sequence = sequence
 
         if timestamp != self._timestamp:
             if not self._ended:
-                self.incomplete += 1
+                self.incompletes.append(time.monotonic())
             self._timestamp, self._start, self._packets, self._ended, self._keyframe = timestamp, None, 0, False, False
             self.kept = []
         self._packets += 1
@@ -110,7 +111,7 @@ class FrameCounter:
         if self._start is not None and (sequence - self._start) % SEQUENCE_SPAN + 1 == self._packets:
             self.on_frame(timestamp, self._keyframe)
         else:
-            self.incomplete += 1
+            self.incompletes.append(time.monotonic())
 
     def frame_payload(self) -> bytes:
         """The frame just completed, its VP8 payload reassembled in sequence order (with `keep`)."""

@@ -77,7 +77,7 @@ class Result:
     machine_cpu: float = math.nan  # every process on the machine, ours or not
     server_waited: float = math.nan  # seconds per second the server was ready to run but had no CPU
     udp_drops: int = 0
-    lost: int = 0
+    lost: list[int] = field(default_factory=lambda: [0, 0])  # RTP packets never seen: in the window, since joining
     keyframes: int = 0  # most keyframes one viewer saw during the window
     viewer_processes: int = 0
     source_fps: float = math.nan
@@ -86,9 +86,9 @@ class Result:
     without_video: int = 0  # viewers that never got a frame (a session closed unconnected, a starved viewer)
     decoded_delays: list[float] = field(default_factory=list)
     all_delays: list[float] = field(default_factory=list)
-    unreadable: int = 0
-    mismatches: int = 0
-    incomplete: int = 0  # frames a counting viewer got with a packet missing
+    unreadable: list[int] = field(default_factory=lambda: [0, 0])  # each: in the window, since joining
+    mismatches: list[int] = field(default_factory=lambda: [0, 0])
+    incomplete: list[int] = field(default_factory=lambda: [0, 0])  # frames a counting viewer got with a packet missing
     sample: int = 0  # one viewer in `sample` decodes every frame
     decoding: int = 0  # how many did (the late joiner not counted)
 
@@ -241,10 +241,9 @@ def run_once(
                     result.pulled_fps.append(result.fps[-1])
                 if report["decodes_all"]:
                     result.decoded_delays += [t - sent[n] for t, n in report["decoded"] if n in sent]
-                result.unreadable += report["unreadable"]
-                result.mismatches += report["mismatches"]
-                result.lost += report["lost"]
-                result.incomplete += report["incomplete"]
+                for name in ("unreadable", "mismatches", "lost", "incomplete"):
+                    counts = getattr(result, name)
+                    counts[0], counts[1] = counts[0] + report[name][0], counts[1] + report[name][1]
                 result.keyframes = max(result.keyframes, report["keyframes"])
 
         # The late joiner joins the last server: with two, the one that pulls the stream.
@@ -314,13 +313,17 @@ LOAD_COLUMNS: list[Column] = [
     ("other work on the machine, % of a core", lambda r: f"{r.other_work * 100:.0f}"),
     ("server threads waiting for a CPU, % of a core", lambda r: f"{r.server_waited * 100:.0f}"),
     (
-        "UDP datagrams dropped (machine) / RTP packets lost / frames incomplete (counting viewers)",
-        lambda r: f"{r.udp_drops} / {r.lost} / {r.incomplete}",
+        "UDP datagrams dropped (machine) / RTP packets lost / frames incomplete (counting viewers), "
+        "in the window (since joining)",
+        lambda r: f"{r.udp_drops} / {r.lost[0]} / {r.incomplete[0]} ({r.lost[1]} / {r.incomplete[1]})",
     ),
     ("keyframes a viewer got in the window", lambda r: str(r.keyframes)),
     ("viewers without a frame before the window", lambda r: str(r.without_video)),
     ("delay samples (decoding sample / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
-    ("stamps unreadable (any viewer) / mismatched (decoding sample)", lambda r: f"{r.unreadable} / {r.mismatches}"),
+    (
+        "stamps unreadable (any viewer) / mismatched (decoding sample), in the window (since joining)",
+        lambda r: f"{r.unreadable[0]} / {r.mismatches[0]} ({r.unreadable[1]} / {r.mismatches[1]})",
+    ),
 ]
 
 
