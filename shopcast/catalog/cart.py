@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, Select, and_, bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shopcast.accounts import service as accounts
@@ -121,7 +122,7 @@ def _variant_query(by_slug: bool, with_episode: bool) -> Select[Any]:
     return query
 
 
-async def _variant_in(
+async def variant_in(
     session: AsyncSession, brand: BrandKey, variant_id: uuid.UUID, episode_id: uuid.UUID | None = None
 ) -> tuple[Product, Variant, Episode | None]:
     """The variant and its product, in the brand; with the episode it is bought in, if one is named."""
@@ -140,7 +141,7 @@ async def _variant_in(
     return product, variant, episode
 
 
-async def _live_deal(session: AsyncSession, episode_id: uuid.UUID, product_id: uuid.UUID, now: datetime) -> Pin | None:
+async def live_deal(session: AsyncSession, episode_id: uuid.UUID, product_id: uuid.UUID, now: datetime) -> Pin | None:
     """The pin of this product now on screen with a deal running, if any."""
     pin = await lineup.current(session, episode_id)
     if pin is None or pin.product_id != product_id or not deals.is_active(pin, now):
@@ -181,6 +182,11 @@ def _add_line(dialect: str) -> Insert:
     insert = insert_for(dialect, _items).values(
         {c: bindparam(f"new_{c}", type_=_items.c[c].type) for c in _LINE_COLUMNS}
     )
+    return onto_line(insert).returning(_items.c.quantity)
+
+
+def onto_line(insert: postgresql.Insert | sqlite.Insert) -> Insert:
+    """An INSERT of cart lines whose units join the cart's line of the same variant if it has one."""
     table, new = _items.c, insert.excluded
     return insert.on_conflict_do_update(
         index_elements=[table.cart_id, table.variant_id],
@@ -195,7 +201,7 @@ def _add_line(dialect: str) -> Insert:
             "deal_price": func.coalesce(new.deal_price, table.deal_price),
             "episode_id": func.coalesce(new.episode_id, table.episode_id),
         },
-    ).returning(table.quantity)
+    )
 
 
 async def add(
@@ -219,7 +225,7 @@ async def add(
     # From the pin, maybe a flash sale: a few taps at a time go on to the database.
     async with stock.turn(data.variant_id) if data.episode_id is not None else contextlib.nullcontext():
         refuse_if_known_sold_out(marks, brand=brand, variant_id=data.variant_id, now=now)  # found while waiting
-        product, variant, episode = await _variant_in(session, brand, data.variant_id, data.episode_id)
+        product, variant, episode = await variant_in(session, brand, data.variant_id, data.episode_id)
         what = described(product, variant)
         if marks is not None:
             marks.described(variant.id, (brand, product.brand_id), what)
@@ -229,7 +235,7 @@ async def add(
                 marks.seen(variant.id, now)
             raise refusal(what, variant.id, variant.stock)
         cart_id = await touch_cart(session, product.brand_id, who, now=now)
-        deal = await _live_deal(session, episode.id, product.id, now) if episode is not None and live_now else None
+        deal = await live_deal(session, episode.id, product.id, now) if episode is not None and live_now else None
         line = await _line(session, cart_id, variant.id) if deal is not None or not live_now else None
         if line is not None and line.quantity + data.quantity > MAX_LINE_QUANTITY:
             raise InvalidInput("errors.cart.line_max", count=MAX_LINE_QUANTITY)
@@ -242,19 +248,16 @@ async def add(
             if await deals.claim(session, pin_id=deal.id, quantity=data.quantity, now=now, bus=bus):
                 deal_units = data.quantity
         held = data.quantity if live_now else 0
-        line_values = {
-            "id": new_id(),
-            "cart_id": cart_id,
-            "variant_id": variant.id,
-            "episode_id": episode.id if episode is not None else None,
-            "quantity": data.quantity,
-            "held_quantity": held,
-            "held_until": now + timedelta(minutes=hold_minutes) if held else None,
-            "deal_pin_id": deal.id if deal is not None and deal_units else None,
-            "deal_quantity": deal_units,
-            "deal_price": deal.deal_price if deal is not None and deal_units else None,
-            "added_at": now,
-        }
+        line_values = new_line(
+            cart_id,
+            variant.id,
+            episode.id if episode is not None else None,
+            data.quantity,
+            held=held,
+            now=now,
+            hold_minutes=hold_minutes,
+            deal=deal if deal_units else None,
+        )
         total = await session.scalar(_add_line(dialect_of(session)), {f"new_{c}": v for c, v in line_values.items()})
         if (total or 0) > MAX_LINE_QUANTITY:  # a second tap raced this one past the limit
             raise InvalidInput("errors.cart.line_max", count=MAX_LINE_QUANTITY)
@@ -266,10 +269,37 @@ async def add(
                 if left == 0 and marks is not None:
                     marks.seen(variant.id, now)
                 raise refusal(what, variant.id, left)
-            _taken(session, bus, shown, variant, left, marks=marks, now=now)
+            taken(session, bus, shown, variant, left, marks=marks, now=now)
         if episode is not None:
-            _record_addition(session, facts, episode.id, variant, who, data.quantity, now)
+            record_addition(session, facts, episode.id, variant, who, data.quantity, now)
         return shown
+
+
+def new_line(
+    cart_id: uuid.UUID,
+    variant_id: uuid.UUID,
+    episode_id: uuid.UUID | None,
+    quantity: int,
+    *,
+    held: int,
+    now: datetime,
+    hold_minutes: int,
+    deal: Pin | None = None,
+) -> dict[str, Any]:
+    """The row of a cart line for units added now (`held` of them held; all at `deal`'s price if given)."""
+    return {
+        "id": new_id(),
+        "cart_id": cart_id,
+        "variant_id": variant_id,
+        "episode_id": episode_id,
+        "quantity": quantity,
+        "held_quantity": held,
+        "held_until": now + timedelta(minutes=hold_minutes) if held else None,
+        "deal_pin_id": deal.id if deal is not None else None,
+        "deal_quantity": quantity if deal is not None else 0,
+        "deal_price": deal.deal_price if deal is not None else None,
+        "added_at": now,
+    }
 
 
 def refuse_if_known_sold_out(
@@ -281,7 +311,7 @@ def refuse_if_known_sold_out(
         raise refusal(what, variant_id, 0)
 
 
-def _record_addition(
+def record_addition(
     session: AsyncSession,
     facts: Facts,
     episode_id: uuid.UUID,
@@ -307,7 +337,7 @@ def _record_addition(
     after_commit(session, record)
 
 
-def _taken(
+def taken(
     session: AsyncSession,
     bus: Bus,
     shown: CartOut,
@@ -410,7 +440,7 @@ async def _change_line(
         return True
     if quantity > line.quantity:
         more = quantity - line.quantity
-        product, variant, _ = await _variant_in(session, brand_id, line.variant_id)
+        product, variant, _ = await variant_in(session, brand_id, line.variant_id)
         holding = line.held_quantity > 0 and line.held_until is not None and line.held_until > now
         if holding:
             if await stock.take(session, variant.id, more) is None:
@@ -495,11 +525,22 @@ _LINES = (
 )
 _LINES_BY_ID = _LINES.where(CartItem.cart_id == bindparam("cart_id"))
 _LINES_OF_OWNER = _LINES.where(CartItem.cart_id == _MY_CART_ID.scalar_subquery())
+_LINES_OF_CARTS = _LINES.where(CartItem.cart_id.in_(bindparam("cart_ids", expanding=True)))
 
 
 async def lines(session: AsyncSession, cart_id: uuid.UUID) -> list[tuple[CartItem, Variant, Product]]:
     """The cart's lines with what they are, in the order added, fresh from the database."""
     return [tuple(row) for row in await session.execute(_LINES_BY_ID, {"cart_id": cart_id})]  # type: ignore[misc]
+
+
+async def lines_of_carts(
+    session: AsyncSession, cart_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[CartItem, Variant, Product]]]:
+    """The lines of several carts at once, each cart's in the order added."""
+    found: dict[uuid.UUID, list[tuple[CartItem, Variant, Product]]] = {cart_id: [] for cart_id in cart_ids}
+    for line, variant, product in await session.execute(_LINES_OF_CARTS, {"cart_ids": cart_ids}):
+        found[line.cart_id].append((line, variant, product))
+    return found
 
 
 async def my_lines(session: AsyncSession, brand_id: uuid.UUID, who: Shopper) -> list[tuple[CartItem, Variant, Product]]:
@@ -531,9 +572,29 @@ async def cart_out(
 ) -> CartOut:
     """The cart as its viewer sees it, priced now by the server (expired holds released first)."""
     rows = await lines(session, cart_id) if cart_id is not None else []
-    if cart_id is not None and any(_expired(line, now) for line, _, _ in rows):
+    if cart_id is not None and any_expired(rows, now):
         await release_expired(session, now=now, bus=bus, cart_id=cart_id)
         rows = await lines(session, cart_id)
+    # Products are priced in the brand's currency (changing it waits until they are), so a cart
+    # with lines needs no reading of the settings.
+    currency = rows[0][2].currency if rows else (await settings_of(session, brand_id, now=now)).currency
+    return cart_of_lines(rows, cart_id, brand_id, currency=currency, hold_minutes=hold_minutes)
+
+
+def any_expired(rows: list[tuple[CartItem, Variant, Product]], now: datetime) -> bool:
+    """Whether a line of these has a hold past its time (to be released before the cart is shown)."""
+    return any(_expired(line, now) for line, _, _ in rows)
+
+
+def cart_of_lines(
+    rows: list[tuple[CartItem, Variant, Product]],
+    cart_id: uuid.UUID | None,
+    brand_id: uuid.UUID,
+    *,
+    currency: str,
+    hold_minutes: int,
+) -> CartOut:
+    """The cart of these lines, as fresh from the database, priced by the server."""
     items = []
     for line, variant, product in rows:
         regular = variant_price(product, variant)
@@ -558,9 +619,6 @@ async def cart_out(
                 problem=_problem(available, line.quantity),
             )
         )
-    # Products are priced in the brand's currency (changing it waits until they are), so a cart
-    # with lines needs no reading of the settings.
-    currency = rows[0][2].currency if rows else (await settings_of(session, brand_id, now=now)).currency
     return CartOut(
         id=cart_id,
         brand_id=brand_id,

@@ -5,24 +5,31 @@ deals ended at zero, "N bought" told at most once a second."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from aiohttp import web
 from pydantic import Field, ValidationError
+from sqlalchemy.exc import DBAPIError
 
-from shopcast.catalog import cart, deals, figures, lineup
+from shopcast.catalog import cart, deals, figures, lineup, pin_taps
 from shopcast.catalog.events import SALES_BOUGHT, STOCK_CHANGED
-from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, StockChanged
+from shopcast.catalog.schemas import MAX_LINE_QUANTITY, CartAdd, CartOut, StockChanged
 from shopcast.catalog.sold_out import marks_of
 from shopcast.core.bus import Envelope
 from shopcast.core.db import Database
 from shopcast.core.errors import Unauthorized
+from shopcast.core.group_commit import GroupCommit
 from shopcast.live.events import room_episode
 from shopcast.web.context import Resources
 from shopcast.web.rooms import LiveRooms
 from shopcast.web.sockets import RoomCall, RoomRequest, room_event
 from shopcast.web.ticker import Ticker
 
+log = logging.getLogger(__name__)
 SHOP_TICK_SECONDS = 1.0
 
 
@@ -35,23 +42,88 @@ class CartAddRequest(RoomRequest):
 async def add_to_cart(call: RoomCall, request: CartAddRequest) -> dict[str, Any]:
     if call.actor is None:
         raise Unauthorized("errors.cart.sign_in")
-    res = call.resources
-    # The storm's many late taps: answered before a transaction is opened or a turn waited for.
-    marks = marks_of(res.database.engine)
-    cart.refuse_if_known_sold_out(marks, brand=call.membership.brand_id, variant_id=request.variant_id, now=call.now())
-    data = CartAdd(variant_id=request.variant_id, quantity=request.quantity, episode_id=request.episode_id)
-    async with res.database.transaction() as session:
-        shown = await cart.add(
-            session,
-            actor=call.actor,
-            brand=call.membership.brand_id,
-            data=data,
-            now=call.now(),
-            bus=res.bus,
-            facts=res.facts,
-            hold_minutes=res.settings.cart_hold_minutes,
-        )
+    brand_id = call.membership.brand_id
+    # The storm's many late taps: answered before anything else is done for them.
+    marks = marks_of(call.resources.database.engine)
+    cart.refuse_if_known_sold_out(marks, brand=brand_id, variant_id=request.variant_id, now=call.now())
+    group = (brand_id, request.episode_id, request.variant_id)
+    tap = pin_taps.Tap(call.actor, request.quantity)
+    shown = await call.app[PIN_TAPS].taps.submit(group, (call.actor.kind, call.actor.id), tap)
     return {"cart": shown.model_dump(mode="json")}
+
+
+TapGroup = tuple[uuid.UUID, uuid.UUID, uuid.UUID]  # brand, episode, variant
+TAPS_PER_BATCH = 100
+"""The most taps sold in one transaction (each a cart and a line in its statements)."""
+
+
+class PinTaps:
+    """The room's taps on a variant, sold in batches (catalog/pin_taps.py): one writer per variant
+    of a live with taps waiting; the taps arriving while it writes are sold together next."""
+
+    def __init__(self, resources: Resources) -> None:
+        self._resources = resources
+        self.taps: GroupCommit[TapGroup, pin_taps.Tap, CartOut] = GroupCommit(
+            "taps on the pin", self._sell, most=TAPS_PER_BATCH
+        )
+
+    async def _sell(self, group: TapGroup, taps: Sequence[pin_taps.Tap]) -> list[CartOut | Exception]:
+        brand_id, episode_id, variant_id = group
+        res = self._resources
+        now = res.clock.now()
+        # Taps that waited while the variant sold out: refused without a transaction.
+        known = marks_of(res.database.engine).refusal(variant_id, brand_id, now)
+        if known is not None:
+            return [cart.refusal(known, variant_id, 0)] * len(taps)
+        try:
+            async with res.database.transaction() as session:
+                try:
+                    sold = await pin_taps.add_together(
+                        session,
+                        brand_id=brand_id,
+                        episode_id=episode_id,
+                        variant_id=variant_id,
+                        taps=taps,
+                        now=now,
+                        bus=res.bus,
+                        facts=res.facts,
+                        hold_minutes=res.settings.cart_hold_minutes,
+                    )
+                except DBAPIError as error:
+                    # A dropped connection or a deadlock is not every tap's failure: the batch rolls
+                    # back and each tap gets its own try. (Not at the commit: a commit whose answer
+                    # was lost may have sold them, and trying again would sell them twice.)
+                    log.warning("taps sold together failed at the database (%s): selling them one by one", error)
+                    raise pin_taps.SellAlone() from error
+            return list(sold)
+        except pin_taps.SellAlone:
+            return list(await asyncio.gather(*(self._alone(group, tap) for tap in taps)))
+
+    async def _alone(self, group: TapGroup, tap: pin_taps.Tap) -> CartOut | Exception:
+        """One tap as if it had come alone: its own transaction, its own answer."""
+        brand_id, episode_id, variant_id = group
+        res = self._resources
+        data = CartAdd(variant_id=variant_id, quantity=tap.quantity, episode_id=episode_id)
+        try:
+            async with res.database.transaction() as session:
+                return await cart.add(
+                    session,
+                    actor=tap.actor,
+                    brand=brand_id,
+                    data=data,
+                    now=res.clock.now(),
+                    bus=res.bus,
+                    facts=res.facts,
+                    hold_minutes=res.settings.cart_hold_minutes,
+                )
+        except Exception as error:  # that buyer's answer (the ack logs what is not ours)
+            return error
+
+    async def close(self) -> None:
+        await self.taps.close()
+
+
+PIN_TAPS = web.AppKey("pin_taps", PinTaps)
 
 
 def heard_in_room(resources: Resources, event: Envelope) -> None:

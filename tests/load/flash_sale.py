@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.load.flash_sale [--buyers 1000] [--units 50] [--setups pg,pg2,sqlite]
                                               [--sales flash,race,rush] [--clients 2] [--redis-url URL]
                                               [--pgbench-seconds 10] [--pgbench-clients 4] [--via http]
-                                              [--profile DIR]
+                                              [--profile DIR] [--patience 600]
 
 Each setup starts its own app on 127.0.0.1 (`tests/load/flash_shop.py`: one process on PostgreSQL in a
 database of the run's own, two processes on it with Redis, or one on SQLite in a temporary folder),
@@ -342,6 +342,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load-client processes (1-4, default 2)")
     parser.add_argument("--via", choices=VIAS, default="http", help="the flash sale's adds: http or socket (the room)")
     parser.add_argument("--profile", default="", help="a folder for py-spy's samples of the app during each sale")
+    parser.add_argument("--patience", type=float, default=600, help="seconds to wait for a quiet machine (600)")
     parser.add_argument("--redis-url", default=REDIS, help=f"Redis for the two processes (default {REDIS})")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="length of the pgbench run (0: none)")
     parser.add_argument("--pgbench-clients", type=int, default=4, help="pgbench's concurrent clients (default 4)")
@@ -367,7 +368,7 @@ def main() -> None:
 def run_all(options: argparse.Namespace, setups: list[Setup], sales: list[str]) -> None:
     began = time.monotonic()
     print(f"Flash sale on 127.0.0.1: {machine(*PACKAGES)}", flush=True)
-    patience = 600.0  # seconds, over the whole script, to wait for other work to leave the machine
+    patience = options.patience  # seconds, over the whole script, to wait for other work to leave the machine
 
     def quiet(progress: Callable[[str], None]) -> None:
         nonlocal patience
