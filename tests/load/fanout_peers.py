@@ -25,7 +25,6 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.codecs import vpx
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtp import RtpPacket
 from redis.asyncio import Redis
 
 from shopcast.core.bus import InProcessBus
@@ -37,6 +36,7 @@ from shopcast.live.network import WebRtcNetwork
 from shopcast.live.origins import RedisOrigins
 from shopcast.web.origin_link import RELAY_HEADER, HttpOriginLink, check_relay_token, relay_path
 from tests.load.harness import child_process, free_port, run_commands
+from tests.load.rtp_frames import FrameCounter, tap_srtp
 
 LOOPBACK = WebRtcNetwork(ice_servers=[], hosts=["127.0.0.1"], peer_networks=[ip_network("127.0.0.0/8")])
 
@@ -376,11 +376,12 @@ class Server:
 class Watcher:
     """One viewer, a real peer connection (ICE, DTLS, SRTP) on 127.0.0.1.
 
-    A decoding viewer is a plain aiortc receiver: jitter buffer, feedback (NACK, PLI, REMB) and a decoder,
-    with the stamp read from every frame. A counting viewer keeps aiortc's transport but takes each RTP
-    packet itself: a frame is complete at its marker bit, the first keyframe is decoded for its stamp, and
-    later frames are numbered by their RTP timestamp. Fifty full receivers and their feedback would need
-    more than this machine has beside the server, and the load generator would become what is measured.
+    A decoding viewer (the sample) is a plain aiortc receiver: jitter buffer, feedback (NACK, PLI, REMB) and a
+    decoder, with the stamp read from every frame. A counting viewer keeps aiortc's ICE and DTLS, and its media
+    packets go through `rtp_frames.tap_srtp` (SRTP decrypted, RTP header and VP8 descriptor read) to a
+    `FrameCounter`: a frame counts when all its packets arrived; the first keyframe is decoded for its stamp,
+    and later frames are numbered by their RTP timestamp. Full receivers for every viewer would need more than
+    this machine has beside the server, and the load generator would become what is measured.
     """
 
     def __init__(self, decodes_all: bool) -> None:
@@ -391,16 +392,13 @@ class Watcher:
         self.anchor: tuple[int, int] | None = None  # (stamp, rtp timestamp) of one decoded frame
         self.arrivals: list[tuple[float, int]] = []  # (time, rtp timestamp) of each complete frame
         self.decoded: list[tuple[float, int]] = []  # (time, stamp read from the pixels)
-        self.unreadable = 0
-        self.mismatches = 0
-        self.lost = 0  # packets a counting viewer never saw (gaps in sequence numbers)
-        self.keyframes: list[float] = []  # when a counting viewer saw a keyframe start
+        self.unreadable: list[float] = []  # when a stamp could not be read
+        self.mismatches: list[float] = []  # when a decoded stamp was not the number the RTP timestamp gave
         self._receiver: Any = None
+        self._counter: FrameCounter | None = None  # a counting viewer's
         self._first_timestamp: int | None = None
-        self._last_sequence: int | None = None
-        self._frame: list[tuple[int, bytes]] = []  # (sequence number, payload) of the frame being read
-        self._frame_timestamp: int | None = None
         self._task: asyncio.Future[None] | None = None
+        self._asking: asyncio.Future[None] | None = None  # a PLI on its way
 
     async def offer(self) -> str:
         transceiver = self.pc.addTransceiver("video", direction="recvonly")
@@ -411,12 +409,12 @@ class Watcher:
             def on_track(track: MediaStreamTrack) -> None:
                 self._task = asyncio.ensure_future(self._decode_all(track))
 
-        else:
-            self._receiver = transceiver.receiver
-            if not callable(getattr(self._receiver, "_handle_rtp_packet", None)):
-                raise RuntimeError("aiortc's receiver changed: the benchmark needs aiortc==1.16.0")
-            self._receiver._handle_rtp_packet = self._count  # aiortc's DTLS transport hands each packet here
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        if not self.decodes_all:
+            self._receiver = transceiver.receiver
+            self._counter = FrameCounter(self._complete)
+            self._counter.keep = True  # until the first keyframe's stamp is read
+            tap_srtp(transceiver, self._counter.packet)
         return self.pc.localDescription.sdp
 
     def number(self, timestamp: int) -> int | None:
@@ -424,45 +422,35 @@ class Watcher:
             return None
         return self.anchor[0] + round((timestamp - self.anchor[1]) / TICKS_PER_FRAME)
 
-    async def _count(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def _complete(self, timestamp: int, keyframe: bool) -> None:
+        """A counting viewer's frame arrived whole."""
         now = time.monotonic()
-        if self._last_sequence is not None:
-            gap = (packet.sequence_number - self._last_sequence) % 65536
-            self.lost += gap - 1 if 1 < gap < 1000 else 0
-        self._last_sequence = packet.sequence_number
         if self._first_timestamp is None:
-            self._first_timestamp = packet.timestamp
-        timestamp = (packet.timestamp - self._first_timestamp) % 2**32
-        if packet.payload and packet.payload[0] & 0x1F == 0x10:  # VP8 descriptor: a frame's first partition starts
-            header = vpx.vp8_depayload(packet.payload)
-            if header and header[0] & 0x01 == 0:
-                self.keyframes.append(now)
-        if self.anchor is None:
-            if packet.timestamp != self._frame_timestamp:
-                self._frame, self._frame_timestamp = [], packet.timestamp
-            self._frame.append((packet.sequence_number, packet.payload))
-        if not packet.marker:
-            return
+            self._first_timestamp = timestamp
+        timestamp = (timestamp - self._first_timestamp) % 2**32
         self.arrivals.append((now, timestamp))
         if self.first_frame is None:
             self.first_frame = now
         if self.anchor is None:
-            await self._read_anchor(timestamp, packet.ssrc)
+            self._read_anchor(timestamp, keyframe)
 
-    async def _read_anchor(self, timestamp: int, ssrc: int) -> None:
-        data = b"".join(vpx.vp8_depayload(payload) for _, payload in sorted(self._frame))
+    def _read_anchor(self, timestamp: int, keyframe: bool) -> None:
+        assert self._counter is not None
         stamp = None
-        if data and data[0] & 0x01 == 0:  # a keyframe: decodable on its own
+        if keyframe:  # decodable on its own
             with contextlib.suppress(av.FFmpegError):
-                frames = av.CodecContext.create("libvpx", "r").decode(av.Packet(data))
+                frames = av.CodecContext.create("libvpx", "r").decode(av.Packet(self._counter.frame_payload()))
                 stamp = next((s for s in map(read_stamp, frames) if s is not None), None)
+            if stamp is None:
+                self.unreadable.append(time.monotonic())
         if stamp is None:
-            self.unreadable += 1
             # No stamp yet: ask for a keyframe, as a browser would after a loss (the relay rate-limits it).
-            await self._receiver._send_rtcp_pli(ssrc)
+            if self._counter.ssrc is not None and (self._asking is None or self._asking.done()):
+                self._asking = asyncio.ensure_future(self._receiver._send_rtcp_pli(self._counter.ssrc))
             return
         self.anchor = (stamp, timestamp)
         self.decoded.append((time.monotonic(), stamp))
+        self._counter.keep = False
 
     async def _decode_all(self, track: MediaStreamTrack) -> None:
         while True:
@@ -476,12 +464,12 @@ class Watcher:
                 self.first_frame = now
             stamp = read_stamp(frame)
             if stamp is None:
-                self.unreadable += 1
+                self.unreadable.append(now)
                 continue
             if self.anchor is None:
                 self.anchor = (stamp, frame.pts)
             elif stamp != self.number(frame.pts):
-                self.mismatches += 1
+                self.mismatches.append(now)
             self.decoded.append((now, stamp))
 
     def report(self, start: float, end: float) -> dict[str, Any]:
@@ -491,10 +479,12 @@ class Watcher:
             "frames": len(inside),
             "arrived": [(t, self.number(ts)) for t, ts in inside if self.anchor is not None],
             "decoded": [(t, n) for t, n in self.decoded if start <= t <= end],
-            "unreadable": self.unreadable,
-            "mismatches": self.mismatches,
-            "lost": self.lost,
-            "keyframes": sum(start <= t <= end for t in self.keyframes),
+            # Each as (in the window, since joining).
+            "unreadable": within(self.unreadable, start, end),
+            "mismatches": within(self.mismatches, start, end),
+            "lost": within(self._counter.losses if self._counter else [], start, end),
+            "incomplete": within(self._counter.incompletes if self._counter else [], start, end),
+            "keyframes": sum(start <= t <= end for t in self._counter.keyframe_starts) if self._counter else 0,
         }
 
     async def close(self) -> None:
@@ -503,14 +493,21 @@ class Watcher:
         await self.pc.close()
 
 
+def within(events: list[float] | list[tuple[float, int]], start: float, end: float) -> tuple[int, int]:
+    """How many events (times, or (time, count) pairs) fell between `start` and `end`, and how many in all."""
+    counted = [event if isinstance(event, tuple) else (event, 1) for event in events]
+    return sum(n for t, n in counted if start <= t <= end), sum(n for _, n in counted)
+
+
 class Viewers:
     """Many viewers in one process."""
 
     def __init__(self) -> None:
         self.watchers: list[Watcher] = []
 
-    async def offer(self, count: int, decoding: int) -> list[tuple[int, str]]:
-        new = [Watcher(decodes_all=i < decoding) for i in range(count)]
+    async def offer(self, decoding: list[bool]) -> list[tuple[int, str]]:
+        """One new viewer per flag: a decoding one (the sample) or a counting one."""
+        new = [Watcher(decodes_all=decodes) for decodes in decoding]
         self.watchers.extend(new)
         offers = await asyncio.gather(*(w.offer() for w in new))
         return [(self.watchers.index(w), sdp) for w, sdp in zip(new, offers, strict=True)]

@@ -1,7 +1,7 @@
 """WHEP fan-out benchmark: one 1280x720 30 fps stream to many viewers, Shopcast's relay beside aiortc's MediaRelay.
 
     .venv/bin/python -m tests.load.whep_fanout [--viewers 1,10,25,50] [--seconds 12] [--relay shared|naive|both]
-    .venv/bin/python -m tests.load.whep_fanout --processes 2 [--viewers 50,100,150] [--redis-url URL]
+    .venv/bin/python -m tests.load.whep_fanout --processes 2 [--viewers 50,100,150] [--redis-url URL] [--sample 15]
 
 Every run starts its own processes, all on 127.0.0.1 with no STUN server: the publisher (a VP8 encoder of a synthetic
 picture that carries its frame number in the luma plane), the server (the relay and nothing else, so its CPU
@@ -53,6 +53,7 @@ DISTURBED = 0.3  # other processes using more than this many cores during a wind
 MAX_VIEWER_PROCESSES = 4
 RETRY_UNTIL = 600  # seconds into the script; later, a disturbed run is kept (and marked) rather than measured again
 VIEWERS_PER_PROCESS = 15
+SAMPLE = 50  # one viewer in this many (the first, the 51st...) decodes every frame; the others count frames
 WARMUP = 3.0  # seconds between the last viewer's first frame and the measuring window...
 WARMUP_PER_VIEWER = 0.1  # ...plus this per viewer: the joins' keyframe bursts leave queues to drain
 
@@ -76,7 +77,7 @@ class Result:
     machine_cpu: float = math.nan  # every process on the machine, ours or not
     server_waited: float = math.nan  # seconds per second the server was ready to run but had no CPU
     udp_drops: int = 0
-    lost: int = 0
+    lost: list[int] = field(default_factory=lambda: [0, 0])  # RTP packets never seen: in the window, since joining
     keyframes: int = 0  # most keyframes one viewer saw during the window
     viewer_processes: int = 0
     source_fps: float = math.nan
@@ -85,8 +86,11 @@ class Result:
     without_video: int = 0  # viewers that never got a frame (a session closed unconnected, a starved viewer)
     decoded_delays: list[float] = field(default_factory=list)
     all_delays: list[float] = field(default_factory=list)
-    unreadable: int = 0
-    mismatches: int = 0
+    unreadable: list[int] = field(default_factory=lambda: [0, 0])  # each: in the window, since joining
+    mismatches: list[int] = field(default_factory=lambda: [0, 0])
+    incomplete: list[int] = field(default_factory=lambda: [0, 0])  # frames a counting viewer got with a packet missing
+    sample: int = 0  # one viewer in `sample` decodes every frame
+    decoding: int = 0  # how many did (the late joiner not counted)
 
     @property
     def other_work(self) -> float:
@@ -162,10 +166,11 @@ def run_once(
     progress: Callable[[str], None],
     servers: int = 1,
     redis: SharedRedis | None = None,
+    sample: int = SAMPLE,
 ) -> Result:
     context = multiprocessing.get_context("spawn")
     lifetime = WARMUP + WARMUP_PER_VIEWER * viewers + seconds + 240
-    result = Result(relay if servers == 1 else f"{relay}, {servers} processes", viewers)
+    result = Result(relay if servers == 1 else f"{relay}, {servers} processes", viewers, sample=sample)
     processes = max(servers, min(MAX_VIEWER_PROCESSES, math.ceil(viewers / VIEWERS_PER_PROCESS)))
     result.viewer_processes = processes
     children: list[Child] = []
@@ -179,19 +184,22 @@ def run_once(
         children.extend(groups)
         for child in children:
             child.wait_ready()
-        # Viewer processes take turns between the servers. One viewer decodes, as with one server: the first
-        # of the last server's first viewer process (with two servers, the one that pulls the stream).
+        # Viewer processes take turns between the servers. The decoding sample is every `sample`-th viewer in
+        # joining order, the first included: spread over the viewer processes, and so over both servers.
         serving = {group: relays[i % servers] for i, group in enumerate(groups)}
 
         publisher.call("accept", checked(origin.call("publish", checked(publisher.call("offer")))))
         wait_until(lambda: origin.call("frames_in") > FPS, 20, "the host's first second of video")
 
         progress(f"connecting {viewers} viewers in {processes} process(es), to {servers} server(s)")
-        for index, (group, count) in enumerate(zip(groups, split(viewers, processes), strict=True)):
+        joined = 0
+        for group, count in zip(groups, split(viewers, processes), strict=True):
             server = serving[group]
             for batch in range(0, count, BATCH):
-                decoding = 1 if index == servers - 1 and batch == 0 else 0
-                offers = group.call("offer", min(BATCH, count - batch), decoding)
+                decoding = [(joined + i) % sample == 0 for i in range(min(BATCH, count - batch))]
+                joined += len(decoding)
+                result.decoding += sum(decoding)
+                offers = group.call("offer", decoding)
                 answers = server.call("watch", [checked(sdp) for _, sdp in offers], timeout=120)
                 group.call("accept", [(i, checked(a)) for (i, _), a in zip(offers, answers, strict=True)])
 
@@ -233,15 +241,15 @@ def run_once(
                     result.pulled_fps.append(result.fps[-1])
                 if report["decodes_all"]:
                     result.decoded_delays += [t - sent[n] for t, n in report["decoded"] if n in sent]
-                result.unreadable += report["unreadable"]
-                result.mismatches += report["mismatches"]
-                result.lost += report["lost"]
+                for name in ("unreadable", "mismatches", "lost", "incomplete"):
+                    counts = getattr(result, name)
+                    counts[0], counts[1] = counts[0] + report[name][0], counts[1] + report[name][1]
                 result.keyframes = max(result.keyframes, report["keyframes"])
 
         # The late joiner joins the last server: with two, the one that pulls the stream.
         late = next(group for group in reversed(groups) if serving[group] is relays[-1])
         progress("a late joiner connects")
-        ((index, offer),) = late.call("offer", 1, 1)
+        ((index, offer),) = late.call("offer", [True])
         (answer,) = relays[-1].call("watch", [checked(offer)])
         late.call("accept", [(index, checked(answer))])
         with contextlib.suppress(RunFailed):
@@ -272,9 +280,10 @@ MAIN_COLUMNS: list[Column] = [
     ("server CPU-s per viewer per min", lambda r: f"{r.server_cpu * 60 / r.viewers:.2f}"),
     ("server CPU ms per frame sent", lambda r: f"{r.server_cpu * 1000 / max(sum(r.fps), 1e-9):.2f}"),
     ("source fps", lambda r: f"{r.source_fps:.1f}"),
-    ("fps per viewer, min / median", lambda r: f"{min(r.fps):.1f} / {r.median_fps:.1f}"),
+    ("fps per viewer, min / median (every viewer)", lambda r: f"{min(r.fps):.1f} / {r.median_fps:.1f}"),
     ("late joiner's first frame, ms", lambda r: ms(r.late_first_frame)),
-    ("delay p50 / p99, ms (decoded)", lambda r: delays(r.decoded_delays)),
+    ("decoding sample", lambda r: f"{r.decoding} (1 in {r.sample})"),
+    ("delay p50 / p99, ms (decoding sample)", lambda r: delays(r.decoded_delays)),
     ("delay p50 / p99, ms (every viewer)", lambda r: delays(r.all_delays)),
     (f"every viewer at {FPS} fps", lambda r: "yes" if min(r.fps) >= FPS * 0.95 else "no"),
 ]
@@ -303,11 +312,18 @@ LOAD_COLUMNS: list[Column] = [
     ("whole benchmark, % of the machine", lambda r: f"{(r.machine_cpu - r.other_work) * 100 / CPUS:.0f}"),
     ("other work on the machine, % of a core", lambda r: f"{r.other_work * 100:.0f}"),
     ("server threads waiting for a CPU, % of a core", lambda r: f"{r.server_waited * 100:.0f}"),
-    ("UDP datagrams dropped (machine) / RTP packets lost", lambda r: f"{r.udp_drops} / {r.lost}"),
+    (
+        "UDP datagrams dropped (machine) / RTP packets lost / frames incomplete (counting viewers), "
+        "in the window (since joining)",
+        lambda r: f"{r.udp_drops} / {r.lost[0]} / {r.incomplete[0]} ({r.lost[1]} / {r.incomplete[1]})",
+    ),
     ("keyframes a viewer got in the window", lambda r: str(r.keyframes)),
     ("viewers without a frame before the window", lambda r: str(r.without_video)),
-    ("delay samples (decoded / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
-    ("stamps unreadable / mismatched", lambda r: f"{r.unreadable} / {r.mismatches}"),
+    ("delay samples (decoding sample / every viewer)", lambda r: f"{len(r.decoded_delays)} / {len(r.all_delays)}"),
+    (
+        "stamps unreadable (any viewer) / mismatched (decoding sample), in the window (since joining)",
+        lambda r: f"{r.unreadable[0]} / {r.mismatches[0]} ({r.unreadable[1]} / {r.mismatches[1]})",
+    ),
 ]
 
 
@@ -334,11 +350,25 @@ def main() -> None:
         help="server processes: 2 share a Redis as two app processes do, the second pulling from the first "
         "(Shopcast's relay only)",
     )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=SAMPLE,
+        help=f"one viewer in this many decodes every frame, the others count frames by RTP (default {SAMPLE})",
+    )
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=180,
+        help="seconds, over the whole run, to wait for other work to leave the machine (default 180)",
+    )
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis for --processes 2 (default {REDIS_URL})")
     options = parser.parse_args()
     counts = sorted({int(n) for n in options.viewers.split(",")})
     if not counts or min(counts) < 1 or max(counts) > 200 or not 1 <= options.seconds <= 120:
         parser.error("viewers must be 1-200 and seconds 1-120")
+    if options.sample < 1:
+        parser.error("--sample must be at least 1")
     relays = ["shared", "naive"] if options.relay == "both" else [options.relay]
     if options.processes > 1:
         relays = ["shared"]  # the naive relay has no second process to pull from
@@ -346,17 +376,24 @@ def main() -> None:
 
     try:
         if options.processes == 1:
-            run_all(counts, relays, options.seconds)
+            run_all(counts, relays, options.seconds, options.sample, options.patience)
         else:
             with redis_prefix(options.redis_url) as prefix:
-                run_all(counts, relays, options.seconds, options.processes, SharedRedis(options.redis_url, prefix))
+                shared = SharedRedis(options.redis_url, prefix)
+                run_all(counts, relays, options.seconds, options.sample, options.patience, options.processes, shared)
     except KeyboardInterrupt:  # the runs' finally blocks have ended every child by now
         print("interrupted", file=sys.stderr)
         sys.exit(130)
 
 
 def run_all(
-    counts: list[int], relays: list[str], seconds: float, servers: int = 1, redis: SharedRedis | None = None
+    counts: list[int],
+    relays: list[str],
+    seconds: float,
+    sample: int,
+    patience: float,
+    servers: int = 1,
+    redis: SharedRedis | None = None,
 ) -> None:
     began = time.monotonic()
     stream = f"one {WIDTH}x{HEIGHT} {FPS} fps VP8 stream"
@@ -364,7 +401,6 @@ def run_all(
     print(f"WHEP fan-out of {stream} {where}: {machine('aiortc', 'av', 'aioice')}", flush=True)
     results: list[Result] = []
     stopped: dict[str, tuple[str, str]] = {}  # relay -> note and reason for its larger counts
-    patience = 180.0  # seconds, over the whole script, to wait for other work to leave the machine
     for count in counts:
         for relay in relays:
             if relay in stopped:
@@ -381,11 +417,13 @@ def run_all(
                 waited = time.monotonic()
                 wait_for_quiet(progress, patience)
                 patience = max(0.0, patience - (time.monotonic() - waited))
-                result = run_once(relay, count, seconds, progress, servers, redis)
+                result = run_once(relay, count, seconds, progress, servers, redis, sample)
                 if result.note or not result.disturbed or time.monotonic() - began > RETRY_UNTIL:
                     break
                 if attempt < ATTEMPTS - 1:
                     progress(f"other work took {result.other_work * 100:.0f}% of a core meanwhile: measuring again")
+                    # The disturbed attempt's figures still say what the benchmark's own processes cost.
+                    print(table(MAIN_COLUMNS + LOAD_COLUMNS, [result]), file=sys.stderr, flush=True)
             results.append(result)
             print(table(MAIN_COLUMNS, [result]).splitlines()[-1], flush=True)
             if result.note:
