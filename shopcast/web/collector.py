@@ -24,7 +24,7 @@ from shopcast.web.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
-CHECK_SECONDS = 1.0
+CHECK_SECONDS = 0.25
 NEW_CONNECTIONS_TO_FREEZE = 50
 """Connections opened since the last freeze that make the next one worth it."""
 FEWEST_TO_THAW = 2 * NEW_CONNECTIONS_TO_FREEZE
