@@ -4,6 +4,7 @@ viewer coming back after a lost connection still gets exactly what it missed."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,25 @@ async def test_a_viewer_refused_on_its_way_back_gets_what_it_missed_when_it_come
         ack = await back.call("join", rejoining)
         assert ack["ok"], ack
         assert [e["payload"]["message"] for e in ack["missed"] if e["event"] == "chat:message"] == missed
+    finally:
+        for viewer in viewers:
+            await viewer.sio.disconnect()
+
+
+async def test_the_brands_staff_are_not_told_to_wait(join: Join, room: Room, client: Any) -> None:
+    """The host's studio and the moderators join during the rush like everyone, and the show needs
+    them in: they are never refused as busy, only answered when the process can."""
+    moderator = Viewer()
+    await moderator.connect(client, room.moderator.token)
+    viewers = [moderator]
+    try:
+        async with database_taken(client.app):
+            refused, error, waiting, its_join = await line_filled(str(client.make_url("/")), room.episode_id)
+            viewers += [refused, waiting]
+            assert_busy(error)
+            studio = asyncio.create_task(moderator.call("join", {"episode_id": room.episode_id}))
+        assert (await studio)["ok"]  # refused, it would have been answered at once with the viewers
+        assert (await its_join)["ok"]
     finally:
         for viewer in viewers:
             await viewer.sio.disconnect()
