@@ -52,6 +52,15 @@ class Workers:
                     self.ready[int(match[1])] = (int(match[2]), match[3])
                     self.news.notify_all()
 
+    async def stop(self) -> None:
+        """SIGTERM to the supervisor, which must stop every worker and exit 0 within 30 s."""
+        self.supervisor.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(30):
+                assert await self.supervisor.wait() == 0
+        except TimeoutError:
+            pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(self.log))
+
     async def wait_ready(self, index: int, *, not_pid: int | None = None) -> tuple[int, str]:
         async with asyncio.timeout(60), self.news:
             await self.news.wait_for(lambda: index in self.ready and self.ready[index][0] != not_pid)
@@ -191,12 +200,7 @@ async def test_workers_share_the_port_sessions_and_rooms_and_are_kept_running(wo
     # supervisor's own SIGTERM, coming second, does not cut a worker's stop short.
     for pid in (pid0, new_pid):
         os.kill(pid, signal.SIGTERM)
-    workers.supervisor.send_signal(signal.SIGTERM)
-    try:
-        async with asyncio.timeout(30):
-            assert await workers.supervisor.wait() == 0
-    except TimeoutError:
-        pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(workers.log))
+    await workers.stop()
     assert not alive(pid0) and not alive(new_pid)
     stopped = {match[1] for line in workers.log if (match := STOPPED.search(line))}
     assert stopped == {"0", "1"}, "".join(workers.log)
@@ -226,9 +230,4 @@ async def test_a_long_poll_left_by_a_closed_tab_does_not_hold_the_stop(workers: 
         poll.cancel()  # the tab is gone
         with contextlib.suppress(asyncio.CancelledError):
             await poll
-    workers.supervisor.send_signal(signal.SIGTERM)
-    try:
-        async with asyncio.timeout(30):
-            assert await workers.supervisor.wait() == 0
-    except TimeoutError:
-        pytest.fail("the workers did not stop within 30 s; the log ends:\n" + "".join(workers.log))
+    await workers.stop()
