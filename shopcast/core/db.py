@@ -16,6 +16,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 from shopcast.core.errors import Busy
+from shopcast.core.sqlite_writes import take_turns
 
 # Stable constraint names, so Alembic migrations read the same on both databases.
 NAMING_CONVENTION = {
@@ -25,6 +26,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+SQLITE_BUSY_SECONDS = 30
+"""How long a write waits for SQLite's lock (held by another writer) before it is refused."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -59,7 +64,8 @@ def create_engine(url: str, *, pool_size: int = 5, pool_timeout: float = 30) -> 
     transaction that waits `pool_timeout` seconds for one is refused as busy (`Database.transaction`)."""
     pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **pool)
+        take_turns(engine, SQLITE_BUSY_SECONDS)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
