@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
 
-from shopcast.core.db import Database, insert_ignoring_duplicates
+from shopcast.core.db import Database, dialect_of, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,14 @@ class Facts:
             for table, rows in batch.items():
                 for start in range(0, len(rows), MOST_PER_STATEMENT):
                     chunk = rows[start : start + MOST_PER_STATEMENT]
-                    await session.execute(insert_ignoring_duplicates(session, table), chunk)
+                    insert = insert_ignoring_duplicates(session, table)
+                    if dialect_of(session) == "sqlite":
+                        # One statement with every row's values: SQLite's driver would take each row of
+                        # an executemany apart, its thread waiting for the busy event loop's GIL at
+                        # each, with the database's one write lock held meanwhile.
+                        await session.execute(insert.values(chunk))
+                    else:
+                        await session.execute(insert, chunk)
             for table, changes in amends.items():
                 for columns, rows in _by_columns(table, changes).items():
                     (key,) = table.primary_key.columns
