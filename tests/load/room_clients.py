@@ -275,9 +275,11 @@ class Clients:
     async def received(self) -> int:
         return self.tally.received
 
-    async def count(self, first: int, end: int) -> None:
-        """Count the messages numbered [first, end) from now on."""
+    async def count(self, first: int, end: int, by_number: bool = False) -> None:
+        """Count the messages numbered [first, end) from now on (`by_number`: each message apart too)."""
         self.tally.first, self.tally.end = first, end
+        if by_number:
+            self.tally.by_number = {}
 
     async def send(self, start: float, rate: float, end: int) -> None:
         """Send messages 0..end-1, number n at monotonic time `start + n / rate`, the senders in turn."""

@@ -2,11 +2,13 @@
 
     .venv/bin/python -m tests.load.room_fanout [--viewers 500,1000,2000,5000] [--rate 20] [--seconds 15]
                                                [--delivery shopcast|stock|both] [--arrival-seconds S]
+                                               [--database sqlite,postgresql]
 
 Every row starts its own processes, all on 127.0.0.1: one app process (`tests/load/room_server.py`:
-`shopcast demo` with SQLite and the in-process bus) and 1-4 load-client processes holding the
-viewers on raw WebSockets (`tests/load/room_clients.py`). Ten of the viewers have guest tokens and
-send the messages with `chat:send`, in turn, so each stays under the per-connection event limit.
+`shopcast demo` with SQLite, or in the rush PostgreSQL with `--database`, and the in-process bus)
+and 1-4 load-client processes holding the viewers on raw WebSockets (`tests/load/room_clients.py`).
+Ten of the viewers have guest tokens and send the messages with `chat:send`, in turn, so each stays
+under the per-connection event limit.
 This parent only times the phases, reads CPU time and memory from /proc and prints the table.
 docs/benchmarks.md says what each column means. With `--arrival-seconds` the viewers arrive all
 within that time while the chat runs (the rush, tests/load/room_rush.py) instead.
@@ -330,7 +332,16 @@ def main() -> None:
     parser.add_argument(
         "--arrival-seconds", type=float, default=None, help="the rush: viewers arrive within this many seconds"
     )
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="the rush's database: sqlite (a temporary folder), postgresql (a database of the run's own on "
+        "127.0.0.1), or both: sqlite,postgresql",
+    )
     options = parser.parse_args()
+    databases = [name.strip() for name in options.database.split(",")]
+    if not databases or any(name not in ("sqlite", "postgresql") for name in databases):
+        parser.error("database: sqlite, postgresql or both")
     counts = sorted({int(n) for n in options.viewers.split(",")})
     if min(counts) <= SENDERS or max(counts) > 10_000 or not 1 <= options.seconds <= 120:
         parser.error(f"viewers must be {SENDERS + 1}-10000 and seconds 1-120")
@@ -346,7 +357,7 @@ def main() -> None:
             # Imported here: the rush mode builds on this module's server and columns.
             from tests.load import room_rush
 
-            room_rush.run_all(counts, options.rate, options.arrival_seconds)
+            room_rush.run_all(counts, options.rate, options.arrival_seconds, databases)
         else:
             run_all(counts, deliveries, options.rate, options.seconds)
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 19:00 for a weekly show, while the room's chat runs.
 
     .venv/bin/python -m tests.load.room_fanout --arrival-seconds 10 [--viewers 5000] [--rate 20]
+                                               [--database sqlite,postgresql]
 
 The same processes as the steady mode (tests/load/room_fanout.py): one app process, 1-4 load-client
 processes. The ten senders join first and the chat starts; three seconds later the viewers arrive,
@@ -12,7 +13,11 @@ says what each column means.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
+import multiprocessing
+import os
 import tempfile
 import time
 from collections import Counter
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.load.flash_shop import postgres_database
 from tests.load.harness import (
     Child,
     RunFailed,
@@ -29,6 +35,7 @@ from tests.load.harness import (
     markdown_table,
     wait_for_quiet,
 )
+from tests.load.room_clients import child_main
 from tests.load.room_fanout import (
     PACKAGES,
     SENDERS,
@@ -42,12 +49,14 @@ from tests.load.room_fanout import (
 )
 
 SETTLE_SECONDS = 3.0  # after the last viewer is in, how long deliveries of the rush's messages may still arrive
+PROBES = 20  # viewers in their own, otherwise idle process: delivery as a viewer on their own device sees it
 
 
 @dataclass
 class Rush:
     viewers: int
     arrival: float
+    database: str
     note: str = ""
     all_in: float = math.nan  # seconds from the first arrival until the last viewer is in
     joined: int = 0
@@ -56,6 +65,7 @@ class Rush:
     join_ms: Counter[int] = field(default_factory=Counter)  # `join` sent -> its ack
     in_ms: Counter[int] = field(default_factory=Counter)  # arrival (connection opened) -> join ack
     delivery_ms: Counter[int] = field(default_factory=Counter)  # the rush's chat messages, send -> receive
+    probe_ms: Counter[int] = field(default_factory=Counter)  # ... at the probes only
     deliveries: int = 0
     sent: int = 0
     refused: Counter[str] = field(default_factory=Counter)  # the rush's messages not acked ok, by why
@@ -69,23 +79,31 @@ class Rush:
     cut_off: int = 0
 
 
-def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
-    result = Rush(viewers, arrival)
+def run_rush(viewers: int, rate: float, arrival: float, database: str, progress: Any) -> Rush:
+    result = Rush(viewers, arrival, database)
     lifetime = 300 + viewers / 10 + arrival
     children: list[Child] = []
+    probes: list[Child] = []
     server = None
-    with tempfile.TemporaryDirectory(prefix="room-rush-") as folder:
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="room-rush-"))
         try:
-            server = Server("shopcast", Path(folder))
+            settings = {}
+            if database == "postgresql":
+                url = stack.enter_context(postgres_database(f"shopcast_bench_{os.getpid()}_rush_{viewers}"))
+                settings["SHOPCAST_DATABASE_URL"] = url.replace("postgresql://", "postgresql+asyncpg://")
+            server = Server("shopcast", Path(folder), settings)
             start_load_clients(children, server, viewers, lifetime)
             processes = len(children)
             children[0].call("connect", SENDERS, SENDERS, timeout=60)
+            probe = start_probe(server, lifetime)
+            probes.append(probe)
             rss_before = rss_bytes(server.process.pid)
             start = time.monotonic() + 0.5
             rush_start = start + WARMUP_SECONDS
             planned = math.ceil(rate * (WARMUP_SECONDS + lifetime))
-            for child in children:
-                child.call("count", 0, planned)  # all of them; the rush's are picked out by number afterwards
+            for child in [*children, probe]:
+                child.call("count", 0, planned, True)  # all of them; the rush's are picked out by number afterwards
             children[0].call("send", start, rate, planned)
             arriving = viewers - SENDERS
             times = [rush_start + i * arrival / arriving for i in range(arriving)]
@@ -117,6 +135,9 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
             children[0].call("send_until", end + 1)
             time.sleep(SETTLE_SECONDS)
             reports = [child.call("report", timeout=60) for child in children]
+            for number, latencies in probe.call("report", timeout=60)["by_number"].items():
+                if first <= int(number) < end:
+                    result.probe_ms.update({int(ms): n for ms, n in latencies.items()})
             for number, outcome in reports[0]["sent"].items():
                 if first <= int(number) < end:
                     result.sent += 1
@@ -136,12 +157,31 @@ def run_rush(viewers: int, rate: float, arrival: float, progress: Any) -> Rush:
         except (RunFailed, OSError) as exc:
             result.note = f"failed: {exc}"
         finally:
-            end_all(children, server)
+            end_all([*probes, *children], server)
     return result
+
+
+def start_probe(server: Server, lifetime: float) -> Child:
+    """The probes' process, its viewers in the room before the rush. The load clients share the
+    machine's cores with the server and take each delivery when their loop gets to it, so their
+    latencies add their own queues to the server's; the probes' process has nothing else to do."""
+    probe = Child(
+        multiprocessing.get_context("spawn"),
+        "probe",
+        child_main,
+        server.port,
+        server.episode_id(),
+        os.getpid(),
+        lifetime,
+    )
+    probe.wait_ready(30)
+    probe.call("connect", PROBES, 0, timeout=60)
+    return probe
 
 
 def table(results: list[Rush]) -> str:
     header = [
+        "database",
         "viewers",
         "arrival, s",
         "joins/s",
@@ -149,6 +189,7 @@ def table(results: list[Rush]) -> str:
         "join ack p50 / p99, ms",
         "arrival to in p50 / p99, ms",
         "delivery during the rush p50 / p99, ms",
+        "... to the probes p50 / p99, ms",
         "chat:send ack p50 / p99, ms",
         "server CPU ms per join",
         "server / load clients / other CPU, % of a core",
@@ -158,10 +199,11 @@ def table(results: list[Rush]) -> str:
     rows = []
     for r in results:
         if r.note:
-            rows.append([f"{r.viewers:,}", f"{r.arrival:g}", r.note, *["-"] * (len(header) - 3)])
+            rows.append([r.database, f"{r.viewers:,}", f"{r.arrival:g}", r.note, *["-"] * (len(header) - 4)])
             continue
         rows.append(
             [
+                r.database,
                 f"{r.viewers:,}",
                 f"{r.arrival:g}",
                 figure(r.joined / r.all_in),
@@ -169,6 +211,7 @@ def table(results: list[Rush]) -> str:
                 quantiles(r.join_ms),
                 quantiles(r.in_ms),
                 quantiles(r.delivery_ms),
+                quantiles(r.probe_ms),
                 quantiles(r.ack_ms),
                 figure(1000 * r.server_cpu / max(r.joined, 1), 2),
                 " / ".join(figure(100 * cpu / r.all_in) for cpu in (r.server_cpu, r.clients_cpu, r.other_cpu)),
@@ -179,17 +222,17 @@ def table(results: list[Rush]) -> str:
     return markdown_table(header, rows)
 
 
-def run_all(counts: list[int], rate: float, arrival: float) -> None:
+def run_all(counts: list[int], rate: float, arrival: float, databases: list[str]) -> None:
     began = time.monotonic()
     print(f"Room fan-out rush on 127.0.0.1, {rate:g} chat messages/s: {machine(*PACKAGES)}", flush=True)
     results = []
-    for count in counts:
+    for database, count in itertools.product(databases, counts):
 
-        def progress(message: str, count: int = count) -> None:
-            print(f"  [{time.monotonic() - began:5.0f} s] rush x {count}: {message}", flush=True)
+        def progress(message: str, count: int = count, database: str = database) -> None:
+            print(f"  [{time.monotonic() - began:5.0f} s] rush x {count} on {database}: {message}", flush=True)
 
         wait_for_quiet(progress)
-        result = run_rush(count, rate, arrival, progress)
+        result = run_rush(count, rate, arrival, database, progress)
         results.append(result)
         for why, times in result.failed.items():
             print(f"  {times} viewers failed to join: {why}", flush=True)
