@@ -29,6 +29,7 @@ from shopcast.core import migrate, security
 from shopcast.core.db import Database, create_engine
 from shopcast.core.settings import Settings
 from shopcast.web.app import create_app
+from tests import stuck
 
 CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_DSN = os.environ.get("SHOPCAST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -36,6 +37,21 @@ REDIS_URL = os.environ.get("SHOPCAST_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 # Before the October 2026 DST change in Europe, so schedules in tests cross it.
 DEFAULT_NOW = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[CONSOLE] = os.dup(2)  # before pytest captures it, for tests/stuck.py
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    # pytest-timeout ends a stuck test's process (pyproject.toml); at four fifths of its time, what
+    # the test was awaiting goes to the console (tests/stuck.py).
+    with stuck.Watch(item.nodeid, float(item.config.getini("timeout") or 300) * 0.8, item.config.stash[CONSOLE]):
+        return (yield)
+
+
+CONSOLE = pytest.StashKey[int]()
 
 
 def service_missing(name: str, error: BaseException) -> None:
