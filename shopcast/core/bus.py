@@ -236,7 +236,12 @@ class RedisBus:
         channel = self._keys(room)[2]
         async with self._subscribe_lock:
             if self._rooms.add(subscription):
-                await self._pubsub.subscribe(channel)
+                try:
+                    await self._pubsub.subscribe(channel)
+                except BaseException:
+                    # Not subscribed: the room's next subscriber must ask Redis again.
+                    self._rooms.remove(subscription)
+                    raise
             if self._listener is None:
                 self._listener = asyncio.create_task(self._listen(), name="shopcast-bus-listener")
         try:

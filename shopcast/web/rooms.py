@@ -36,6 +36,7 @@ from typing import Any
 import socketio
 
 from shopcast.core.bus import Bus, Envelope, SubscriberTooSlow
+from shopcast.core.errors import Busy
 from shopcast.web.fanout import Broadcast, LocalSockets, socketio_event
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ REPLAY_SECONDS = 10.0
 """How long a room keeps the events it sent, for joins answered with a snapshot read before them."""
 REPLAY_MOST = 2000
 """The most events a room keeps for that."""
+RELAY_RETRY_SECONDS = 1.0
+"""How long a room whose bus failed (Redis gone for a moment) waits before following it again."""
+FOLLOW_WAIT_SECONDS = 5.0
+"""How long a join waits for its room to be followed before it is told to come back (503 busy)."""
 
 
 def is_urgent(event: str) -> bool:
@@ -131,7 +136,12 @@ class LiveRooms:
                 if self._on_event is not None:
                     self._start(self._pass_heard_events(self._on_event), "room-hooks")
         state.empty_since = None  # a room just asked for is kept a full period at least
-        await state.ready.wait()
+        try:
+            async with asyncio.timeout(FOLLOW_WAIT_SECONDS):
+                await state.ready.wait()
+        except TimeoutError:
+            # The bus does not answer (Redis gone): the room keeps trying, the client comes back.
+            raise Busy("errors.busy", retry_after=round(FOLLOW_WAIT_SECONDS)) from None
 
     @contextlib.asynccontextmanager
     async def entering(self, sid: str, room: str) -> AsyncIterator[Entry]:
@@ -206,6 +216,13 @@ class LiveRooms:
                         self._take(state, event)
             except SubscriberTooSlow:
                 continue  # clients notice the gap in seq and catch up with `join`
+            except Exception:
+                # The bus failed (Redis gone for a moment): follow the room again once it answers,
+                # rather than leave it deaf, and its joins waiting, until the process restarts.
+                # Clients notice the gap in seq and catch up with `join`.
+                log.warning("room %s: the bus failed; following it again", state.name, exc_info=True)
+                state.ready.clear()
+                await asyncio.sleep(RELAY_RETRY_SECONDS)
 
     def _take(self, state: _Room, event: Envelope) -> None:
         if event.seq:
