@@ -21,6 +21,7 @@ import aiohttp
 import asyncpg
 import pytest
 import redis as redis_sync
+import redis.asyncio as redis_async
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
@@ -210,6 +211,16 @@ def redis_only_url(redis_available: BaseException | None) -> str:
     return REDIS_URL
 
 
+# Keys looked at per SCAN call: a few round trips even when Redis holds a great many keys of others
+# (a benchmark's, an app's running beside the tests); SCAN's default of 10 made that thousands.
+SCAN_COUNT = 1000
+
+
+async def keys_under(redis: redis_async.Redis, prefix: str) -> set[bytes]:
+    """Every key in Redis under `prefix`."""
+    return {key async for key in redis.scan_iter(f"{prefix}*", count=SCAN_COUNT)}
+
+
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A key prefix of the test's own, deleted afterwards, so tests never see each other's keys."""
@@ -217,7 +228,7 @@ def redis_prefix() -> Iterator[str]:
     yield prefix
     client = redis_sync.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
-        keys = list(client.scan_iter(f"{prefix}*"))
+        keys = list(client.scan_iter(f"{prefix}*", count=SCAN_COUNT))
         if keys:
             client.delete(*keys)
     except redis_sync.RedisError:

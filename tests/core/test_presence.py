@@ -8,6 +8,7 @@ import contextlib
 from redis.asyncio import Redis
 
 from shopcast.core.presence import RedisPresence
+from tests.conftest import keys_under
 
 
 async def test_a_process_stopped_in_the_middle_of_a_report_takes_its_count_back(
@@ -25,7 +26,7 @@ async def test_a_process_stopped_in_the_middle_of_a_report_takes_its_count_back(
             with contextlib.suppress(asyncio.CancelledError):
                 await report
             await presence.close()
-            assert [key async for key in redis.scan_iter(f"{redis_prefix}*")] == [], f"cancelled after {steps} steps"
+            assert await keys_under(redis, redis_prefix) == set(), f"cancelled after {steps} steps"
     finally:
         await redis.aclose()
 
@@ -44,6 +45,6 @@ async def test_counts_add_up_across_processes_until_one_closes(redis_only_url: s
         await one.close()
         assert await two.report({"episode:a": 2}) == {"episode:a": 2}
         await two.close()
-        assert [key async for key in redis.scan_iter(f"{redis_prefix}*")] == []
+        assert await keys_under(redis, redis_prefix) == set()
     finally:
         await redis.aclose()

@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio as redis
 
 from tests.chat.conftest import Join, Room, join, room  # noqa: F401  (the live room's fixtures)
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, keys_under
 from tests.live_room import send
 
 
@@ -28,10 +28,8 @@ async def test_a_stopping_app_tells_its_viewers_and_leaves_in_redis_only_what_ex
     assert lea.goodbye == tom.goodbye == lea.sio.reason.SERVER_DISCONNECT
     store = redis.Redis.from_url(REDIS_URL)
     try:
-        left = {
-            key.decode().removeprefix(redis_prefix): await store.ttl(key)
-            async for key in store.scan_iter(f"{redis_prefix}*")
-        }
+        keys = await keys_under(store, redis_prefix)
+        left = {key.decode().removeprefix(redis_prefix): await store.ttl(key) for key in keys}
     finally:
         await store.aclose()
     # The room's seq and log let viewers catch up after a restart; a rate limit holds across one.
