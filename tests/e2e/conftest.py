@@ -194,7 +194,8 @@ async def open_catalog(page: Page, server: LiveServer) -> None:
     """The demo brand's products on the manager page, as its manager."""
     await page.goto(f"{server.url}/manage")
     await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Products").click()
+    # The tab: each episode row also has a "Products" button, named "Products of the episode on …".
+    await page.get_by_role("button", name="Products", exact=True).click()
 
 
 async def coming_episodes(server: LiveServer) -> list[dict[str, Any]]:

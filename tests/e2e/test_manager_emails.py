@@ -53,7 +53,7 @@ async def test_the_manager_reads_the_confirmation_of_an_order_as_it_would_have_g
 
     await page.goto(f"{live_server.url}/manage")
     await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Emails").click()
+    await page.get_by_role("button", name="Emails", exact=True).click()
     row = page.get_by_test_id("email-row").filter(has_text=subject)
     # The worker in the app process keeps it within a second or so; the list is read again on demand.
     for _ in range(20):

@@ -28,7 +28,7 @@ async def test_the_manager_adds_an_endpoint_sends_a_test_event_and_reads_its_del
     address = receiver.url("hooks")
     await page.goto(f"{live_server.url}/manage")
     await sign_in(page, "manager@demo.shopcast.test", demo.PASSWORD)
-    await page.get_by_role("button", name="Webhooks").click()
+    await page.get_by_role("button", name="Webhooks", exact=True).click()
     await expect(page.get_by_test_id("no-endpoints")).to_be_visible()
 
     await page.get_by_role("button", name="Add an endpoint").click()
