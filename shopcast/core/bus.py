@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import orjson
 from redis.asyncio import Redis
 
+from shopcast.core import tasks
+
 log = logging.getLogger(__name__)
 
 
@@ -297,9 +299,6 @@ class RedisBus:
             return False
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
+        await tasks.stop(self._listener)
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()

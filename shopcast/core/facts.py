@@ -19,13 +19,13 @@ that batch's new rows (so an amend never comes before the row it changes).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
 
+from shopcast.core import tasks
 from shopcast.core.db import Database, dialect_of, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,7 @@ class Facts:
         if self._writer is not None:
             async with self._writing:  # a batch being written is finished, not cut short
                 self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            await tasks.stop(self._writer)
             self._writer = None
         await self._write_waiting()
 

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from shopcast.core import tasks
+
 log = logging.getLogger(__name__)
 ID_LENGTH = 8
 _ALPHABET = string.ascii_letters + string.digits
@@ -120,9 +122,7 @@ class RedisNodes(_Node):
     async def close(self) -> None:
         if self._renewing is None:
             return
-        self._renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._renewing
+        await tasks.stop(self._renewing)
         # Gone at once rather than when the lease runs out: its sessions end with it.
         with contextlib.suppress(Exception):
             await self._redis.delete(self._key(self.id))

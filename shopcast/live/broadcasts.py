@@ -18,7 +18,6 @@ while it has viewers (and `linger_seconds` after the last one leaves).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import uuid
@@ -29,6 +28,7 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
+from shopcast.core import tasks
 from shopcast.core.bus import Bus, SubscriberTooSlow
 from shopcast.core.clock import Clock
 from shopcast.core.errors import Conflict, NotFound, ShopcastError
@@ -394,9 +394,7 @@ class Broadcasts(Handover):
         for ending in list(self._ending.values()):
             await asyncio.shield(ending)
         for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await tasks.stop(task)
 
     def hls_folder(self, episode_id: uuid.UUID) -> Path | None:
         """Where the episode's HLS playlist and segments are (live, then the replay), if HLS is on."""

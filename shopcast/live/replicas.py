@@ -9,12 +9,12 @@ process chosen to (live/origins.py). With the in-process bus there is one proces
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from shopcast.core import tasks
 from shopcast.core.presence import Presence
 from shopcast.live.broadcasts import Broadcasts
 
@@ -91,8 +91,5 @@ class Replicas:
         return OnAir(on_air=on_air, publisher_connected=connected, viewers=max(here, everywhere))
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await tasks.stop(self._task)
         await self._audience.close()

@@ -23,6 +23,7 @@ from typing import Protocol
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
+from shopcast.core import tasks
 from shopcast.core.errors import Busy, Conflict
 from shopcast.live import codecs
 from shopcast.live.network import WebRtcNetwork, offered_candidates
@@ -187,8 +188,5 @@ class Upstream:
         return [address for sdp in sdps for address in offered_candidates(sdp)]
 
     async def close(self) -> None:
-        if self._keeper is not None:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._keeper
+        await tasks.stop(self._keeper)
         await self._hang_up()

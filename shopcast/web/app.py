@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +13,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from shopcast.catalog import stock
 from shopcast.catalog.pictures import PictureStore
-from shopcast.core import stopping
+from shopcast.core import stopping, tasks
 from shopcast.core.bus import Bus, InProcessBus, RedisBus
 from shopcast.core.clock import Clock, SystemClock
 from shopcast.core.db import Database, create_engine
@@ -253,10 +252,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await stopping.step("the forwarder", forwarder.close())  # first: others stop passing requests here
         if worker is not None:
             await stopping.step("the outbox's sends", worker.stop())
-        if recovery is not None:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await recovery
+        await tasks.stop(recovery)
         await stopping.step("the replicas' watch", replicas.close())
         await stopping.step("the broadcasts", broadcasts.close())
         if link is not None:

@@ -20,7 +20,6 @@ clients reconnect by themselves and catch up with `join` and `last_seq`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import engineio
 import orjson
 from engineio import packet as eio_packet
 
+from shopcast.core import tasks
 from shopcast.web import websocket
 from shopcast.web.websocket import Connection
 
@@ -195,7 +195,4 @@ class LocalSockets:
 
     async def close(self) -> None:
         for task in [self._releasing, *self._closing]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await tasks.stop(task)

@@ -18,7 +18,6 @@ requests without it, and a request passed on once is never passed on again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -27,6 +26,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
+from shopcast.core import tasks
 from shopcast.core.nodes import ID_LENGTH, Nodes, owner_of
 from shopcast.core.settings import Settings
 
@@ -139,9 +139,7 @@ class Forwarder:
                 await asyncio.wait(copies, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for copy in copies:
-                    copy.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await copy
+                    await tasks.stop(copy)
                 await ws.close()
             return ws
         finally:

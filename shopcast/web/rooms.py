@@ -35,6 +35,7 @@ from typing import Any
 
 import socketio
 
+from shopcast.core import tasks
 from shopcast.core.bus import Bus, Envelope, SubscriberTooSlow
 from shopcast.core.errors import Busy
 from shopcast.web.fanout import Broadcast, LocalSockets, socketio_event
@@ -301,7 +302,7 @@ class LiveRooms:
         if state.timer is not None:
             state.timer.cancel()
         if state.relay is not None:
-            await _cancel(state.relay)
+            await tasks.stop(state.relay)
 
     def _start(self, coroutine: Any, name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)
@@ -314,7 +315,7 @@ class LiveRooms:
             if state.timer is not None:
                 state.timer.cancel()
         for task in list(self._tasks):
-            await _cancel(task)
+            await tasks.stop(task)
         await self.sockets.close()
 
 
@@ -343,9 +344,3 @@ def _replay(state: _Room, entry: Entry) -> list[Packet]:
 def _after(packets: list[Packet], seq: int) -> list[Packet]:
     """The packets a client that has everything up to `seq` still needs (passing state included)."""
     return [(logged, packet) for logged, packet in packets if logged == 0 or logged > seq]
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task

@@ -5,9 +5,10 @@ counts and reactions each run on one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+
+from shopcast.core import tasks
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,4 @@ class Ticker:
                 log.exception("%s failed; trying again in %s s", self._name, self._seconds)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await tasks.stop(self._task)

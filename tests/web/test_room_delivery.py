@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import socketio
 
+from shopcast.core import tasks
 from shopcast.web.context import RESOURCES
 from shopcast.web.sockets import LIVE_ROOMS
 from tests.factories import Factory
@@ -174,7 +175,7 @@ async def test_a_viewer_coming_back_to_a_busy_room_gets_each_event_once_in_order
             heard_live += len(live)
         assert caught_up and heard_live
     finally:
-        publisher.cancel()
+        await tasks.stop(publisher)  # one cancel is not always enough (shopcast/core/tasks.py)
 
 
 async def join_and_listen(
