@@ -40,6 +40,9 @@ SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 DEFAULT_NOW = datetime(2026, 9, 20, 10, 0, tzinfo=UTC)
 
 
+CONSOLE = pytest.StashKey[int]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[CONSOLE] = os.dup(2)  # before pytest captures it, for tests/stuck.py
 
@@ -50,9 +53,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     # the test was awaiting goes to the console (tests/stuck.py).
     with stuck.Watch(item.nodeid, float(item.config.getini("timeout") or 300) * 0.8, item.config.stash[CONSOLE]):
         return (yield)
-
-
-CONSOLE = pytest.StashKey[int]()
 
 
 def service_missing(name: str, error: BaseException) -> None:

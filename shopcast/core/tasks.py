@@ -5,7 +5,7 @@ command it sends, swallows a cancellation that arrives just as the command compl
 gh-86296, fixed by 3.12's rewrite of `wait_for`). A task looping over Redis commands then carries on,
 and whoever awaits it after that one cancel waits for ever: a stop that never ends, so the facts
 written last are lost when the process is killed. Measured here with redis-py 8.1 on 3.11.7, about
-one such task in nine carried on after its cancel (tests/core/test_tasks.py).
+one such task in eight carried on after its cancel (tests/core/test_tasks.py).
 """
 
 from __future__ import annotations
